@@ -1,0 +1,303 @@
+//! Recipients CSV: `name,unit,email,phone,aliases` (aliases separated by `;`).
+//!
+//! Parsing and validation are pure; every row is checked and every rejection is reported
+//! with its line number before anything is written.
+
+use std::collections::HashMap;
+
+use crate::db::recipients::NewRecipient;
+
+pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
+
+/// One rejected data row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// The result of validating a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub rows: Vec<NewRecipient>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Parses and validates a whole file. A wrong header is an error for the whole file; a bad
+/// row is rejected on its own.
+pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let header = rdr
+        .headers()
+        .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        .clone();
+    let got: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    // A UTF-8 byte order mark from spreadsheet exports is not part of the first column name.
+    let got_first = got.first().map(|s| s.trim_start_matches('\u{feff}').to_string());
+    if got.len() != HEADER.len()
+        || got_first.as_deref() != Some(HEADER[0])
+        || got[1..] != HEADER[1..]
+    {
+        return Err(format!(
+            "line 1: expected the header `{}`, found `{}`",
+            HEADER.join(","),
+            header.iter().collect::<Vec<_>>().join(",")
+        ));
+    }
+
+    let mut out = Parsed::default();
+    let mut seen_keys: HashMap<(String, String), u64> = HashMap::new();
+    let mut seen_aliases: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // Invalid UTF-8 or a broken quote: reject the row, keep reading.
+                let line = e.position().map_or(line, |p| p.line());
+                out.rejected.push(Rejected {
+                    line,
+                    reason: format!("unreadable row: {e}"),
+                });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        if out.rows.len() + out.rejected.len() >= max_rows {
+            return Err(format!(
+                "line {line}: the file has more than {max_rows} rows; split it"
+            ));
+        }
+        if record.iter().all(str::is_empty) {
+            continue; // blank line
+        }
+        match validate(&record) {
+            Err(reason) => out.rejected.push(Rejected { line, reason }),
+            Ok(r) => {
+                let key = (r.name.to_lowercase(), r.unit.to_lowercase());
+                if let Some(first) = seen_keys.get(&key) {
+                    out.rejected.push(Rejected {
+                        line,
+                        reason: format!(
+                            "duplicate of line {first} (same name and unit `{}`)",
+                            r.unit
+                        ),
+                    });
+                    continue;
+                }
+                if let Some((alias, first)) = r
+                    .aliases
+                    .iter()
+                    .find_map(|a| seen_aliases.get(&a.to_lowercase()).map(|l| (a, *l)))
+                {
+                    out.rejected.push(Rejected {
+                        line,
+                        reason: format!("alias `{alias}` is already used on line {first}"),
+                    });
+                    continue;
+                }
+                seen_keys.insert(key, line);
+                for a in &r.aliases {
+                    seen_aliases.insert(a.to_lowercase(), line);
+                }
+                out.rows.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn validate(record: &csv::StringRecord) -> Result<NewRecipient, String> {
+    if record.len() != HEADER.len() {
+        return Err(format!(
+            "expected {} fields, found {}",
+            HEADER.len(),
+            record.len()
+        ));
+    }
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let name = collapse_spaces(field(0));
+    if name.is_empty() {
+        return Err("name is required".into());
+    }
+    if name.chars().count() > 200 {
+        return Err("name is longer than 200 characters".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("name contains control characters".into());
+    }
+    let unit = collapse_spaces(field(1));
+    if unit.chars().count() > 32 || unit.chars().any(char::is_control) {
+        return Err(format!("unit `{unit}` is not valid (at most 32 characters)"));
+    }
+    let email = match field(2) {
+        "" => None,
+        e => Some(valid_email(e).ok_or_else(|| format!("email `{e}` is not a valid address"))?),
+    };
+    let phone = match field(3) {
+        "" => None,
+        p => Some(
+            normalize_phone(p).ok_or_else(|| format!("phone `{p}` is not a valid number"))?,
+        ),
+    };
+    let mut aliases: Vec<String> = Vec::new();
+    for a in field(4).split(';').map(collapse_spaces) {
+        if a.is_empty() || aliases.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+            continue;
+        }
+        if a.chars().count() > 100 || a.chars().any(char::is_control) {
+            return Err(format!("alias `{a}` is not valid (at most 100 characters)"));
+        }
+        aliases.push(a);
+    }
+    Ok(NewRecipient {
+        name,
+        unit,
+        email,
+        phone,
+        aliases,
+    })
+}
+
+fn collapse_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Lower-cases the domain (the local part is case-sensitive in theory).
+pub fn valid_email(e: &str) -> Option<String> {
+    if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let (local, domain) = e.split_once('@')?;
+    let labels_ok = domain.split('.').all(|l| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    if local.is_empty() || local.len() > 64 || !domain.contains('.') || !labels_ok {
+        return None;
+    }
+    if local.contains('@') || local.starts_with('.') || local.ends_with('.') {
+        return None;
+    }
+    Some(format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// Accepts digits with the usual separators and an optional leading `+`; 7–15 digits
+/// (E.164's maximum). Returns `+` and digits only.
+pub fn normalize_phone(p: &str) -> Option<String> {
+    let (plus, rest) = match p.strip_prefix('+') {
+        Some(r) => (true, r),
+        None => (false, p),
+    };
+    if !rest
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -.()/".contains(c))
+    {
+        return None;
+    }
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    if !(7..=15).contains(&digits.len()) {
+        return None;
+    }
+    Some(if plus { format!("+{digits}") } else { digits })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Parsed, String> {
+        parse(s.as_bytes(), 1000)
+    }
+
+    #[test]
+    fn good_and_bad_rows_with_line_numbers() {
+        let csv = "name,unit,email,phone,aliases\n\
+                   Ada Lovelace,101,ada@Example.ORG,+1 (555) 010-1234,Ada;A. Lovelace\n\
+                   ,102,,,\n\
+                   Bob,103,not-an-email,,\n\
+                   Carol,104,,12,\n\
+                   Dan,105,,,\n\
+                   ada lovelace,101,,,\n\
+                   Eve,106,,,Ada\n\
+                   Frank,107\n";
+        let p = parse_str(csv).unwrap();
+        assert_eq!(p.rows.len(), 2, "{p:?}");
+        assert_eq!(p.rows[0].email.as_deref(), Some("ada@example.org"));
+        assert_eq!(p.rows[0].phone.as_deref(), Some("+15550101234"));
+        assert_eq!(p.rows[0].aliases, vec!["Ada", "A. Lovelace"]);
+        let lines: Vec<(u64, &str)> = p
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect();
+        assert_eq!(lines[0], (3, "name is required"));
+        assert_eq!(lines[1].0, 4);
+        assert!(lines[1].1.contains("email"));
+        assert_eq!(lines[2].0, 5);
+        assert!(lines[2].1.contains("phone"));
+        assert_eq!(lines[3].0, 7);
+        assert!(lines[3].1.contains("duplicate of line 2"));
+        assert_eq!(lines[4].0, 8);
+        assert!(lines[4].1.contains("alias `Ada`"));
+        assert_eq!(lines[5].0, 9);
+        assert!(lines[5].1.contains("expected 5 fields"));
+    }
+
+    #[test]
+    fn wrong_header_is_rejected_whole() {
+        let err = parse_str("name,email\nAda,ada@example.org\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(parse_str("\u{feff}name,unit,email,phone,aliases\nA,1,,,\n").is_ok());
+    }
+
+    #[test]
+    fn quoted_fields_and_blank_lines() {
+        let p = parse_str("name,unit,email,phone,aliases\n\"Smith, Jane\",\"2B\",,,\n\n").unwrap();
+        assert_eq!(p.rows[0].name, "Smith, Jane");
+        assert!(p.rejected.is_empty());
+    }
+
+    #[test]
+    fn row_limit() {
+        let mut s = String::from("name,unit,email,phone,aliases\n");
+        for i in 0..5 {
+            s.push_str(&format!("P{i},{i},,,\n"));
+        }
+        assert!(parse(s.as_bytes(), 3).unwrap_err().contains("more than 3 rows"));
+    }
+
+    #[test]
+    fn invalid_utf8_row_is_rejected_not_fatal() {
+        let mut data = b"name,unit,email,phone,aliases\nA,1,,,\n".to_vec();
+        data.extend_from_slice(b"B\xff,2,,,\nC,3,,,\n");
+        let p = parse(&data, 100).unwrap();
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].line, 3);
+    }
+
+    #[test]
+    fn email_and_phone_rules() {
+        assert!(valid_email("a@b.co").is_some());
+        assert!(valid_email("a@b").is_none());
+        assert!(valid_email("a b@c.de").is_none());
+        assert!(valid_email("@c.de").is_none());
+        assert!(valid_email("a@-c.de").is_none());
+        assert_eq!(normalize_phone("555-0101").as_deref(), Some("5550101"));
+        assert!(normalize_phone("call me").is_none());
+        assert!(normalize_phone("+1234567890123456").is_none());
+    }
+}

@@ -1,0 +1,378 @@
+//! Command line: `packtrack [GLOBAL OPTIONS] <COMMAND>`, per CONTRACT.md.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{password, pubkey, totp};
+use crate::config::{self, Config};
+use crate::db::unscoped::Admin;
+use crate::db::{Database, audit, recipients};
+use crate::domain::Role;
+use crate::secrets::SecretsKey;
+
+#[derive(Debug, Parser)]
+#[command(name = "packtrack", version, about = "Mailroom package tracker served over SSH")]
+pub struct Cli {
+    /// State: the embedded PostgreSQL cluster (DIR/postgres), photos, logs.
+    #[arg(long, env = "PACKTRACK_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// SSH host key and secrets key.
+    #[arg(long, env = "PACKTRACK_KEYS_DIR", default_value = "./keys", global = true)]
+    pub keys_dir: PathBuf,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "PACKTRACK_LOG_JSON", global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    pub fn default_log_level(&self) -> &'static str {
+        "warn"
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            keys_dir: self.keys_dir.clone(),
+            database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply database migrations.
+    Migrate,
+    /// Administration on the server host.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// Parse scanned label text into tracking numbers.
+    Label {
+        /// One JSON object per input, one per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCmd {
+    #[command(subcommand)]
+    Facility(FacilityCmd),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Recipients(RecipientsCmd),
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Print the owner role's connection URL of the database in use.
+    DbUrl,
+    /// Run psql as the owner role on the database in use.
+    Psql {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Seed the demo facility (when the database has none) and print how to log in.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FacilityCmd {
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user (or a membership, when the user exists).
+    Add(UserAdd),
+    /// Register one OpenSSH public key for a user.
+    AddKey {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// Enroll (or re-enroll) TOTP; prints the otpauth:// URI.
+    TotpEnroll {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    #[arg(long)]
+    login: String,
+    #[arg(long)]
+    facility: String,
+    #[arg(long)]
+    role: Role,
+    /// Display name (defaults to the login).
+    #[arg(long)]
+    name: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCmd {
+    /// Import a CSV with header name,unit,email,phone,aliases.
+    Import {
+        #[arg(long)]
+        facility: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Exit 0 when every audit chain verifies; otherwise name the first bad entry.
+    Verify,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = cli.config();
+    match cli.command {
+        Command::Label { json, text } => Ok(label(json, &text)),
+        Command::Migrate => {
+            let db = open(&cfg).await?;
+            eprintln!("migrations applied");
+            drop(db);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(cmd) => admin(&cfg, cmd).await,
+    }
+}
+
+/// Opens the configured database and brings the schema up to date.
+pub async fn open(cfg: &Config) -> Result<Database> {
+    let db = Database::open(cfg).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Prints what each scanned text is. Exit 1 when some input is not a tracking number.
+fn label(json: bool, inputs: &[String]) -> ExitCode {
+    let mut all_known = true;
+    for input in inputs {
+        let parsed = crate::label::parse(input);
+        all_known &= parsed.carrier.is_some();
+        if json {
+            println!("{}", parsed.to_json());
+        } else {
+            match parsed.carrier {
+                Some(carrier) => println!(
+                    "{}\t{carrier}\t{}\tchecksum {}{}",
+                    parsed.tracking,
+                    parsed.service.as_deref().unwrap_or("-"),
+                    match parsed.checksum {
+                        crate::label::Checksum::Valid => "valid",
+                        crate::label::Checksum::Invalid => "INVALID (check the number)",
+                        crate::label::Checksum::None => "none",
+                    },
+                    if parsed.candidates.len() > 1 {
+                        format!(
+                            "\talso: {}",
+                            parsed.candidates[1..]
+                                .iter()
+                                .map(|c| c.carrier)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+                None => println!("{}\tnot a known tracking number format", parsed.input.trim()),
+            }
+        }
+    }
+    if all_known { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
+    let db = open(cfg).await?;
+    let owner = db.owner_pool().await?;
+    let admin = Admin::new(&owner);
+    match cmd {
+        AdminCmd::Facility(FacilityCmd::Create { slug, name }) => {
+            admin.create_facility(&slug, &name).await?;
+            println!("facility {slug} created");
+        }
+        AdminCmd::User(UserCmd::Add(add)) => {
+            let hash = if add.password_stdin {
+                let pw = read_secret_line("password")?;
+                if pw.chars().count() < 8 {
+                    bail!("password must be at least 8 characters");
+                }
+                Some(password::hash(pw).await)
+            } else {
+                None
+            };
+            let display = add.name.clone().unwrap_or_else(|| add.login.clone());
+            let created = admin
+                .add_user(&add.login, &display, &add.facility, add.role, hash)
+                .await?;
+            println!(
+                "{} {} in {} as {}",
+                if created { "user added:" } else { "membership set:" },
+                add.login,
+                add.facility,
+                add.role
+            );
+        }
+        AdminCmd::User(UserCmd::AddKey { login, key_file }) => {
+            let line = std::fs::read_to_string(&key_file)
+                .with_context(|| format!("cannot read {}", key_file.display()))?;
+            let key = pubkey::parse_line(&line)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
+            admin.add_key(&login, &key).await?;
+            println!("key {} added for {login}", key.fingerprint);
+        }
+        AdminCmd::User(UserCmd::TotpEnroll { login }) => {
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            let secret = totp::new_secret();
+            admin
+                .set_totp(&login, |uid| keys.seal(&format!("user:{}", uid.0), &secret))
+                .await?;
+            let slugs = admin.user_facility_slugs(&login).await?;
+            let account = match slugs.as_slice() {
+                [one] => format!("{login}@{one}"),
+                _ => login.clone(),
+            };
+            let uri = totp::otpauth_uri(&secret, &account);
+            println!("{uri}");
+            if std::io::stdout().is_terminal()
+                && let Some(qr) = totp::qr_terminal(&uri)
+            {
+                println!("{qr}");
+            }
+        }
+        AdminCmd::Recipients(RecipientsCmd::Import { facility, file }) => {
+            import(&admin, &facility, &file).await?;
+        }
+        AdminCmd::Audit(AuditCmd::Verify) => match audit::verify(&owner).await? {
+            Ok(v) => println!(
+                "audit chain intact: {} entries in {} facilities",
+                v.entries, v.facilities
+            ),
+            Err(broken) => {
+                eprintln!("{broken}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        AdminCmd::DbUrl => println!("{}", db.owner_url()),
+        AdminCmd::Psql { args } => {
+            owner.close().await;
+            return psql(&db, &args).await;
+        }
+        AdminCmd::Demo => {
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            let seeded = crate::admin::demo::seed(&owner, &keys).await?;
+            print_demo_login(&seeded);
+        }
+    }
+    owner.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(admin: &Admin<'_>, facility: &str, file: &std::path::Path) -> Result<()> {
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if meta.len() > config::MAX_IMPORT_BYTES {
+        bail!(
+            "{} is {} bytes; the limit is {} bytes: split the file",
+            file.display(),
+            meta.len(),
+            config::MAX_IMPORT_BYTES
+        );
+    }
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = crate::admin::import::parse(&data, config::MAX_IMPORT_ROWS)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut tx = admin.tenant(facility).await?;
+    let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+    for r in &parsed.rows {
+        match recipients::upsert(&mut tx, r).await? {
+            recipients::Upserted::Added => added += 1,
+            recipients::Upserted::Updated => updated += 1,
+            recipients::Upserted::Unchanged => unchanged += 1,
+        }
+    }
+    audit::record(
+        &mut tx,
+        "recipients.import",
+        &file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        serde_json::json!({
+            "added": added, "updated": updated, "unchanged": unchanged,
+            "rejected": parsed.rejected.len(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    println!(
+        "added {added}, updated {updated}, unchanged {unchanged}, rejected {}",
+        parsed.rejected.len()
+    );
+    for r in &parsed.rejected {
+        println!("line {}: {}", r.line, r.reason);
+    }
+    Ok(())
+}
+
+async fn psql(db: &Database, args: &[String]) -> Result<ExitCode> {
+    let bin = db
+        .cluster()
+        .map(|c| c.bins().bindir.join("psql"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("psql"));
+    let status = tokio::process::Command::new(&bin)
+        .arg(db.owner_url())
+        .args(args)
+        .status()
+        .await
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+}
+
+fn read_secret_line(what: &str) -> Result<String> {
+    let mut buf = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut buf)
+        .with_context(|| format!("cannot read the {what} from stdin"))?;
+    let line = buf.lines().next().unwrap_or("").to_string();
+    if line.is_empty() {
+        bail!("no {what} on stdin");
+    }
+    Ok(line)
+}
+
+pub fn print_demo_login(seeded: &crate::admin::demo::Seeded) {
+    use crate::admin::demo;
+    if !seeded.created {
+        println!("the database already has a facility; demo data not seeded");
+        return;
+    }
+    println!("demo facility `{}` seeded: users admin, clerk, viewer", demo::SLUG);
+    println!("password for each: {}", demo::PASSWORD);
+    for (login, uri) in &seeded.totp_uris {
+        println!("TOTP for {login}: {uri}");
+    }
+    for key in &seeded.local_keys {
+        println!("registered your key for admin and clerk: {key}");
+    }
+}

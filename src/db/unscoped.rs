@@ -1,0 +1,324 @@
+//! The only queries that run without a facility scope: turning a login into a principal
+//! (runtime role, before authentication completes) and the admin CLI (owner role, the root
+//! of trust on the server host). Everything else goes through a [`TenantTx`].
+
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+
+use super::TenantTx;
+use super::tenant::Scope;
+use crate::auth::pubkey::KeyInfo;
+use crate::domain::{FacilityId, Principal, Role, Source, UserId};
+use crate::error::{AppError, DbError};
+
+/// A user as the login path sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_last_step: Option<i64>,
+    pub disabled: bool,
+}
+
+/// Login-time lookups, as the runtime role.
+pub struct Login<'a> {
+    pool: &'a PgPool,
+}
+
+impl<'a> Login<'a> {
+    pub(crate) fn new(pool: &'a PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn user(&self, login: &str) -> Result<Option<UserRecord>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, login, display_name, password_hash, totp_secret, totp_last_step, \
+                    disabled_at IS NOT NULL AS disabled \
+             FROM users WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    /// Binds a user to a facility: the named one (`LOGIN+SLUG`), or the only one they
+    /// belong to. `None` when there is no such membership, or several and none named.
+    pub async fn principal(
+        &self,
+        user: &UserRecord,
+        slug: Option<&str>,
+        source: Source,
+    ) -> Result<Option<Principal>, DbError> {
+        let rows: Vec<(i64, String, String, String, i32)> =
+            sqlx::query_as("SELECT * FROM resolve_membership($1, $2)")
+                .bind(user.id)
+                .bind(slug)
+                .fetch_all(self.pool)
+                .await?;
+        let pick = match (slug, rows.as_slice()) {
+            (Some(_), [one]) => Some(one),
+            (None, [one]) if one.4 == 1 => Some(one),
+            _ => None,
+        };
+        Ok(pick.and_then(|(facility, slug, _, role, _)| {
+            let role: Role = role.parse().ok()?;
+            Some(Principal::new(
+                UserId(user.id),
+                user.login.clone(),
+                FacilityId(*facility),
+                slug.clone(),
+                role,
+                source,
+            ))
+        }))
+    }
+}
+
+/// The admin CLI's view of the database, as the owner role.
+pub struct Admin<'a> {
+    pool: &'a PgPool,
+}
+
+impl<'a> Admin<'a> {
+    pub fn new(pool: &'a PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn facility_id(&self, slug: &str) -> Result<FacilityId, AppError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM facilities WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(self.pool)
+            .await?;
+        id.map(FacilityId)
+            .ok_or_else(|| AppError::Invalid(format!("no facility with slug `{slug}`")))
+    }
+
+    /// A tenant transaction for the admin CLI acting on one facility.
+    pub async fn tenant(&self, slug: &str) -> Result<TenantTx<'static>, AppError> {
+        let facility = self.facility_id(slug).await?;
+        Ok(TenantTx::begin(
+            self.pool,
+            Scope::Cli {
+                facility,
+                slug: slug.to_string(),
+            },
+        )
+        .await?)
+    }
+
+    pub async fn facility_count(&self) -> Result<i64, DbError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM facilities")
+            .fetch_one(self.pool)
+            .await?)
+    }
+
+    pub async fn create_facility(&self, slug: &str, name: &str) -> Result<FacilityId, AppError> {
+        if !crate::domain::valid_slug(slug) {
+            return Err(AppError::Invalid(format!(
+                "invalid slug `{slug}`: use 1-40 lower-case letters, digits and '-'"
+            )));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AppError::Invalid("facility name must be 1-200 characters".into()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO facilities (slug, name) VALUES ($1, $2) \
+             ON CONFLICT (slug) DO NOTHING RETURNING id",
+        )
+        .bind(slug)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Err(AppError::Conflict(format!("facility `{slug}` already exists")));
+        };
+        audit_in(
+            &mut tx,
+            id,
+            "facility.create",
+            slug,
+            json!({ "name": name }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(FacilityId(id))
+    }
+
+    /// Creates the user when missing (with `password_hash` when given) and adds or changes
+    /// their membership of `slug`. Returns whether the user was created.
+    pub async fn add_user(
+        &self,
+        login: &str,
+        display_name: &str,
+        slug: &str,
+        role: Role,
+        password_hash: Option<String>,
+    ) -> Result<bool, AppError> {
+        if !crate::domain::valid_login(login) {
+            return Err(AppError::Invalid(format!(
+                "invalid login `{login}`: use 1-63 lower-case letters, digits, '.', '_' and '-'"
+            )));
+        }
+        let facility = self.facility_id(slug).await?;
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
+            .bind(login)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (user_id, created) = match existing {
+            Some(id) => (id, false),
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (login, display_name) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(login)
+                .bind(display_name)
+                .fetch_one(&mut *tx)
+                .await?;
+                (id, true)
+            }
+        };
+        if let Some(hash) = &password_hash {
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(user_id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO memberships (facility_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (facility_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+        )
+        .bind(facility.0)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            facility.0,
+            if created { "user.add" } else { "membership.set" },
+            login,
+            json!({ "role": role.as_str(), "password_set": password_hash.is_some() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn user_id(&self, conn: &mut PgConnection, login: &str) -> Result<i64, AppError> {
+        sqlx::query_scalar("SELECT id FROM users WHERE login = $1")
+            .bind(login)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| AppError::Invalid(format!("no user with login `{login}`")))
+    }
+
+    pub async fn add_key(&self, login: &str, key: &KeyInfo) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let user_id = self.user_id(&mut tx, login).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO ssh_keys (user_id, fingerprint, algorithm, public_key, comment) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint, user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(&key.fingerprint)
+        .bind(&key.algorithm)
+        .bind(&key.public_key)
+        .bind(&key.comment)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(AppError::Conflict(format!(
+                "key {} is already registered for `{login}`",
+                key.fingerprint
+            )));
+        }
+        audit_user_event(
+            &mut tx,
+            user_id,
+            "key.add",
+            login,
+            json!({ "fingerprint": key.fingerprint, "algorithm": key.algorithm }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a sealed TOTP secret (replacing any previous one) and resets the replay guard.
+    pub async fn set_totp(
+        &self,
+        login: &str,
+        seal: impl FnOnce(UserId) -> Vec<u8>,
+    ) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let user_id = self.user_id(&mut tx, login).await?;
+        sqlx::query("UPDATE users SET totp_secret = $2, totp_last_step = NULL WHERE id = $1")
+            .bind(user_id)
+            .bind(seal(UserId(user_id)))
+            .execute(&mut *tx)
+            .await?;
+        audit_user_event(&mut tx, user_id, "totp.enroll", login, json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_facility_slugs(&self, login: &str) -> Result<Vec<String>, DbError> {
+        Ok(sqlx::query_scalar(
+            "SELECT f.slug FROM memberships m JOIN facilities f ON f.id = m.facility_id \
+             JOIN users u ON u.id = m.user_id WHERE u.login = $1 ORDER BY f.slug",
+        )
+        .bind(login)
+        .fetch_all(self.pool)
+        .await?)
+    }
+}
+
+/// Appends an audit row for `facility` in an owner transaction.
+async fn audit_in(
+    conn: &mut PgConnection,
+    facility: i64,
+    action: &str,
+    target: &str,
+    detail: Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_log (facility_id, actor, action, target, detail) \
+         VALUES ($1, 'cli', $2, $3, $4)",
+    )
+    .bind(facility)
+    .bind(action)
+    .bind(target)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// User-level changes (keys, TOTP) are recorded in the chain of every facility the user
+/// belongs to, so each facility's admins see what changed about their staff.
+async fn audit_user_event(
+    conn: &mut PgConnection,
+    user_id: i64,
+    action: &str,
+    target: &str,
+    detail: Value,
+) -> Result<(), DbError> {
+    let facilities: Vec<i64> = sqlx::query_scalar(
+        "SELECT facility_id FROM memberships WHERE user_id = $1 ORDER BY facility_id",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for f in facilities {
+        audit_in(conn, f, action, target, detail.clone()).await?;
+    }
+    Ok(())
+}

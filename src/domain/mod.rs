@@ -1,0 +1,49 @@
+//! Domain newtypes and rules. No IO.
+
+mod principal;
+mod role;
+
+pub use principal::{Principal, Source};
+pub use role::Role;
+
+/// A facility (tenant) id. Only ever taken from an authenticated [`Principal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FacilityId(pub i64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+/// Validates a login name: lower-case letters, digits, `.`, `_`, `-`; 1–63 characters.
+pub fn valid_login(login: &str) -> bool {
+    let mut chars = login.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && login.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+/// Validates a facility slug: lower-case letters, digits and `-`; 1–40 characters.
+pub fn valid_slug(slug: &str) -> bool {
+    let mut chars = slug.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && slug.len() <= 40
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_and_slugs() {
+        assert!(valid_login("clerk"));
+        assert!(valid_login("a.b-c_1"));
+        assert!(!valid_login(""));
+        assert!(!valid_login("Clerk"));
+        assert!(!valid_login("-x"));
+        assert!(!valid_login("a+b"));
+        assert!(valid_slug("demo"));
+        assert!(valid_slug("north-campus-2"));
+        assert!(!valid_slug("north_campus"));
+        assert!(!valid_slug(&"a".repeat(41)));
+    }
+}

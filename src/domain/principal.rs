@@ -1,0 +1,71 @@
+use super::{FacilityId, Role, UserId};
+
+/// Where an authenticated principal acts from; recorded with every custody event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The admin CLI on the server host.
+    Cli,
+    /// An SSH session from this peer address.
+    Ssh { peer: String },
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Cli => "cli".into(),
+            Source::Ssh { peer } => format!("ssh {peer}"),
+        }
+    }
+}
+
+/// An authenticated member of one facility: the only thing a tenant transaction can be
+/// opened from. Fields are private and the constructor is crate-private, so code outside
+/// the authentication path and the admin CLI cannot conjure one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    user: UserId,
+    login: String,
+    facility: FacilityId,
+    slug: String,
+    role: Role,
+    source: Source,
+}
+
+impl Principal {
+    pub(crate) fn new(
+        user: UserId,
+        login: String,
+        facility: FacilityId,
+        slug: String,
+        role: Role,
+        source: Source,
+    ) -> Self {
+        Self {
+            user,
+            login,
+            facility,
+            slug,
+            role,
+            source,
+        }
+    }
+
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+    pub fn facility(&self) -> FacilityId {
+        self.facility
+    }
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+}

@@ -1,0 +1,13 @@
+//! packtrack: a mailroom package tracker served as a terminal UI over SSH.
+
+pub mod admin; // admin CLI actions: demo seed, recipients import
+pub mod auth; // argon2id, TOTP, SSH public keys
+pub mod cli; // clap commands and their dispatch
+pub mod config; // settings and limits
+pub mod db; // PostgreSQL: embedded cluster, tenant transactions, queries
+pub mod domain; // newtypes and rules, no IO
+pub mod error; // error enums with user-facing messages
+pub mod label; // tracking-number recognition and check digits (pure, table-driven)
+pub mod logging; // tracing setup and PII masking
+pub mod secrets; // AES-256-GCM sealing of stored secrets
+pub mod ssh; // SSH server, sessions, terminal input

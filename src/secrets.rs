@@ -1,0 +1,225 @@
+//! Sealing of stored secrets (TOTP seeds, SMTP passwords, webhook secrets) with AES-256-GCM.
+//!
+//! A sealed value is `version (1) || key id (4) || nonce (12) || ciphertext+tag`. The nonce is
+//! random per seal (96 bits, so a key can seal far more values than we ever store), and the
+//! owner of the secret (user or facility id) is bound as associated data: a sealed value
+//! copied onto another row does not open.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use sha2::{Digest, Sha256};
+
+use crate::error::SecretsError;
+
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 12;
+const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
+pub const KEY_FILE: &str = "secrets.key";
+
+/// Random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS RNG failing is not something a mailroom can recover from.
+    getrandom::fill(&mut buf).expect("operating system random number generator failed");
+    buf
+}
+
+/// A random URL-safe token of `len` characters (passwords for the embedded cluster's roles).
+pub fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for b in random_bytes::<64>() {
+            // Rejection sampling keeps the distribution uniform.
+            if (b as usize) < ALPHABET.len() * 4 && out.len() < len {
+                out.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+/// The key that seals secrets, loaded from (or created in) the keys directory.
+#[derive(Clone)]
+pub struct SecretsKey {
+    id: [u8; 4],
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretsKey({})", hex::encode(self.id))
+    }
+}
+
+impl SecretsKey {
+    pub fn from_bytes(key: &[u8; 32]) -> Self {
+        let digest = Sha256::digest(key);
+        Self {
+            id: [digest[0], digest[1], digest[2], digest[3]],
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    pub fn path(keys_dir: &Path) -> PathBuf {
+        keys_dir.join(KEY_FILE)
+    }
+
+    /// Loads the key file, creating it (mode 0600) on first use. Refuses a key file that
+    /// others can read.
+    pub fn load_or_create(keys_dir: &Path) -> Result<Self, SecretsError> {
+        let path = Self::path(keys_dir);
+        let err = |reason: String| SecretsError::Key {
+            path: path.display().to_string(),
+            reason,
+        };
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let mode = fs::metadata(&path)
+                    .map_err(|e| err(e.to_string()))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(err(format!(
+                        "is readable by group or others (mode {:o}); chmod 600 it",
+                        mode & 0o777
+                    )));
+                }
+                let key: [u8; 32] = hex::decode(String::from_utf8_lossy(&bytes).trim())
+                    .ok()
+                    .and_then(|k| k.try_into().ok())
+                    .ok_or_else(|| err("is not 64 hex characters".into()))?;
+                Ok(Self::from_bytes(&key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = random_bytes::<32>();
+                write_key_file(&path, &key).map_err(|e| err(e.to_string()))?;
+                Ok(Self::from_bytes(&key))
+            }
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
+
+    pub fn id_hex(&self) -> String {
+        hex::encode(self.id)
+    }
+
+    /// Seals `plaintext`, bound to `owner` (e.g. `user:42`, `facility:7`).
+    pub fn seal(&self, owner: &str, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = random_bytes::<NONCE_LEN>();
+        let ct = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: owner.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption of a bounded buffer cannot fail");
+        let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
+        out.push(VERSION);
+        out.extend_from_slice(&self.id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    pub fn open(&self, owner: &str, sealed: &[u8]) -> Result<Vec<u8>, SecretsError> {
+        if sealed.len() < HEADER_LEN + 16 || sealed[0] != VERSION {
+            return Err(SecretsError::Malformed);
+        }
+        if sealed[1..5] != self.id {
+            return Err(SecretsError::Open);
+        }
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(&sealed[5..HEADER_LEN]),
+                Payload {
+                    msg: &sealed[HEADER_LEN..],
+                    aad: owner.as_bytes(),
+                },
+            )
+            .map_err(|_| SecretsError::Open)
+    }
+}
+
+fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut f = fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(hex::encode(key).as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_roundtrip_and_owner_binding() {
+        let key = SecretsKey::from_bytes(&[7u8; 32]);
+        let sealed = key.seal("user:1", b"JBSWY3DPEHPK3PXP");
+        assert_eq!(key.open("user:1", &sealed).unwrap(), b"JBSWY3DPEHPK3PXP");
+        assert!(matches!(key.open("user:2", &sealed), Err(SecretsError::Open)));
+    }
+
+    #[test]
+    fn nonces_are_unique_per_seal() {
+        let key = SecretsKey::from_bytes(&[1u8; 32]);
+        let a = key.seal("f:1", b"same");
+        let b = key.seal("f:1", b"same");
+        assert_ne!(a[5..HEADER_LEN], b[5..HEADER_LEN]);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn tampering_and_wrong_key_fail() {
+        let key = SecretsKey::from_bytes(&[1u8; 32]);
+        let mut sealed = key.seal("f:1", b"secret");
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert!(key.open("f:1", &sealed).is_err());
+        let other = SecretsKey::from_bytes(&[2u8; 32]);
+        assert!(other.open("f:1", &key.seal("f:1", b"x")).is_err());
+        assert!(matches!(key.open("f:1", b"short"), Err(SecretsError::Malformed)));
+    }
+
+    #[test]
+    fn key_file_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = SecretsKey::load_or_create(dir.path()).unwrap();
+        let mode = fs::metadata(SecretsKey::path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let k2 = SecretsKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(k1.open("a", &k2.seal("a", b"v")).unwrap(), b"v");
+        fs::set_permissions(
+            SecretsKey::path(dir.path()),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        assert!(SecretsKey::load_or_create(dir.path()).is_err());
+    }
+
+    #[test]
+    fn random_token_has_requested_length_and_varies() {
+        let a = random_token(24);
+        assert_eq!(a.len(), 24);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, random_token(24));
+    }
+}

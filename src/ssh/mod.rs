@@ -1,0 +1,3 @@
+//! The SSH front door.
+
+pub mod input; // bytes from the PTY -> key events (stateful, pure)
