@@ -7,6 +7,8 @@ pub mod packages;
 pub mod pg;
 pub mod recipients;
 pub mod tenant;
+#[doc(hidden)]
+pub mod testing;
 pub mod unscoped;
 
 use std::sync::Arc;

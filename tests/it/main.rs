@@ -1,0 +1,6 @@
+//! Integration tests: one binary, real PostgreSQL (a shared embedded cluster, a fresh
+//! database per test).
+
+mod support;
+
+mod db_isolation;
