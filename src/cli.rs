@@ -15,13 +15,27 @@ use crate::domain::Role;
 use crate::secrets::SecretsKey;
 
 #[derive(Debug, Parser)]
-#[command(name = "packtrack", version, about = "Mailroom package tracker served over SSH")]
+#[command(
+    name = "packtrack",
+    version,
+    about = "Mailroom package tracker served over SSH"
+)]
 pub struct Cli {
     /// State: the embedded PostgreSQL cluster (DIR/postgres), photos, logs.
-    #[arg(long, env = "PACKTRACK_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "PACKTRACK_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// SSH host key and secrets key.
-    #[arg(long, env = "PACKTRACK_KEYS_DIR", default_value = "./keys", global = true)]
+    #[arg(
+        long,
+        env = "PACKTRACK_KEYS_DIR",
+        default_value = "./keys",
+        global = true
+    )]
     pub keys_dir: PathBuf,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "PACKTRACK_LOG_JSON", global = true)]
@@ -31,8 +45,12 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The server logs sessions; one-shot commands only warnings.
     pub fn default_log_level(&self) -> &'static str {
-        "warn"
+        match self.command {
+            Command::Serve(_) => "info",
+            _ => "warn",
+        }
     }
 
     fn config(&self) -> Config {
@@ -46,6 +64,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the SSH server.
+    Serve(ServeArgs),
     /// Apply database migrations.
     Migrate,
     /// Administration on the server host.
@@ -59,6 +79,28 @@ pub enum Command {
         #[arg(required = true)]
         text: Vec<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:2222")]
+    listen: std::net::SocketAddr,
+    /// Seed the demo facility when the database has none, and print how to log in.
+    #[arg(long)]
+    demo: bool,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9222).
+    #[arg(long)]
+    metrics: Option<std::net::SocketAddr>,
+    /// End interactive sessions after this many seconds without input.
+    #[arg(long, default_value_t = 600)]
+    idle_timeout: u64,
+    /// Most simultaneous connections.
+    #[arg(long, default_value_t = 2000)]
+    max_connections: usize,
+    /// Most simultaneous connections from one address.
+    #[arg(long, default_value_t = 1100)]
+    max_per_ip: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +189,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = cli.config();
     match cli.command {
         Command::Label { json, text } => Ok(label(json, &text)),
+        Command::Serve(args) => serve(&cfg, args).await,
         Command::Migrate => {
             let db = open(&cfg).await?;
             eprintln!("migrations applied");
@@ -154,6 +197,76 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin(&cfg, cmd).await,
+    }
+}
+
+async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
+    use crate::ssh::{hostkey, limits::Limits, server};
+    let host_key = hostkey::load_or_create(&cfg.keys_dir).map_err(anyhow::Error::msg)?;
+    let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+    let db = open(cfg).await?;
+    let seeded = if args.demo {
+        let owner = db.owner_pool().await?;
+        let seeded = crate::admin::demo::seed(&owner, &keys).await?;
+        owner.close().await;
+        Some(seeded)
+    } else {
+        None
+    };
+    let app = db.app_default().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let limits = Limits {
+        idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: args.max_connections,
+        max_per_ip: args.max_per_ip,
+        ..Limits::default()
+    };
+    let auth = crate::auth::login::Authenticator::new(app.clone(), keys);
+    let handle = server::start(listener, auth, host_key, limits)?;
+    if let Some(addr) = args.metrics {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        tokio::spawn(crate::ssh::metrics::serve(l, handle.metrics.clone()));
+    }
+    eprintln!("listening on {}", handle.addr);
+    if let Some(seeded) = &seeded {
+        print_demo_login(seeded);
+        let host = if handle.addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            handle.addr.ip().to_string()
+        };
+        println!(
+            "log in:  ssh -p {} admin+{}@{host}",
+            handle.addr.port(),
+            crate::admin::demo::SLUG
+        );
+        if seeded.local_keys.is_empty() && seeded.created {
+            println!("(no ~/.ssh/id_*.pub found: use the password and a code from the TOTP URI)");
+        }
+    }
+    wait_for_signal().await;
+    eprintln!("shutting down");
+    handle.shutdown().await;
+    app.close().await;
+    drop(db);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
     }
 }
 
@@ -196,11 +309,18 @@ fn label(json: bool, inputs: &[String]) -> ExitCode {
                         String::new()
                     }
                 ),
-                None => println!("{}\tnot a known tracking number format", parsed.input.trim()),
+                None => println!(
+                    "{}\tnot a known tracking number format",
+                    parsed.input.trim()
+                ),
             }
         }
     }
-    if all_known { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if all_known {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
@@ -228,7 +348,11 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 .await?;
             println!(
                 "{} {} in {} as {}",
-                if created { "user added:" } else { "membership set:" },
+                if created {
+                    "user added:"
+                } else {
+                    "membership set:"
+                },
                 add.login,
                 add.facility,
                 add.role
@@ -315,7 +439,10 @@ async fn import(admin: &Admin<'_>, facility: &str, file: &std::path::Path) -> Re
     audit::record(
         &mut tx,
         "recipients.import",
-        &file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        &file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         serde_json::json!({
             "added": added, "updated": updated, "unchanged": unchanged,
             "rejected": parsed.rejected.len(),
@@ -345,7 +472,9 @@ async fn psql(db: &Database, args: &[String]) -> Result<ExitCode> {
         .status()
         .await
         .with_context(|| format!("cannot run {}", bin.display()))?;
-    Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
 }
 
 fn read_secret_line(what: &str) -> Result<String> {
@@ -367,7 +496,10 @@ pub fn print_demo_login(seeded: &crate::admin::demo::Seeded) {
         println!("the database already has a facility; demo data not seeded");
         return;
     }
-    println!("demo facility `{}` seeded: users admin, clerk, viewer", demo::SLUG);
+    println!(
+        "demo facility `{}` seeded: users admin, clerk, viewer",
+        demo::SLUG
+    );
     println!("password for each: {}", demo::PASSWORD);
     for (login, uri) in &seeded.totp_uris {
         println!("TOTP for {login}: {uri}");

@@ -11,3 +11,4 @@ pub mod label; // tracking-number recognition and check digits (pure, table-driv
 pub mod logging; // tracing setup and PII masking
 pub mod secrets; // AES-256-GCM sealing of stored secrets
 pub mod ssh; // SSH server, sessions, terminal input
+pub mod ui; // views (pure drawing)

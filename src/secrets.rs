@@ -172,7 +172,10 @@ mod tests {
         let key = SecretsKey::from_bytes(&[7u8; 32]);
         let sealed = key.seal("user:1", b"JBSWY3DPEHPK3PXP");
         assert_eq!(key.open("user:1", &sealed).unwrap(), b"JBSWY3DPEHPK3PXP");
-        assert!(matches!(key.open("user:2", &sealed), Err(SecretsError::Open)));
+        assert!(matches!(
+            key.open("user:2", &sealed),
+            Err(SecretsError::Open)
+        ));
     }
 
     #[test]
@@ -193,7 +196,10 @@ mod tests {
         assert!(key.open("f:1", &sealed).is_err());
         let other = SecretsKey::from_bytes(&[2u8; 32]);
         assert!(other.open("f:1", &key.seal("f:1", b"x")).is_err());
-        assert!(matches!(key.open("f:1", b"short"), Err(SecretsError::Malformed)));
+        assert!(matches!(
+            key.open("f:1", b"short"),
+            Err(SecretsError::Malformed)
+        ));
     }
 
     #[test]

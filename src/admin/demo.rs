@@ -46,15 +46,17 @@ impl Lcg {
     }
 }
 
+#[rustfmt::skip]
 const FIRST: &[&str] = &[
     "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Mateo",
     "Isabella", "Lucas", "Mia", "Levi", "Evelyn", "Asher", "Harper", "James", "Luna", "Leo",
     "Camila", "Grayson", "Gianna", "Ezra", "Elizabeth", "Luca", "Eleanor", "Ethan", "Ella",
     "Aiden", "Abigail", "Wyatt", "Sofia", "Sebastian", "Avery", "Jack", "Scarlett", "Daniel",
     "Emily", "Hudson", "Aria", "Kai", "Penelope", "Owen", "Chloe", "Samuel", "Layla", "Henry",
-    "Mila", "Jackson", "Nora", "Hana", "Yuki", "Priya", "Arjun", "Mei", "Wei", "Fatima",
-    "Omar", "Zara", "Ines", "Tomás", "Chiara", "Björn", "Aoife", "Siobhán", "Kwame", "Amara",
+    "Mila", "Jackson", "Nora", "Hana", "Yuki", "Priya", "Arjun", "Mei", "Wei", "Fatima", "Omar",
+    "Zara", "Ines", "Tomás", "Chiara", "Björn", "Aoife", "Siobhán", "Kwame", "Amara",
 ];
+#[rustfmt::skip]
 const LAST: &[&str] = &[
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
     "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
@@ -189,7 +191,14 @@ pub async fn seed(owner: &PgPool, keys: &SecretsKey) -> Result<Seeded, AppError>
         .await?;
     let mut rng = Lcg(7);
     let now = Utc::now();
-    let locations = ["Shelf A", "Shelf B", "Shelf C", "Cold room", "Oversize cage", "Front desk"];
+    let locations = [
+        "Shelf A",
+        "Shelf B",
+        "Shelf C",
+        "Cold room",
+        "Oversize cage",
+        "Front desk",
+    ];
     for i in 0..PACKAGES {
         let (tracking, carrier) = match rng.below(3) {
             0 => (ups_number(&mut rng), "ups"),
@@ -214,14 +223,12 @@ pub async fn seed(owner: &PgPool, keys: &SecretsKey) -> Result<Seeded, AppError>
         .await?;
         let id = intake.package.id;
         let received = now - Duration::minutes(rng.below(30 * 24 * 60) as i64);
-        sqlx::query(
-            "UPDATE packages SET received_at = $2, received_by = $3 WHERE id = $1; ",
-        )
-        .bind(id)
-        .bind(received)
-        .bind(clerk)
-        .execute(tx.conn())
-        .await?;
+        sqlx::query("UPDATE packages SET received_at = $2, received_by = $3 WHERE id = $1; ")
+            .bind(id)
+            .bind(received)
+            .bind(clerk)
+            .execute(tx.conn())
+            .await?;
         sqlx::query("UPDATE package_events SET at = $2, actor_id = $3 WHERE package_id = $1")
             .bind(id)
             .bind(received)
@@ -240,7 +247,8 @@ pub async fn seed(owner: &PgPool, keys: &SecretsKey) -> Result<Seeded, AppError>
         } else {
             continue;
         };
-        let at = received + Duration::minutes(60 + rng.below((age_days as usize).max(1) * 1440) as i64);
+        let at =
+            received + Duration::minutes(60 + rng.below((age_days as usize).max(1) * 1440) as i64);
         let at = at.min(now);
         sqlx::query(
             "UPDATE packages SET status = $2, picked_up_at = CASE WHEN $2 = 'picked_up' THEN $3 END, \
@@ -298,7 +306,11 @@ async fn register_local_keys(admin: &Admin<'_>) -> Vec<String> {
         for login in ["admin", "clerk"] {
             let _ = admin.add_key(login, &key).await;
         }
-        found.push(format!("{} ({})", dir.join(name).display(), key.fingerprint));
+        found.push(format!(
+            "{} ({})",
+            dir.join(name).display(),
+            key.fingerprint
+        ));
     }
     found
 }

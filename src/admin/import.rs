@@ -37,7 +37,9 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
         .clone();
     let got: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
     // A UTF-8 byte order mark from spreadsheet exports is not part of the first column name.
-    let got_first = got.first().map(|s| s.trim_start_matches('\u{feff}').to_string());
+    let got_first = got
+        .first()
+        .map(|s| s.trim_start_matches('\u{feff}').to_string());
     if got.len() != HEADER.len()
         || got_first.as_deref() != Some(HEADER[0])
         || got[1..] != HEADER[1..]
@@ -137,7 +139,9 @@ fn validate(record: &csv::StringRecord) -> Result<NewRecipient, String> {
     }
     let unit = collapse_spaces(field(1));
     if unit.chars().count() > 32 || unit.chars().any(char::is_control) {
-        return Err(format!("unit `{unit}` is not valid (at most 32 characters)"));
+        return Err(format!(
+            "unit `{unit}` is not valid (at most 32 characters)"
+        ));
     }
     let email = match field(2) {
         "" => None,
@@ -145,9 +149,7 @@ fn validate(record: &csv::StringRecord) -> Result<NewRecipient, String> {
     };
     let phone = match field(3) {
         "" => None,
-        p => Some(
-            normalize_phone(p).ok_or_else(|| format!("phone `{p}` is not a valid number"))?,
-        ),
+        p => Some(normalize_phone(p).ok_or_else(|| format!("phone `{p}` is not a valid number"))?),
     };
     let mut aliases: Vec<String> = Vec::new();
     for a in field(4).split(';').map(collapse_spaces) {
@@ -276,7 +278,11 @@ mod tests {
         for i in 0..5 {
             s.push_str(&format!("P{i},{i},,,\n"));
         }
-        assert!(parse(s.as_bytes(), 3).unwrap_err().contains("more than 3 rows"));
+        assert!(
+            parse(s.as_bytes(), 3)
+                .unwrap_err()
+                .contains("more than 3 rows")
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub fn parse_line(line: &str) -> Result<KeyInfo, String> {
         .to_openssh()
         .map_err(|e| format!("cannot encode key: {e}"))?;
     // to_openssh includes the comment when there is one; keep the bare key.
-    let bare = public_key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let bare = public_key
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     Ok(KeyInfo {
         algorithm: key.algorithm().as_str().to_string(),
         fingerprint: fingerprint(&key),

@@ -121,7 +121,10 @@ impl Database {
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5));
         let pool = match &self.app {
-            AppLogin::Direct(o) => opts.connect_with(o.clone().disable_statement_logging()).await,
+            AppLogin::Direct(o) => {
+                opts.connect_with(o.clone().disable_statement_logging())
+                    .await
+            }
             AppLogin::SetRole(o) => {
                 opts.after_connect(|conn, _| {
                     Box::pin(async move {
@@ -163,21 +166,25 @@ async fn bootstrap(cluster: &EmbeddedCluster, database: &str) -> Result<(), DbEr
     };
     // Role passwords cannot be bound parameters; they are generated alphanumerics.
     if !has_role(pg::OWNER_ROLE).fetch_one(&mut conn).await? {
-        exec(&mut conn, format!(
+        exec(
+            &mut conn,
+            format!(
                 "CREATE ROLE {} LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{}'",
                 pg::OWNER_ROLE,
                 auth.owner
-            )
+            ),
         )
         .await?;
     }
     if !has_role(pg::APP_ROLE).fetch_one(&mut conn).await? {
-        exec(&mut conn, format!(
+        exec(
+            &mut conn,
+            format!(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE \
                  PASSWORD '{}'",
                 pg::APP_ROLE,
                 auth.app
-            )
+            ),
         )
         .await?;
     }
@@ -200,7 +207,11 @@ pub async fn create_database(
     template: Option<&str>,
 ) -> Result<(), DbError> {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut sql = format!("CREATE DATABASE {} OWNER {}", quote(database), pg::OWNER_ROLE);
+    let mut sql = format!(
+        "CREATE DATABASE {} OWNER {}",
+        quote(database),
+        pg::OWNER_ROLE
+    );
     if let Some(t) = template {
         sql.push_str(&format!(" TEMPLATE {}", quote(t)));
     }

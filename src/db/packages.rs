@@ -126,12 +126,15 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
 }
 
 pub async fn get(tx: &mut TenantTx<'_>, id: i64) -> Result<Package, AppError> {
-    sqlx::query_as(concat!(select_packages!(), "WHERE p.facility_id = $1 AND p.id = $2"))
-        .bind(tx.facility().0)
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or(AppError::NotFound)
+    sqlx::query_as(concat!(
+        select_packages!(),
+        "WHERE p.facility_id = $1 AND p.id = $2"
+    ))
+    .bind(tx.facility().0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 pub async fn find_waiting(

@@ -275,7 +275,11 @@ impl EmbeddedCluster {
             .args(["-U", SUPERUSER, "-E", "UTF8", "--no-locale"])
             .arg("--auth=scram-sha-256")
             .arg(format!("--pwfile={}", pwfile.display()))
-            .args(if opts.durable { &[][..] } else { &["--no-sync"][..] })
+            .args(if opts.durable {
+                &[][..]
+            } else {
+                &["--no-sync"][..]
+            })
             .output();
         let _ = fs::remove_file(&pwfile);
         let out = out.map_err(|e| setup(format!("cannot run initdb: {e}")))?;
@@ -346,7 +350,10 @@ impl EmbeddedCluster {
         if let Some(pid) = self.postmaster_pid()
             && !process_is_postgres(pid)
         {
-            tracing::warn!(pid, "removing stale postmaster.pid left by a crashed cluster");
+            tracing::warn!(
+                pid,
+                "removing stale postmaster.pid left by a crashed cluster"
+            );
             let _ = fs::remove_file(self.pgdata.join("postmaster.pid"));
         }
     }

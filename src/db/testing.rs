@@ -66,7 +66,11 @@ impl TestCluster {
 
     /// A new, migrated database of its own (a copy of the template).
     pub async fn fresh_database(&self) -> Database {
-        let name = format!("t{}_{}", std::process::id(), self.next.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            self.next.fetch_add(1, Ordering::SeqCst)
+        );
         let auth = self.cluster.auth();
         let mut conn = self
             .cluster

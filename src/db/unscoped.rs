@@ -44,6 +44,84 @@ impl<'a> Login<'a> {
         .await?)
     }
 
+    /// The id of `login`'s active key with this fingerprint and public key, when the user
+    /// and the key are both enabled.
+    pub async fn active_key(
+        &self,
+        login: &str,
+        fingerprint: &str,
+    ) -> Result<Option<(i64, String)>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT k.id, k.public_key FROM ssh_keys k JOIN users u ON u.id = k.user_id \
+             WHERE u.login = $1 AND k.fingerprint = $2 \
+               AND k.disabled_at IS NULL AND u.disabled_at IS NULL",
+        )
+        .bind(login)
+        .bind(fingerprint)
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    pub async fn mark_key_used(&self, key_id: i64) -> Result<(), DbError> {
+        sqlx::query("UPDATE ssh_keys SET last_used_at = now() WHERE id = $1")
+            .bind(key_id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed logins within `window` for this login and from this peer address.
+    pub async fn recent_failures(
+        &self,
+        login: &str,
+        peer: &str,
+        window: std::time::Duration,
+    ) -> Result<(i64, i64), DbError> {
+        let secs = window.as_secs_f64();
+        Ok(sqlx::query_as(
+            "SELECT \
+               (SELECT count(*) FROM login_failures \
+                 WHERE login = $1 AND at > now() - make_interval(secs => $3)), \
+               (SELECT count(*) FROM login_failures \
+                 WHERE peer = $2 AND at > now() - make_interval(secs => $3))",
+        )
+        .bind(login)
+        .bind(peer)
+        .bind(secs)
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    pub async fn record_failure(
+        &self,
+        login: &str,
+        peer: &str,
+        reason: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO login_failures (login, peer, reason) VALUES ($1, $2, $3)")
+            .bind(login)
+            .bind(peer)
+            .bind(reason)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Accepts a TOTP time step only if it is newer than the last accepted one, atomically:
+    /// of two logins racing with the same code, one wins.
+    pub async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, DbError> {
+        let n = sqlx::query(
+            "UPDATE users SET totp_last_step = $2 \
+             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(user_id)
+        .bind(step)
+        .execute(self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Binds a user to a facility: the named one (`LOGIN+SLUG`), or the only one they
     /// belong to. `None` when there is no such membership, or several and none named.
     pub async fn principal(
@@ -63,13 +141,14 @@ impl<'a> Login<'a> {
             (None, [one]) if one.4 == 1 => Some(one),
             _ => None,
         };
-        Ok(pick.and_then(|(facility, slug, _, role, _)| {
+        Ok(pick.and_then(|(facility, slug, name, role, _)| {
             let role: Role = role.parse().ok()?;
             Some(Principal::new(
                 UserId(user.id),
                 user.login.clone(),
                 FacilityId(*facility),
                 slug.clone(),
+                name.clone(),
                 role,
                 source,
             ))
@@ -123,7 +202,9 @@ impl<'a> Admin<'a> {
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(AppError::Invalid("facility name must be 1-200 characters".into()));
+            return Err(AppError::Invalid(
+                "facility name must be 1-200 characters".into(),
+            ));
         }
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
@@ -135,7 +216,9 @@ impl<'a> Admin<'a> {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = id else {
-            return Err(AppError::Conflict(format!("facility `{slug}` already exists")));
+            return Err(AppError::Conflict(format!(
+                "facility `{slug}` already exists"
+            )));
         };
         audit_in(
             &mut tx,
@@ -202,7 +285,11 @@ impl<'a> Admin<'a> {
         audit_in(
             &mut tx,
             facility.0,
-            if created { "user.add" } else { "membership.set" },
+            if created {
+                "user.add"
+            } else {
+                "membership.set"
+            },
             login,
             json!({ "role": role.as_str(), "password_set": password_hash.is_some() }),
         )

@@ -27,6 +27,7 @@ pub struct Principal {
     login: String,
     facility: FacilityId,
     slug: String,
+    facility_name: String,
     role: Role,
     source: Source,
 }
@@ -37,6 +38,7 @@ impl Principal {
         login: String,
         facility: FacilityId,
         slug: String,
+        facility_name: String,
         role: Role,
         source: Source,
     ) -> Self {
@@ -45,6 +47,7 @@ impl Principal {
             login,
             facility,
             slug,
+            facility_name,
             role,
             source,
         }
@@ -61,6 +64,9 @@ impl Principal {
     }
     pub fn slug(&self) -> &str {
         &self.slug
+    }
+    pub fn facility_name(&self) -> &str {
+        &self.facility_name
     }
     pub fn role(&self) -> Role {
         self.role

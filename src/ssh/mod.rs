@@ -1,3 +1,10 @@
-//! The SSH front door.
+//! The SSH front door: limits → authentication → facility binding → PTY → app.
 
+pub mod exec; // exec commands (`ssh host whoami`)
+pub mod hostkey; // the server's Ed25519 host key
 pub mod input; // bytes from the PTY -> key events (stateful, pure)
+pub mod limits; // connection limits and tunables
+pub mod metrics; // counters and the Prometheus endpoint
+pub mod server; // russh handler, accept loop, shutdown
+pub mod session; // one interactive PTY session
+pub mod term; // terminal capabilities from TERM

@@ -1,0 +1,316 @@
+//! Login: SSH user name + credentials → [`Principal`], with lockout and uniform failures.
+//!
+//! Every failure looks the same from outside: unknown login, wrong password, wrong code,
+//! no membership, disabled user and locked login all run one argon2 verification and are
+//! rejected after the same fixed delay (russh's `auth_rejection_time`). The log says why.
+
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use russh::keys::PublicKey;
+
+use crate::auth::{password, pubkey, totp};
+use crate::config::{LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, PEER_FAILURE_THRESHOLD};
+use crate::db::Db;
+use crate::db::unscoped::UserRecord;
+use crate::domain::{Principal, Source};
+use crate::secrets::SecretsKey;
+
+/// `LOGIN+SLUG` or `LOGIN`, as typed in `ssh LOGIN+SLUG@host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshUser {
+    pub login: String,
+    pub slug: Option<String>,
+}
+
+impl SshUser {
+    pub fn parse(user: &str) -> Self {
+        let user = user.trim().to_ascii_lowercase();
+        match user.split_once('+') {
+            Some((login, slug)) => Self {
+                login: login.to_string(),
+                slug: Some(slug.to_string()),
+            },
+            None => Self {
+                login: user,
+                slug: None,
+            },
+        }
+    }
+
+    /// What lockout counts against: the login (also for logins that do not exist).
+    fn lockout_key(&self) -> &str {
+        &self.login
+    }
+}
+
+/// Why a login failed (for the log only; the client never learns it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    UnknownLogin,
+    BadPassword,
+    BadCode,
+    CodeReused,
+    NoTotp,
+    Disabled,
+    NoMembership,
+    Locked,
+    PeerLocked,
+    UnknownKey,
+    Internal,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::UnknownLogin => "unknown login",
+            Failure::BadPassword => "wrong password",
+            Failure::BadCode => "wrong verification code",
+            Failure::CodeReused => "verification code already used",
+            Failure::NoTotp => "no TOTP enrolled",
+            Failure::Disabled => "user disabled",
+            Failure::NoMembership => "no membership for the facility",
+            Failure::Locked => "login locked after repeated failures",
+            Failure::PeerLocked => "peer address locked after repeated failures",
+            Failure::UnknownKey => "key not registered for this login",
+            Failure::Internal => "internal error",
+        }
+    }
+
+    /// Failures that are guesses at a secret count towards lockout. Attempts refused
+    /// because of a lock do not extend it.
+    fn counts(self) -> bool {
+        !matches!(
+            self,
+            Failure::UnknownKey | Failure::Internal | Failure::Locked | Failure::PeerLocked
+        )
+    }
+}
+
+/// Turns credentials into a principal.
+#[derive(Clone)]
+pub struct Authenticator {
+    db: Db,
+    secrets: SecretsKey,
+}
+
+impl Authenticator {
+    pub fn new(db: Db, secrets: SecretsKey) -> Self {
+        Self { db, secrets }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Whether `key` is worth a signature: it is registered (enabled) for that login. This
+    /// answers the offered-key probe only; it never authenticates.
+    pub async fn key_may_sign(&self, user: &SshUser, key: &PublicKey) -> bool {
+        let fp = pubkey::fingerprint(key);
+        matches!(
+            self.db.unscoped().active_key(&user.login, &fp).await,
+            Ok(Some(_))
+        )
+    }
+
+    /// After russh verified the signature: binds the identity.
+    pub async fn publickey(
+        &self,
+        user: &SshUser,
+        key: &PublicKey,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        let res = self.publickey_inner(user, key, peer).await;
+        self.after(user, peer, "publickey", &res).await;
+        res
+    }
+
+    async fn publickey_inner(
+        &self,
+        user: &SshUser,
+        key: &PublicKey,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        self.check_lockout(user, peer).await?;
+        let login = self.db.unscoped();
+        let fp = pubkey::fingerprint(key);
+        let (key_id, stored) = login
+            .active_key(&user.login, &fp)
+            .await
+            .map_err(internal)?
+            .ok_or(Failure::UnknownKey)?;
+        // The fingerprint matched; make sure the key itself does too.
+        let presented = key.to_openssh().map_err(|_| Failure::Internal)?;
+        if presented.split_whitespace().nth(1) != stored.split_whitespace().nth(1) {
+            return Err(Failure::UnknownKey);
+        }
+        let record = login
+            .user(&user.login)
+            .await
+            .map_err(internal)?
+            .ok_or(Failure::UnknownLogin)?;
+        let principal = self.bind(user, &record, peer).await?;
+        let _ = login.mark_key_used(key_id).await;
+        Ok(principal)
+    }
+
+    /// Password and verification code, checked together after both prompts, so a failure
+    /// never tells which of the two was wrong.
+    pub async fn password_totp(
+        &self,
+        user: &SshUser,
+        password: String,
+        code: &str,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        let res = self.password_totp_inner(user, password, code, peer).await;
+        self.after(user, peer, "password+totp", &res).await;
+        res
+    }
+
+    async fn password_totp_inner(
+        &self,
+        user: &SshUser,
+        password: String,
+        code: &str,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        let record = self
+            .db
+            .unscoped()
+            .user(&user.login)
+            .await
+            .map_err(internal)?;
+        // Always one argon2 verification, whatever happens next: equal cost per attempt.
+        let password_ok = password::verify(
+            password,
+            record.as_ref().and_then(|r| r.password_hash.clone()),
+        )
+        .await;
+        self.check_lockout(user, peer).await?;
+        let record = record.ok_or(Failure::UnknownLogin)?;
+        if !password_ok {
+            return Err(Failure::BadPassword);
+        }
+        if record.disabled {
+            return Err(Failure::Disabled);
+        }
+        let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
+        let secret = self
+            .secrets
+            .open(&format!("user:{}", record.id), sealed)
+            .map_err(|_| Failure::Internal)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let step = totp::verify(&secret, code, now).ok_or(Failure::BadCode)?;
+        let step = i64::try_from(step).map_err(|_| Failure::BadCode)?;
+        // Membership before consuming the code: a code spent on a failed bind is not lost.
+        let principal = self.bind(user, &record, peer).await?;
+        if !self
+            .db
+            .unscoped()
+            .accept_totp_step(record.id, step)
+            .await
+            .map_err(internal)?
+        {
+            return Err(Failure::CodeReused);
+        }
+        Ok(principal)
+    }
+
+    async fn bind(
+        &self,
+        user: &SshUser,
+        record: &UserRecord,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        if record.disabled {
+            return Err(Failure::Disabled);
+        }
+        self.db
+            .unscoped()
+            .principal(
+                record,
+                user.slug.as_deref(),
+                Source::Ssh {
+                    peer: peer.to_string(),
+                },
+            )
+            .await
+            .map_err(internal)?
+            .ok_or(Failure::NoMembership)
+    }
+
+    async fn check_lockout(&self, user: &SshUser, peer: IpAddr) -> Result<(), Failure> {
+        let (by_login, by_peer) = self
+            .db
+            .unscoped()
+            .recent_failures(user.lockout_key(), &peer.to_string(), LOCKOUT_WINDOW)
+            .await
+            .map_err(internal)?;
+        if by_login >= LOCKOUT_THRESHOLD {
+            return Err(Failure::Locked);
+        }
+        if by_peer >= PEER_FAILURE_THRESHOLD {
+            return Err(Failure::PeerLocked);
+        }
+        Ok(())
+    }
+
+    async fn after(
+        &self,
+        user: &SshUser,
+        peer: IpAddr,
+        method: &str,
+        res: &Result<Principal, Failure>,
+    ) {
+        match res {
+            Ok(p) => tracing::info!(
+                login = %p.login(), facility = %p.slug(), role = %p.role(), %peer, method,
+                "login succeeded"
+            ),
+            Err(f) => {
+                tracing::warn!(login = %user.login, %peer, method, reason = f.as_str(), "login failed");
+                if f.counts() {
+                    let _ = self
+                        .db
+                        .unscoped()
+                        .record_failure(user.lockout_key(), &peer.to_string(), f.as_str())
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+fn internal(e: crate::error::DbError) -> Failure {
+    tracing::error!(error = %e, "database error during login");
+    Failure::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_user_forms() {
+        assert_eq!(
+            SshUser::parse("Clerk+Demo"),
+            SshUser {
+                login: "clerk".into(),
+                slug: Some("demo".into())
+            }
+        );
+        assert_eq!(SshUser::parse("clerk").slug, None);
+        assert_eq!(SshUser::parse("a+b+c").slug.as_deref(), Some("b+c"));
+    }
+
+    #[test]
+    fn probe_failures_do_not_count_towards_lockout() {
+        assert!(!Failure::UnknownKey.counts());
+        assert!(Failure::BadPassword.counts());
+        assert!(Failure::UnknownLogin.counts());
+        assert!(!Failure::Locked.counts());
+    }
+}

@@ -1,0 +1,120 @@
+//! Counters for the optional Prometheus endpoint (`serve --metrics ADDR`).
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub connections: AtomicU64,
+    pub refused: AtomicU64,
+    pub auth_ok_publickey: AtomicU64,
+    pub auth_ok_password: AtomicU64,
+    pub auth_failed: AtomicU64,
+    pub sessions_active: AtomicU64,
+    pub sessions_total: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn dec(counter: &AtomicU64) {
+        counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, lines: &[(String, u64)]| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, v) in lines {
+                let _ = writeln!(out, "{name}{labels} {v}");
+            }
+        };
+        metric(
+            "packtrack_connections_total",
+            "counter",
+            "TCP connections accepted.",
+            &[(String::new(), get(&self.connections))],
+        );
+        metric(
+            "packtrack_connections_refused_total",
+            "counter",
+            "Connections refused by a limit.",
+            &[(String::new(), get(&self.refused))],
+        );
+        metric(
+            "packtrack_auth_total",
+            "counter",
+            "Authentication results.",
+            &[
+                (
+                    "{result=\"ok\",method=\"publickey\"}".into(),
+                    get(&self.auth_ok_publickey),
+                ),
+                (
+                    "{result=\"ok\",method=\"password+totp\"}".into(),
+                    get(&self.auth_ok_password),
+                ),
+                ("{result=\"failed\"}".into(), get(&self.auth_failed)),
+            ],
+        );
+        metric(
+            "packtrack_sessions_active",
+            "gauge",
+            "Open SSH sessions (channels with a shell or command).",
+            &[(String::new(), get(&self.sessions_active))],
+        );
+        metric(
+            "packtrack_sessions_total",
+            "counter",
+            "SSH sessions started.",
+            &[(String::new(), get(&self.sessions_total))],
+        );
+        out
+    }
+}
+
+/// Serves the metrics on every HTTP request (any path) until the listener fails.
+pub async fn serve(listener: TcpListener, metrics: std::sync::Arc<Metrics>) {
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            // Read (part of) the request; its content does not matter.
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf)).await;
+            let body = metrics.render();
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters() {
+        let m = Metrics::default();
+        Metrics::inc(&m.connections);
+        Metrics::inc(&m.sessions_active);
+        let text = m.render();
+        assert!(text.contains("packtrack_connections_total 1"), "{text}");
+        assert!(text.contains("packtrack_sessions_active 1"));
+        assert!(text.contains("# TYPE packtrack_sessions_active gauge"));
+    }
+}

@@ -1,0 +1,714 @@
+//! The russh server: our own accept loop (limits before any SSH bytes), one handler per
+//! connection, one task per session channel, graceful shutdown.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey, PublicKey};
+use russh::server::{
+    self, Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Response, Session,
+};
+use russh::{
+    Channel, ChannelId, ChannelWriteHalf, Disconnect, MethodKind, MethodSet, Preferred, Pty,
+    cipher, compression, kex, mac,
+};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::limits::{ConnectionLimiter, Limits, Slot};
+use super::metrics::Metrics;
+use super::session::{self, Input};
+use crate::auth::login::{Authenticator, SshUser};
+use crate::auth::pubkey;
+use crate::domain::Principal;
+use crate::ui::SessionInfo;
+
+/// Modern algorithms only: hybrid post-quantum / curve25519 key exchange with strict-kex,
+/// AEAD ciphers, ETM MACs (only used with non-AEAD ciphers, of which we offer none).
+pub fn preferred() -> Preferred {
+    Preferred {
+        kex: Cow::Borrowed(&[
+            kex::MLKEM768X25519_SHA256,
+            kex::CURVE25519,
+            kex::CURVE25519_PRE_RFC_8731,
+            kex::EXTENSION_SUPPORT_AS_SERVER,
+            kex::EXTENSION_SUPPORT_AS_CLIENT,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+        ]),
+        // On a server this is both the host key algorithms (filtered to our Ed25519 key)
+        // and `server-sig-algs`, the user key signatures we accept.
+        key: Cow::Borrowed(&[
+            Algorithm::Ed25519,
+            Algorithm::Ecdsa {
+                curve: EcdsaCurve::NistP256,
+            },
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512),
+            },
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha256),
+            },
+        ]),
+        host_key_certificates: Cow::Borrowed(&[]),
+        cipher: Cow::Borrowed(&[cipher::CHACHA20_POLY1305, cipher::AES_256_GCM]),
+        mac: Cow::Borrowed(&[mac::HMAC_SHA512_ETM, mac::HMAC_SHA256_ETM]),
+        compression: Cow::Borrowed(&[compression::NONE]),
+    }
+}
+
+fn config(host_key: PrivateKey, limits: &Limits) -> server::Config {
+    server::Config {
+        server_id: russh::SshId::Standard(Cow::Owned(format!(
+            "SSH-2.0-packtrack_{}",
+            env!("CARGO_PKG_VERSION")
+        ))),
+        // Advertised methods; `password` is also refused by not implementing it.
+        methods: MethodSet::from(&[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..]),
+        auth_rejection_time: limits.auth_rejection,
+        // The client's first `none` probe is not a guess; answer it at once.
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        keys: vec![host_key],
+        max_auth_attempts: limits.max_auth_attempts,
+        // Backstop only: the app enforces the real idle timeout on input.
+        inactivity_timeout: Some(limits.idle + Duration::from_secs(300)),
+        keepalive_interval: Some(limits.keepalive),
+        keepalive_max: 3,
+        nodelay: true,
+        preferred: preferred(),
+        ..Default::default()
+    }
+}
+
+/// Everything the connections share.
+struct Shared {
+    auth: Authenticator,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A running server.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    pub host_key: PublicKey,
+    pub metrics: Arc<Metrics>,
+    limiter: ConnectionLimiter,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// Open TCP connections (authenticated or not).
+    pub fn connections(&self) -> usize {
+        self.limiter.active()
+    }
+
+    pub fn active_sessions(&self) -> u64 {
+        self.metrics.sessions_active.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, tells every session (which restores its terminal), and waits for
+    /// them (at most a few seconds).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts serving on `listener`.
+pub fn start(
+    listener: TcpListener,
+    auth: Authenticator,
+    host_key: PrivateKey,
+    limits: Limits,
+) -> std::io::Result<ServerHandle> {
+    let addr = listener.local_addr()?;
+    let public = host_key.public_key().clone();
+    tracing::info!(fingerprint = %pubkey::fingerprint(&public), "host key");
+    let config = Arc::new(config(host_key, &limits));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let metrics = Arc::new(Metrics::default());
+    let limiter = ConnectionLimiter::new(limits.max_connections, limits.max_per_ip);
+    let shared = Arc::new(Shared {
+        auth,
+        limits,
+        metrics: metrics.clone(),
+        shutdown: shutdown_rx,
+    });
+    let task = tokio::spawn(accept_loop(listener, config, shared, limiter.clone()));
+    Ok(ServerHandle {
+        addr,
+        host_key: public,
+        metrics,
+        limiter,
+        shutdown: shutdown_tx,
+        task,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    config: Arc<server::Config>,
+    shared: Arc<Shared>,
+    limiter: ConnectionLimiter,
+) {
+    let mut shutdown = shared.shutdown.clone();
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (socket, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                Metrics::inc(&shared.metrics.connections);
+                let slot = match limiter.try_acquire(peer.ip()) {
+                    Ok(slot) => slot,
+                    Err(why) => {
+                        Metrics::inc(&shared.metrics.refused);
+                        tracing::warn!(%peer, limit = ?why, "connection refused: limit reached");
+                        // Closed before any SSH bytes: the client sees a clean EOF.
+                        drop(socket);
+                        continue;
+                    }
+                };
+                let _ = socket.set_nodelay(true);
+                connections.spawn(connection(socket, peer, slot, config.clone(), shared.clone()));
+            }
+        }
+    }
+    drop(listener);
+    let grace = tokio::time::sleep(Duration::from_secs(5));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = connections.join_next() => if next.is_none() { break },
+            () = &mut grace => {
+                connections.abort_all();
+                break;
+            }
+        }
+    }
+}
+
+/// One TCP connection: the SSH session, a pre-authentication deadline, shutdown.
+async fn connection(
+    socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+    slot: Slot,
+    config: Arc<server::Config>,
+    shared: Arc<Shared>,
+) {
+    let authed = Arc::new(AtomicBool::new(false));
+    let handler = Conn {
+        shared: shared.clone(),
+        peer,
+        _slot: slot,
+        authed: authed.clone(),
+        principal: None,
+        method: String::new(),
+        kbd: Kbd::Idle,
+        channels: HashMap::new(),
+    };
+    let session = match tokio::time::timeout(
+        shared.limits.pre_auth,
+        server::run_stream(config, socket, handler),
+    )
+    .await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "ssh handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::info!(%peer, "closed: no SSH handshake before the deadline");
+            return;
+        }
+    };
+    let handle = session.handle();
+    tokio::pin!(session);
+    let pre_auth = tokio::time::sleep(shared.limits.pre_auth);
+    tokio::pin!(pre_auth);
+    let mut deadline_armed = true;
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        tokio::select! {
+            res = &mut session => {
+                if let Err(e) = res {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = &mut pre_auth, if deadline_armed => {
+                deadline_armed = false;
+                if !authed.load(Ordering::Acquire) {
+                    tracing::info!(%peer, "closed: not authenticated before the deadline");
+                    let _ = handle
+                        .disconnect(
+                            Disconnect::ByApplication,
+                            "authentication timeout".into(),
+                            "en".into(),
+                        )
+                        .await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                    return;
+                }
+            }
+            _ = shutdown.changed() => {
+                // Sessions restore their terminals on the same signal; give them a moment.
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                let _ = handle
+                    .disconnect(
+                        Disconnect::ByApplication,
+                        "server shutting down".into(),
+                        "en".into(),
+                    )
+                    .await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Keyboard-interactive progress. The password is kept only until the code arrives.
+enum Kbd {
+    Idle,
+    AwaitPassword,
+    AwaitCode { password: String },
+}
+
+struct Chan {
+    writer: Option<ChannelWriteHalf<Msg>>,
+    pty: Option<session::Pty>,
+    colorterm: Option<String>,
+    input: Option<mpsc::Sender<Input>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// The russh handler of one connection.
+struct Conn {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    _slot: Slot,
+    authed: Arc<AtomicBool>,
+    principal: Option<Principal>,
+    /// "publickey SHA256:…" or "password+totp", for the session log.
+    method: String,
+    kbd: Kbd,
+    channels: HashMap<ChannelId, Chan>,
+}
+
+impl Conn {
+    fn prompt(text: &'static str) -> Auth {
+        Auth::Partial {
+            name: Cow::Borrowed("packtrack"),
+            instructions: Cow::Borrowed(""),
+            prompts: Cow::Owned(vec![(Cow::Borrowed(text), false)]),
+        }
+    }
+
+    fn accept(&mut self, principal: Principal, method: String) -> Auth {
+        self.principal = Some(principal);
+        self.method = method;
+        self.authed.store(true, Ordering::Release);
+        Auth::Accept
+    }
+
+    fn reject(&self) -> Auth {
+        Metrics::inc(&self.shared.metrics.auth_failed);
+        Auth::reject()
+    }
+
+    /// Starts the task that owns a channel's output.
+    fn spawn_task(
+        &mut self,
+        channel: ChannelId,
+        exec: Option<String>,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let Some(principal) = self.principal.clone() else {
+            return session.channel_failure(channel);
+        };
+        let Some(chan) = self.channels.get_mut(&channel) else {
+            return session.channel_failure(channel);
+        };
+        let Some(writer) = chan.writer.take() else {
+            // Only one shell or exec per channel.
+            return session.channel_failure(channel);
+        };
+        let shared = self.shared.clone();
+        let peer = self.peer;
+        let method = self.method.clone();
+        Metrics::inc(&shared.metrics.sessions_active);
+        Metrics::inc(&shared.metrics.sessions_total);
+        let guard = ActiveGuard(shared.metrics.clone());
+        match exec {
+            Some(line) => {
+                chan.task = Some(tokio::spawn(async move {
+                    let _guard = guard;
+                    let started = Instant::now();
+                    let out = super::exec::run(&line, &principal, shared.auth.db()).await;
+                    let bytes = out.stdout.len() + out.stderr.len();
+                    let _ = write_exec(&writer, out.stdout, out.stderr, out.status, &shared).await;
+                    tracing::info!(
+                        login = %principal.login(), facility = %principal.slug(), %peer,
+                        auth = %method, command = %line.split_whitespace().next().unwrap_or(""),
+                        duration_ms = started.elapsed().as_millis() as u64, bytes,
+                        "exec"
+                    );
+                }));
+            }
+            None => {
+                let pty = chan.pty.clone().unwrap_or(session::Pty {
+                    term: "dumb".into(),
+                    colorterm: None,
+                    cols: 80,
+                    rows: 24,
+                });
+                let pty = session::Pty {
+                    colorterm: chan.colorterm.clone(),
+                    ..pty
+                };
+                let (tx, rx) = mpsc::channel(shared.limits.input_queue);
+                chan.input = Some(tx);
+                let info = SessionInfo {
+                    facility_name: principal.facility_name().to_string(),
+                    slug: principal.slug().to_string(),
+                    login: principal.login().to_string(),
+                    role: principal.role().to_string(),
+                    depth: session::depth(&pty),
+                };
+                let sess = session::Session {
+                    info,
+                    pty: pty.clone(),
+                    idle: shared.limits.idle,
+                    write_stall: shared.limits.write_stall,
+                };
+                chan.task = Some(tokio::spawn(async move {
+                    let _guard = guard;
+                    let started = Instant::now();
+                    tracing::info!(
+                        login = %principal.login(), facility = %principal.slug(), %peer,
+                        auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
+                        "session start"
+                    );
+                    let (end, bytes) = sess.run(writer, rx, shared.shutdown.clone()).await;
+                    tracing::info!(
+                        login = %principal.login(), facility = %principal.slug(), %peer,
+                        auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
+                        duration_s = started.elapsed().as_secs(), bytes, end = end.as_str(),
+                        "session end"
+                    );
+                }));
+            }
+        }
+        session.channel_success(channel)
+    }
+}
+
+/// Decrements the active-session gauge when a session task ends, however it ends.
+struct ActiveGuard(Arc<Metrics>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        Metrics::dec(&self.0.sessions_active);
+    }
+}
+
+async fn write_exec(
+    w: &ChannelWriteHalf<Msg>,
+    stdout: String,
+    stderr: String,
+    status: u32,
+    shared: &Shared,
+) -> Result<(), ()> {
+    let stall = shared.limits.write_stall;
+    let send = async {
+        if !stdout.is_empty() {
+            w.data_bytes(Bytes::from(stdout)).await.map_err(|_| ())?;
+        }
+        if !stderr.is_empty() {
+            w.extended_data_bytes(1, Bytes::from(stderr))
+                .await
+                .map_err(|_| ())?;
+        }
+        w.exit_status(status).await.map_err(|_| ())?;
+        w.eof().await.map_err(|_| ())?;
+        w.close().await.map_err(|_| ())
+    };
+    tokio::time::timeout(stall, send).await.map_err(|_| ())?
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The connection is gone: no session task may outlive it.
+        for (_, chan) in self.channels.drain() {
+            if let Some(t) = chan.task {
+                t.abort();
+            }
+        }
+    }
+}
+
+impl Handler for Conn {
+    type Error = anyhow::Error;
+
+    async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
+        Ok(Auth::reject())
+    }
+
+    /// The offered-key probe: may this key be tried? Never authenticates.
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let user = SshUser::parse(user);
+        if self.shared.auth.key_may_sign(&user, offer.public_key).await {
+            Ok(Auth::Accept)
+        } else {
+            Ok(self.reject())
+        }
+    }
+
+    /// Called by russh only after the signature verified: identity is bound here.
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let user = SshUser::parse(user);
+        match self
+            .shared
+            .auth
+            .publickey(&user, key.public_key, self.peer.ip())
+            .await
+        {
+            Ok(p) => {
+                Metrics::inc(&self.shared.metrics.auth_ok_publickey);
+                let method = format!("publickey {}", pubkey::fingerprint(key.public_key));
+                Ok(self.accept(p, method))
+            }
+            Err(_) => Ok(self.reject()),
+        }
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        let Some(mut response) = response else {
+            self.kbd = Kbd::AwaitPassword;
+            return Ok(Self::prompt("Password: "));
+        };
+        let answer = response.next().unwrap_or_default();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        match std::mem::replace(&mut self.kbd, Kbd::Idle) {
+            Kbd::AwaitPassword => {
+                // Always ask for the code, right password or not: the reply must not
+                // reveal which part was wrong, or whether the login exists.
+                self.kbd = Kbd::AwaitCode { password: answer };
+                Ok(Self::prompt("Verification code: "))
+            }
+            Kbd::AwaitCode { password } => {
+                let user = SshUser::parse(user);
+                match self
+                    .shared
+                    .auth
+                    .password_totp(&user, password, &answer, self.peer.ip())
+                    .await
+                {
+                    Ok(p) => {
+                        Metrics::inc(&self.shared.metrics.auth_ok_password);
+                        Ok(self.accept(p, "password+totp".into()))
+                    }
+                    Err(_) => Ok(self.reject()),
+                }
+            }
+            Kbd::Idle => Ok(self.reject()),
+        }
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Channels the server closed never get `channel_close`: prune finished ones.
+        self.channels
+            .retain(|_, c| c.task.as_ref().is_none_or(|t| !t.is_finished()));
+        if self.principal.is_none() || self.channels.len() >= self.shared.limits.max_channels {
+            reply
+                .reject(russh::ChannelOpenFailure::ResourceShortage)
+                .await;
+            return Ok(());
+        }
+        // Input arrives through `data`; an unread read half would stall the connection.
+        let (read_half, write_half) = channel.split();
+        drop(read_half);
+        self.channels.insert(
+            write_half.id(),
+            Chan {
+                writer: Some(write_half),
+                pty: None,
+                colorterm: None,
+                input: None,
+                task: None,
+            },
+        );
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(chan) if chan.task.is_none() => {
+                chan.pty = Some(session::Pty {
+                    term: term.chars().take(64).collect(),
+                    colorterm: None,
+                    cols: clamp_dim(col_width, 80),
+                    rows: clamp_dim(row_height, 24),
+                });
+                session.channel_success(channel)?;
+            }
+            _ => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        variable_name: &str,
+        variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Only COLORTERM is of interest (truecolor detection).
+        if variable_name == "COLORTERM"
+            && let Some(chan) = self.channels.get_mut(&channel)
+        {
+            chan.colorterm = Some(variable_value.chars().take(32).collect());
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref()) {
+            let _ = tx.try_send(Input::Resize {
+                cols: clamp_dim(col_width, 80),
+                rows: clamp_dim(row_height, 24),
+            });
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        Ok(self.spawn_task(channel, None, session)?)
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if data.len() > 8192 {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let line = String::from_utf8_lossy(data).into_owned();
+        Ok(self.spawn_task(channel, Some(line), session)?)
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref())
+            && tx
+                .try_send(Input::Data(Bytes::copy_from_slice(data)))
+                .is_err()
+        {
+            // Never block the connection on a busy session: the input queue is bounded
+            // and a session that does not drain it loses the excess.
+            tracing::warn!(peer = %self.peer, "input dropped: session input queue full");
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref()) {
+            let _ = tx.try_send(Input::Eof);
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(chan) = self.channels.remove(&channel)
+            && let Some(t) = chan.task
+        {
+            t.abort();
+        }
+        Ok(())
+    }
+}
+
+/// Terminal dimensions as the client reports them, bounded to something drawable; 0 means
+/// the client does not know (no local terminal), so assume the classic size.
+fn clamp_dim(v: u32, unknown: u16) -> u16 {
+    if v == 0 { unknown } else { v.min(1000) as u16 }
+}
