@@ -9,6 +9,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'packtrack_app') THEN
         CREATE ROLE packtrack_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
     END IF;
+    -- External servers: the server process logs in as the owner and switches with
+    -- SET ROLE packtrack_app, which needs membership. The embedded cluster logs in as
+    -- packtrack_app directly, and its owner may not grant roles: that is fine.
+    IF NOT pg_has_role(current_user, 'packtrack_app', 'MEMBER') THEN
+        BEGIN
+            EXECUTE format('GRANT packtrack_app TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN
+            RAISE NOTICE 'packtrack_app not granted to %', current_user;
+        END;
+    END IF;
 END
 $$;
 
