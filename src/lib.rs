@@ -1,14 +1,19 @@
 //! packtrack: a mailroom package tracker served as a terminal UI over SSH.
 
 pub mod admin; // admin CLI actions: demo seed, recipients import
+pub mod app; // the interface's pure core: model, messages, update, keymap
 pub mod auth; // argon2id, TOTP, SSH public keys
 pub mod cli; // clap commands and their dispatch
 pub mod config; // settings and limits
 pub mod db; // PostgreSQL: embedded cluster, tenant transactions, queries
 pub mod domain; // newtypes and rules, no IO
+pub mod effects; // runs the interface's effects, answers with messages
 pub mod error; // error enums with user-facing messages
 pub mod label; // tracking-number recognition and check digits (pure, table-driven)
+pub mod live; // LISTEN/NOTIFY fan-out of package changes per facility
 pub mod logging; // tracing setup and PII masking
+pub mod ops; // mailroom operations shared by exec commands and the interface
+pub mod search; // nucleo-backed recipient index per facility
 pub mod secrets; // AES-256-GCM sealing of stored secrets
 pub mod ssh; // SSH server, sessions, terminal input
 pub mod ui; // views (pure drawing)

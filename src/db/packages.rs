@@ -106,6 +106,7 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
             .bind(json!({ "carrier": new.carrier, "recipient_id": new.recipient_id }))
             .execute(tx.conn())
             .await?;
+            notify(tx, "intake", &[id]).await?;
             return Ok(Intake {
                 package: get(tx, id).await?,
                 created: true,
@@ -167,4 +168,175 @@ pub async fn list(
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// The waiting package with this pickup code.
+pub async fn find_by_code(tx: &mut TenantTx<'_>, code: &str) -> Result<Option<Package>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        select_packages!(),
+        "WHERE p.facility_id = $1 AND p.pickup_code = $2 AND p.status = 'waiting'"
+    ))
+    .bind(tx.facility().0)
+    .bind(code)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Waiting packages of one recipient, oldest first.
+pub async fn waiting_for(
+    tx: &mut TenantTx<'_>,
+    recipient_id: i64,
+) -> Result<Vec<Package>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        select_packages!(),
+        "WHERE p.facility_id = $1 AND p.recipient_id = $2 AND p.status = 'waiting' \
+         ORDER BY p.received_at, p.id"
+    ))
+    .bind(tx.facility().0)
+    .bind(recipient_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Who collected the parcels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    /// The name the receiver gave (and signed with).
+    pub receiver: String,
+    /// Set when someone other than the recipient collected them.
+    pub proxy: bool,
+}
+
+/// Marks every listed package picked up, in the caller's transaction: all of them or, on any
+/// error (one is not waiting, unknown or another facility's), none.
+pub async fn pickup(
+    tx: &mut TenantTx<'_>,
+    ids: &[i64],
+    handover: &Handover,
+) -> Result<Vec<Package>, AppError> {
+    let receiver = handover.receiver.trim();
+    if receiver.is_empty() {
+        return Err(AppError::Invalid(
+            "the receiver's name is required for a pickup".into(),
+        ));
+    }
+    if ids.is_empty() {
+        return Err(AppError::Invalid("no packages selected".into()));
+    }
+    let facility = tx.facility().0;
+    let actor = tx.actor_id().map(|u| u.0);
+    let source = tx.source();
+    // Lock the rows first so two counters cannot hand out the same parcel.
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, status FROM packages WHERE facility_id = $1 AND id = ANY($2) FOR UPDATE",
+    )
+    .bind(facility)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    for id in ids {
+        match rows.iter().find(|(rid, _)| rid == id) {
+            None => return Err(AppError::NotFound),
+            Some((_, status)) if status != "waiting" => {
+                return Err(AppError::Conflict(format!(
+                    "package {id} is not waiting (it is {})",
+                    status.replace('_', " ")
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    sqlx::query(
+        "UPDATE packages SET status = 'picked_up', picked_up_at = now(), picked_up_by = $3, \
+             picked_up_name = $4, proxy_name = CASE WHEN $5 THEN $4 END \
+         WHERE facility_id = $1 AND id = ANY($2)",
+    )
+    .bind(facility)
+    .bind(ids)
+    .bind(actor)
+    .bind(receiver)
+    .bind(handover.proxy)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, detail) \
+         SELECT $1, id, 'picked_up', $3, $4, $5 FROM unnest($2::bigint[]) AS id",
+    )
+    .bind(facility)
+    .bind(ids)
+    .bind(actor)
+    .bind(&source)
+    .bind(json!({ "receiver": receiver, "proxy": handover.proxy }))
+    .execute(tx.conn())
+    .await?;
+    notify(tx, "pickup", ids).await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(tx, *id).await?);
+    }
+    Ok(out)
+}
+
+/// The LISTEN/NOTIFY channel of one facility. Notifications are sent at commit, so
+/// listeners never see work that rolled back.
+pub fn channel(facility: crate::domain::FacilityId) -> String {
+    format!("packtrack_f{}", facility.0)
+}
+
+/// Tells the facility's other sessions (on any server process) that packages changed.
+pub async fn notify(tx: &mut TenantTx<'_>, kind: &str, ids: &[i64]) -> Result<(), DbError> {
+    let channel = channel(tx.facility());
+    let by = tx.actor_label().to_string();
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(json!({ "kind": kind, "ids": ids, "by": by }).to_string())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// One custody event, for the package timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Event {
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub source: String,
+    pub location: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+pub async fn events(tx: &mut TenantTx<'_>, package_id: i64) -> Result<Vec<Event>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT e.kind, e.at, u.login AS actor, e.source, e.location, e.detail \
+         FROM package_events e LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE e.facility_id = $1 AND e.package_id = $2 ORDER BY e.at, e.id",
+    )
+    .bind(tx.facility().0)
+    .bind(package_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Dashboard counts. "Today" is the server's UTC day until facility time zones land.
+pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::ops::Stats, DbError> {
+    let (waiting, received_today, overdue, picked_up_today): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+               count(*) FILTER (WHERE status = 'waiting'), \
+               count(*) FILTER (WHERE received_at >= date_trunc('day', now())), \
+               count(*) FILTER (WHERE status = 'waiting' \
+                                  AND received_at < now() - make_interval(days => $2)), \
+               count(*) FILTER (WHERE picked_up_at >= date_trunc('day', now())) \
+             FROM packages WHERE facility_id = $1",
+    )
+    .bind(tx.facility().0)
+    .bind(i32::try_from(overdue_days).unwrap_or(3))
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(crate::ops::Stats {
+        waiting,
+        received_today,
+        overdue,
+        picked_up_today,
+    })
 }

@@ -1,8 +1,13 @@
 //! Exec commands (`ssh host COMMAND`): plain output, exit 0 on success, 1 on a user error
-//! with one line on stderr.
+//! with one line on stderr. The same operations and permission checks as the interface.
 
-use crate::db::Db;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::db::packages::{Handover, Package};
 use crate::domain::Principal;
+use crate::error::AppError;
+use crate::ops::{IntakeRequest, Ops};
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,29 +37,240 @@ impl Output {
 
 const HELP: &str = "\
 packtrack commands (ssh HOST COMMAND):
-  whoami      print LOGIN FACILITY ROLE
-  help        this text
+  whoami                                        LOGIN FACILITY ROLE
+  recipients search QUERY [--limit N] [--json]  fuzzy search by name, unit, email, alias
+  packages list [--status S] [--json]           S: waiting, picked_up, returned, lost
+  packages intake --tracking TEXT --recipient ID [--location LOC] [--json]
+  packages pickup (--code CODE | --id ID) [--name RECEIVER] [--json]
+  help                                          this text
 Without a command (and with a terminal), ssh opens the full-screen interface.
 ";
 
+#[derive(Debug, Parser)]
+#[command(name = "packtrack", no_binary_name = true, disable_help_flag = true)]
+#[command(disable_help_subcommand = true)]
+struct Cmd {
+    #[command(subcommand)]
+    cmd: Top,
+}
+
+#[derive(Debug, Subcommand)]
+enum Top {
+    Whoami,
+    Help,
+    #[command(subcommand)]
+    Recipients(RecipientsCmd),
+    #[command(subcommand)]
+    Packages(PackagesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum RecipientsCmd {
+    Search {
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+        /// Include inactive recipients.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PackagesCmd {
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    Intake(IntakeArgs),
+    Pickup {
+        #[arg(long, conflicts_with = "id", required_unless_present = "id")]
+        code: Option<String>,
+        #[arg(long)]
+        id: Option<i64>,
+        /// Who collects; defaults to the recipient's name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct IntakeArgs {
+    #[arg(long)]
+    tracking: String,
+    #[arg(long)]
+    recipient: i64,
+    #[arg(long, default_value = "")]
+    location: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Recipient JSON of the contract.
+#[derive(Serialize)]
+struct RecipientJson<'a> {
+    id: i64,
+    name: &'a str,
+    unit: &'a str,
+    email: Option<&'a str>,
+    score: u32,
+}
+
 /// Runs one command line for an authenticated principal.
-pub async fn run(line: &str, principal: &Principal, _db: &Db) -> Output {
+pub async fn run(line: &str, principal: &Principal, ops: &Ops) -> Output {
     let args = match shell_words::split(line) {
         Ok(a) => a,
         Err(e) => return Output::user_error(format!("cannot parse the command line: {e}")),
     };
-    let Some((cmd, rest)) = args.split_first() else {
+    if args.is_empty() {
         return Output::ok(HELP.to_string());
-    };
-    match (cmd.as_str(), rest) {
-        ("whoami", []) => Output::ok(format!(
-            "{} {} {}\n",
-            principal.login(),
-            principal.slug(),
-            principal.role()
-        )),
-        ("help" | "--help" | "-h", _) => Output::ok(HELP.to_string()),
-        ("whoami", _) => Output::user_error("whoami takes no arguments"),
-        (other, _) => Output::user_error(format!("unknown command `{other}`; try `help`")),
     }
+    let cmd = match Cmd::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            // clap explains over several lines; the contract wants one.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid command")
+                .trim_start_matches("error: ");
+            return Output::user_error(format!("{first}; try `help`"));
+        }
+    };
+    match execute(cmd.cmd, principal, ops).await {
+        Ok(out) => out,
+        Err(e) => Output::user_error(e),
+    }
+}
+
+async fn execute(cmd: Top, p: &Principal, ops: &Ops) -> Result<Output, AppError> {
+    Ok(match cmd {
+        Top::Help => Output::ok(HELP.to_string()),
+        Top::Whoami => Output::ok(format!("{} {} {}\n", p.login(), p.slug(), p.role())),
+        Top::Recipients(RecipientsCmd::Search {
+            query,
+            limit,
+            json,
+            all,
+        }) => {
+            let found = ops
+                .search_recipients(p, &query.join(" "), limit.clamp(1, 1000), all)
+                .await?;
+            let mut out = String::new();
+            for f in &found {
+                let r = &f.recipient;
+                if json {
+                    out.push_str(&to_json(&RecipientJson {
+                        id: r.id,
+                        name: &r.name,
+                        unit: &r.unit,
+                        email: r.email.as_deref(),
+                        score: f.hit.score,
+                    }));
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!(
+                        "{:>7}  {:<32}  {:<10}  {}\n",
+                        r.id,
+                        r.name,
+                        r.unit,
+                        r.email.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            Output::ok(out)
+        }
+        Top::Packages(PackagesCmd::List {
+            status,
+            limit,
+            json,
+        }) => {
+            let list = ops.list_packages(p, status.as_deref(), limit).await?;
+            Output::ok(packages_out(&list, json))
+        }
+        Top::Packages(PackagesCmd::Intake(a)) => {
+            let intake = ops
+                .intake(
+                    p,
+                    &IntakeRequest {
+                        tracking: a.tracking,
+                        recipient_id: Some(a.recipient),
+                        location: a.location,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            Output::ok(packages_out(std::slice::from_ref(&intake.package), a.json))
+        }
+        Top::Packages(PackagesCmd::Pickup {
+            code,
+            id,
+            name,
+            json,
+        }) => {
+            let ids: Vec<i64> = match (code, id) {
+                (Some(code), _) => {
+                    let list = ops.find_for_pickup(p, &code).await?;
+                    // The code names one package; the others of the recipient stay.
+                    list.iter()
+                        .filter(|pkg| pkg.pickup_code.as_deref() == Some(code.trim()))
+                        .map(|pkg| pkg.id)
+                        .collect()
+                }
+                (None, Some(id)) => vec![id],
+                (None, None) => return Err(AppError::Invalid("give --code or --id".into())),
+            };
+            let first = ops.package(p, ids[0]).await?.0;
+            let receiver = name
+                .or(first.recipient_name.clone())
+                .unwrap_or_else(|| "unknown".into());
+            let done = ops
+                .pickup(
+                    p,
+                    &ids,
+                    &Handover {
+                        receiver,
+                        proxy: false,
+                    },
+                )
+                .await?;
+            Output::ok(packages_out(&done, json))
+        }
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
+}
+
+fn packages_out(list: &[Package], json: bool) -> String {
+    let mut out = String::new();
+    for pkg in list {
+        if json {
+            out.push_str(&to_json(pkg));
+        } else {
+            out.push_str(&format!(
+                "{:>7}  {:<22}  {:<9}  {:<9}  {:<28}  {:<12}  {}  {}",
+                pkg.id,
+                pkg.tracking,
+                pkg.carrier.as_deref().unwrap_or("-"),
+                pkg.status,
+                pkg.recipient_name.as_deref().unwrap_or("(unmatched)"),
+                pkg.location,
+                pkg.pickup_code.as_deref().unwrap_or("------"),
+                pkg.received_at.format("%Y-%m-%d %H:%M"),
+            ));
+        }
+        out.push('\n');
+    }
+    out
 }

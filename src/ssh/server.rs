@@ -27,7 +27,6 @@ use super::session::{self, Input};
 use crate::auth::login::{Authenticator, SshUser};
 use crate::auth::pubkey;
 use crate::domain::Principal;
-use crate::ui::SessionInfo;
 
 /// Modern algorithms only: hybrid post-quantum / curve25519 key exchange with strict-kex,
 /// AEAD ciphers, ETM MACs (only used with non-AEAD ciphers, of which we offer none).
@@ -89,6 +88,8 @@ fn config(host_key: PrivateKey, limits: &Limits) -> server::Config {
 /// Everything the connections share.
 struct Shared {
     auth: Authenticator,
+    ops: crate::ops::Ops,
+    live: crate::live::LiveHub,
     limits: Limits,
     metrics: Arc<Metrics>,
     shutdown: watch::Receiver<bool>,
@@ -137,6 +138,8 @@ pub fn start(
     let metrics = Arc::new(Metrics::default());
     let limiter = ConnectionLimiter::new(limits.max_connections, limits.max_per_ip);
     let shared = Arc::new(Shared {
+        ops: crate::ops::Ops::new(auth.db().clone()),
+        live: crate::live::LiveHub::start(auth.db()),
         auth,
         limits,
         metrics: metrics.clone(),
@@ -363,7 +366,7 @@ impl Conn {
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;
                     let started = Instant::now();
-                    let out = super::exec::run(&line, &principal, shared.auth.db()).await;
+                    let out = super::exec::run(&line, &principal, &shared.ops).await;
                     let bytes = out.stdout.len() + out.stderr.len();
                     let _ = write_exec(&writer, out.stdout, out.stderr, out.status, &shared).await;
                     tracing::info!(
@@ -387,18 +390,13 @@ impl Conn {
                 };
                 let (tx, rx) = mpsc::channel(shared.limits.input_queue);
                 chan.input = Some(tx);
-                let info = SessionInfo {
-                    facility_name: principal.facility_name().to_string(),
-                    slug: principal.slug().to_string(),
-                    login: principal.login().to_string(),
-                    role: principal.role().to_string(),
-                    depth: session::depth(&pty),
-                };
                 let sess = session::Session {
-                    info,
+                    principal: principal.clone(),
                     pty: pty.clone(),
                     idle: shared.limits.idle,
                     write_stall: shared.limits.write_stall,
+                    ops: shared.ops.clone(),
+                    live: Some(shared.live.subscribe(principal.facility())),
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;

@@ -11,9 +11,18 @@ use russh::server::Msg;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::input::{Event, InputParser, KeyCode, Mods};
+use chrono::Utc;
+use tokio::sync::broadcast;
+
+use super::input::{Event, InputParser};
 use super::term::{self, ColorDepth};
-use crate::ui::{self, SessionInfo};
+use crate::app::model::Me;
+use crate::app::{Effect, Model, Msg as AppMsg, update};
+use crate::domain::Principal;
+use crate::effects;
+use crate::live::LiveEvent;
+use crate::ops::Ops;
+use crate::ui::{self, Theme};
 
 /// A lone Esc is a key press once nothing followed it for this long.
 const ESC_TIMEOUT: Duration = Duration::from_millis(30);
@@ -58,10 +67,12 @@ impl End {
 }
 
 pub struct Session {
-    pub info: SessionInfo,
+    pub principal: Principal,
     pub pty: Pty,
     pub idle: Duration,
     pub write_stall: Duration,
+    pub ops: Ops,
+    pub live: Option<broadcast::Receiver<LiveEvent>>,
 }
 
 /// Output through the channel, one frame at a time, with backpressure: a frame waits for
@@ -90,7 +101,7 @@ impl Session {
     /// Runs until the user quits, goes idle, the client leaves or the server shuts down.
     /// Returns how it ended and the bytes sent.
     pub async fn run(
-        self,
+        mut self,
         writer: ChannelWriteHalf<Msg>,
         mut input: mpsc::Receiver<Input>,
         mut shutdown: watch::Receiver<bool>,
@@ -100,7 +111,7 @@ impl Session {
             stall: self.write_stall,
             bytes: 0,
         };
-        let mut size = Rect::new(0, 0, self.pty.cols.max(1), self.pty.rows.max(1));
+        let size = Rect::new(0, 0, self.pty.cols.max(1), self.pty.rows.max(1));
         let Ok(mut terminal) = Terminal::with_options(
             CrosstermBackend::new(Vec::with_capacity(8192)),
             TerminalOptions {
@@ -109,9 +120,39 @@ impl Session {
         ) else {
             return (End::ClientGone, 0);
         };
+        let theme = Theme::for_depth(depth(&self.pty));
+        let p = &self.principal;
+        let mut model = Model::new(
+            Me {
+                login: p.login().to_string(),
+                slug: p.slug().to_string(),
+                facility_name: p.facility_name().to_string(),
+                role: p.role(),
+            },
+            size.width,
+            size.height,
+            Utc::now(),
+        );
+        // Effects answer through this queue; each runs in its own task, so a slow query
+        // never holds up typing (and a newer search never waits for an older one).
+        let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
+        let spawn = |effect: Effect, model: &Model| {
+            let ops = self.ops.clone();
+            let principal = self.principal.clone();
+            let tx = results_tx.clone();
+            let overdue = model.overdue_days;
+            tokio::spawn(async move {
+                if let Some(msg) = effects::run(effect, &ops, &principal, overdue).await {
+                    let _ = tx.send(msg).await;
+                }
+            });
+        };
+        spawn(Effect::LoadStats, &model);
         let mut parser = InputParser::new();
         let mut events = Vec::new();
         let mut last_input = Instant::now();
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let mut end = match out.send(term::ENTER.as_bytes().to_vec()).await {
             Ok(()) => None,
@@ -121,7 +162,7 @@ impl Session {
         while end.is_none() {
             if dirty {
                 dirty = false;
-                if terminal.draw(|f| ui::draw_session(f, &self.info)).is_err() {
+                if terminal.draw(|f| ui::view(f, &model, &theme)).is_err() {
                     end = Some(End::ClientGone);
                     break;
                 }
@@ -132,6 +173,7 @@ impl Session {
                 }
             }
             let esc_pending = parser.pending_escape();
+            let mut msgs: Vec<AppMsg> = Vec::new();
             tokio::select! {
                 msg = input.recv() => match msg {
                     Some(Input::Data(bytes)) => {
@@ -139,16 +181,23 @@ impl Session {
                         parser.feed(&bytes, &mut events);
                     }
                     Some(Input::Resize { cols, rows }) => {
-                        size = Rect::new(0, 0, cols.max(1), rows.max(1));
-                        // A full repaint: the client's screen content after a resize is
-                        // whatever its terminal made of it.
+                        let size = Rect::new(0, 0, cols.max(1), rows.max(1));
+                        // A full repaint: after a resize the client's screen holds whatever
+                        // its terminal made of the old frame.
                         if terminal.resize(size).is_err() || terminal.clear().is_err() {
                             end = Some(End::ClientGone);
                         }
-                        dirty = true;
+                        msgs.push(AppMsg::Resize { cols: size.width, rows: size.height });
                     }
                     Some(Input::Eof) | None => end = Some(End::ClientGone),
                 },
+                Some(msg) = results.recv() => msgs.push(msg),
+                ev = recv_live(&mut self.live) => {
+                    if let Some(ev) = ev {
+                        msgs.push(AppMsg::Live { kind: ev.kind, by: ev.by, ids: ev.ids });
+                    }
+                }
+                _ = tick.tick() => msgs.push(AppMsg::Tick(Utc::now())),
                 () = tokio::time::sleep(ESC_TIMEOUT), if esc_pending => {
                     parser.flush_timeout(&mut events);
                 }
@@ -156,9 +205,19 @@ impl Session {
                 _ = shutdown.changed() => end = Some(End::Shutdown),
             }
             for ev in events.drain(..) {
-                if is_quit(&ev) {
-                    end = Some(End::Quit);
+                msgs.push(match ev {
+                    Event::Key(k) => AppMsg::Key(k),
+                    Event::Paste(text) => AppMsg::Paste(text),
+                });
+            }
+            for msg in msgs {
+                dirty = true;
+                for effect in update(&mut model, msg) {
+                    spawn(effect, &model);
                 }
+            }
+            if model.quit && end.is_none() {
+                end = Some(End::Quit);
             }
         }
         let end = end.unwrap_or(End::Quit);
@@ -187,14 +246,21 @@ impl Session {
     }
 }
 
-fn is_quit(ev: &Event) -> bool {
-    match ev {
-        Event::Key(k) => {
-            matches!(k.code, KeyCode::Char('q') | KeyCode::Char('Q')) && k.mods == Mods::NONE
-                || (k.code == KeyCode::Char('c') || k.code == KeyCode::Char('d'))
-                    && k.mods.contains(Mods::CTRL)
+/// The next live event, or never when the session has no subscription. A lagging
+/// receiver skips what it missed (the next reload shows the current state anyway).
+async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<LiveEvent> {
+    let Some(rx) = live.as_mut() else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(ev) => return Some(ev),
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => {
+                *live = None;
+                return None;
+            }
         }
-        Event::Paste(_) => false,
     }
 }
 

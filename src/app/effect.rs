@@ -1,0 +1,35 @@
+//! Side effects requested by `update`, run by `crate::effects`, answered with a `Msg`.
+
+use crate::db::packages::Handover;
+use crate::ops::IntakeRequest;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Dashboard counts.
+    LoadStats,
+    /// Recipient search; `seq` lets the answer to an older keystroke be ignored.
+    Search {
+        seq: u64,
+        query: String,
+        include_inactive: bool,
+    },
+    /// Is this tracking number already waiting? (a re-scan opens that package)
+    CheckWaiting {
+        seq: u64,
+        tracking: String,
+    },
+    CommitIntake(IntakeRequest),
+    /// Waiting packages for a pickup code.
+    FindByCode(String),
+    /// Waiting packages of a recipient.
+    WaitingFor(i64),
+    CommitPickup {
+        ids: Vec<i64>,
+        handover: Handover,
+    },
+    LoadPackages {
+        status: Option<String>,
+    },
+    LoadPackage(i64),
+    Quit,
+}

@@ -1,0 +1,277 @@
+//! Key bindings as data: `update` looks actions up here and the help overlay lists them.
+//! Letter keys act only where no text is being typed; F-keys work everywhere (some thin
+//! terminals and scanners leave nothing else).
+
+use super::model::Screen;
+use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Help,
+    Quit,
+    Back,
+    GoIntake,
+    GoPickup,
+    GoPackages,
+    GoRecipients,
+    Up,
+    Down,
+    Confirm,
+    Toggle,
+    NextField,
+    CycleStatus,
+    Refresh,
+    InternalId,
+    Unmatched,
+    Batch,
+    Perishable,
+    Oversized,
+    Damaged,
+    Signature,
+    Proxy,
+    ByRecipient,
+    ShowInactive,
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everywhere.
+    Global,
+    /// Only on screens without a focused text field (the dashboard, lists).
+    Browse,
+    Screen(Screen),
+}
+
+pub struct Binding {
+    pub scope: Scope,
+    pub key: KeyEvent,
+    pub action: Action,
+    pub label: &'static str,
+    pub help: &'static str,
+}
+
+const fn k(code: KeyCode) -> KeyEvent {
+    KeyEvent {
+        code,
+        mods: Mods::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> KeyEvent {
+    KeyEvent {
+        code: KeyCode::Char(c),
+        mods: Mods::CTRL,
+    }
+}
+
+const fn b(
+    scope: Scope,
+    key: KeyEvent,
+    action: Action,
+    label: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        scope,
+        key,
+        action,
+        label,
+        help,
+    }
+}
+
+use Action as A;
+use KeyCode as K;
+use Scope as S;
+
+pub const BINDINGS: &[Binding] = &[
+    b(S::Global, k(K::F(1)), A::Help, "F1", "help"),
+    b(S::Global, ctrl('c'), A::Quit, "Ctrl-C", "quit"),
+    b(S::Global, k(K::Esc), A::Back, "Esc", "back / cancel"),
+    b(S::Global, k(K::F(2)), A::GoIntake, "F2", "intake"),
+    b(S::Global, k(K::F(3)), A::GoPickup, "F3", "pickup"),
+    b(S::Global, k(K::F(4)), A::GoPackages, "F4", "packages"),
+    b(S::Global, k(K::F(5)), A::GoRecipients, "F5", "recipients"),
+    b(S::Global, k(K::Up), A::Up, "↑", "previous"),
+    b(S::Global, k(K::Down), A::Down, "↓", "next"),
+    b(S::Global, k(K::Enter), A::Confirm, "Enter", "confirm"),
+    b(S::Global, k(K::Tab), A::NextField, "Tab", "next field"),
+    b(S::Browse, k(K::Char('?')), A::Help, "?", "help"),
+    b(S::Browse, k(K::Char('q')), A::Quit, "q", "quit"),
+    b(S::Browse, k(K::Char('i')), A::GoIntake, "i", "intake"),
+    b(S::Browse, k(K::Char('p')), A::GoPickup, "p", "pickup"),
+    b(S::Browse, k(K::Char('l')), A::GoPackages, "l", "packages"),
+    b(
+        S::Browse,
+        k(K::Char('r')),
+        A::GoRecipients,
+        "r",
+        "recipients",
+    ),
+    b(S::Browse, k(K::Char('k')), A::Up, "k", "previous"),
+    b(S::Browse, k(K::Char('j')), A::Down, "j", "next"),
+    b(
+        S::Screen(Screen::Packages),
+        k(K::Char('s')),
+        A::CycleStatus,
+        "s",
+        "status filter",
+    ),
+    b(
+        S::Screen(Screen::Packages),
+        ctrl('r'),
+        A::Refresh,
+        "Ctrl-R",
+        "refresh",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        ctrl('n'),
+        A::InternalId,
+        "Ctrl-N",
+        "no tracking number: internal id",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        ctrl('u'),
+        A::Unmatched,
+        "Ctrl-U",
+        "recipient unknown: unmatched",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        ctrl('b'),
+        A::Batch,
+        "Ctrl-B",
+        "batch: keep recipient",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        k(K::F(6)),
+        A::Perishable,
+        "F6",
+        "perishable",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        k(K::F(7)),
+        A::Oversized,
+        "F7",
+        "oversized",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        k(K::F(8)),
+        A::Damaged,
+        "F8",
+        "damaged",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        k(K::F(9)),
+        A::Signature,
+        "F9",
+        "signature required",
+    ),
+    b(
+        S::Screen(Screen::Pickup),
+        k(K::Char(' ')),
+        A::Toggle,
+        "Space",
+        "select package",
+    ),
+    b(
+        S::Screen(Screen::Pickup),
+        ctrl('p'),
+        A::Proxy,
+        "Ctrl-P",
+        "collected by a proxy",
+    ),
+    b(
+        S::Screen(Screen::Pickup),
+        ctrl('f'),
+        A::ByRecipient,
+        "Ctrl-F",
+        "find by recipient",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('a'),
+        A::ShowInactive,
+        "Ctrl-A",
+        "show inactive",
+    ),
+];
+
+/// The action for a key on a screen. `typing`: a text field has focus, so plain letters
+/// are text, not commands.
+pub fn lookup(screen: Screen, typing: bool, key: KeyEvent) -> Option<Action> {
+    // Screen-specific bindings win over global ones (e.g. Space selects in pickup).
+    let applies = |b: &&Binding| match b.scope {
+        S::Screen(s) => s == screen,
+        S::Browse => !typing,
+        S::Global => true,
+    };
+    let specific = BINDINGS
+        .iter()
+        .filter(applies)
+        .filter(|b| !matches!(b.scope, S::Global))
+        .find(|b| b.key == key);
+    specific
+        .or_else(|| BINDINGS.iter().filter(applies).find(|b| b.key == key))
+        .map(|b| b.action)
+}
+
+/// The bindings that apply on a screen, for the help overlay.
+pub fn help_for(screen: Screen, typing: bool) -> Vec<&'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(|b| match b.scope {
+            S::Screen(s) => s == screen,
+            S::Browse => !typing,
+            S::Global => true,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_are_commands_only_when_not_typing() {
+        let i = k(K::Char('i'));
+        assert_eq!(lookup(Screen::Dashboard, false, i), Some(A::GoIntake));
+        assert_eq!(lookup(Screen::Intake, true, i), None);
+        assert_eq!(lookup(Screen::Intake, true, k(K::F(2))), Some(A::GoIntake));
+    }
+
+    #[test]
+    fn screen_bindings_win_and_no_key_is_bound_twice_in_a_scope() {
+        assert_eq!(
+            lookup(Screen::Pickup, false, k(K::Char(' '))),
+            Some(A::Toggle)
+        );
+        for (i, a) in BINDINGS.iter().enumerate() {
+            for b2 in &BINDINGS[i + 1..] {
+                assert!(
+                    !(a.scope == b2.scope && a.key == b2.key),
+                    "{} bound twice in {:?}",
+                    a.label,
+                    a.scope
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn help_lists_screen_specific_keys() {
+        let labels: Vec<_> = help_for(Screen::Intake, true)
+            .iter()
+            .map(|b| b.label)
+            .collect();
+        assert!(labels.contains(&"Ctrl-N"));
+        assert!(!labels.contains(&"q"));
+    }
+}

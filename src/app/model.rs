@@ -1,0 +1,273 @@
+//! The interface state. Plain data: cloned in tests, drawn by `ui`, changed only by `update`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+
+use super::text::TextField;
+use crate::db::packages::{Event, Package};
+use crate::domain::Role;
+use crate::label::Parsed;
+use crate::ops::{Found, Stats};
+
+/// Who is logged in, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    pub login: String,
+    pub slug: String,
+    pub facility_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Dashboard,
+    Intake,
+    Pickup,
+    Packages,
+    Detail,
+    Recipients,
+}
+
+impl Screen {
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Dashboard => "Dashboard",
+            Screen::Intake => "Intake",
+            Screen::Pickup => "Pickup",
+            Screen::Packages => "Packages",
+            Screen::Detail => "Package",
+            Screen::Recipients => "Recipients",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+/// Search-as-you-type over recipients, shared by intake, pickup and the recipients screen.
+#[derive(Debug, Clone)]
+pub struct RecipientSearch {
+    pub query: TextField,
+    pub results: Vec<Found>,
+    pub cursor: usize,
+    /// Sequence number of the newest search sent; older answers are ignored.
+    pub seq: u64,
+    pub include_inactive: bool,
+}
+
+impl Default for RecipientSearch {
+    fn default() -> Self {
+        Self {
+            query: TextField::new(80),
+            results: Vec::new(),
+            cursor: 0,
+            seq: 0,
+            include_inactive: false,
+        }
+    }
+}
+
+impl RecipientSearch {
+    pub fn selected(&self) -> Option<&Found> {
+        self.results.get(self.cursor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntakeStep {
+    /// Waiting for a scan (or typed number).
+    Scan,
+    /// The check digit is wrong: accept anyway or rescan.
+    ConfirmChecksum,
+    /// Choosing the recipient.
+    Recipient,
+    /// Location and flags, then commit.
+    Details,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub perishable: bool,
+    pub oversized: bool,
+    pub damaged: bool,
+    pub signature_required: bool,
+}
+
+/// The chosen recipient of an intake (`None` id: unmatched, resolve later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub id: Option<i64>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeForm {
+    pub step: IntakeStep,
+    pub tracking: TextField,
+    pub parsed: Option<Parsed>,
+    pub recipient: Option<Chosen>,
+    /// Sticky across a batch.
+    pub location: TextField,
+    pub flags: Flags,
+    /// Batch mode keeps the recipient for the next scan.
+    pub batch: bool,
+    /// Packages recorded in this session's intake run.
+    pub tally: u32,
+    pub committing: bool,
+    pub check_seq: u64,
+}
+
+impl Default for IntakeForm {
+    fn default() -> Self {
+        Self {
+            step: IntakeStep::Scan,
+            tracking: TextField::new(96),
+            parsed: None,
+            recipient: None,
+            location: TextField::new(64),
+            flags: Flags::default(),
+            batch: false,
+            tally: 0,
+            committing: false,
+            check_seq: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickupStep {
+    /// Type or scan a pickup code (or switch to recipient search).
+    Code,
+    /// Search the recipient instead.
+    Search,
+    /// The recipient's waiting packages, all selected.
+    Select,
+    /// Who takes them.
+    Receiver,
+}
+
+#[derive(Debug, Clone)]
+pub struct PickupForm {
+    pub step: PickupStep,
+    pub code: TextField,
+    pub packages: Vec<Package>,
+    pub selected: Vec<bool>,
+    pub cursor: usize,
+    pub receiver: TextField,
+    pub proxy: bool,
+    pub committing: bool,
+}
+
+impl Default for PickupForm {
+    fn default() -> Self {
+        Self {
+            step: PickupStep::Code,
+            code: TextField::new(6),
+            packages: Vec::new(),
+            selected: Vec::new(),
+            cursor: 0,
+            receiver: TextField::new(100),
+            proxy: false,
+            committing: false,
+        }
+    }
+}
+
+impl PickupForm {
+    pub fn chosen_ids(&self) -> Vec<i64> {
+        self.packages
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .map(|(p, _)| p.id)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PackageList {
+    /// `None`: every status.
+    pub status: Option<String>,
+    pub rows: Vec<Package>,
+    pub cursor: usize,
+    pub loading: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub me: Me,
+    pub screen: Screen,
+    /// Where Esc goes from the package detail.
+    pub detail_from: Screen,
+    pub cols: u16,
+    pub rows: u16,
+    pub now: DateTime<Utc>,
+    pub help: bool,
+    pub status: Option<(String, Tone)>,
+    pub stats: Option<Stats>,
+    /// Newest first, bounded.
+    pub activity: VecDeque<String>,
+    pub overdue_days: i64,
+    pub seq: u64,
+    pub search: RecipientSearch,
+    pub intake: IntakeForm,
+    pub pickup: PickupForm,
+    pub list: PackageList,
+    pub detail: Option<(Package, Vec<Event>)>,
+    pub quit: bool,
+}
+
+pub const ACTIVITY_LINES: usize = 8;
+
+impl Model {
+    pub fn new(me: Me, cols: u16, rows: u16, now: DateTime<Utc>) -> Self {
+        Self {
+            me,
+            screen: Screen::Dashboard,
+            detail_from: Screen::Packages,
+            cols,
+            rows,
+            now,
+            help: false,
+            status: None,
+            stats: None,
+            activity: VecDeque::new(),
+            overdue_days: 3,
+            seq: 0,
+            search: RecipientSearch::default(),
+            intake: IntakeForm::default(),
+            pickup: PickupForm::default(),
+            list: PackageList {
+                status: Some("waiting".into()),
+                ..PackageList::default()
+            },
+            detail: None,
+            quit: false,
+        }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub fn note(&mut self, text: impl Into<String>, tone: Tone) {
+        self.status = Some((text.into(), tone));
+    }
+
+    pub fn log_activity(&mut self, line: String) {
+        self.activity.push_front(line);
+        self.activity.truncate(ACTIVITY_LINES);
+    }
+
+    /// Whether a waiting package is overdue at the model's current time.
+    pub fn is_overdue(&self, p: &Package) -> bool {
+        p.status == "waiting" && (self.now - p.received_at).num_days() >= self.overdue_days
+    }
+}

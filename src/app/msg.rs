@@ -1,0 +1,37 @@
+//! Everything that can happen to the interface.
+
+use crate::db::packages::{Event, Intake, Package};
+use crate::ops::{Found, Stats};
+use crate::ssh::input::KeyEvent;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    /// The clock, for ages and "today" (the core has no clock of its own).
+    Tick(chrono::DateTime<chrono::Utc>),
+    Stats(Result<Stats, String>),
+    SearchResults {
+        seq: u64,
+        found: Result<Vec<Found>, String>,
+    },
+    Waiting {
+        seq: u64,
+        package: Option<Package>,
+    },
+    IntakeDone(Result<Intake, String>),
+    PickupList(Result<Vec<Package>, String>),
+    PickupDone(Result<Vec<Package>, String>),
+    Packages(Result<Vec<Package>, String>),
+    PackageDetail(Result<(Package, Vec<Event>), String>),
+    /// Another session (maybe on another server) changed packages of this facility.
+    Live {
+        kind: String,
+        by: String,
+        ids: Vec<i64>,
+    },
+}

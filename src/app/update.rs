@@ -1,0 +1,691 @@
+//! `update`: the only place the interface state changes. Pure: no IO, no clock.
+
+use super::effect::Effect;
+use super::keymap::{self, Action};
+use super::model::{Chosen, IntakeStep, Model, PickupStep, Screen, Tone};
+use super::msg::Msg;
+use crate::db::packages::Handover;
+use crate::label::Checksum;
+use crate::ops::{IntakeRequest, STATUSES, normalize_tracking};
+use crate::ssh::input::{KeyCode, KeyEvent};
+
+/// Results shown per search.
+pub const SEARCH_LIMIT: usize = 50;
+
+/// Applies one message and returns the effects to run.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(m, key),
+        Msg::Paste(text) => on_paste(m, &text),
+        Msg::Resize { cols, rows } => {
+            m.cols = cols;
+            m.rows = rows;
+            vec![]
+        }
+        Msg::Tick(now) => {
+            m.now = now;
+            vec![]
+        }
+        Msg::Stats(Ok(s)) => {
+            m.stats = Some(s);
+            vec![]
+        }
+        Msg::Stats(Err(e)) | Msg::Packages(Err(e)) | Msg::PackageDetail(Err(e)) => {
+            m.list.loading = false;
+            m.note(e, Tone::Error);
+            vec![]
+        }
+        Msg::SearchResults { seq, found } => {
+            // Answers to older keystrokes arrive late or never; only the newest counts.
+            if seq == m.search.seq {
+                match found {
+                    Ok(found) => {
+                        m.search.results = found;
+                        m.search.cursor = 0;
+                    }
+                    Err(e) => m.note(e, Tone::Error),
+                }
+            }
+            vec![]
+        }
+        Msg::Waiting { seq, package } => {
+            if seq == m.intake.check_seq
+                && let Some(p) = package
+            {
+                m.note(
+                    format!(
+                        "{} is already waiting (#{}, {}): opened it; nothing recorded twice",
+                        p.tracking,
+                        p.id,
+                        p.recipient_name.as_deref().unwrap_or("unmatched")
+                    ),
+                    Tone::Warning,
+                );
+                reset_scan(m);
+                m.detail_from = Screen::Intake;
+                m.screen = Screen::Detail;
+                return vec![Effect::LoadPackage(p.id)];
+            }
+            vec![]
+        }
+        Msg::IntakeDone(res) => on_intake_done(m, res),
+        Msg::PickupList(res) => {
+            match res {
+                Ok(list) if list.is_empty() => {
+                    m.note("no waiting packages for that recipient", Tone::Warning);
+                }
+                Ok(list) => {
+                    let name = list
+                        .iter()
+                        .find_map(|p| p.recipient_name.clone())
+                        .unwrap_or_default();
+                    m.pickup.selected = vec![true; list.len()];
+                    m.pickup.packages = list;
+                    m.pickup.cursor = 0;
+                    m.pickup.receiver.set(&name);
+                    m.pickup.step = PickupStep::Select;
+                    m.screen = Screen::Pickup;
+                }
+                Err(e) => m.note(e, Tone::Error),
+            }
+            vec![]
+        }
+        Msg::PickupDone(res) => {
+            m.pickup.committing = false;
+            match res {
+                Ok(done) => {
+                    let name = m.pickup.receiver.text();
+                    let line = format!(
+                        "{} handed over {} package{} to {name}",
+                        m.me.login,
+                        done.len(),
+                        if done.len() == 1 { "" } else { "s" }
+                    );
+                    m.note(line.clone(), Tone::Success);
+                    m.log_activity(line);
+                    m.pickup = Default::default();
+                    vec![Effect::LoadStats]
+                }
+                Err(e) => {
+                    m.note(format!("pickup not recorded: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        Msg::Packages(Ok(rows)) => {
+            m.list.loading = false;
+            m.list.cursor = m.list.cursor.min(rows.len().saturating_sub(1));
+            m.list.rows = rows;
+            vec![]
+        }
+        Msg::PackageDetail(Ok(d)) => {
+            m.detail = Some(d);
+            vec![]
+        }
+        Msg::Live { kind, by, ids } => {
+            if by != m.me.login {
+                let what = match kind.as_str() {
+                    "intake" => "received",
+                    "pickup" => "handed over",
+                    other => other,
+                };
+                m.log_activity(format!("{by} {what} {} package(s)", ids.len()));
+            }
+            let mut fx = vec![Effect::LoadStats];
+            if m.screen == Screen::Packages {
+                fx.push(Effect::LoadPackages {
+                    status: m.list.status.clone(),
+                });
+            }
+            fx
+        }
+    }
+}
+
+/// Whether the focused element takes text (letters are text, not commands).
+pub fn typing(m: &Model) -> bool {
+    match m.screen {
+        Screen::Intake => m.intake.step != IntakeStep::ConfirmChecksum,
+        Screen::Pickup => m.pickup.step != PickupStep::Select,
+        Screen::Recipients => true,
+        Screen::Dashboard | Screen::Packages | Screen::Detail => false,
+    }
+}
+
+fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.help {
+        m.help = false;
+        return vec![];
+    }
+    let action = keymap::lookup(m.screen, typing(m), key);
+    match action {
+        Some(Action::Help) => {
+            m.help = true;
+            return vec![];
+        }
+        Some(Action::Quit) => {
+            m.quit = true;
+            return vec![Effect::Quit];
+        }
+        Some(Action::GoIntake) => return goto(m, Screen::Intake),
+        Some(Action::GoPickup) => return goto(m, Screen::Pickup),
+        Some(Action::GoPackages) => return goto(m, Screen::Packages),
+        Some(Action::GoRecipients) => return goto(m, Screen::Recipients),
+        _ => {}
+    }
+    match m.screen {
+        Screen::Dashboard => match action {
+            Some(Action::Back) => {
+                m.status = None;
+                vec![]
+            }
+            _ => vec![],
+        },
+        Screen::Intake => intake_key(m, key, action),
+        Screen::Pickup => pickup_key(m, key, action),
+        Screen::Packages => packages_key(m, action),
+        Screen::Detail => match action {
+            Some(Action::Back) => goto(m, m.detail_from),
+            _ => vec![],
+        },
+        Screen::Recipients => match action {
+            Some(Action::Back) => goto(m, Screen::Dashboard),
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::ShowInactive) => {
+                m.search.include_inactive = !m.search.include_inactive;
+                search(m)
+            }
+            Some(Action::Confirm) => match m.search.selected() {
+                Some(f) if m.me.role.can_handle_packages() => {
+                    let id = f.recipient.id;
+                    m.pickup = Default::default();
+                    vec![Effect::WaitingFor(id)]
+                }
+                _ => vec![],
+            },
+            _ => edit_search(m, key),
+        },
+    }
+}
+
+fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
+    if matches!(screen, Screen::Intake | Screen::Pickup) && !m.me.role.can_handle_packages() {
+        m.note(
+            "permission denied: viewers can look, not record or hand over packages",
+            Tone::Error,
+        );
+        return vec![];
+    }
+    m.help = false;
+    m.status = None;
+    m.screen = screen;
+    match screen {
+        Screen::Dashboard => vec![Effect::LoadStats],
+        Screen::Intake => {
+            if !m.intake.committing && m.intake.step == IntakeStep::ConfirmChecksum {
+                m.intake.step = IntakeStep::Scan;
+            }
+            vec![]
+        }
+        Screen::Pickup => {
+            if !m.pickup.committing {
+                m.pickup = Default::default();
+            }
+            vec![]
+        }
+        Screen::Packages => {
+            m.list.loading = true;
+            vec![Effect::LoadPackages {
+                status: m.list.status.clone(),
+            }]
+        }
+        Screen::Recipients => search(m),
+        Screen::Detail => vec![],
+    }
+}
+
+/// Starts a search for the current query; results for older queries will be ignored.
+fn search(m: &mut Model) -> Vec<Effect> {
+    let seq = m.next_seq();
+    m.search.seq = seq;
+    vec![Effect::Search {
+        seq,
+        query: m.search.query.text(),
+        include_inactive: m.search.include_inactive,
+    }]
+}
+
+fn edit_search(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.search.query.edit(key) {
+        search(m)
+    } else {
+        vec![]
+    }
+}
+
+fn move_search_cursor(m: &mut Model, action: Option<Action>) {
+    let n = m.search.results.len();
+    if n == 0 {
+        return;
+    }
+    m.search.cursor = match action {
+        Some(Action::Up) => m.search.cursor.saturating_sub(1),
+        _ => (m.search.cursor + 1).min(n - 1),
+    };
+}
+
+fn reset_scan(m: &mut Model) {
+    let f = &mut m.intake;
+    f.step = IntakeStep::Scan;
+    f.tracking.clear();
+    f.parsed = None;
+    f.committing = false;
+    f.flags = Default::default();
+    if !f.batch {
+        f.recipient = None;
+    }
+}
+
+fn intake_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.intake.committing {
+        return vec![]; // one commit at a time; its answer will come
+    }
+    match action {
+        Some(Action::Batch) => {
+            m.intake.batch = !m.intake.batch;
+            let s = if m.intake.batch {
+                "batch on: the recipient stays for the next scan"
+            } else {
+                "batch off"
+            };
+            m.note(s, Tone::Info);
+            return vec![];
+        }
+        Some(Action::InternalId) if m.intake.step == IntakeStep::Scan => {
+            // No tracking number: the server assigns a PT- id to write on the parcel.
+            m.intake.tracking.clear();
+            m.intake.parsed = None;
+            return to_recipient_step(m);
+        }
+        _ => {}
+    }
+    match m.intake.step {
+        IntakeStep::Scan => match action {
+            Some(Action::Back) => goto(m, Screen::Dashboard),
+            Some(Action::Confirm) => scanned(m),
+            _ => {
+                m.intake.tracking.edit(key);
+                vec![]
+            }
+        },
+        IntakeStep::ConfirmChecksum => match action {
+            Some(Action::Confirm) => to_recipient_step(m),
+            Some(Action::Back) => {
+                reset_scan(m);
+                m.note("scan again", Tone::Info);
+                vec![]
+            }
+            _ => vec![],
+        },
+        IntakeStep::Recipient => match action {
+            Some(Action::Back) => {
+                reset_scan(m);
+                vec![]
+            }
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::Unmatched) => {
+                m.intake.recipient = Some(Chosen {
+                    id: None,
+                    label: "(unmatched: resolve later)".into(),
+                });
+                m.intake.step = IntakeStep::Details;
+                vec![]
+            }
+            Some(Action::Confirm) => {
+                if let Some(f) = m.search.selected() {
+                    m.intake.recipient = Some(Chosen {
+                        id: Some(f.recipient.id),
+                        label: format!("{} · {}", f.recipient.name, f.recipient.unit),
+                    });
+                    m.intake.step = IntakeStep::Details;
+                } else {
+                    m.note("no recipient selected (Ctrl-U: unmatched)", Tone::Warning);
+                }
+                vec![]
+            }
+            _ => edit_search(m, key),
+        },
+        IntakeStep::Details => match action {
+            Some(Action::Back) => {
+                m.intake.step = IntakeStep::Recipient;
+                vec![]
+            }
+            Some(Action::Perishable) => toggle(&mut m.intake.flags.perishable),
+            Some(Action::Oversized) => toggle(&mut m.intake.flags.oversized),
+            Some(Action::Damaged) => toggle(&mut m.intake.flags.damaged),
+            Some(Action::Signature) => toggle(&mut m.intake.flags.signature_required),
+            Some(Action::Confirm) => commit_intake(m),
+            _ => {
+                m.intake.location.edit(key);
+                vec![]
+            }
+        },
+    }
+}
+
+fn toggle(b: &mut bool) -> Vec<Effect> {
+    *b = !*b;
+    vec![]
+}
+
+/// Enter on the scan field: parse, warn on a bad check digit, look for a waiting twin.
+fn scanned(m: &mut Model) -> Vec<Effect> {
+    let text = m.intake.tracking.text();
+    if text.trim().is_empty() {
+        m.note(
+            "scan or type a tracking number (Ctrl-N: none on the parcel)",
+            Tone::Info,
+        );
+        return vec![];
+    }
+    let (tracking, _) = match normalize_tracking(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            m.note(e.to_string(), Tone::Error);
+            return vec![];
+        }
+    };
+    let parsed = crate::label::parse(&text);
+    let bad_check = parsed.checksum == Checksum::Invalid;
+    m.intake.tracking.set(&tracking);
+    m.intake.parsed = Some(parsed);
+    let seq = m.next_seq();
+    m.intake.check_seq = seq;
+    let mut fx = vec![Effect::CheckWaiting { seq, tracking }];
+    if bad_check {
+        m.intake.step = IntakeStep::ConfirmChecksum;
+        m.note(
+            "check digit does not match: Enter to accept anyway, Esc to scan again",
+            Tone::Warning,
+        );
+    } else {
+        fx.extend(to_recipient_step(m));
+    }
+    fx
+}
+
+fn to_recipient_step(m: &mut Model) -> Vec<Effect> {
+    if m.intake.batch && m.intake.recipient.is_some() {
+        m.intake.step = IntakeStep::Details;
+        return vec![];
+    }
+    m.intake.step = IntakeStep::Recipient;
+    m.search.query.clear();
+    search(m)
+}
+
+fn commit_intake(m: &mut Model) -> Vec<Effect> {
+    let Some(chosen) = m.intake.recipient.clone() else {
+        m.intake.step = IntakeStep::Recipient;
+        return vec![];
+    };
+    m.intake.committing = true;
+    let f = &m.intake;
+    vec![Effect::CommitIntake(IntakeRequest {
+        tracking: f.tracking.text(),
+        recipient_id: chosen.id,
+        location: f.location.text(),
+        perishable: f.flags.perishable,
+        oversized: f.flags.oversized,
+        damaged: f.flags.damaged,
+        signature_required: f.flags.signature_required,
+        note: String::new(),
+    })]
+}
+
+fn on_intake_done(m: &mut Model, res: Result<crate::db::packages::Intake, String>) -> Vec<Effect> {
+    m.intake.committing = false;
+    match res {
+        Ok(i) => {
+            let p = &i.package;
+            let who = p.recipient_name.as_deref().unwrap_or("unmatched");
+            if i.created {
+                m.intake.tally += 1;
+                let line = format!(
+                    "received {} for {who} · code {}",
+                    p.tracking,
+                    p.pickup_code.as_deref().unwrap_or("-")
+                );
+                m.note(
+                    format!("#{} {line} · {} this run", p.id, m.intake.tally),
+                    Tone::Success,
+                );
+                m.log_activity(format!("{} {line}", m.me.login));
+            } else {
+                m.note(
+                    format!(
+                        "{} was already waiting (#{}): not recorded twice",
+                        p.tracking, p.id
+                    ),
+                    Tone::Warning,
+                );
+            }
+            reset_scan(m);
+            vec![Effect::LoadStats]
+        }
+        Err(e) => {
+            // Keep everything typed: the clerk retries with Enter.
+            m.note(format!("not recorded: {e} (Enter to retry)"), Tone::Error);
+            vec![]
+        }
+    }
+}
+
+fn pickup_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.pickup.committing {
+        return vec![];
+    }
+    match m.pickup.step {
+        PickupStep::Code => match action {
+            Some(Action::Back) => goto(m, Screen::Dashboard),
+            Some(Action::ByRecipient) => {
+                m.pickup.step = PickupStep::Search;
+                search(m)
+            }
+            Some(Action::Confirm) => {
+                let code = m.pickup.code.text();
+                if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                    vec![Effect::FindByCode(code)]
+                } else {
+                    m.note(
+                        "a pickup code is 6 digits (Ctrl-F: find by recipient)",
+                        Tone::Warning,
+                    );
+                    vec![]
+                }
+            }
+            _ => {
+                if matches!(key.code, KeyCode::Char(c) if !c.is_ascii_digit()) {
+                    return vec![];
+                }
+                m.pickup.code.edit(key);
+                vec![]
+            }
+        },
+        PickupStep::Search => match action {
+            Some(Action::Back) => {
+                m.pickup.step = PickupStep::Code;
+                vec![]
+            }
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::Confirm) => match m.search.selected() {
+                Some(f) => vec![Effect::WaitingFor(f.recipient.id)],
+                None => vec![],
+            },
+            _ => edit_search(m, key),
+        },
+        PickupStep::Select => {
+            let n = m.pickup.packages.len();
+            match action {
+                Some(Action::Back) => {
+                    m.pickup = Default::default();
+                    vec![]
+                }
+                Some(Action::Up) => {
+                    m.pickup.cursor = m.pickup.cursor.saturating_sub(1);
+                    vec![]
+                }
+                Some(Action::Down) => {
+                    m.pickup.cursor = (m.pickup.cursor + 1).min(n.saturating_sub(1));
+                    vec![]
+                }
+                Some(Action::Toggle) => {
+                    if let Some(s) = m.pickup.selected.get_mut(m.pickup.cursor) {
+                        *s = !*s;
+                    }
+                    vec![]
+                }
+                Some(Action::Confirm) => {
+                    if m.pickup.chosen_ids().is_empty() {
+                        m.note("select at least one package (Space)", Tone::Warning);
+                    } else {
+                        m.pickup.step = PickupStep::Receiver;
+                    }
+                    vec![]
+                }
+                _ => vec![],
+            }
+        }
+        PickupStep::Receiver => match action {
+            Some(Action::Back) => {
+                m.pickup.step = PickupStep::Select;
+                vec![]
+            }
+            Some(Action::Proxy) => toggle(&mut m.pickup.proxy),
+            Some(Action::Confirm) => {
+                let receiver = m.pickup.receiver.text();
+                if receiver.trim().is_empty() {
+                    m.note("the receiver's name is required", Tone::Warning);
+                    return vec![];
+                }
+                m.pickup.committing = true;
+                vec![Effect::CommitPickup {
+                    ids: m.pickup.chosen_ids(),
+                    handover: Handover {
+                        receiver,
+                        proxy: m.pickup.proxy,
+                    },
+                }]
+            }
+            _ => {
+                m.pickup.receiver.edit(key);
+                vec![]
+            }
+        },
+    }
+}
+
+fn packages_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
+    let n = m.list.rows.len();
+    match action {
+        Some(Action::Back) => goto(m, Screen::Dashboard),
+        Some(Action::Up) => {
+            m.list.cursor = m.list.cursor.saturating_sub(1);
+            vec![]
+        }
+        Some(Action::Down) => {
+            m.list.cursor = (m.list.cursor + 1).min(n.saturating_sub(1));
+            vec![]
+        }
+        Some(Action::CycleStatus) => {
+            let next = match m.list.status.as_deref() {
+                None => Some(STATUSES[0]),
+                Some(s) => STATUSES
+                    .iter()
+                    .position(|x| *x == s)
+                    .and_then(|i| STATUSES.get(i + 1))
+                    .copied(),
+            };
+            m.list.status = next.map(str::to_string);
+            m.list.cursor = 0;
+            m.list.loading = true;
+            vec![Effect::LoadPackages {
+                status: m.list.status.clone(),
+            }]
+        }
+        Some(Action::Refresh) => vec![Effect::LoadPackages {
+            status: m.list.status.clone(),
+        }],
+        Some(Action::Confirm) => match m.list.rows.get(m.list.cursor) {
+            Some(p) => {
+                let id = p.id;
+                m.detail = None;
+                m.detail_from = Screen::Packages;
+                m.screen = Screen::Detail;
+                vec![Effect::LoadPackage(id)]
+            }
+            None => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
+    if !typing(m) {
+        return vec![];
+    }
+    // A scanner in paste mode sends the number and a newline: treat it like typing + Enter.
+    let first = text.lines().next().unwrap_or("");
+    let enter = text.contains('\n');
+    match m.screen {
+        Screen::Intake => match m.intake.step {
+            IntakeStep::Scan => {
+                m.intake.tracking.insert_str(first);
+                if enter { scanned(m) } else { vec![] }
+            }
+            IntakeStep::Details => {
+                m.intake.location.insert_str(first);
+                vec![]
+            }
+            IntakeStep::Recipient => {
+                m.search.query.insert_str(first);
+                search(m)
+            }
+            IntakeStep::ConfirmChecksum => vec![],
+        },
+        Screen::Pickup => match m.pickup.step {
+            PickupStep::Code => {
+                m.pickup.code.insert_str(
+                    &first
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect::<String>(),
+                );
+                vec![]
+            }
+            PickupStep::Receiver => {
+                m.pickup.receiver.insert_str(first);
+                vec![]
+            }
+            PickupStep::Search => {
+                m.search.query.insert_str(first);
+                search(m)
+            }
+            PickupStep::Select => vec![],
+        },
+        Screen::Recipients => {
+            m.search.query.insert_str(first);
+            search(m)
+        }
+        _ => vec![],
+    }
+}

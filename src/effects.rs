@@ -1,0 +1,69 @@
+//! Runs the interface's effects against the database and search index, answering each
+//! with a message. Errors become one clear line for the status bar (details in the log).
+
+use crate::app::{Effect, Msg};
+use crate::domain::Principal;
+use crate::error::AppError;
+use crate::ops::Ops;
+
+/// Runs one effect. `None`: nothing to report (quit).
+pub async fn run(effect: Effect, ops: &Ops, p: &Principal, overdue_days: i64) -> Option<Msg> {
+    Some(match effect {
+        Effect::Quit => return None,
+        Effect::LoadStats => Msg::Stats(ops.stats(p, overdue_days).await.map_err(shown)),
+        Effect::Search {
+            seq,
+            query,
+            include_inactive,
+        } => Msg::SearchResults {
+            seq,
+            found: ops
+                .search_recipients(
+                    p,
+                    &query,
+                    crate::app::update::SEARCH_LIMIT,
+                    include_inactive,
+                )
+                .await
+                .map_err(shown),
+        },
+        Effect::CheckWaiting { seq, tracking } => {
+            let package = match ops.find_waiting(p, &tracking).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "re-scan check failed");
+                    None
+                }
+            };
+            Msg::Waiting { seq, package }
+        }
+        Effect::CommitIntake(req) => Msg::IntakeDone(ops.intake(p, &req).await.map_err(shown)),
+        Effect::FindByCode(code) => {
+            Msg::PickupList(ops.find_for_pickup(p, &code).await.map_err(|e| match e {
+                AppError::NotFound => format!("no waiting package has pickup code {code}"),
+                other => shown(other),
+            }))
+        }
+        Effect::WaitingFor(id) => Msg::PickupList(ops.waiting_for(p, id).await.map_err(shown)),
+        Effect::CommitPickup { ids, handover } => {
+            Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(shown))
+        }
+        Effect::LoadPackages { status } => Msg::Packages(
+            ops.list_packages(p, status.as_deref(), 500)
+                .await
+                .map_err(shown),
+        ),
+        Effect::LoadPackage(id) => Msg::PackageDetail(ops.package(p, id).await.map_err(shown)),
+    })
+}
+
+/// The user's line for an error; database details go to the log only.
+fn shown(e: AppError) -> String {
+    match e {
+        AppError::Db(inner) => {
+            tracing::error!(error = %inner, "database error in session");
+            "the database is not answering; try again in a moment".into()
+        }
+        other => other.to_string(),
+    }
+}

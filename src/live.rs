@@ -1,0 +1,90 @@
+//! Live updates across sessions and server processes: one PostgreSQL LISTEN connection per
+//! server, fanned out to the sessions of each facility. Facilities never see each other's
+//! notifications: a session subscribes only to its principal's facility channel.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::db::{Db, packages};
+use crate::domain::FacilityId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LiveEvent {
+    pub kind: String,
+    pub ids: Vec<i64>,
+    pub by: String,
+}
+
+#[derive(Clone)]
+pub struct LiveHub {
+    senders: Arc<Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>>,
+    listen: mpsc::UnboundedSender<String>,
+}
+
+impl LiveHub {
+    /// Starts the listener task on the runtime pool's server.
+    pub fn start(db: &Db) -> Self {
+        let senders: Arc<Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>> = Arc::default();
+        let (listen, mut requests) = mpsc::unbounded_channel::<String>();
+        let pool = db.pool().clone();
+        let fan = senders.clone();
+        tokio::spawn(async move {
+            let mut listener = loop {
+                match PgListener::connect_with(&pool).await {
+                    Ok(l) => break l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live updates: cannot listen yet");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    }
+                }
+            };
+            loop {
+                tokio::select! {
+                    req = requests.recv() => match req {
+                        Some(channel) => {
+                            if let Err(e) = listener.listen(&channel).await {
+                                tracing::warn!(error = %e, "live updates: LISTEN failed");
+                            }
+                        }
+                        None => return,
+                    },
+                    n = listener.recv() => match n {
+                        Ok(n) => {
+                            let Ok(ev) = serde_json::from_str::<LiveEvent>(n.payload()) else {
+                                continue;
+                            };
+                            let tx = fan.lock().unwrap_or_else(|e| e.into_inner())
+                                .get(n.channel()).cloned();
+                            if let Some(tx) = tx {
+                                let _ = tx.send(ev);
+                            }
+                        }
+                        // sqlx reconnects and re-listens on the next recv.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "live updates: connection lost");
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        }
+                    },
+                }
+            }
+        });
+        Self { senders, listen }
+    }
+
+    /// Events for one facility (the session's, from its principal).
+    pub fn subscribe(&self, facility: FacilityId) -> broadcast::Receiver<LiveEvent> {
+        let channel = packages::channel(facility);
+        let mut map = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = map.get(&channel) {
+            return tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(256);
+        map.insert(channel.clone(), tx);
+        let _ = self.listen.send(channel);
+        rx
+    }
+}

@@ -1,0 +1,344 @@
+//! Operations on a facility's mailroom, shared by the exec commands and the interactive
+//! interface: the same code paths and the same permission checks for both.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::RwLock;
+
+use crate::db::Db;
+use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
+use crate::db::recipients::{self, Recipient};
+use crate::domain::{FacilityId, Principal};
+use crate::error::AppError;
+use crate::search::{Hit, RecipientIndex};
+
+/// Package statuses, as the contract spells them.
+pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];
+
+/// Most rows any list returns.
+pub const MAX_LIST: i64 = 5000;
+
+/// The per-facility recipient indexes, built on first use and kept current on changes.
+#[derive(Default)]
+pub struct Directory {
+    indexes: Mutex<HashMap<FacilityId, Arc<RwLock<Option<RecipientIndex>>>>>,
+}
+
+impl Directory {
+    fn slot(&self, facility: FacilityId) -> Arc<RwLock<Option<RecipientIndex>>> {
+        self.indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(facility)
+            .or_default()
+            .clone()
+    }
+
+    /// Drops a facility's index so the next search rebuilds it (after a bulk import).
+    pub fn invalidate(&self, facility: FacilityId) {
+        self.indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&facility);
+    }
+}
+
+/// A recipient found by search, with how it matched.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub recipient: Recipient,
+    pub hit: Hit,
+}
+
+/// Intake as requested by a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntakeRequest {
+    /// What was scanned or typed.
+    pub tracking: String,
+    pub recipient_id: Option<i64>,
+    pub location: String,
+    pub perishable: bool,
+    pub oversized: bool,
+    pub damaged: bool,
+    pub signature_required: bool,
+    pub note: String,
+}
+
+/// Counts for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub waiting: i64,
+    pub received_today: i64,
+    pub overdue: i64,
+    pub picked_up_today: i64,
+}
+
+#[derive(Clone)]
+pub struct Ops {
+    db: Db,
+    directory: Arc<Directory>,
+}
+
+impl Ops {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            directory: Arc::default(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn require_handler(p: &Principal) -> Result<(), AppError> {
+        if p.role().can_handle_packages() {
+            Ok(())
+        } else {
+            Err(AppError::PermissionDenied)
+        }
+    }
+
+    /// Fuzzy search over the facility's recipients.
+    pub async fn search_recipients(
+        &self,
+        p: &Principal,
+        query: &str,
+        limit: usize,
+        include_inactive: bool,
+    ) -> Result<Vec<Found>, AppError> {
+        let slot = self.directory.slot(p.facility());
+        {
+            let guard = slot.read().await;
+            if let Some(index) = guard.as_ref() {
+                return Ok(found(index, query, limit, include_inactive));
+            }
+        }
+        let mut guard = slot.write().await;
+        if guard.is_none() {
+            let mut tx = self.db.tenant(p).await?;
+            let all = recipients::all(&mut tx).await?;
+            tx.commit().await?;
+            *guard = Some(RecipientIndex::new(all));
+        }
+        let index = guard.as_ref().ok_or(AppError::NotFound)?;
+        Ok(found(index, query, limit, include_inactive))
+    }
+
+    /// Keeps a built index current after a recipient changed.
+    pub async fn recipient_changed(&self, facility: FacilityId, r: Recipient) {
+        let slot = self.directory.slot(facility);
+        let mut guard = slot.write().await;
+        if let Some(index) = guard.as_mut() {
+            index.upsert(r);
+        }
+    }
+
+    pub async fn recipient(&self, p: &Principal, id: i64) -> Result<Recipient, AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let r = recipients::get(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    pub async fn list_packages(
+        &self,
+        p: &Principal,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Package>, AppError> {
+        if let Some(s) = status
+            && !STATUSES.contains(&s)
+        {
+            return Err(AppError::Invalid(format!(
+                "unknown status `{s}` (expected one of {})",
+                STATUSES.join(", ")
+            )));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let list = packages::list(&mut tx, status, limit.clamp(1, MAX_LIST)).await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    pub async fn package(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<(Package, Vec<packages::Event>), AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::get(&mut tx, id).await?;
+        let events = packages::events(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((pkg, events))
+    }
+
+    /// Records a parcel. A tracking number already waiting returns that package.
+    pub async fn intake(&self, p: &Principal, req: &IntakeRequest) -> Result<Intake, AppError> {
+        Self::require_handler(p)?;
+        // No tracking number on the parcel: an internal id to write on it.
+        let (tracking, carrier) = if req.tracking.trim().is_empty() {
+            (internal_id(), None)
+        } else {
+            normalize_tracking(&req.tracking)?
+        };
+        let location = req.location.trim();
+        if location.chars().count() > 64 {
+            return Err(AppError::Invalid(
+                "location is longer than 64 characters".into(),
+            ));
+        }
+        if req.note.chars().count() > 2000 {
+            return Err(AppError::Invalid(
+                "note is longer than 2000 characters".into(),
+            ));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let intake = packages::intake(
+            &mut tx,
+            &NewPackage {
+                tracking,
+                carrier,
+                recipient_id: req.recipient_id,
+                location: location.to_string(),
+                perishable: req.perishable,
+                oversized: req.oversized,
+                damaged: req.damaged,
+                signature_required: req.signature_required,
+                note: req.note.trim().to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(intake)
+    }
+
+    /// The waiting package with a pickup code, and the recipient's other waiting packages.
+    pub async fn find_for_pickup(
+        &self,
+        p: &Principal,
+        code: &str,
+    ) -> Result<Vec<Package>, AppError> {
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::find_by_code(&mut tx, code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let list = match pkg.recipient_id {
+            Some(r) => packages::waiting_for(&mut tx, r).await?,
+            None => vec![pkg],
+        };
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    pub async fn find_waiting(
+        &self,
+        p: &Principal,
+        tracking: &str,
+    ) -> Result<Option<Package>, AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let found = packages::find_waiting(&mut tx, tracking).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    pub async fn waiting_for(
+        &self,
+        p: &Principal,
+        recipient: i64,
+    ) -> Result<Vec<Package>, AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let list = packages::waiting_for(&mut tx, recipient).await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    /// Hands packages over, all or nothing.
+    pub async fn pickup(
+        &self,
+        p: &Principal,
+        ids: &[i64],
+        handover: &Handover,
+    ) -> Result<Vec<Package>, AppError> {
+        Self::require_handler(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let done = packages::pickup(&mut tx, ids, handover).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn stats(&self, p: &Principal, overdue_days: i64) -> Result<Stats, AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let s = packages::stats(&mut tx, overdue_days).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+}
+
+fn found(index: &RecipientIndex, query: &str, limit: usize, inactive: bool) -> Vec<Found> {
+    index
+        .search(query, limit, inactive)
+        .into_iter()
+        .filter_map(|hit| {
+            index.get(hit.id).map(|r| Found {
+                recipient: r.clone(),
+                hit,
+            })
+        })
+        .collect()
+}
+
+/// `PT-` and 8 characters from an alphabet without look-alikes (no 0/O, 1/I).
+pub fn internal_id() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let bytes = crate::secrets::random_bytes::<8>();
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!("PT-{tail}")
+}
+
+/// What a scanned label becomes in the database: the carrier's tracking number when the
+/// text is one, otherwise the normalised text (internal ids, unknown carriers).
+pub fn normalize_tracking(text: &str) -> Result<(String, Option<String>), AppError> {
+    let parsed = crate::label::parse(text);
+    if let Some(carrier) = parsed.carrier {
+        return Ok((parsed.tracking, Some(carrier.to_string())));
+    }
+    let t = crate::label::normalize(text);
+    if t.is_empty() {
+        return Err(AppError::Invalid("the tracking number is empty".into()));
+    }
+    if t.len() > 64 || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(AppError::Invalid(format!(
+            "`{}` is not a tracking number: use letters, digits and '-', at most 64",
+            text.trim()
+        )));
+    }
+    Ok((t, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_normalisation() {
+        assert_eq!(
+            normalize_tracking("1z5r 8939 0357 5671 27").unwrap(),
+            ("1Z5R89390357567127".into(), Some("ups".into()))
+        );
+        assert_eq!(
+            normalize_tracking("pt-000123").unwrap(),
+            ("PT-000123".into(), None)
+        );
+        assert!(normalize_tracking("   ").is_err());
+        assert!(normalize_tracking("hello world!").is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! The whole interface: header, the current screen, status line, key hints, help overlay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::theme::Theme;
+use super::widgets::hints;
+use super::{dashboard, intake, packages, pickup, recipients};
+use crate::app::keymap;
+use crate::app::model::{Model, Screen, Tone};
+use crate::app::update::typing;
+
+/// The interface lays out for at least this size (80x24 is the norm, 60x20 still works).
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 20;
+
+pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}x{}. Enlarge to at least {MIN_WIDTH}x{MIN_HEIGHT}. Ctrl-C quits.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [head, body, status, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header(f, head, m, t);
+    match m.screen {
+        Screen::Dashboard => dashboard::draw(f, body, m, t),
+        Screen::Intake => intake::draw(f, body, m, t),
+        Screen::Pickup => pickup::draw(f, body, m, t),
+        Screen::Packages => packages::draw_list(f, body, m, t),
+        Screen::Detail => packages::draw_detail(f, body, m, t),
+        Screen::Recipients => recipients::draw(f, body, m, t),
+    }
+    if let Some((text, tone)) = &m.status {
+        let style = match tone {
+            Tone::Info => t.info,
+            Tone::Success => t.success,
+            Tone::Warning => t.warning,
+            Tone::Error => t.error,
+        };
+        f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), status);
+    }
+    f.render_widget(Paragraph::new(footer(m, t)), foot);
+    if m.help {
+        help(f, area, m, t);
+    }
+}
+
+fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let left = format!(
+        " packtrack · {} · {} ({})",
+        m.me.facility_name, m.me.login, m.me.role
+    );
+    let right = format!("{} ", m.screen.title());
+    let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
+    let line = format!("{left}{}{right}", " ".repeat(pad));
+    f.render_widget(Paragraph::new(Span::styled(line, t.header)), area);
+}
+
+fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
+    let pairs: &[(&str, &str)] = match m.screen {
+        Screen::Dashboard => &[
+            ("i", "intake"),
+            ("p", "pickup"),
+            ("l", "packages"),
+            ("r", "recipients"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        Screen::Intake => &[
+            ("Enter", "next"),
+            ("Esc", "back"),
+            ("Ctrl-N", "no number"),
+            ("F1", "help"),
+        ],
+        Screen::Pickup => &[
+            ("Enter", "next"),
+            ("Space", "select"),
+            ("Esc", "back"),
+            ("F1", "help"),
+        ],
+        Screen::Packages => &[
+            ("Enter", "open"),
+            ("s", "status"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
+        Screen::Detail => &[("Esc", "back"), ("?", "help")],
+        Screen::Recipients => &[
+            ("Enter", "waiting packages"),
+            ("Esc", "back"),
+            ("F1", "help"),
+        ],
+    };
+    hints(pairs, t)
+}
+
+fn help(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let bindings = keymap::help_for(m.screen, typing(m));
+    let w = 56.min(area.width.saturating_sub(4));
+    let h = (bindings.len() as u16 + 3).min(area.height.saturating_sub(2));
+    let popup = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let lines: Vec<Line> = bindings
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("{:>8}", b.label), t.title),
+                Span::raw(format!("  {}", b.help)),
+            ])
+        })
+        .collect();
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" Keys: {} (any key closes) ", m.screen.title())),
+        ),
+        popup,
+    );
+}

@@ -1,0 +1,122 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::recipients::search_box;
+use super::theme::Theme;
+use super::widgets::field;
+use crate::app::model::{IntakeStep, Model};
+use crate::label::Checksum;
+
+pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let form = &m.intake;
+    let title = format!(
+        " Intake · {} this run{} ",
+        form.tally,
+        if form.batch { " · batch" } else { "" }
+    );
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [top, rest] = Layout::vertical([Constraint::Length(5), Constraint::Min(1)]).areas(inner);
+    let width = (inner.width as usize).saturating_sub(12);
+
+    let mut lines = vec![field(
+        "Tracking",
+        &form.tracking,
+        form.step == IntakeStep::Scan,
+        width,
+        t,
+    )];
+    lines.push(match &form.parsed {
+        Some(p) => {
+            let carrier = p
+                .carrier
+                .map_or("unknown carrier".to_string(), str::to_uppercase);
+            let (check, style) = match p.checksum {
+                Checksum::Valid => ("check digit ok", t.success),
+                Checksum::Invalid => ("CHECK DIGIT WRONG", t.warning),
+                Checksum::None => ("no check digit", t.dim),
+            };
+            let mut spans = vec![
+                Span::styled(format!("{:<11}", ""), t.text),
+                Span::raw(format!(
+                    "{carrier} · {} · ",
+                    p.service.as_deref().unwrap_or("-")
+                )),
+                Span::styled(check, style),
+            ];
+            if p.candidates.len() > 1 {
+                let others: Vec<&str> = p.candidates[1..].iter().map(|c| c.carrier).collect();
+                spans.push(Span::styled(format!(" · or {}", others.join(", ")), t.dim));
+            }
+            Line::from(spans)
+        }
+        None if form.step == IntakeStep::Scan => Line::from(Span::styled(
+            format!("{:<11}scan the label (Ctrl-N: parcel has no number)", ""),
+            t.dim,
+        )),
+        None => Line::from(Span::styled(
+            format!("{:<11}internal id assigned on save", ""),
+            t.dim,
+        )),
+    });
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<11}", "Recipient"), t.title),
+        Span::raw(
+            form.recipient
+                .as_ref()
+                .map_or("—", |c| c.label.as_str())
+                .to_string(),
+        ),
+    ]));
+    lines.push(field(
+        "Location",
+        &form.location,
+        form.step == IntakeStep::Details,
+        width.min(30),
+        t,
+    ));
+    let flag = |on: bool, key: &'static str, name: &'static str| {
+        Span::styled(
+            format!("{key}[{}]{name} ", if on { "x" } else { " " }),
+            if on { t.title } else { t.dim },
+        )
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<11}", "Flags"), t.title),
+        flag(form.flags.perishable, "F6", "perishable"),
+        flag(form.flags.oversized, "F7", "oversized"),
+        flag(form.flags.damaged, "F8", "damaged"),
+        flag(form.flags.signature_required, "F9", "signature"),
+    ]));
+    f.render_widget(Paragraph::new(lines), top);
+
+    match form.step {
+        IntakeStep::Recipient => {
+            let block = Block::default()
+                .borders(Borders::TOP)
+                .title(" Who is it for? (Enter: choose · Ctrl-U: unknown) ");
+            let inner = block.inner(rest);
+            f.render_widget(block, rest);
+            search_box(f, inner, &m.search, true, t);
+        }
+        IntakeStep::ConfirmChecksum => f.render_widget(
+            Paragraph::new(Span::styled(
+                "The check digit does not match this carrier's rule. Enter: keep it · Esc: scan again",
+                t.warning,
+            )),
+            rest,
+        ),
+        IntakeStep::Details => f.render_widget(
+            Paragraph::new(if form.committing {
+                Span::styled("Saving…", t.info)
+            } else {
+                Span::styled("Enter: save · Esc: change recipient", t.dim)
+            }),
+            rest,
+        ),
+        IntakeStep::Scan => {}
+    }
+}

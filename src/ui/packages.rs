@@ -1,0 +1,142 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::theme::Theme;
+use super::widgets::age;
+use crate::app::model::Model;
+
+pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let title = format!(
+        " Packages · {} · {} ",
+        m.list.status.as_deref().unwrap_or("all").replace('_', " "),
+        if m.list.loading {
+            "loading…".to_string()
+        } else {
+            m.list.rows.len().to_string()
+        }
+    );
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let wide = inner.width >= 76;
+    let rows = inner.height.saturating_sub(1) as usize;
+    let start = m.list.cursor.saturating_sub(rows.saturating_sub(1));
+    let mut lines = vec![Line::from(Span::styled(
+        if wide {
+            format!(
+                "{:<22} {:<7} {:<20} {:<11} {:>4} {}",
+                "Tracking", "Carrier", "Recipient", "Location", "Age", "Status"
+            )
+        } else {
+            format!(
+                "{:<20} {:<18} {:>4} {}",
+                "Tracking", "Recipient", "Age", "Status"
+            )
+        },
+        t.title,
+    ))];
+    for (i, p) in m.list.rows.iter().enumerate().skip(start).take(rows) {
+        let name: String = p
+            .recipient_name
+            .as_deref()
+            .unwrap_or("(unmatched)")
+            .chars()
+            .take(22)
+            .collect();
+        let a = age((m.now - p.received_at).num_seconds());
+        let text = if wide {
+            format!(
+                "{:<22} {:<7} {:<20} {:<11} {:>4} {}",
+                p.tracking.chars().take(22).collect::<String>(),
+                p.carrier.as_deref().unwrap_or("-"),
+                name.chars().take(20).collect::<String>(),
+                p.location.chars().take(11).collect::<String>(),
+                a,
+                p.status.replace('_', " ")
+            )
+        } else {
+            format!(
+                "{:<20} {:<18} {:>4} {}",
+                p.tracking.chars().take(20).collect::<String>(),
+                name.chars().take(18).collect::<String>(),
+                a,
+                p.status.replace('_', " ")
+            )
+        };
+        let style = if i == m.list.cursor {
+            t.selected
+        } else if m.is_overdue(p) {
+            t.overdue
+        } else {
+            t.text
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let block = Block::default().borders(Borders::ALL).title(" Package ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some((p, events)) = &m.detail else {
+        f.render_widget(Paragraph::new(Span::styled("loading…", t.dim)), inner);
+        return;
+    };
+    let [head, timeline] =
+        Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
+    let kv = |k: &'static str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<11}"), t.title),
+            Span::raw(v),
+        ])
+    };
+    let lines = vec![
+        kv(
+            "Tracking",
+            format!(
+                "{} ({})",
+                p.tracking,
+                p.carrier.as_deref().unwrap_or("unknown carrier")
+            ),
+        ),
+        kv(
+            "Recipient",
+            p.recipient_name
+                .clone()
+                .unwrap_or_else(|| "(unmatched)".into()),
+        ),
+        kv(
+            "Status",
+            format!(
+                "{}{}",
+                p.status.replace('_', " "),
+                if m.is_overdue(p) { " · OVERDUE" } else { "" }
+            ),
+        ),
+        kv("Location", p.location.clone()),
+        kv("Code", p.pickup_code.clone().unwrap_or_else(|| "-".into())),
+        kv(
+            "Received",
+            format!(
+                "{} ({} ago)",
+                p.received_at.format("%Y-%m-%d %H:%M UTC"),
+                age((m.now - p.received_at).num_seconds())
+            ),
+        ),
+    ];
+    f.render_widget(Paragraph::new(lines), head);
+    let mut tl = vec![Line::from(Span::styled("Custody", t.title))];
+    for e in events {
+        tl.push(Line::from(format!(
+            "{}  {:<10} {:<10} {}",
+            e.at.format("%m-%d %H:%M"),
+            e.kind.replace('_', " "),
+            e.actor.as_deref().unwrap_or("-"),
+            e.source
+        )));
+    }
+    f.render_widget(Paragraph::new(tl), timeline);
+}
