@@ -98,12 +98,12 @@ impl Database {
     }
 
     pub async fn owner_pool(&self) -> Result<PgPool, DbError> {
-        Ok(PgPoolOptions::new()
+        PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(self.owner.clone().disable_statement_logging())
             .await
-            .map_err(|e| connect_error("owner", e))?)
+            .map_err(|e| connect_error("owner", e))
     }
 
     /// Applies pending migrations (idempotent; concurrent runs serialise on a lock).

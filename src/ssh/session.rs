@@ -154,10 +154,7 @@ impl Session {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-        let mut end = match out.send(term::ENTER.as_bytes().to_vec()).await {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
+        let mut end = out.send(term::ENTER.as_bytes().to_vec()).await.err();
         let mut dirty = true;
         while end.is_none() {
             if dirty {
