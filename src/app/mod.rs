@@ -8,6 +8,9 @@ pub mod msg;
 pub mod text;
 pub mod update;
 
+#[cfg(test)]
+mod tests;
+
 pub use effect::Effect;
 pub use model::Model;
 pub use msg::Msg;

@@ -78,19 +78,30 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         width.min(30),
         t,
     ));
-    let flag = |on: bool, key: &'static str, name: &'static str| {
+    let flag = |on: bool, key: &'static str, name: &str| {
         Span::styled(
             format!("{key}[{}]{name} ", if on { "x" } else { " " }),
             if on { t.title } else { t.dim },
         )
     };
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:<11}", "Flags"), t.title),
-        flag(form.flags.perishable, "F6", "perishable"),
-        flag(form.flags.oversized, "F7", "oversized"),
-        flag(form.flags.damaged, "F8", "damaged"),
-        flag(form.flags.signature_required, "F9", "signature"),
-    ]));
+    // Narrow terminals get short flag names so all four stay visible.
+    let narrow = inner.width < 72;
+    let names = if narrow {
+        ["perish.", "oversize", "damaged", "sign."]
+    } else {
+        ["perishable", "oversized", "damaged", "signature"]
+    };
+    let mut flags = vec![Span::styled(format!("{:<11}", "Flags"), t.title)];
+    if narrow {
+        flags.clear();
+    }
+    flags.extend([
+        flag(form.flags.perishable, "F6", names[0]),
+        flag(form.flags.oversized, "F7", names[1]),
+        flag(form.flags.damaged, "F8", names[2]),
+        flag(form.flags.signature_required, "F9", names[3]),
+    ]);
+    lines.push(Line::from(flags));
     f.render_widget(Paragraph::new(lines), top);
 
     match form.step {

@@ -1,1 +1,206 @@
+//! Snapshots of every screen at 80x24 and 60x20, and in monochrome.
 
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::{Theme, view};
+use crate::app::model::{Chosen, IntakeStep, Me, Model, PickupStep, Screen, Tone};
+use crate::db::packages::{Event, Package};
+use crate::db::recipients::Recipient;
+use crate::domain::Role;
+use crate::label;
+use crate::ops::{Found, Stats};
+use crate::search::{Field, Hit};
+use crate::ssh::term::ColorDepth;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
+}
+
+fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) -> Package {
+    Package {
+        id,
+        tracking: tracking.into(),
+        carrier: label::parse(tracking).carrier.map(str::to_string),
+        recipient_id: Some(id * 10),
+        recipient_name: Some(name.into()),
+        status: status.into(),
+        location: "Shelf A".into(),
+        pickup_code: Some(format!("{:06}", 100_000 + id)),
+        received_at: now() - chrono::Duration::hours(hours_ago),
+        picked_up_at: None,
+    }
+}
+
+fn found(id: i64, name: &str, unit: &str, indices: Vec<u32>) -> Found {
+    Found {
+        recipient: Recipient {
+            id,
+            name: name.into(),
+            unit: unit.into(),
+            email: None,
+            phone: None,
+            aliases: vec![],
+            active: true,
+        },
+        hit: Hit {
+            id,
+            score: 100,
+            field: Field::Name,
+            indices,
+        },
+    }
+}
+
+fn model(screen: Screen) -> Model {
+    let mut m = Model::new(
+        Me {
+            login: "clerk".into(),
+            slug: "demo".into(),
+            facility_name: "Demo Mailroom".into(),
+            role: Role::Operator,
+        },
+        80,
+        24,
+        now(),
+    );
+    m.screen = screen;
+    m.stats = Some(Stats {
+        waiting: 81,
+        received_today: 8,
+        overdue: 12,
+        picked_up_today: 11,
+    });
+    m.log_activity("clerk received 1Z5R89390357567127 for Ada Lovelace · code 123456".into());
+    m.search.query.set("ada");
+    m.search.results = vec![
+        found(1, "Ada Lovelace", "A-101", vec![0, 1, 2]),
+        found(2, "Adam Smith", "B-204", vec![0, 1, 2]),
+    ];
+    match screen {
+        Screen::Intake => {
+            m.intake.tracking.set("1Z5R89390357567127");
+            m.intake.parsed = Some(label::parse("1Z5R89390357567127"));
+            m.intake.step = IntakeStep::Recipient;
+            m.intake.location.set("Shelf A");
+            m.intake.tally = 3;
+        }
+        Screen::Pickup => {
+            m.pickup.packages = vec![
+                package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
+                package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
+            ];
+            m.pickup.selected = vec![true, false];
+            m.pickup.step = PickupStep::Select;
+            m.pickup.receiver.set("Ada Lovelace");
+        }
+        Screen::Packages => {
+            m.list.rows = vec![
+                package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
+                package(2, "986578788855", "Grace Hopper", 100, "waiting"),
+                package(3, "9400100000000000000005", "Alan Turing", 30, "picked_up"),
+            ];
+        }
+        Screen::Detail => {
+            m.detail = Some((
+                package(2, "986578788855", "Grace Hopper", 100, "waiting"),
+                vec![Event {
+                    kind: "received".into(),
+                    at: now() - chrono::Duration::hours(100),
+                    actor: Some("clerk".into()),
+                    source: "ssh 10.0.0.5".into(),
+                    location: Some("Shelf A".into()),
+                    detail: serde_json::json!({}),
+                }],
+            ));
+        }
+        _ => {}
+    }
+    m
+}
+
+fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(f, m, &Theme::for_depth(depth))).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const SCREENS: [Screen; 6] = [
+    Screen::Dashboard,
+    Screen::Intake,
+    Screen::Pickup,
+    Screen::Packages,
+    Screen::Detail,
+    Screen::Recipients,
+];
+
+#[test]
+fn every_screen_at_80x24_and_60x20() {
+    for screen in SCREENS {
+        let m = model(screen);
+        let name = format!("{screen:?}").to_lowercase();
+        insta::assert_snapshot!(
+            format!("{name}_80x24"),
+            render(&m, 80, 24, ColorDepth::Ansi256)
+        );
+        insta::assert_snapshot!(
+            format!("{name}_60x20"),
+            render(&m, 60, 20, ColorDepth::Ansi256)
+        );
+    }
+}
+
+#[test]
+fn mono_theme_uses_no_color() {
+    let m = model(Screen::Packages);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view(f, &m, &Theme::for_depth(ColorDepth::Mono)))
+        .unwrap();
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "mono must not set colors"
+        );
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+    insta::assert_snapshot!("packages_mono", render(&m, 80, 24, ColorDepth::Mono));
+}
+
+#[test]
+fn help_overlay_and_status_line() {
+    let mut m = model(Screen::Intake);
+    m.intake.step = IntakeStep::Details;
+    m.intake.recipient = Some(Chosen {
+        id: Some(1),
+        label: "Ada Lovelace · A-101".into(),
+    });
+    m.note("not recorded: the database is not answering", Tone::Error);
+    let s = render(&m, 80, 24, ColorDepth::Ansi16);
+    assert!(
+        s.contains("not recorded: the database is not answering"),
+        "{s}"
+    );
+    m.help = true;
+    let s = render(&m, 80, 24, ColorDepth::Ansi16);
+    assert!(s.contains("Keys: Intake"), "{s}");
+    assert!(s.contains("Ctrl-N"), "{s}");
+}
+
+#[test]
+fn tiny_terminal_says_how_big_it_must_be() {
+    let s = render(&model(Screen::Dashboard), 20, 5, ColorDepth::Mono);
+    assert!(s.replace('\n', " ").contains("60x20"), "{s}");
+}

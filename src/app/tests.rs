@@ -1,0 +1,374 @@
+//! Transitions of the pure core: intake, batch, pickup, cancel paths, permissions.
+
+use chrono::{TimeZone, Utc};
+
+use super::effect::Effect;
+use super::model::{IntakeStep, Me, Model, PickupStep, Screen, Tone};
+use super::msg::Msg;
+use super::update::update;
+use crate::db::packages::{Intake, Package};
+use crate::db::recipients::Recipient;
+use crate::domain::Role;
+use crate::ops::Found;
+use crate::search::{Field, Hit};
+use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+
+fn model(role: Role) -> Model {
+    Model::new(
+        Me {
+            login: "clerk".into(),
+            slug: "demo".into(),
+            facility_name: "Demo".into(),
+            role,
+        },
+        80,
+        24,
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
+    )
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent {
+        code,
+        mods: Mods::NONE,
+    })
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent {
+        code: KeyCode::Char(c),
+        mods: Mods::CTRL,
+    })
+}
+
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| update(m, key(KeyCode::Char(c))))
+        .collect()
+}
+
+fn pkg(id: i64, tracking: &str) -> Package {
+    Package {
+        id,
+        tracking: tracking.into(),
+        carrier: Some("ups".into()),
+        recipient_id: Some(7),
+        recipient_name: Some("Ada Lovelace".into()),
+        status: "waiting".into(),
+        location: "Shelf A".into(),
+        pickup_code: Some("123456".into()),
+        received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        picked_up_at: None,
+    }
+}
+
+fn results(m: &mut Model) {
+    let seq = m.search.seq;
+    update(
+        m,
+        Msg::SearchResults {
+            seq,
+            found: Ok(vec![Found {
+                recipient: Recipient {
+                    id: 7,
+                    name: "Ada Lovelace".into(),
+                    unit: "A-101".into(),
+                    email: None,
+                    phone: None,
+                    aliases: vec![],
+                    active: true,
+                },
+                hit: Hit {
+                    id: 7,
+                    score: 1,
+                    field: Field::Name,
+                    indices: vec![],
+                },
+            }]),
+        },
+    );
+}
+
+/// Scan → recipient → location → commit; returns the commit effect.
+fn intake_to_commit(m: &mut Model, tracking: &str) -> Vec<Effect> {
+    typed(m, tracking);
+    let fx = update(m, key(KeyCode::Enter));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::CheckWaiting { tracking: t, .. } if t == tracking)),
+        "{fx:?}"
+    );
+    if m.intake.step == IntakeStep::Recipient {
+        results(m);
+        update(m, key(KeyCode::Enter));
+    }
+    assert_eq!(m.intake.step, IntakeStep::Details);
+    update(m, key(KeyCode::Enter))
+}
+
+#[test]
+fn scanner_intake_commits_with_recipient_and_sticky_location() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('i')));
+    assert_eq!(m.screen, Screen::Intake);
+    typed(&mut m, "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    results(&mut m);
+    update(&mut m, key(KeyCode::Enter));
+    typed(&mut m, "Shelf B");
+    update(&mut m, key(KeyCode::F(9)));
+    let fx = update(&mut m, key(KeyCode::Enter));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert_eq!(req.tracking, "1Z5R89390357567127");
+    assert_eq!(req.recipient_id, Some(7));
+    assert_eq!(req.location, "Shelf B");
+    assert!(req.signature_required);
+    // Keys while committing do nothing: one commit at a time.
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    let fx = update(
+        &mut m,
+        Msg::IntakeDone(Ok(Intake {
+            package: pkg(1, "1Z5R89390357567127"),
+            created: true,
+        })),
+    );
+    assert_eq!(fx, vec![Effect::LoadStats]);
+    assert_eq!(m.intake.tally, 1);
+    assert_eq!(m.intake.step, IntakeStep::Scan);
+    assert!(m.intake.tracking.is_empty());
+    assert_eq!(m.intake.location.text(), "Shelf B", "location is sticky");
+    assert!(m.intake.recipient.is_none(), "not in batch mode");
+    assert!(!m.intake.flags.signature_required, "flags reset per parcel");
+}
+
+#[test]
+fn batch_mode_keeps_the_recipient() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    update(&mut m, ctrl('b'));
+    assert!(m.intake.batch);
+    intake_to_commit(&mut m, "1Z5R89390357567127");
+    update(
+        &mut m,
+        Msg::IntakeDone(Ok(Intake {
+            package: pkg(1, "1Z5R89390357567127"),
+            created: true,
+        })),
+    );
+    assert!(m.intake.recipient.is_some());
+    // The next scan goes straight to details.
+    let fx = intake_to_commit(&mut m, "986578788855");
+    assert!(matches!(fx.as_slice(), [Effect::CommitIntake(r)] if r.recipient_id == Some(7)));
+}
+
+#[test]
+fn bad_check_digit_needs_confirmation_and_esc_rescans() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    typed(&mut m, "1Z5R89390357567128");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.intake.step, IntakeStep::ConfirmChecksum);
+    assert!(matches!(m.status, Some((_, Tone::Warning))));
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.intake.step, IntakeStep::Scan);
+    assert!(m.intake.tracking.is_empty());
+    typed(&mut m, "1Z5R89390357567128");
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+}
+
+#[test]
+fn rescan_of_a_waiting_package_opens_it() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    typed(&mut m, "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    let seq = m.intake.check_seq;
+    let fx = update(
+        &mut m,
+        Msg::Waiting {
+            seq,
+            package: Some(pkg(9, "1Z5R89390357567127")),
+        },
+    );
+    assert_eq!(fx, vec![Effect::LoadPackage(9)]);
+    assert_eq!(m.screen, Screen::Detail);
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.screen, Screen::Intake);
+}
+
+#[test]
+fn failed_commit_keeps_everything_for_a_retry() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    let first = intake_to_commit(&mut m, "1Z5R89390357567127");
+    update(
+        &mut m,
+        Msg::IntakeDone(Err("the database is not answering".into())),
+    );
+    assert_eq!(m.intake.step, IntakeStep::Details);
+    assert!(matches!(m.status, Some((_, Tone::Error))));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        first,
+        "Enter retries the same commit"
+    );
+}
+
+#[test]
+fn unparseable_input_is_refused_with_a_message() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    typed(&mut m, "hello world!");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert_eq!(m.intake.step, IntakeStep::Scan);
+    assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("not a tracking number")));
+}
+
+#[test]
+fn pasted_scan_with_newline_acts_like_enter() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    let fx = update(&mut m, Msg::Paste("1Z5R89390357567127\r\n".into()));
+    assert!(fx.iter().any(|e| matches!(e, Effect::CheckWaiting { .. })));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+}
+
+#[test]
+fn internal_id_for_parcels_without_a_number() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    update(&mut m, ctrl('n'));
+    update(&mut m, ctrl('u')); // unmatched recipient
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitIntake(r)] if r.tracking.is_empty() && r.recipient_id.is_none()),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn stale_search_results_are_ignored() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(5)));
+    typed(&mut m, "ad");
+    let old = m.search.seq - 1;
+    update(
+        &mut m,
+        Msg::SearchResults {
+            seq: old,
+            found: Ok(vec![]),
+        },
+    );
+    assert!(m.search.results.is_empty());
+    results(&mut m);
+    assert_eq!(m.search.results.len(), 1);
+}
+
+#[test]
+fn pickup_by_code_selects_all_and_requires_a_name() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    typed(&mut m, "12a3456"); // letters are ignored in the code field
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(fx, vec![Effect::FindByCode("123456".into())]);
+    update(
+        &mut m,
+        Msg::PickupList(Ok(vec![pkg(1, "A1"), pkg(2, "B2")])),
+    );
+    assert_eq!(m.pickup.step, PickupStep::Select);
+    assert_eq!(m.pickup.chosen_ids(), vec![1, 2]);
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, key(KeyCode::Char(' ')));
+    assert_eq!(m.pickup.chosen_ids(), vec![1]);
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.pickup.step, PickupStep::Receiver);
+    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
+    update(&mut m, ctrl('u')); // clear the name
+    assert!(
+        update(&mut m, key(KeyCode::Enter)).is_empty(),
+        "name required"
+    );
+    typed(&mut m, "Bob Proxy");
+    update(&mut m, ctrl('p'));
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { ids, handover }] if ids == &vec![1] && handover.proxy && handover.receiver == "Bob Proxy"),
+        "{fx:?}"
+    );
+    update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
+    assert_eq!(m.pickup.step, PickupStep::Code);
+    assert!(matches!(m.status, Some((_, Tone::Success))));
+}
+
+#[test]
+fn cancel_paths_go_back_step_by_step() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    typed(&mut m, "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    results(&mut m);
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.intake.step, IntakeStep::Details);
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.intake.step, IntakeStep::Scan);
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.screen, Screen::Dashboard);
+}
+
+#[test]
+fn viewers_cannot_reach_intake_or_pickup() {
+    let mut m = model(Role::Viewer);
+    for k in [
+        KeyCode::Char('i'),
+        KeyCode::F(2),
+        KeyCode::Char('p'),
+        KeyCode::F(3),
+    ] {
+        assert!(update(&mut m, key(k)).is_empty());
+        assert_eq!(m.screen, Screen::Dashboard);
+        assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));
+    }
+    // Browsing still works.
+    update(&mut m, key(KeyCode::Char('l')));
+    assert_eq!(m.screen, Screen::Packages);
+}
+
+#[test]
+fn live_updates_reload_what_is_shown() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    let fx = update(
+        &mut m,
+        Msg::Live {
+            kind: "intake".into(),
+            by: "other".into(),
+            ids: vec![3],
+        },
+    );
+    assert!(fx.contains(&Effect::LoadStats));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadPackages { .. })));
+    assert_eq!(
+        m.activity.front().map(String::as_str),
+        Some("other received 1 package(s)")
+    );
+}
+
+#[test]
+fn quit_only_outside_text_fields() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    update(&mut m, key(KeyCode::Char('q')));
+    assert!(!m.quit, "q is text while scanning");
+    assert_eq!(m.intake.tracking.text(), "q");
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![Effect::Quit]);
+    assert!(m.quit);
+}
