@@ -54,6 +54,9 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal, overdue_days: i64) ->
                 .map_err(shown),
         ),
         Effect::LoadPackage(id) => Msg::PackageDetail(ops.package(p, id).await.map_err(shown)),
+        Effect::ChangePackage { id, change, reason } => {
+            Msg::Changed(ops.change(p, id, &change, &reason).await.map_err(shown))
+        }
     })
 }
 

@@ -272,6 +272,21 @@ impl Ops {
         Ok(done)
     }
 
+    /// Moves, returns or writes off a waiting package (operators and admins).
+    pub async fn change(
+        &self,
+        p: &Principal,
+        id: i64,
+        change: &packages::Change,
+        reason: &str,
+    ) -> Result<Package, AppError> {
+        Self::require_handler(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::change(&mut tx, id, change, reason).await?;
+        tx.commit().await?;
+        Ok(pkg)
+    }
+
     pub async fn stats(&self, p: &Principal, overdue_days: i64) -> Result<Stats, AppError> {
         let mut tx = self.db.tenant(p).await?;
         let s = packages::stats(&mut tx, overdue_days).await?;

@@ -1,6 +1,6 @@
 //! Side effects requested by `update`, run by `crate::effects`, answered with a `Msg`.
 
-use crate::db::packages::Handover;
+use crate::db::packages::{Change, Handover};
 use crate::ops::IntakeRequest;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,5 +31,10 @@ pub enum Effect {
         status: Option<String>,
     },
     LoadPackage(i64),
+    ChangePackage {
+        id: i64,
+        change: Change,
+        reason: String,
+    },
     Quit,
 }

@@ -31,6 +31,9 @@ pub enum Action {
     Proxy,
     ByRecipient,
     ShowInactive,
+    Move,
+    ReturnToSender,
+    Lost,
 }
 
 /// Where a binding applies.

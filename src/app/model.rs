@@ -190,6 +190,46 @@ impl PickupForm {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionKind {
+    Move,
+    ReturnToSender,
+    Lost,
+}
+
+impl CorrectionKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            CorrectionKind::Move => "Move to another location",
+            CorrectionKind::ReturnToSender => "Return to sender",
+            CorrectionKind::Lost => "Mark as lost",
+        }
+    }
+}
+
+/// A correction to the package on the detail screen, being filled in.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub kind: CorrectionKind,
+    pub location: TextField,
+    pub reason: TextField,
+    /// Focus: the reason field (a move asks for the location first).
+    pub on_reason: bool,
+    pub saving: bool,
+}
+
+impl Correction {
+    pub fn new(kind: CorrectionKind) -> Self {
+        Self {
+            kind,
+            location: TextField::new(64),
+            reason: TextField::new(200),
+            on_reason: kind != CorrectionKind::Move,
+            saving: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PackageList {
     /// `None`: every status.
@@ -220,6 +260,7 @@ pub struct Model {
     pub pickup: PickupForm,
     pub list: PackageList,
     pub detail: Option<(Package, Vec<Event>)>,
+    pub correction: Option<Correction>,
     pub quit: bool,
 }
 
@@ -248,6 +289,7 @@ impl Model {
                 ..PackageList::default()
             },
             detail: None,
+            correction: None,
             quit: false,
         }
     }

@@ -28,6 +28,7 @@ pub enum Msg {
     PickupDone(Result<Vec<Package>, String>),
     Packages(Result<Vec<Package>, String>),
     PackageDetail(Result<(Package, Vec<Event>), String>),
+    Changed(Result<Package, String>),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,

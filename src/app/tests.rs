@@ -372,3 +372,58 @@ fn quit_only_outside_text_fields() {
     assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![Effect::Quit]);
     assert!(m.quit);
 }
+
+#[test]
+fn package_corrections_need_a_reason_and_become_one_effect() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    update(
+        &mut m,
+        Msg::Packages(Ok(vec![pkg(4, "1Z5R89390357567127")])),
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadPackage(4)]
+    );
+    update(
+        &mut m,
+        Msg::PackageDetail(Ok((pkg(4, "1Z5R89390357567127"), vec![]))),
+    );
+    update(&mut m, key(KeyCode::Char('m')));
+    assert!(m.correction.is_some());
+    typed(&mut m, "Cage 2");
+    update(&mut m, key(KeyCode::Enter)); // to the reason field
+    assert!(
+        update(&mut m, key(KeyCode::Enter)).is_empty(),
+        "reason required"
+    );
+    typed(&mut m, "too big for the shelf");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        fx,
+        vec![Effect::ChangePackage {
+            id: 4,
+            change: crate::db::packages::Change::Move {
+                to: "Cage 2".into()
+            },
+            reason: "too big for the shelf".into(),
+        }]
+    );
+    let mut moved = pkg(4, "1Z5R89390357567127");
+    moved.location = "Cage 2".into();
+    let fx = update(&mut m, Msg::Changed(Ok(moved)));
+    assert!(fx.contains(&Effect::LoadPackage(4)));
+    assert!(m.correction.is_none());
+}
+
+#[test]
+fn viewers_cannot_correct_packages() {
+    let mut m = model(Role::Viewer);
+    update(&mut m, key(KeyCode::Char('l')));
+    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")])));
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, Msg::PackageDetail(Ok((pkg(4, "X1"), vec![]))));
+    update(&mut m, key(KeyCode::Char('x')));
+    assert!(m.correction.is_none());
+    assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));
+}

@@ -2,9 +2,11 @@
 
 use super::effect::Effect;
 use super::keymap::{self, Action};
-use super::model::{Chosen, IntakeStep, Model, PickupStep, Screen, Tone};
+use super::model::{
+    Chosen, Correction, CorrectionKind, IntakeStep, Model, PickupStep, Screen, Tone,
+};
 use super::msg::Msg;
-use crate::db::packages::Handover;
+use crate::db::packages::{Change, Handover};
 use crate::label::Checksum;
 use crate::ops::{IntakeRequest, STATUSES, normalize_tracking};
 use crate::ssh::input::{KeyCode, KeyEvent};
@@ -118,6 +120,28 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.list.rows = rows;
             vec![]
         }
+        Msg::Changed(res) => match res {
+            Ok(p) => {
+                let what = match m.correction.as_ref().map(|c| c.kind) {
+                    Some(CorrectionKind::Move) => format!("moved to {}", p.location),
+                    Some(CorrectionKind::ReturnToSender) => "returned to sender".into(),
+                    Some(CorrectionKind::Lost) => "marked lost".into(),
+                    None => "changed".into(),
+                };
+                m.correction = None;
+                let line = format!("{} {} {what}", m.me.login, p.tracking);
+                m.note(line.clone(), Tone::Success);
+                m.log_activity(line);
+                vec![Effect::LoadPackage(p.id), Effect::LoadStats]
+            }
+            Err(e) => {
+                if let Some(c) = m.correction.as_mut() {
+                    c.saving = false;
+                }
+                m.note(format!("not changed: {e}"), Tone::Error);
+                vec![]
+            }
+        },
         Msg::PackageDetail(Ok(d)) => {
             m.detail = Some(d);
             vec![]
@@ -148,7 +172,8 @@ pub fn typing(m: &Model) -> bool {
         Screen::Intake => m.intake.step != IntakeStep::ConfirmChecksum,
         Screen::Pickup => m.pickup.step != PickupStep::Select,
         Screen::Recipients => true,
-        Screen::Dashboard | Screen::Packages | Screen::Detail => false,
+        Screen::Detail => m.correction.is_some(),
+        Screen::Dashboard | Screen::Packages => false,
     }
 }
 
@@ -184,10 +209,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Screen::Intake => intake_key(m, key, action),
         Screen::Pickup => pickup_key(m, key, action),
         Screen::Packages => packages_key(m, action),
-        Screen::Detail => match action {
-            Some(Action::Back) => goto(m, m.detail_from),
-            _ => vec![],
-        },
+        Screen::Detail => detail_key(m, key, action),
         Screen::Recipients => match action {
             Some(Action::Back) => goto(m, Screen::Dashboard),
             Some(Action::Up | Action::Down) => {
@@ -208,6 +230,81 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             },
             _ => edit_search(m, key),
         },
+    }
+}
+
+fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let Some(c) = m.correction.as_mut() else {
+        let kind = match action {
+            Some(Action::Back) => return goto(m, m.detail_from),
+            Some(Action::Move) => CorrectionKind::Move,
+            Some(Action::ReturnToSender) => CorrectionKind::ReturnToSender,
+            Some(Action::Lost) => CorrectionKind::Lost,
+            _ => return vec![],
+        };
+        if !m.me.role.can_handle_packages() {
+            m.note(
+                "permission denied: viewers cannot change packages",
+                Tone::Error,
+            );
+        } else if m
+            .detail
+            .as_ref()
+            .is_some_and(|(p, _)| p.status == "waiting")
+        {
+            m.correction = Some(Correction::new(kind));
+        } else {
+            m.note("only waiting packages can be changed", Tone::Warning);
+        }
+        return vec![];
+    };
+    if c.saving {
+        return vec![];
+    }
+    match action {
+        Some(Action::Back) => {
+            m.correction = None;
+            vec![]
+        }
+        Some(Action::NextField) if c.kind == CorrectionKind::Move => {
+            c.on_reason = !c.on_reason;
+            vec![]
+        }
+        Some(Action::Confirm) if c.kind == CorrectionKind::Move && !c.on_reason => {
+            c.on_reason = true;
+            vec![]
+        }
+        Some(Action::Confirm) => {
+            let reason = c.reason.text();
+            if reason.trim().is_empty() {
+                m.note("a reason is required", Tone::Warning);
+                return vec![];
+            }
+            let change = match c.kind {
+                CorrectionKind::Move => Change::Move {
+                    to: c.location.text(),
+                },
+                CorrectionKind::ReturnToSender => Change::ReturnToSender,
+                CorrectionKind::Lost => Change::Lost,
+            };
+            let Some((p, _)) = &m.detail else {
+                return vec![];
+            };
+            c.saving = true;
+            vec![Effect::ChangePackage {
+                id: p.id,
+                change,
+                reason,
+            }]
+        }
+        _ => {
+            if c.on_reason {
+                c.reason.edit(key);
+            } else {
+                c.location.edit(key);
+            }
+            vec![]
+        }
     }
 }
 
@@ -629,6 +726,7 @@ fn packages_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
             Some(p) => {
                 let id = p.id;
                 m.detail = None;
+                m.correction = None;
                 m.detail_from = Screen::Packages;
                 m.screen = Screen::Detail;
                 vec![Effect::LoadPackage(id)]

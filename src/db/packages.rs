@@ -340,3 +340,88 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
         picked_up_today,
     })
 }
+
+/// A correction to a waiting package, always with a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Move { to: String },
+    ReturnToSender,
+    Lost,
+}
+
+/// Applies a change to a waiting package and records it in the custody chain.
+pub async fn change(
+    tx: &mut TenantTx<'_>,
+    id: i64,
+    change: &Change,
+    reason: &str,
+) -> Result<Package, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Invalid("a reason is required".into()));
+    }
+    let facility = tx.facility().0;
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT status, location FROM packages WHERE facility_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(facility)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (status, from) = row.ok_or(AppError::NotFound)?;
+    if status != "waiting" {
+        return Err(AppError::Conflict(format!(
+            "package {id} is {}, not waiting",
+            status.replace('_', " ")
+        )));
+    }
+    let (kind, new_status, location, detail) = match change {
+        Change::Move { to } => {
+            let to = to.trim();
+            if to.is_empty() || to.chars().count() > 64 {
+                return Err(AppError::Invalid(
+                    "the new location must be 1-64 characters".into(),
+                ));
+            }
+            (
+                "moved",
+                "waiting",
+                to.to_string(),
+                json!({ "from": from, "to": to, "reason": reason }),
+            )
+        }
+        Change::ReturnToSender => (
+            "returned",
+            "returned",
+            from.clone(),
+            json!({ "reason": reason }),
+        ),
+        Change::Lost => ("lost", "lost", from.clone(), json!({ "reason": reason })),
+    };
+    sqlx::query(
+        "UPDATE packages SET status = $3, location = $4 WHERE facility_id = $1 AND id = $2",
+    )
+    .bind(facility)
+    .bind(id)
+    .bind(new_status)
+    .bind(&location)
+    .execute(tx.conn())
+    .await?;
+    let actor = tx.actor_id().map(|u| u.0);
+    let source = tx.source();
+    sqlx::query(
+        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, location, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(facility)
+    .bind(id)
+    .bind(kind)
+    .bind(actor)
+    .bind(source)
+    .bind(&location)
+    .bind(detail)
+    .execute(tx.conn())
+    .await?;
+    notify(tx, kind, &[id]).await?;
+    get(tx, id).await
+}

@@ -99,7 +99,14 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("Esc", "back"),
             ("?", "help"),
         ],
-        Screen::Detail => &[("Esc", "back"), ("?", "help")],
+        Screen::Detail if m.me.role.can_handle_packages() && m.correction.is_none() => &[
+            ("m", "move"),
+            ("t", "return to sender"),
+            ("x", "lost"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
+        Screen::Detail => &[("Esc", "back"), ("F1", "help")],
         Screen::Recipients => &[
             ("Enter", "waiting packages"),
             ("Esc", "back"),

@@ -4,8 +4,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::theme::Theme;
-use super::widgets::age;
-use crate::app::model::Model;
+use super::widgets::{age, field};
+use crate::app::model::{CorrectionKind, Model};
 
 pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let title = format!(
@@ -138,5 +138,26 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             e.source
         )));
     }
-    f.render_widget(Paragraph::new(tl), timeline);
+    if let Some(c) = &m.correction {
+        let [list, form] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(4)]).areas(timeline);
+        f.render_widget(Paragraph::new(tl), list);
+        let width = (form.width as usize).saturating_sub(12);
+        let mut lines = vec![Line::from(Span::styled(c.kind.title(), t.title))];
+        if c.kind == CorrectionKind::Move {
+            lines.push(field("To", &c.location, !c.on_reason, width.min(30), t));
+        }
+        lines.push(field("Reason", &c.reason, c.on_reason, width, t));
+        lines.push(Line::from(Span::styled(
+            if c.saving {
+                "Saving…"
+            } else {
+                "Enter: save · Esc: cancel"
+            },
+            t.dim,
+        )));
+        f.render_widget(Paragraph::new(lines), form);
+    } else {
+        f.render_widget(Paragraph::new(tl), timeline);
+    }
 }
