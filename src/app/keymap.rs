@@ -205,6 +205,27 @@ pub const BINDINGS: &[Binding] = &[
         "Ctrl-A",
         "show inactive",
     ),
+    b(
+        S::Screen(Screen::Detail),
+        k(K::Char('m')),
+        A::Move,
+        "m",
+        "move to another location",
+    ),
+    b(
+        S::Screen(Screen::Detail),
+        k(K::Char('t')),
+        A::ReturnToSender,
+        "t",
+        "return to sender",
+    ),
+    b(
+        S::Screen(Screen::Detail),
+        k(K::Char('x')),
+        A::Lost,
+        "x",
+        "mark as lost",
+    ),
 ];
 
 /// The action for a key on a screen. `typing`: a text field has focus, so plain letters
