@@ -7,10 +7,10 @@ use crate::error::AppError;
 use crate::ops::Ops;
 
 /// Runs one effect. `None`: nothing to report (quit).
-pub async fn run(effect: Effect, ops: &Ops, p: &Principal, overdue_days: i64) -> Option<Msg> {
+pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
     Some(match effect {
         Effect::Quit => return None,
-        Effect::LoadStats => Msg::Stats(ops.stats(p, overdue_days).await.map_err(shown)),
+        Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
         Effect::Search {
             seq,
             query,

@@ -68,6 +68,8 @@ pub struct IntakeRequest {
 /// Counts for the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// The facility's setting (`settings.overdue_days`, default 3).
+    pub overdue_days: i64,
     pub waiting: i64,
     pub received_today: i64,
     pub overdue: i64,
@@ -287,9 +289,16 @@ impl Ops {
         Ok(pkg)
     }
 
-    pub async fn stats(&self, p: &Principal, overdue_days: i64) -> Result<Stats, AppError> {
+    pub async fn stats(&self, p: &Principal) -> Result<Stats, AppError> {
         let mut tx = self.db.tenant(p).await?;
-        let s = packages::stats(&mut tx, overdue_days).await?;
+        let overdue_days: i32 = sqlx::query_scalar(
+            "SELECT coalesce((settings->>'overdue_days')::int, 3) FROM facilities WHERE id = $1",
+        )
+        .bind(p.facility().0)
+        .fetch_optional(tx.conn())
+        .await?
+        .unwrap_or(3);
+        let s = packages::stats(&mut tx, i64::from(overdue_days.clamp(1, 365))).await?;
         tx.commit().await?;
         Ok(s)
     }

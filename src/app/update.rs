@@ -29,6 +29,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Stats(Ok(s)) => {
+            m.overdue_days = s.overdue_days;
             m.stats = Some(s);
             vec![]
         }

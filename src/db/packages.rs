@@ -334,6 +334,7 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
     .fetch_one(tx.conn())
     .await?;
     Ok(crate::ops::Stats {
+        overdue_days,
         waiting,
         received_today,
         overdue,

@@ -136,18 +136,17 @@ impl Session {
         // Effects answer through this queue; each runs in its own task, so a slow query
         // never holds up typing (and a newer search never waits for an older one).
         let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
-        let spawn = |effect: Effect, model: &Model| {
+        let spawn = |effect: Effect| {
             let ops = self.ops.clone();
             let principal = self.principal.clone();
             let tx = results_tx.clone();
-            let overdue = model.overdue_days;
             tokio::spawn(async move {
-                if let Some(msg) = effects::run(effect, &ops, &principal, overdue).await {
+                if let Some(msg) = effects::run(effect, &ops, &principal).await {
                     let _ = tx.send(msg).await;
                 }
             });
         };
-        spawn(Effect::LoadStats, &model);
+        spawn(Effect::LoadStats);
         let mut parser = InputParser::new();
         let mut events = Vec::new();
         let mut last_input = Instant::now();
@@ -210,7 +209,7 @@ impl Session {
             for msg in msgs {
                 dirty = true;
                 for effect in update(&mut model, msg) {
-                    spawn(effect, &model);
+                    spawn(effect);
                 }
             }
             if model.quit && end.is_none() {

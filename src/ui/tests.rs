@@ -67,6 +67,7 @@ fn model(screen: Screen) -> Model {
     );
     m.screen = screen;
     m.stats = Some(Stats {
+        overdue_days: 3,
         waiting: 81,
         received_today: 8,
         overdue: 12,
