@@ -300,6 +300,7 @@ struct Chan {
     writer: Option<ChannelWriteHalf<Msg>>,
     pty: Option<session::Pty>,
     colorterm: Option<String>,
+    theme: Option<String>,
     input: Option<mpsc::Sender<Input>>,
     task: Option<JoinHandle<()>>,
 }
@@ -391,6 +392,7 @@ impl Conn {
                 let (tx, rx) = mpsc::channel(shared.limits.input_queue);
                 chan.input = Some(tx);
                 let sess = session::Session {
+                    theme: chan.theme.clone(),
                     principal: principal.clone(),
                     pty: pty.clone(),
                     idle: shared.limits.idle,
@@ -569,6 +571,7 @@ impl Handler for Conn {
                 writer: Some(write_half),
                 pty: None,
                 colorterm: None,
+                theme: None,
                 input: None,
                 task: None,
             },
@@ -610,15 +613,24 @@ impl Handler for Conn {
         variable_value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // Only COLORTERM is of interest (truecolor detection).
-        if variable_name == "COLORTERM"
-            && let Some(chan) = self.channels.get_mut(&channel)
-        {
-            chan.colorterm = Some(variable_value.chars().take(32).collect());
-            session.channel_success(channel)?;
-        } else {
+        // COLORTERM (truecolor detection) and PACKTRACK_THEME (the user's theme choice,
+        // `ssh -o SetEnv=PACKTRACK_THEME=light`); nothing else is taken from the client.
+        let Some(chan) = self.channels.get_mut(&channel) else {
             session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let value: String = variable_value.chars().take(32).collect();
+        match variable_name {
+            "COLORTERM" => chan.colorterm = Some(value),
+            "PACKTRACK_THEME" if crate::ui::Theme::builtin(&value).is_some() => {
+                chan.theme = Some(value);
+            }
+            _ => {
+                session.channel_failure(channel)?;
+                return Ok(());
+            }
         }
+        session.channel_success(channel)?;
         Ok(())
     }
 

@@ -67,6 +67,8 @@ impl End {
 }
 
 pub struct Session {
+    /// A theme the user asked for; by default it follows the terminal's colors.
+    pub theme: Option<String>,
     pub principal: Principal,
     pub pty: Pty,
     pub idle: Duration,
@@ -120,7 +122,13 @@ impl Session {
         ) else {
             return (End::ClientGone, 0);
         };
-        let theme = Theme::for_depth(depth(&self.pty));
+        let depth = depth(&self.pty);
+        // A mono terminal stays mono whatever was asked: colors would be garbage there.
+        let theme = match &self.theme {
+            Some(name) if depth != ColorDepth::Mono => Theme::builtin(name),
+            _ => None,
+        }
+        .unwrap_or_else(|| Theme::for_depth(depth));
         let p = &self.principal;
         let mut model = Model::new(
             Me {
