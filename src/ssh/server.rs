@@ -227,9 +227,19 @@ async fn connection(
         kbd: Kbd::Idle,
         channels: HashMap::new(),
     };
-    let session = match tokio::time::timeout(
-        shared.limits.pre_auth,
-        server::run_stream(config, socket, handler),
+    // One deadline from the TCP connect: a slow identification line does not restart it.
+    let deadline = tokio::time::Instant::now() + shared.limits.pre_auth;
+    // russh runs the session in a task of its own, which does not act on a disconnect
+    // during key exchange and otherwise lives until its inactivity timeout: when this
+    // function returns, `_kill` drops and the stream fails, ending that task too.
+    let (_kill, killed) = tokio::sync::oneshot::channel::<()>();
+    let stream = Killable {
+        inner: socket,
+        killed: Some(killed),
+    };
+    let session = match tokio::time::timeout_at(
+        deadline,
+        server::run_stream(config, stream, handler),
     )
     .await
     {
@@ -245,7 +255,7 @@ async fn connection(
     };
     let handle = session.handle();
     tokio::pin!(session);
-    let pre_auth = tokio::time::sleep(shared.limits.pre_auth);
+    let pre_auth = tokio::time::sleep_until(deadline);
     tokio::pin!(pre_auth);
     let mut deadline_armed = true;
     let mut shutdown = shared.shutdown.clone();
@@ -286,6 +296,71 @@ async fn connection(
                 return;
             }
         }
+    }
+}
+
+/// The connection's TCP stream with a kill switch: once the sender is dropped, every
+/// read and write fails.
+struct Killable {
+    inner: tokio::net::TcpStream,
+    killed: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl Killable {
+    fn alive(&mut self, cx: &mut std::task::Context<'_>) -> std::io::Result<()> {
+        if let Some(rx) = self.killed.as_mut() {
+            if std::pin::Pin::new(rx).poll(cx).is_pending() {
+                return Ok(());
+            }
+            self.killed = None;
+        }
+        Err(std::io::ErrorKind::ConnectionAborted.into())
+    }
+}
+
+impl tokio::io::AsyncRead for Killable {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if let Err(e) = this.alive(cx) {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Killable {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if let Err(e) = this.alive(cx) {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if let Err(e) = this.alive(cx) {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

@@ -51,6 +51,7 @@ pub enum End {
     Idle,
     Shutdown,
     ClientGone,
+    InputClosed,
     WriteStalled,
 }
 
@@ -61,6 +62,7 @@ impl End {
             End::Idle => "idle timeout",
             End::Shutdown => "server shutdown",
             End::ClientGone => "client closed",
+            End::InputClosed => "client input ended",
             End::WriteStalled => "client stopped reading",
         }
     }
@@ -187,13 +189,25 @@ impl Session {
                     Some(Input::Resize { cols, rows }) => {
                         let size = Rect::new(0, 0, cols.max(1), rows.max(1));
                         // A full repaint: after a resize the client's screen holds whatever
-                        // its terminal made of the old frame.
-                        if terminal.resize(size).is_err() || terminal.clear().is_err() {
-                            end = Some(End::ClientGone);
+                        // its terminal made of the old frame. Not `Terminal::resize`/`clear`:
+                        // they ask the backend for its size and cursor position, which
+                        // crossterm answers from the server's own tty (an error without
+                        // one). A new terminal has an empty back buffer: the next draw
+                        // paints everything, after this clear.
+                        match Terminal::with_options(
+                            CrosstermBackend::new(b"\x1b[H\x1b[2J".to_vec()),
+                            TerminalOptions {
+                                viewport: Viewport::Fixed(size),
+                            },
+                        ) {
+                            Ok(t) => terminal = t,
+                            Err(_) => end = Some(End::ClientGone),
                         }
                         msgs.push(AppMsg::Resize { cols: size.width, rows: size.height });
                     }
-                    Some(Input::Eof) | None => end = Some(End::ClientGone),
+                    // The client's input ended (`ssh -tt host < file`): finish cleanly.
+                    Some(Input::Eof) => end = Some(End::InputClosed),
+                    None => end = Some(End::ClientGone),
                 },
                 Some(msg) = results.recv() => msgs.push(msg),
                 ev = recv_live(&mut self.live) => {

@@ -4,3 +4,7 @@
 mod support;
 
 mod db_isolation;
+mod ssh_auth;
+mod ssh_limits;
+mod ssh_session;
+mod ssh_support;
