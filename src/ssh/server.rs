@@ -131,6 +131,9 @@ pub fn start(
     limits: Limits,
 ) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
+    // Compute the dummy hash now, not on the first unknown login (which would then take
+    // one extra hash longer than any other failure).
+    std::sync::LazyLock::force(&crate::auth::password::DUMMY_HASH);
     let public = host_key.public_key().clone();
     tracing::info!(fingerprint = %pubkey::fingerprint(&public), "host key");
     let config = Arc::new(config(host_key, &limits));
@@ -271,13 +274,7 @@ async fn connection(
                 deadline_armed = false;
                 if !authed.load(Ordering::Acquire) {
                     tracing::info!(%peer, "closed: not authenticated before the deadline");
-                    let _ = handle
-                        .disconnect(
-                            Disconnect::ByApplication,
-                            "authentication timeout".into(),
-                            "en".into(),
-                        )
-                        .await;
+                    disconnect(&handle, "authentication timeout").await;
                     let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
                     return;
                 }
@@ -285,13 +282,7 @@ async fn connection(
             _ = shutdown.changed() => {
                 // Sessions restore their terminals on the same signal; give them a moment.
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
-                let _ = handle
-                    .disconnect(
-                        Disconnect::ByApplication,
-                        "server shutting down".into(),
-                        "en".into(),
-                    )
-                    .await;
+                disconnect(&handle, "server shutting down").await;
                 let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
                 return;
             }
@@ -362,6 +353,15 @@ impl tokio::io::AsyncWrite for Killable {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
+}
+
+/// Sends a DISCONNECT, bounded: a session whose queue is full must not hold us up.
+async fn disconnect(handle: &server::Handle, reason: &str) {
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        handle.disconnect(Disconnect::ByApplication, reason.into(), "en".into()),
+    )
+    .await;
 }
 
 /// Keyboard-interactive progress. The password is kept only until the code arrives.
@@ -718,11 +718,20 @@ impl Handler for Conn {
         _pix_height: u32,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref()) {
-            let _ = tx.try_send(Input::Resize {
-                cols: clamp_dim(col_width, 80),
-                rows: clamp_dim(row_height, 24),
-            });
+        let (cols, rows) = (clamp_dim(col_width, 80), clamp_dim(row_height, 24));
+        if let Some(chan) = self.channels.get_mut(&channel) {
+            match &chan.input {
+                Some(tx) => {
+                    let _ = tx.try_send(Input::Resize { cols, rows });
+                }
+                // Resized before the shell started: the session will start at this size.
+                None => {
+                    if let Some(pty) = chan.pty.as_mut() {
+                        pty.cols = cols;
+                        pty.rows = rows;
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -244,8 +244,8 @@ impl Session {
             match end {
                 End::Idle => bye.extend_from_slice(
                     format!(
-                        "packtrack: session closed after {} minutes without input\r\n",
-                        self.idle.as_secs() / 60
+                        "packtrack: session closed after {} without input\r\n",
+                        human_duration(self.idle)
                     )
                     .as_bytes(),
                 ),
@@ -279,6 +279,30 @@ async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<
                 return None;
             }
         }
+    }
+}
+
+/// "10 minutes", "1 minute", "45 seconds".
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let (n, unit) = if s >= 60 && s % 60 == 0 {
+        (s / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_durations() {
+        use super::human_duration as h;
+        use std::time::Duration as D;
+        assert_eq!(h(D::from_secs(600)), "10 minutes");
+        assert_eq!(h(D::from_secs(60)), "1 minute");
+        assert_eq!(h(D::from_secs(1)), "1 second");
+        assert_eq!(h(D::from_secs(90)), "90 seconds");
     }
 }
 
