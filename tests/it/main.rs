@@ -8,3 +8,4 @@ mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;
 mod ssh_support;
+mod tui_e2e;

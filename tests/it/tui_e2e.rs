@@ -1,0 +1,182 @@
+//! The operator interface end to end over SSH: scan → choose recipient → commit → seen live
+//! by a second session → pickup by code → gone from waiting. Plus the exec commands with
+//! their permission checks and facility isolation.
+
+use packtrack::db::recipients::{self, NewRecipient};
+use packtrack::db::unscoped::Admin;
+use packtrack::domain::Role;
+
+use crate::ssh_support::{TestServer, test_limits};
+
+const UPS: &str = "1Z5R89390357567127";
+/// xterm's F3 (SS3 R).
+const F3: &[u8] = b"\x1bOR";
+
+async fn recipient(server: &TestServer, slug: &str, name: &str, unit: &str) -> i64 {
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let admin = Admin::new(&owner);
+    let mut tx = admin.tenant(slug).await.expect("tenant");
+    recipients::upsert(
+        &mut tx,
+        &NewRecipient {
+            name: name.into(),
+            unit: unit.into(),
+            email: Some("ada@example.org".into()),
+            phone: None,
+            aliases: vec![],
+        },
+    )
+    .await
+    .expect("recipient");
+    tx.commit().await.expect("commit");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM recipients WHERE name = $1")
+        .bind(name)
+        .fetch_one(&owner)
+        .await
+        .expect("id");
+    owner.close().await;
+    id
+}
+
+/// The 6-digit code after "code " in a status line.
+fn code_in(text: &str) -> String {
+    let at = text.find("code ").expect("a pickup code on screen") + 5;
+    text[at..at + 6].to_string()
+}
+
+#[tokio::test]
+async fn scan_choose_commit_seen_live_then_picked_up_by_code() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    recipient(&server, "north", "Ada Lovelace", "A-101").await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let sam = server.key_user("sam", "north", Role::Operator).await;
+
+    let a = server.login_key("clerk", &clerk).await;
+    let mut screen_a = a.shell(80, 24).await;
+    screen_a.wait_text("Dashboard").await;
+    let b = server.login_key("sam", &sam).await;
+    let mut screen_b = b.shell(80, 24).await;
+    screen_b.wait_text("Dashboard").await;
+    screen_b.send(b"l").await;
+    screen_b.wait_text("Packages · waiting · 0").await;
+
+    // A scanner types the number and a carriage return.
+    screen_a.send(b"i").await;
+    screen_a.wait_text("Tracking").await;
+    screen_a.send(format!("{UPS}\r").as_bytes()).await;
+    screen_a.wait_text("check digit ok").await;
+    screen_a.wait_text("Who is it for?").await;
+    screen_a.send(b"lovel").await;
+    screen_a.wait_text("Ada Lovelace").await;
+    screen_a.send(b"\r").await;
+    screen_a.send(b"Shelf A\r").await;
+    screen_a.wait_text(&format!("received {UPS} for Ada Lovelace")).await;
+    let code = code_in(&screen_a.flat());
+
+    // The other session's list reloads on the notification: no key pressed there.
+    screen_b.wait_text(UPS).await;
+    screen_b.wait_text("Packages · waiting · 1").await;
+
+    // Hand it over by code from the second terminal.
+    screen_b.send(F3).await;
+    screen_b.wait_text("pickup code").await;
+    screen_b.send(format!("{code}\r").as_bytes()).await;
+    screen_b.wait_text(&format!("[x] {UPS}")).await;
+    screen_b.send(b"\r").await;
+    screen_b.wait_text("Receiver").await;
+    screen_b.send(b"\r").await;
+    screen_b.wait_text("handed over 1 package to Ada Lovelace").await;
+
+    let waiting = a.exec("packages list --status waiting --json").await;
+    assert_eq!(waiting.status, Some(0), "{}", waiting.stderr);
+    assert!(!waiting.stdout.contains(UPS), "{}", waiting.stdout);
+    let done = a.exec("packages list --status picked_up --json").await;
+    let row: serde_json::Value =
+        serde_json::from_str(done.stdout.lines().next().expect("one package")).expect("json");
+    assert_eq!(row["tracking"], UPS);
+    assert_eq!(row["status"], "picked_up");
+    assert_eq!(row["recipient_name"], "Ada Lovelace");
+    assert!(row["picked_up_at"].is_string());
+}
+
+#[tokio::test]
+async fn exec_commands_follow_the_contract_and_the_roles() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    server.facility("south", "South Hall").await;
+    let ada = recipient(&server, "north", "Ada Lovelace", "A-101").await;
+    let other = recipient(&server, "south", "Grace Hopper", "S-1").await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let viewer = server.key_user("vera", "north", Role::Viewer).await;
+    let c = server.login_key("clerk", &clerk).await;
+
+    let found = c.exec("recipients search lovelace --json").await;
+    assert_eq!(found.status, Some(0), "{}", found.stderr);
+    let r: serde_json::Value = serde_json::from_str(found.stdout.lines().next().expect("a hit"))
+        .expect("json");
+    assert_eq!(r["id"], ada);
+    assert_eq!(r["name"], "Ada Lovelace");
+    assert_eq!(r["unit"], "A-101");
+    assert!(r["score"].is_u64());
+    // Another facility's recipients are not found.
+    let none = c.exec("recipients search hopper --json").await;
+    assert_eq!(none.stdout, "");
+
+    let intake = c
+        .exec(&format!(
+            "packages intake --tracking '{UPS}' --recipient {ada} --location 'Shelf A' --json"
+        ))
+        .await;
+    assert_eq!(intake.status, Some(0), "{}", intake.stderr);
+    let p: serde_json::Value = serde_json::from_str(intake.stdout.trim()).expect("json");
+    for field in [
+        "id", "tracking", "carrier", "recipient_id", "recipient_name", "status", "location",
+        "pickup_code", "received_at", "picked_up_at",
+    ] {
+        assert!(p.get(field).is_some(), "missing {field}: {p}");
+    }
+    assert_eq!(p["carrier"], "ups");
+    assert_eq!(p["status"], "waiting");
+    // The same number again returns the same package: exit 0, no duplicate.
+    let again = c
+        .exec(&format!("packages intake --tracking {UPS} --recipient {ada} --json"))
+        .await;
+    assert_eq!(again.status, Some(0));
+    let p2: serde_json::Value = serde_json::from_str(again.stdout.trim()).expect("json");
+    assert_eq!(p2["id"], p["id"]);
+
+    // A recipient of another facility answers "not found".
+    let cross = c
+        .exec(&format!("packages intake --tracking 986578788855 --recipient {other}"))
+        .await;
+    assert_eq!(cross.status, Some(1));
+    assert_eq!(cross.stderr, "not found\n");
+
+    // Viewers may look but not record or hand over.
+    let v = server.login_key("vera", &viewer).await;
+    let denied = v
+        .exec(&format!("packages intake --tracking 986578788855 --recipient {ada}"))
+        .await;
+    assert_eq!(denied.status, Some(1));
+    assert_eq!(denied.stderr, "permission denied\n");
+    let code = p["pickup_code"].as_str().expect("code").to_string();
+    let denied = v.exec(&format!("packages pickup --code {code}")).await;
+    assert_eq!(denied.status, Some(1));
+    assert_eq!(denied.stderr, "permission denied\n");
+    let listed = v.exec("packages list --json").await;
+    assert_eq!(listed.status, Some(0));
+    assert!(listed.stdout.contains(UPS));
+
+    let picked = c.exec(&format!("packages pickup --code {code} --json")).await;
+    assert_eq!(picked.status, Some(0), "{}", picked.stderr);
+    let done: serde_json::Value = serde_json::from_str(picked.stdout.trim()).expect("json");
+    assert_eq!(done["status"], "picked_up");
+    let twice = c.exec(&format!("packages pickup --code {code}")).await;
+    assert_eq!(twice.status, Some(1));
+
+    let bad = c.exec("packages list --status shipped").await;
+    assert_eq!(bad.status, Some(1));
+    assert!(bad.stderr.contains("unknown status"), "{}", bad.stderr);
+    assert_eq!(bad.stderr.lines().count(), 1);
+}
