@@ -44,6 +44,14 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 other => shown(other),
             }))
         }
+        Effect::FindByTracking(tracking) => {
+            Msg::PickupList(ops.find_for_pickup_by_tracking(p, &tracking).await.map_err(
+                |e| match e {
+                    AppError::NotFound => format!("{tracking} is not waiting here"),
+                    other => shown(other),
+                },
+            ))
+        }
         Effect::WaitingFor(id) => Msg::PickupList(ops.waiting_for(p, id).await.map_err(shown)),
         Effect::CommitPickup { ids, handover } => {
             Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(shown))

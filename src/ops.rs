@@ -238,6 +238,24 @@ impl Ops {
         Ok(list)
     }
 
+    /// The waiting parcel with this tracking number and its recipient's other ones.
+    pub async fn find_for_pickup_by_tracking(
+        &self,
+        p: &Principal,
+        tracking: &str,
+    ) -> Result<Vec<Package>, AppError> {
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::find_waiting(&mut tx, tracking)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let list = match pkg.recipient_id {
+            Some(r) => packages::waiting_for(&mut tx, r).await?,
+            None => vec![pkg],
+        };
+        tx.commit().await?;
+        Ok(list)
+    }
+
     pub async fn find_waiting(
         &self,
         p: &Principal,

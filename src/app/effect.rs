@@ -21,6 +21,8 @@ pub enum Effect {
     CommitIntake(IntakeRequest),
     /// Waiting packages for a pickup code.
     FindByCode(String),
+    /// Waiting packages of the recipient of a scanned parcel.
+    FindByTracking(String),
     /// Waiting packages of a recipient.
     WaitingFor(i64),
     CommitPickup {

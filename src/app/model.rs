@@ -168,7 +168,7 @@ impl Default for PickupForm {
     fn default() -> Self {
         Self {
             step: PickupStep::Code,
-            code: TextField::new(6),
+            code: TextField::new(96),
             packages: Vec::new(),
             selected: Vec::new(),
             cursor: 0,

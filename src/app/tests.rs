@@ -273,7 +273,7 @@ fn stale_search_results_are_ignored() {
 fn pickup_by_code_selects_all_and_requires_a_name() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::F(3)));
-    typed(&mut m, "12a3456"); // letters are ignored in the code field
+    typed(&mut m, "123456");
     let fx = update(&mut m, key(KeyCode::Enter));
     assert_eq!(fx, vec![Effect::FindByCode("123456".into())]);
     update(
@@ -426,4 +426,15 @@ fn viewers_cannot_correct_packages() {
     update(&mut m, key(KeyCode::Char('x')));
     assert!(m.correction.is_none());
     assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));
+}
+
+#[test]
+fn pickup_by_scanning_the_parcel() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    let fx = update(&mut m, Msg::Paste("1z5r 8939 0357 5671 27\n".into()));
+    assert_eq!(
+        fx,
+        vec![Effect::FindByTracking("1Z5R89390357567127".into())]
+    );
 }

@@ -597,21 +597,28 @@ fn pickup_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
                 search(m)
             }
             Some(Action::Confirm) => {
-                let code = m.pickup.code.text();
+                // Six digits are a pickup code; anything else is a scanned parcel.
+                let text = m.pickup.code.text();
+                let code = text.trim();
                 if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-                    vec![Effect::FindByCode(code)]
-                } else {
+                    vec![Effect::FindByCode(code.to_string())]
+                } else if code.is_empty() {
                     m.note(
-                        "a pickup code is 6 digits (Ctrl-F: find by recipient)",
-                        Tone::Warning,
+                        "type the 6-digit pickup code or scan the parcel (Ctrl-F: by recipient)",
+                        Tone::Info,
                     );
                     vec![]
+                } else {
+                    match normalize_tracking(code) {
+                        Ok((tracking, _)) => vec![Effect::FindByTracking(tracking)],
+                        Err(e) => {
+                            m.note(e.to_string(), Tone::Error);
+                            vec![]
+                        }
+                    }
                 }
             }
             _ => {
-                if matches!(key.code, KeyCode::Char(c) if !c.is_ascii_digit()) {
-                    return vec![];
-                }
                 m.pickup.code.edit(key);
                 vec![]
             }
@@ -763,13 +770,16 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
         },
         Screen::Pickup => match m.pickup.step {
             PickupStep::Code => {
-                m.pickup.code.insert_str(
-                    &first
-                        .chars()
-                        .filter(char::is_ascii_digit)
-                        .collect::<String>(),
-                );
-                vec![]
+                m.pickup.code.insert_str(first);
+                if enter {
+                    let enter_key = KeyEvent {
+                        code: KeyCode::Enter,
+                        mods: crate::ssh::input::Mods::NONE,
+                    };
+                    pickup_key(m, enter_key, Some(Action::Confirm))
+                } else {
+                    vec![]
+                }
             }
             PickupStep::Receiver => {
                 m.pickup.receiver.insert_str(first);

@@ -17,10 +17,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     match p.step {
         PickupStep::Code => {
             let lines = vec![
-                field("Code", &p.code, true, 6, t),
+                field("Code", &p.code, true, 24, t),
                 Line::from(""),
                 Line::from(Span::styled(
-                    "Type or scan the 6-digit pickup code · Ctrl-F: find by recipient",
+                    "Type the 6-digit pickup code or scan the parcel · Ctrl-F: by recipient",
                     t.dim,
                 )),
             ];
