@@ -62,6 +62,9 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .map_err(shown),
         ),
         Effect::LoadPackage(id) => Msg::PackageDetail(ops.package(p, id).await.map_err(shown)),
+        Effect::AssignRecipient { id, recipient } => {
+            Msg::Changed(ops.assign(p, id, recipient).await.map_err(shown))
+        }
         Effect::ChangePackage { id, change, reason } => {
             Msg::Changed(ops.change(p, id, &change, &reason).await.map_err(shown))
         }

@@ -152,6 +152,7 @@ impl Ops {
     ) -> Result<Vec<Package>, AppError> {
         if let Some(s) = status
             && !STATUSES.contains(&s)
+            && s != "unmatched"
         {
             return Err(AppError::Invalid(format!(
                 "unknown status `{s}` (expected one of {})",
@@ -290,6 +291,19 @@ impl Ops {
         let done = packages::pickup(&mut tx, ids, handover).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    pub async fn assign(
+        &self,
+        p: &Principal,
+        id: i64,
+        recipient_id: i64,
+    ) -> Result<Package, AppError> {
+        Self::require_handler(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::assign(&mut tx, id, recipient_id).await?;
+        tx.commit().await?;
+        Ok(pkg)
     }
 
     /// Moves, returns or writes off a waiting package (operators and admins).

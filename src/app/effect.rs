@@ -33,6 +33,10 @@ pub enum Effect {
         status: Option<String>,
     },
     LoadPackage(i64),
+    AssignRecipient {
+        id: i64,
+        recipient: i64,
+    },
     ChangePackage {
         id: i64,
         change: Change,

@@ -34,6 +34,7 @@ pub enum Action {
     Move,
     ReturnToSender,
     Lost,
+    Assign,
 }
 
 /// Where a binding applies.
@@ -225,6 +226,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Lost,
         "x",
         "mark as lost",
+    ),
+    b(
+        S::Screen(Screen::Detail),
+        k(K::Char('a')),
+        A::Assign,
+        "a",
+        "assign recipient (unmatched)",
     ),
 ];
 

@@ -192,6 +192,8 @@ impl PickupForm {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrectionKind {
+    /// Give an unmatched package its recipient (search instead of a reason).
+    Assign,
     Move,
     ReturnToSender,
     Lost,
@@ -200,6 +202,7 @@ pub enum CorrectionKind {
 impl CorrectionKind {
     pub fn title(self) -> &'static str {
         match self {
+            CorrectionKind::Assign => "Assign the recipient",
             CorrectionKind::Move => "Move to another location",
             CorrectionKind::ReturnToSender => "Return to sender",
             CorrectionKind::Lost => "Mark as lost",

@@ -438,3 +438,35 @@ fn pickup_by_scanning_the_parcel() {
         vec![Effect::FindByTracking("1Z5R89390357567127".into())]
     );
 }
+
+#[test]
+fn unmatched_packages_get_their_recipient_from_the_detail() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    // s cycles waiting → unmatched.
+    let fx = update(&mut m, key(KeyCode::Char('s')));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPackages {
+            status: Some("unmatched".into())
+        }]
+    );
+    let mut p = pkg(5, "PT-ABCDEFGH");
+    p.recipient_id = None;
+    p.recipient_name = None;
+    update(&mut m, Msg::Packages(Ok(vec![p.clone()])));
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, Msg::PackageDetail(Ok((p, vec![]))));
+    let fx = update(&mut m, key(KeyCode::Char('a')));
+    assert!(matches!(fx.as_slice(), [Effect::Search { .. }]), "{fx:?}");
+    typed(&mut m, "ada");
+    results(&mut m);
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        fx,
+        vec![Effect::AssignRecipient {
+            id: 5,
+            recipient: 7
+        }]
+    );
+}

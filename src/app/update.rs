@@ -8,7 +8,7 @@ use super::model::{
 use super::msg::Msg;
 use crate::db::packages::{Change, Handover};
 use crate::label::Checksum;
-use crate::ops::{IntakeRequest, STATUSES, normalize_tracking};
+use crate::ops::{IntakeRequest, normalize_tracking};
 use crate::ssh::input::{KeyCode, KeyEvent};
 
 /// Results shown per search.
@@ -124,6 +124,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Changed(res) => match res {
             Ok(p) => {
                 let what = match m.correction.as_ref().map(|c| c.kind) {
+                    Some(CorrectionKind::Assign) => {
+                        format!("assigned to {}", p.recipient_name.as_deref().unwrap_or("?"))
+                    }
                     Some(CorrectionKind::Move) => format!("moved to {}", p.location),
                     Some(CorrectionKind::ReturnToSender) => "returned to sender".into(),
                     Some(CorrectionKind::Lost) => "marked lost".into(),
@@ -241,6 +244,7 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
             Some(Action::Move) => CorrectionKind::Move,
             Some(Action::ReturnToSender) => CorrectionKind::ReturnToSender,
             Some(Action::Lost) => CorrectionKind::Lost,
+            Some(Action::Assign) => CorrectionKind::Assign,
             _ => return vec![],
         };
         if !m.me.role.can_handle_packages() {
@@ -248,12 +252,23 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
                 "permission denied: viewers cannot change packages",
                 Tone::Error,
             );
+        } else if kind == CorrectionKind::Assign
+            && !m
+                .detail
+                .as_ref()
+                .is_some_and(|(p, _)| p.recipient_id.is_none())
+        {
+            m.note("this package already has its recipient", Tone::Warning);
         } else if m
             .detail
             .as_ref()
             .is_some_and(|(p, _)| p.status == "waiting")
         {
             m.correction = Some(Correction::new(kind));
+            if kind == CorrectionKind::Assign {
+                m.search.query.clear();
+                return search(m);
+            }
         } else {
             m.note("only waiting packages can be changed", Tone::Warning);
         }
@@ -261,6 +276,32 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
     };
     if c.saving {
         return vec![];
+    }
+    if c.kind == CorrectionKind::Assign {
+        return match action {
+            Some(Action::Back) => {
+                m.correction = None;
+                vec![]
+            }
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::Confirm) => {
+                let (Some(found), Some((p, _))) = (m.search.selected(), &m.detail) else {
+                    return vec![];
+                };
+                let fx = vec![Effect::AssignRecipient {
+                    id: p.id,
+                    recipient: found.recipient.id,
+                }];
+                if let Some(c) = m.correction.as_mut() {
+                    c.saving = true;
+                }
+                fx
+            }
+            _ => edit_search(m, key),
+        };
     }
     match action {
         Some(Action::Back) => {
@@ -287,6 +328,7 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
                 },
                 CorrectionKind::ReturnToSender => Change::ReturnToSender,
                 CorrectionKind::Lost => Change::Lost,
+                CorrectionKind::Assign => return vec![],
             };
             let Some((p, _)) = &m.detail else {
                 return vec![];
@@ -712,12 +754,14 @@ fn packages_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
             vec![]
         }
         Some(Action::CycleStatus) => {
+            // waiting → unmatched → picked up → returned → lost → all → waiting
+            const CYCLE: [&str; 5] = ["waiting", "unmatched", "picked_up", "returned", "lost"];
             let next = match m.list.status.as_deref() {
-                None => Some(STATUSES[0]),
-                Some(s) => STATUSES
+                None => Some(CYCLE[0]),
+                Some(s) => CYCLE
                     .iter()
                     .position(|x| *x == s)
-                    .and_then(|i| STATUSES.get(i + 1))
+                    .and_then(|i| CYCLE.get(i + 1))
                     .copied(),
             };
             m.list.status = next.map(str::to_string);

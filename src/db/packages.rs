@@ -160,7 +160,8 @@ pub async fn list(
 ) -> Result<Vec<Package>, DbError> {
     Ok(sqlx::query_as(concat!(
         select_packages!(),
-        "WHERE p.facility_id = $1 AND ($2::text IS NULL OR p.status = $2) \
+        "WHERE p.facility_id = $1 AND ($2::text IS NULL OR p.status = $2 \
+                OR ($2 = 'unmatched' AND p.status = 'waiting' AND p.recipient_id IS NULL)) \
          ORDER BY p.received_at DESC, p.id DESC LIMIT $3"
     ))
     .bind(tx.facility().0)
@@ -340,6 +341,48 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
         overdue,
         picked_up_today,
     })
+}
+
+/// Gives an unmatched waiting package its recipient.
+pub async fn assign(
+    tx: &mut TenantTx<'_>,
+    id: i64,
+    recipient_id: i64,
+) -> Result<Package, AppError> {
+    // Another facility's recipient is not found (RLS), like a missing one.
+    super::recipients::get(tx, recipient_id).await?;
+    let facility = tx.facility().0;
+    let n = sqlx::query(
+        "UPDATE packages SET recipient_id = $3 WHERE facility_id = $1 AND id = $2 \
+         AND status = 'waiting' AND recipient_id IS NULL",
+    )
+    .bind(facility)
+    .bind(id)
+    .bind(recipient_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n == 0 {
+        get(tx, id).await?; // not found, or:
+        return Err(AppError::Conflict(
+            "only unmatched waiting packages can be assigned".into(),
+        ));
+    }
+    let actor = tx.actor_id().map(|u| u.0);
+    let source = tx.source();
+    sqlx::query(
+        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, detail) \
+         VALUES ($1, $2, 'updated', $3, $4, $5)",
+    )
+    .bind(facility)
+    .bind(id)
+    .bind(actor)
+    .bind(source)
+    .bind(json!({ "recipient_id": recipient_id, "reason": "matched" }))
+    .execute(tx.conn())
+    .await?;
+    notify(tx, "updated", &[id]).await?;
+    get(tx, id).await
 }
 
 /// A correction to a waiting package, always with a reason.

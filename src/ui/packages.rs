@@ -138,7 +138,19 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             e.source
         )));
     }
-    if let Some(c) = &m.correction {
+    if let Some(c) = m
+        .correction
+        .as_ref()
+        .filter(|c| c.kind == CorrectionKind::Assign)
+    {
+        let block = Block::default().borders(Borders::TOP).title(format!(
+            " {} (Enter: assign · Esc: cancel) ",
+            c.kind.title()
+        ));
+        let inner = block.inner(timeline);
+        f.render_widget(block, timeline);
+        super::recipients::search_box(f, inner, &m.search, true, t);
+    } else if let Some(c) = &m.correction {
         let [list, form] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(4)]).areas(timeline);
         f.render_widget(Paragraph::new(tl), list);
