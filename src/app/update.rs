@@ -253,10 +253,10 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
                 Tone::Error,
             );
         } else if kind == CorrectionKind::Assign
-            && !m
+            && m
                 .detail
                 .as_ref()
-                .is_some_and(|(p, _)| p.recipient_id.is_none())
+                .is_none_or(|(p, _)| p.recipient_id.is_some())
         {
             m.note("this package already has its recipient", Tone::Warning);
         } else if m
