@@ -74,6 +74,8 @@ pub struct Stats {
     pub received_today: i64,
     pub overdue: i64,
     pub picked_up_today: i64,
+    /// The facility's latest custody events, newest first, as display lines.
+    pub recent: Vec<String>,
 }
 
 #[derive(Clone)]

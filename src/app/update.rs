@@ -30,6 +30,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stats(Ok(s)) => {
             m.overdue_days = s.overdue_days;
+            if !s.recent.is_empty() {
+                m.activity = s.recent.iter().cloned().collect();
+            }
             m.stats = Some(s);
             vec![]
         }
@@ -253,8 +256,7 @@ fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
                 Tone::Error,
             );
         } else if kind == CorrectionKind::Assign
-            && m
-                .detail
+            && m.detail
                 .as_ref()
                 .is_none_or(|(p, _)| p.recipient_id.is_some())
         {

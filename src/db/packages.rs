@@ -334,7 +334,37 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
     .bind(i32::try_from(overdue_days).unwrap_or(3))
     .fetch_one(tx.conn())
     .await?;
+    let recent: Vec<(
+        DateTime<Utc>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT e.at, u.login, e.kind, p.tracking, r.name \
+             FROM package_events e \
+             JOIN packages p ON p.facility_id = e.facility_id AND p.id = e.package_id \
+             LEFT JOIN recipients r ON r.facility_id = p.facility_id AND r.id = p.recipient_id \
+             LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.facility_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT 8",
+    )
+    .bind(tx.facility().0)
+    .fetch_all(tx.conn())
+    .await?;
+    let recent = recent
+        .into_iter()
+        .map(|(at, actor, kind, tracking, name)| {
+            format!(
+                "{} {:<8} {:<10} {tracking} {}",
+                at.format("%m-%d %H:%M"),
+                actor.unwrap_or_else(|| "-".into()),
+                kind.replace('_', " "),
+                name.unwrap_or_default()
+            )
+        })
+        .collect();
     Ok(crate::ops::Stats {
+        recent,
         overdue_days,
         waiting,
         received_today,

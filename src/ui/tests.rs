@@ -72,6 +72,7 @@ fn model(screen: Screen) -> Model {
         received_today: 8,
         overdue: 12,
         picked_up_today: 11,
+        recent: vec![],
     });
     m.log_activity("clerk received 1Z5R89390357567127 for Ada Lovelace · code 123456".into());
     m.search.query.set("ada");
