@@ -319,6 +319,15 @@ pub async fn events(tx: &mut TenantTx<'_>, package_id: i64) -> Result<Vec<Event>
     .await?)
 }
 
+/// One line of recent activity: when, who, what, which parcel, for whom.
+type RecentRow = (
+    DateTime<Utc>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
 /// Dashboard counts. "Today" is the server's UTC day until facility time zones land.
 pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::ops::Stats, DbError> {
     let (waiting, received_today, overdue, picked_up_today): (i64, i64, i64, i64) = sqlx::query_as(
@@ -334,13 +343,7 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
     .bind(i32::try_from(overdue_days).unwrap_or(3))
     .fetch_one(tx.conn())
     .await?;
-    let recent: Vec<(
-        DateTime<Utc>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let recent: Vec<RecentRow> = sqlx::query_as(
         "SELECT e.at, u.login, e.kind, p.tracking, r.name \
              FROM package_events e \
              JOIN packages p ON p.facility_id = e.facility_id AND p.id = e.package_id \
