@@ -71,7 +71,9 @@ async fn scan_choose_commit_seen_live_then_picked_up_by_code() {
     screen_a.wait_text("Ada Lovelace").await;
     screen_a.send(b"\r").await;
     screen_a.send(b"Shelf A\r").await;
-    screen_a.wait_text(&format!("received {UPS} for Ada Lovelace")).await;
+    screen_a
+        .wait_text(&format!("received {UPS} for Ada Lovelace"))
+        .await;
     let code = code_in(&screen_a.flat());
 
     // The other session's list reloads on the notification: no key pressed there.
@@ -86,7 +88,9 @@ async fn scan_choose_commit_seen_live_then_picked_up_by_code() {
     screen_b.send(b"\r").await;
     screen_b.wait_text("Receiver").await;
     screen_b.send(b"\r").await;
-    screen_b.wait_text("handed over 1 package to Ada Lovelace").await;
+    screen_b
+        .wait_text("handed over 1 package to Ada Lovelace")
+        .await;
 
     let waiting = a.exec("packages list --status waiting --json").await;
     assert_eq!(waiting.status, Some(0), "{}", waiting.stderr);
@@ -113,8 +117,8 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
 
     let found = c.exec("recipients search lovelace --json").await;
     assert_eq!(found.status, Some(0), "{}", found.stderr);
-    let r: serde_json::Value = serde_json::from_str(found.stdout.lines().next().expect("a hit"))
-        .expect("json");
+    let r: serde_json::Value =
+        serde_json::from_str(found.stdout.lines().next().expect("a hit")).expect("json");
     assert_eq!(r["id"], ada);
     assert_eq!(r["name"], "Ada Lovelace");
     assert_eq!(r["unit"], "A-101");
@@ -131,8 +135,16 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
     assert_eq!(intake.status, Some(0), "{}", intake.stderr);
     let p: serde_json::Value = serde_json::from_str(intake.stdout.trim()).expect("json");
     for field in [
-        "id", "tracking", "carrier", "recipient_id", "recipient_name", "status", "location",
-        "pickup_code", "received_at", "picked_up_at",
+        "id",
+        "tracking",
+        "carrier",
+        "recipient_id",
+        "recipient_name",
+        "status",
+        "location",
+        "pickup_code",
+        "received_at",
+        "picked_up_at",
     ] {
         assert!(p.get(field).is_some(), "missing {field}: {p}");
     }
@@ -140,7 +152,9 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
     assert_eq!(p["status"], "waiting");
     // The same number again returns the same package: exit 0, no duplicate.
     let again = c
-        .exec(&format!("packages intake --tracking {UPS} --recipient {ada} --json"))
+        .exec(&format!(
+            "packages intake --tracking {UPS} --recipient {ada} --json"
+        ))
         .await;
     assert_eq!(again.status, Some(0));
     let p2: serde_json::Value = serde_json::from_str(again.stdout.trim()).expect("json");
@@ -148,7 +162,9 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
 
     // A recipient of another facility answers "not found".
     let cross = c
-        .exec(&format!("packages intake --tracking 986578788855 --recipient {other}"))
+        .exec(&format!(
+            "packages intake --tracking 986578788855 --recipient {other}"
+        ))
         .await;
     assert_eq!(cross.status, Some(1));
     assert_eq!(cross.stderr, "not found\n");
@@ -156,7 +172,9 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
     // Viewers may look but not record or hand over.
     let v = server.login_key("vera", &viewer).await;
     let denied = v
-        .exec(&format!("packages intake --tracking 986578788855 --recipient {ada}"))
+        .exec(&format!(
+            "packages intake --tracking 986578788855 --recipient {ada}"
+        ))
         .await;
     assert_eq!(denied.status, Some(1));
     assert_eq!(denied.stderr, "permission denied\n");
@@ -168,7 +186,9 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
     assert_eq!(listed.status, Some(0));
     assert!(listed.stdout.contains(UPS));
 
-    let picked = c.exec(&format!("packages pickup --code {code} --json")).await;
+    let picked = c
+        .exec(&format!("packages pickup --code {code} --json"))
+        .await;
     assert_eq!(picked.status, Some(0), "{}", picked.stderr);
     let done: serde_json::Value = serde_json::from_str(picked.stdout.trim()).expect("json");
     assert_eq!(done["status"], "picked_up");
