@@ -112,7 +112,8 @@ impl Default for ClusterOptions {
     }
 }
 
-/// A running embedded cluster. Stops the server on drop when this process started it.
+/// A running embedded cluster. On drop, the last packtrack process attached to it stops
+/// the server (see [`EmbeddedCluster::stop`]).
 #[derive(Debug)]
 pub struct EmbeddedCluster {
     root: PathBuf,
@@ -121,6 +122,10 @@ pub struct EmbeddedCluster {
     run_as: Option<nix::unistd::User>,
     auth: ClusterAuth,
     started_here: bool,
+    /// A shared lock on `DATA_DIR/.cluster.users`, held while this process uses the
+    /// cluster: it tells a process about to stop the server that others still need it.
+    /// `None` once detached.
+    attached: Option<Flock<fs::File>>,
 }
 
 impl EmbeddedCluster {
@@ -161,15 +166,8 @@ impl EmbeddedCluster {
         };
 
         // Serialise setup between processes sharing the data dir.
-        let lock_file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(root.join(".cluster.lock"))
-            .map_err(|e| setup(format!("cannot open lock file in {}: {e}", root.display())))?;
-        let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| setup(format!("cannot lock {}: {e}", root.display())))?;
+        let _lock = lock_file(&root.join(".cluster.lock"), FlockArg::LockExclusive)
+            .map_err(|e| setup(format!("cannot lock {}: {e}", root.display())))?;
 
         let mut cluster = Self {
             auth: ClusterAuth {
@@ -182,6 +180,7 @@ impl EmbeddedCluster {
             bins,
             run_as,
             started_here: false,
+            attached: None,
         };
         let fresh = !cluster.pgdata.join("PG_VERSION").exists();
         if fresh {
@@ -196,6 +195,14 @@ impl EmbeddedCluster {
             cluster.pg_ctl_start()?;
             cluster.started_here = true;
         }
+        // Still under the setup lock, so no process can stop the server between the check
+        // above and this.
+        cluster.attached = Some(cluster.lock_users(FlockArg::LockShared).map_err(|e| {
+            setup(format!(
+                "cannot lock {}: {e}",
+                cluster.users_file().display()
+            ))
+        })?);
         Ok(cluster)
     }
 
@@ -355,6 +362,10 @@ impl EmbeddedCluster {
                 "removing stale postmaster.pid left by a crashed cluster"
             );
             let _ = fs::remove_file(self.pgdata.join("postmaster.pid"));
+            // The socket's lock file names the same pid. Postgres checks it with kill(pid, 0),
+            // which succeeds for an unreaped zombie, so it would refuse to start; the pid is
+            // known dead here, so the lock is stale too.
+            let _ = fs::remove_file(self.pgdata.join(format!(".s.PGSQL.{PORT}.lock")));
         }
     }
 
@@ -387,17 +398,45 @@ impl EmbeddedCluster {
             return Err(setup(format!(
                 "PostgreSQL did not start (see {}): {}",
                 log.display(),
-                tail.lines().last().unwrap_or("no log output")
+                // The FATAL line says why; the last line is often just "shut down".
+                tail.lines()
+                    .rev()
+                    .find(|l| l.contains("FATAL"))
+                    .or_else(|| tail.lines().last())
+                    .unwrap_or("no log output")
             )));
         }
     }
 
-    /// Stops the server if this process started it.
+    /// Detaches this process from the cluster, and stops the server when no other packtrack
+    /// process is attached to it (whichever process started it).
     pub fn stop(&mut self) {
-        if !self.started_here {
+        let Some(attached) = self.attached.take() else {
+            return;
+        };
+        // Regression: the process that started the server used to stop it on exit even
+        // while another packtrack process (say `serve`, started meanwhile) still used it,
+        // killing that process's connections. Now the last process out stops it, whoever
+        // started it. Deciding under the setup lock keeps a new process from attaching
+        // in between.
+        let _setup = match self.lock_setup() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot lock the data dir; leaving PostgreSQL running");
+                return;
+            }
+        };
+        let file = match attached.unlock() {
+            Ok(f) => f,
+            Err((_, e)) => {
+                tracing::warn!(error = %e, "cannot unlock the users file; leaving PostgreSQL running");
+                return;
+            }
+        };
+        if Flock::lock(file, FlockArg::LockExclusiveNonblock).is_err() {
+            tracing::debug!("another packtrack process uses the cluster; leaving it running");
             return;
         }
-        self.started_here = false;
         let res = self
             .command("pg_ctl")
             .arg("-D")
@@ -413,6 +452,18 @@ impl EmbeddedCluster {
             ),
             Err(e) => tracing::warn!(error = %e, "cannot run pg_ctl stop"),
         }
+    }
+
+    fn users_file(&self) -> PathBuf {
+        self.root.join(".cluster.users")
+    }
+
+    fn lock_users(&self, how: FlockArg) -> std::io::Result<Flock<fs::File>> {
+        lock_file(&self.users_file(), how)
+    }
+
+    fn lock_setup(&self) -> std::io::Result<Flock<fs::File>> {
+        lock_file(&self.root.join(".cluster.lock"), FlockArg::LockExclusive)
     }
 
     /// A command for one of the server binaries, run as the cluster's system user.
@@ -448,6 +499,17 @@ impl Drop for EmbeddedCluster {
     }
 }
 
+/// Opens (creating, 0600) and flocks a file in the data dir.
+fn lock_file(path: &Path, how: FlockArg) -> std::io::Result<Flock<fs::File>> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    Flock::lock(file, how).map_err(|(_, e)| std::io::Error::from(e))
+}
+
 fn setup(msg: String) -> DbError {
     DbError::Setup(msg)
 }
@@ -468,8 +530,18 @@ fn process_is_postgres(pid: i32) -> bool {
     if pid <= 0 || pid as u32 == std::process::id() {
         return false;
     }
-    match fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => comm.trim().starts_with("postgres"),
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `PID (COMM) STATE …`. A postmaster killed by SIGKILL stays a zombie (state Z) until
+        // its parent reaps it, and after pg_ctl exits that parent is PID 1 — which in many
+        // containers never reaps. A zombie still shows its name but runs nothing.
+        Ok(stat) => match (stat.split_once('('), stat.rsplit_once(')')) {
+            (Some((_, after_open)), Some((_, after_close))) => {
+                let comm = after_open.rsplit_once(')').map_or("", |(c, _)| c);
+                let state = after_close.split_whitespace().next().unwrap_or("");
+                comm.starts_with("postgres") && !matches!(state, "Z" | "X" | "x")
+            }
+            _ => false,
+        },
         // No procfs: fall back to "is the pid alive".
         Err(_) => {
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()

@@ -1,9 +1,17 @@
 //! Integration tests: one binary, real PostgreSQL (a shared embedded cluster, a fresh
-//! database per test).
+//! database per test; the binary-level tests start clusters of their own).
+
+// clippy.toml allows unwrap/expect inside #[test] functions; the helpers these tests share
+// are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+mod admin_cli;
+mod crash_recovery;
+mod db_catalog;
 mod db_isolation;
+mod db_packages;
 mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;
