@@ -35,6 +35,7 @@ pub enum Action {
     ReturnToSender,
     Lost,
     Assign,
+    Save,
 }
 
 /// Where a binding applies.
@@ -233,6 +234,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Assign,
         "a",
         "assign recipient (unmatched)",
+    ),
+    b(
+        S::Screen(Screen::Intake),
+        ctrl('s'),
+        A::Save,
+        "Ctrl-S",
+        "save (also from the note)",
     ),
 ];
 

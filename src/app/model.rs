@@ -121,6 +121,19 @@ pub struct IntakeForm {
     pub tally: u32,
     pub committing: bool,
     pub check_seq: u64,
+    /// Optional note (multi-line); Tab moves between location and note.
+    pub note: ratatui_textarea::TextArea<'static>,
+    pub on_note: bool,
+}
+
+/// Most characters in an intake note.
+pub const NOTE_MAX: usize = 2000;
+
+pub fn note_area() -> ratatui_textarea::TextArea<'static> {
+    let mut t = ratatui_textarea::TextArea::default();
+    t.set_placeholder_text("Note (optional) · Tab: location · Ctrl-S or Enter on location: save");
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t
 }
 
 impl Default for IntakeForm {
@@ -136,6 +149,8 @@ impl Default for IntakeForm {
             tally: 0,
             committing: false,
             check_seq: 0,
+            note: note_area(),
+            on_note: false,
         }
     }
 }

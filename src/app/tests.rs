@@ -470,3 +470,23 @@ fn unmatched_packages_get_their_recipient_from_the_detail() {
         }]
     );
 }
+
+#[test]
+fn intake_note_is_a_text_area_saved_with_ctrl_s() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    typed(&mut m, "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    results(&mut m);
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Tab));
+    assert!(m.intake.on_note);
+    typed(&mut m, "left at door");
+    update(&mut m, key(KeyCode::Enter)); // a new line, not a commit
+    typed(&mut m, "box wet");
+    let fx = update(&mut m, ctrl('s'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitIntake(r)] if r.note == "left at door\nbox wet"),
+        "{fx:?}"
+    );
+}

@@ -9,7 +9,7 @@ use super::msg::Msg;
 use crate::db::packages::{Change, Handover};
 use crate::label::Checksum;
 use crate::ops::{IntakeRequest, normalize_tracking};
-use crate::ssh::input::{KeyCode, KeyEvent};
+use crate::ssh::input::{KeyCode, KeyEvent, Mods};
 
 /// Results shown per search.
 pub const SEARCH_LIMIT: usize = 50;
@@ -419,9 +419,40 @@ fn move_search_cursor(m: &mut Model, action: Option<Action>) {
     };
 }
 
+/// Our key event as the text area's input.
+fn textarea_input(key: KeyEvent) -> ratatui_textarea::Input {
+    use ratatui_textarea::Key;
+    let k = match key.code {
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Delete => Key::Delete,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Tab | KeyCode::BackTab => Key::Tab,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::F(n) => Key::F(n),
+        KeyCode::Insert => Key::Null,
+    };
+    ratatui_textarea::Input {
+        key: k,
+        ctrl: key.mods.contains(Mods::CTRL),
+        alt: key.mods.contains(Mods::ALT),
+        shift: key.mods.contains(Mods::SHIFT),
+    }
+}
+
 fn reset_scan(m: &mut Model) {
     let f = &mut m.intake;
     f.step = IntakeStep::Scan;
+    f.note = crate::app::model::note_area();
+    f.on_note = false;
     f.tracking.clear();
     f.parsed = None;
     f.committing = false;
@@ -503,11 +534,36 @@ fn intake_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
             }
             _ => edit_search(m, key),
         },
+        IntakeStep::Details if m.intake.on_note => match action {
+            Some(Action::NextField) => {
+                m.intake.on_note = false;
+                vec![]
+            }
+            Some(Action::Save) => commit_intake(m),
+            Some(Action::Back) => {
+                m.intake.on_note = false;
+                vec![]
+            }
+            _ => {
+                let note = &mut m.intake.note;
+                let len: usize = note.lines().iter().map(|l| l.chars().count() + 1).sum();
+                let grows = matches!(key.code, KeyCode::Char(_) | KeyCode::Enter);
+                if len < crate::app::model::NOTE_MAX || !grows {
+                    note.input(textarea_input(key));
+                }
+                vec![]
+            }
+        },
         IntakeStep::Details => match action {
             Some(Action::Back) => {
                 m.intake.step = IntakeStep::Recipient;
                 vec![]
             }
+            Some(Action::NextField) => {
+                m.intake.on_note = true;
+                vec![]
+            }
+            Some(Action::Save) => commit_intake(m),
             Some(Action::Perishable) => toggle(&mut m.intake.flags.perishable),
             Some(Action::Oversized) => toggle(&mut m.intake.flags.oversized),
             Some(Action::Damaged) => toggle(&mut m.intake.flags.damaged),
@@ -587,7 +643,7 @@ fn commit_intake(m: &mut Model) -> Vec<Effect> {
         oversized: f.flags.oversized,
         damaged: f.flags.damaged,
         signature_required: f.flags.signature_required,
-        note: String::new(),
+        note: f.note.lines().join("\n"),
     })]
 }
 

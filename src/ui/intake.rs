@@ -74,7 +74,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     lines.push(field(
         "Location",
         &form.location,
-        form.step == IntakeStep::Details,
+        form.step == IntakeStep::Details && !form.on_note,
         width.min(30),
         t,
     ));
@@ -120,14 +120,27 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             )),
             rest,
         ),
-        IntakeStep::Details => f.render_widget(
-            Paragraph::new(if form.committing {
-                Span::styled("Saving…", t.info)
-            } else {
-                Span::styled("Enter: save · Esc: change recipient", t.dim)
-            }),
-            rest,
-        ),
+        IntakeStep::Details => {
+            let [hint, note] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(rest);
+            f.render_widget(
+                Paragraph::new(if form.committing {
+                    Span::styled("Saving…", t.info)
+                } else if form.on_note {
+                    Span::styled("Ctrl-S: save · Tab: back to location", t.dim)
+                } else {
+                    Span::styled("Enter: save · Tab: note · Esc: change recipient", t.dim)
+                }),
+                hint,
+            );
+            let block = Block::default()
+                .borders(Borders::TOP)
+                .title(" Note ")
+                .border_style(if form.on_note { t.title } else { t.dim });
+            let inner = block.inner(note);
+            f.render_widget(block, note);
+            f.render_widget(&form.note, inner);
+        }
         IntakeStep::Scan => {}
     }
 }
