@@ -36,6 +36,8 @@ pub enum Action {
     Lost,
     Assign,
     Save,
+    Filter,
+    Overdue,
 }
 
 /// Where a binding applies.
@@ -241,6 +243,20 @@ pub const BINDINGS: &[Binding] = &[
         A::Save,
         "Ctrl-S",
         "save (also from the note)",
+    ),
+    b(
+        S::Screen(Screen::Packages),
+        k(K::Char('/')),
+        A::Filter,
+        "/",
+        "filter by text",
+    ),
+    b(
+        S::Screen(Screen::Packages),
+        k(K::Char('o')),
+        A::Overdue,
+        "o",
+        "overdue only",
     ),
 ];
 

@@ -248,13 +248,32 @@ impl Correction {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PackageList {
     /// `None`: every status.
     pub status: Option<String>,
     pub rows: Vec<Package>,
+    /// Index into [`PackageList::visible`].
     pub cursor: usize,
     pub loading: bool,
+    /// Narrows the loaded rows: tracking, carrier, recipient or location contain it.
+    pub filter: TextField,
+    pub filtering: bool,
+    pub overdue_only: bool,
+}
+
+impl Default for PackageList {
+    fn default() -> Self {
+        Self {
+            status: None,
+            rows: Vec::new(),
+            cursor: 0,
+            loading: false,
+            filter: TextField::new(40),
+            filtering: false,
+            overdue_only: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +343,25 @@ impl Model {
     pub fn log_activity(&mut self, line: String) {
         self.activity.push_front(line);
         self.activity.truncate(ACTIVITY_LINES);
+    }
+
+    /// The package rows after the text and overdue filters, in list order.
+    pub fn visible(&self) -> Vec<&Package> {
+        let needle = self.list.filter.text().to_lowercase();
+        self.list
+            .rows
+            .iter()
+            .filter(|p| !self.list.overdue_only || self.is_overdue(p))
+            .filter(|p| {
+                needle.is_empty()
+                    || p.tracking.to_lowercase().contains(&needle)
+                    || p.carrier.as_deref().unwrap_or("").contains(&needle)
+                    || p.location.to_lowercase().contains(&needle)
+                    || p.recipient_name
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().contains(&needle))
+            })
+            .collect()
     }
 
     /// Whether a waiting package is overdue at the model's current time.

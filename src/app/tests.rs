@@ -490,3 +490,36 @@ fn intake_note_is_a_text_area_saved_with_ctrl_s() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn package_list_filters_by_text_and_overdue() {
+    let mut m = model(Role::Viewer);
+    update(&mut m, key(KeyCode::Char('l')));
+    let mut fresh = pkg(2, "986578788855");
+    fresh.received_at = m.now;
+    fresh.recipient_name = Some("Grace Hopper".into());
+    update(
+        &mut m,
+        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), fresh])),
+    );
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "hop"); // 'o' is text while filtering, not the overdue toggle
+    assert!(!m.list.overdue_only);
+    assert_eq!(
+        m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![2]
+    );
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadPackage(2)]
+    );
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Char('/')));
+    update(&mut m, key(KeyCode::Esc)); // clears the filter
+    update(&mut m, key(KeyCode::Char('o')));
+    assert_eq!(
+        m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![1]
+    );
+}

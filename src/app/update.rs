@@ -180,7 +180,8 @@ pub fn typing(m: &Model) -> bool {
         Screen::Pickup => m.pickup.step != PickupStep::Select,
         Screen::Recipients => true,
         Screen::Detail => m.correction.is_some(),
-        Screen::Dashboard | Screen::Packages => false,
+        Screen::Packages => m.list.filtering,
+        Screen::Dashboard => false,
     }
 }
 
@@ -215,7 +216,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         },
         Screen::Intake => intake_key(m, key, action),
         Screen::Pickup => pickup_key(m, key, action),
-        Screen::Packages => packages_key(m, action),
+        Screen::Packages => packages_key(m, key, action),
         Screen::Detail => detail_key(m, key, action),
         Screen::Recipients => match action {
             Some(Action::Back) => goto(m, Screen::Dashboard),
@@ -799,9 +800,33 @@ fn pickup_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
     }
 }
 
-fn packages_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
-    let n = m.list.rows.len();
+fn packages_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.list.filtering {
+        match action {
+            Some(Action::Back) => {
+                m.list.filter.clear();
+                m.list.filtering = false;
+            }
+            Some(Action::Confirm) => m.list.filtering = false,
+            _ => {
+                if m.list.filter.edit(key) {
+                    m.list.cursor = 0;
+                }
+            }
+        }
+        return vec![];
+    }
+    let n = m.visible().len();
     match action {
+        Some(Action::Filter) => {
+            m.list.filtering = true;
+            vec![]
+        }
+        Some(Action::Overdue) => {
+            m.list.overdue_only = !m.list.overdue_only;
+            m.list.cursor = 0;
+            vec![]
+        }
         Some(Action::Back) => goto(m, Screen::Dashboard),
         Some(Action::Up) => {
             m.list.cursor = m.list.cursor.saturating_sub(1);
@@ -832,9 +857,8 @@ fn packages_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
         Some(Action::Refresh) => vec![Effect::LoadPackages {
             status: m.list.status.clone(),
         }],
-        Some(Action::Confirm) => match m.list.rows.get(m.list.cursor) {
-            Some(p) => {
-                let id = p.id;
+        Some(Action::Confirm) => match m.visible().get(m.list.cursor).map(|p| p.id) {
+            Some(id) => {
                 m.detail = None;
                 m.correction = None;
                 m.detail_from = Screen::Packages;

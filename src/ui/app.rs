@@ -96,6 +96,8 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
         Screen::Packages => &[
             ("Enter", "open"),
             ("s", "status"),
+            ("/", "filter"),
+            ("o", "overdue"),
             ("Esc", "back"),
             ("?", "help"),
         ],

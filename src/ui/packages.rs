@@ -8,18 +8,40 @@ use super::widgets::{age, field};
 use crate::app::model::{CorrectionKind, Model};
 
 pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let visible = m.visible();
     let title = format!(
-        " Packages · {} · {} ",
+        " Packages · {}{} · {} ",
         m.list.status.as_deref().unwrap_or("all").replace('_', " "),
+        if m.list.overdue_only {
+            " · overdue"
+        } else {
+            ""
+        },
         if m.list.loading {
             "loading…".to_string()
         } else {
-            m.list.rows.len().to_string()
+            visible.len().to_string()
         }
     );
     let block = Block::default().borders(Borders::ALL).title(title);
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     f.render_widget(block, area);
+    if m.list.filtering || !m.list.filter.is_empty() {
+        let [filter, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let width = (inner.width as usize).saturating_sub(12);
+        f.render_widget(
+            Paragraph::new(field(
+                "Filter",
+                &m.list.filter,
+                m.list.filtering,
+                width.min(40),
+                t,
+            )),
+            filter,
+        );
+        inner = rest;
+    }
     let wide = inner.width >= 76;
     let rows = inner.height.saturating_sub(1) as usize;
     let start = m.list.cursor.saturating_sub(rows.saturating_sub(1));
@@ -37,7 +59,7 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         },
         t.title,
     ))];
-    for (i, p) in m.list.rows.iter().enumerate().skip(start).take(rows) {
+    for (i, p) in visible.iter().enumerate().skip(start).take(rows) {
         let name: String = p
             .recipient_name
             .as_deref()
