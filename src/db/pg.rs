@@ -282,11 +282,9 @@ impl EmbeddedCluster {
             .args(["-U", SUPERUSER, "-E", "UTF8", "--no-locale"])
             .arg("--auth=scram-sha-256")
             .arg(format!("--pwfile={}", pwfile.display()))
-            .args(if opts.durable {
-                &[][..]
-            } else {
-                &["--no-sync"][..]
-            })
+            // initdb fsyncs its ~1000 files one by one (seconds); one syncfs() of the
+            // filesystem below gives the same durability at a fraction of the cost.
+            .arg("--no-sync")
             .output();
         let _ = fs::remove_file(&pwfile);
         let out = out.map_err(|e| setup(format!("cannot run initdb: {e}")))?;
@@ -295,6 +293,12 @@ impl EmbeddedCluster {
                 "initdb failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
+        }
+        if opts.durable {
+            let dir = fs::File::open(&self.pgdata)
+                .map_err(|e| setup(format!("cannot open {}: {e}", self.pgdata.display())))?;
+            nix::unistd::syncfs(&dir)
+                .map_err(|e| setup(format!("cannot sync {}: {e}", self.pgdata.display())))?;
         }
         let mut conf = format!(
             "\n# packtrack: private cluster, Unix socket only\n\

@@ -293,6 +293,11 @@ fn human_duration(d: Duration) -> String {
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Color depth for a PTY.
+pub fn depth(pty: &Pty) -> ColorDepth {
+    ColorDepth::from_term(&pty.term, pty.colorterm.as_deref())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -304,9 +309,4 @@ mod tests {
         assert_eq!(h(D::from_secs(1)), "1 second");
         assert_eq!(h(D::from_secs(90)), "90 seconds");
     }
-}
-
-/// Color depth for a PTY.
-pub fn depth(pty: &Pty) -> ColorDepth {
-    ColorDepth::from_term(&pty.term, pty.colorterm.as_deref())
 }
