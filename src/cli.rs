@@ -113,6 +113,12 @@ pub enum AdminCmd {
     Recipients(RecipientsCmd),
     #[command(subcommand)]
     Audit(AuditCmd),
+    #[command(subcommand)]
+    Smtp(SmtpCmd),
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
+    #[command(subcommand)]
+    Secrets(SecretsCmd),
     /// Print the owner role's connection URL of the database in use.
     DbUrl,
     /// Run psql as the owner role on the database in use.
@@ -122,6 +128,46 @@ pub enum AdminCmd {
     },
     /// Seed the demo facility (when the database has none) and print how to log in.
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmtpCmd {
+    /// Where the facility's notification email goes out.
+    Set {
+        #[arg(long)]
+        facility: String,
+        /// smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT (TLS).
+        #[arg(long)]
+        url: String,
+        /// The From address.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the SMTP password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCmd {
+    /// Add a webhook: JSON POSTs signed with HMAC-SHA256 under the secret.
+    Add {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        url: String,
+        /// Read the signing secret from the first line of stdin.
+        #[arg(long, required = true)]
+        secret_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCmd {
+    /// Re-seal every stored secret under a new key (older keys stay to open stragglers).
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,6 +444,69 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         },
+        AdminCmd::Smtp(SmtpCmd::Set {
+            facility,
+            url,
+            from,
+            username,
+            password_stdin,
+        }) => {
+            let parsed = url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("`{url}` is not an smtp:// or smtps:// URL with a host")
+                })?;
+            if crate::admin::import::valid_email(&from).is_none() {
+                bail!("`{from}` is not a valid From address");
+            }
+            let password = if password_stdin {
+                Some(read_secret_line("password")?)
+            } else {
+                None
+            };
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            admin
+                .set_smtp(
+                    &facility,
+                    parsed.as_str(),
+                    &from,
+                    username.as_deref(),
+                    |f| {
+                        password
+                            .as_ref()
+                            .map(|p| keys.seal(&format!("facility:{}", f.0), p.as_bytes()))
+                    },
+                )
+                .await?;
+            println!("smtp for {facility}: {parsed} from {from}");
+        }
+        AdminCmd::Webhook(WebhookCmd::Add { facility, url, .. }) => {
+            let parsed = url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| anyhow::anyhow!("`{url}` is not an http:// or https:// URL"))?;
+            let secret = read_secret_line("secret")?;
+            if secret.len() < 16 {
+                bail!("the webhook secret must be at least 16 characters");
+            }
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            let id = admin
+                .add_webhook(&facility, parsed.as_str(), |f| {
+                    keys.seal(&format!("facility:{}", f.0), secret.as_bytes())
+                })
+                .await?;
+            println!("webhook {id} added for {facility}: {parsed}");
+        }
+        AdminCmd::Secrets(SecretsCmd::Rotate) => {
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            keys.rotate()?;
+            let n = admin.reseal_all(&keys).await?;
+            println!(
+                "secrets key rotated to {}; {n} secrets re-sealed",
+                keys.id_hex()
+            );
+        }
         AdminCmd::DbUrl => println!("{}", db.owner_url()),
         AdminCmd::Psql { args } => {
             owner.close().await;

@@ -44,25 +44,47 @@ pub fn random_token(len: usize) -> String {
     out
 }
 
-/// The key that seals secrets, loaded from (or created in) the keys directory.
+/// One AES-256 key and its id (the first 4 bytes of its SHA-256).
 #[derive(Clone)]
-pub struct SecretsKey {
+struct Key {
     id: [u8; 4],
     cipher: Aes256Gcm,
+    hex: String,
+}
+
+impl Key {
+    fn new(bytes: &[u8; 32]) -> Self {
+        let digest = Sha256::digest(bytes);
+        Self {
+            id: [digest[0], digest[1], digest[2], digest[3]],
+            cipher: Aes256Gcm::new(bytes.into()),
+            hex: hex::encode(bytes),
+        }
+    }
+}
+
+/// The keys that seal secrets: the first seals, all of them open (values sealed before a
+/// rotation, or by a server that has not seen the rotation yet). Loaded from the key file in
+/// the keys directory, one hex key per line, current first.
+#[derive(Clone)]
+pub struct SecretsKey {
+    ring: std::sync::Arc<std::sync::RwLock<Vec<Key>>>,
+    /// The key file, re-read when a value names a key we do not hold (rotated elsewhere).
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SecretsKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretsKey({})", hex::encode(self.id))
+        write!(f, "SecretsKey({})", self.id_hex())
     }
 }
 
 impl SecretsKey {
+    /// A single in-memory key (tests).
     pub fn from_bytes(key: &[u8; 32]) -> Self {
-        let digest = Sha256::digest(key);
         Self {
-            id: [digest[0], digest[1], digest[2], digest[3]],
-            cipher: Aes256Gcm::new(key.into()),
+            ring: std::sync::Arc::new(std::sync::RwLock::new(vec![Key::new(key)])),
+            path: None,
         }
     }
 
@@ -74,45 +96,35 @@ impl SecretsKey {
     /// others can read.
     pub fn load_or_create(keys_dir: &Path) -> Result<Self, SecretsError> {
         let path = Self::path(keys_dir);
-        let err = |reason: String| SecretsError::Key {
-            path: path.display().to_string(),
-            reason,
-        };
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let mode = fs::metadata(&path)
-                    .map_err(|e| err(e.to_string()))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    return Err(err(format!(
-                        "is readable by group or others (mode {:o}); chmod 600 it",
-                        mode & 0o777
-                    )));
-                }
-                let key: [u8; 32] = hex::decode(String::from_utf8_lossy(&bytes).trim())
-                    .ok()
-                    .and_then(|k| k.try_into().ok())
-                    .ok_or_else(|| err("is not 64 hex characters".into()))?;
-                Ok(Self::from_bytes(&key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let keys = match read_ring(&path) {
+            Err(SecretsError::Key { reason, .. }) if reason == "missing" => {
                 let key = random_bytes::<32>();
-                write_key_file(&path, &key).map_err(|e| err(e.to_string()))?;
-                Ok(Self::from_bytes(&key))
+                write_key_file(&path, &[hex::encode(key)]).map_err(|e| SecretsError::Key {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                vec![Key::new(&key)]
             }
-            Err(e) => Err(err(e.to_string())),
-        }
+            other => other?,
+        };
+        Ok(Self {
+            ring: std::sync::Arc::new(std::sync::RwLock::new(keys)),
+            path: Some(path),
+        })
     }
 
+    /// Id of the current (sealing) key.
     pub fn id_hex(&self) -> String {
-        hex::encode(self.id)
+        let ring = self.ring.read().unwrap_or_else(|e| e.into_inner());
+        ring.first().map(|k| hex::encode(k.id)).unwrap_or_default()
     }
 
     /// Seals `plaintext`, bound to `owner` (e.g. `user:42`, `facility:7`).
     pub fn seal(&self, owner: &str, plaintext: &[u8]) -> Vec<u8> {
+        let ring = self.ring.read().unwrap_or_else(|e| e.into_inner());
+        let key = ring.first().expect("a key ring always holds a key");
         let nonce = random_bytes::<NONCE_LEN>();
-        let ct = self
+        let ct = key
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -124,7 +136,7 @@ impl SecretsKey {
             .expect("AES-GCM encryption of a bounded buffer cannot fail");
         let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
         out.push(VERSION);
-        out.extend_from_slice(&self.id);
+        out.extend_from_slice(&key.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         out
@@ -134,10 +146,18 @@ impl SecretsKey {
         if sealed.len() < HEADER_LEN + 16 || sealed[0] != VERSION {
             return Err(SecretsError::Malformed);
         }
-        if sealed[1..5] != self.id {
-            return Err(SecretsError::Open);
+        let id = &sealed[1..5];
+        let known = |ring: &Vec<Key>| ring.iter().any(|k| k.id == id);
+        if !known(&self.ring.read().unwrap_or_else(|e| e.into_inner()))
+            && let Some(path) = &self.path
+            && let Ok(fresh) = read_ring(path)
+        {
+            // Rotated by another process since we loaded the ring.
+            *self.ring.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         }
-        self.cipher
+        let ring = self.ring.read().unwrap_or_else(|e| e.into_inner());
+        let key = ring.iter().find(|k| k.id == id).ok_or(SecretsError::Open)?;
+        key.cipher
             .decrypt(
                 Nonce::from_slice(&sealed[5..HEADER_LEN]),
                 Payload {
@@ -147,9 +167,71 @@ impl SecretsKey {
             )
             .map_err(|_| SecretsError::Open)
     }
+
+    /// Puts a new key in front of the ring and writes the key file (atomically: a
+    /// temporary file renamed over the old one). Older keys stay for opening.
+    pub fn rotate(&self) -> Result<(), SecretsError> {
+        let path = self.path.clone().ok_or_else(|| SecretsError::Key {
+            path: "(memory)".into(),
+            reason: "an in-memory key cannot be rotated".into(),
+        })?;
+        let mut ring = self.ring.write().unwrap_or_else(|e| e.into_inner());
+        let new = random_bytes::<32>();
+        ring.insert(0, Key::new(&new));
+        // Keep the current and a few previous keys; more would only widen exposure.
+        ring.truncate(4);
+        let lines: Vec<String> = ring.iter().map(|k| k.hex.clone()).collect();
+        let tmp = path.with_extension("key.new");
+        let _ = fs::remove_file(&tmp);
+        let err = |e: std::io::Error| SecretsError::Key {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        write_key_file(&tmp, &lines).map_err(err)?;
+        fs::rename(&tmp, &path).map_err(err)?;
+        Ok(())
+    }
 }
 
-fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+fn read_ring(path: &Path) -> Result<Vec<Key>, SecretsError> {
+    let err = |reason: String| SecretsError::Key {
+        path: path.display().to_string(),
+        reason,
+    };
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(err("missing".into())),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let mode = fs::metadata(path)
+        .map_err(|e| err(e.to_string()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(err(format!(
+            "is readable by group or others (mode {:o}); chmod 600 it",
+            mode & 0o777
+        )));
+    }
+    let keys = String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            hex::decode(l)
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .map(|k| Key::new(&k))
+                .ok_or_else(|| err("each line must be 64 hex characters".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(err("holds no key".into()));
+    }
+    Ok(keys)
+}
+
+fn write_key_file(path: &Path, lines: &[String]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -158,8 +240,10 @@ fn write_key_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
         .write(true)
         .mode(0o600)
         .open(path)?;
-    f.write_all(hex::encode(key).as_bytes())?;
-    f.write_all(b"\n")?;
+    for l in lines {
+        f.write_all(l.as_bytes())?;
+        f.write_all(b"\n")?;
+    }
     f.sync_all()
 }
 
@@ -219,6 +303,28 @@ mod tests {
         )
         .unwrap();
         assert!(SecretsKey::load_or_create(dir.path()).is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_open_and_seals_with_the_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = SecretsKey::load_or_create(dir.path()).unwrap();
+        let old_id = k.id_hex();
+        let before = k.seal("facility:1", b"smtp-password");
+        // Another process (a running server) loaded the ring before the rotation.
+        let other = SecretsKey::load_or_create(dir.path()).unwrap();
+        k.rotate().unwrap();
+        assert_ne!(k.id_hex(), old_id);
+        let after = k.seal("facility:1", b"smtp-password");
+        assert_eq!(&after[1..5], hex::decode(k.id_hex()).unwrap().as_slice());
+        assert_eq!(k.open("facility:1", &before).unwrap(), b"smtp-password");
+        // The other process re-reads the key file for a key it does not know.
+        assert_eq!(other.open("facility:1", &after).unwrap(), b"smtp-password");
+        let mode = fs::metadata(SecretsKey::path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

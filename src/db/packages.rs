@@ -107,8 +107,10 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
             .execute(tx.conn())
             .await?;
             notify(tx, "intake", &[id]).await?;
+            let package = get(tx, id).await?;
+            crate::notify::enqueue(tx, "intake", &package).await?;
             return Ok(Intake {
-                package: get(tx, id).await?,
+                package,
                 created: true,
             });
         }
@@ -273,7 +275,9 @@ pub async fn pickup(
     notify(tx, "pickup", ids).await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(get(tx, *id).await?);
+        let package = get(tx, *id).await?;
+        crate::notify::enqueue(tx, "pickup", &package).await?;
+        out.push(package);
     }
     Ok(out)
 }
