@@ -62,6 +62,18 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .map_err(shown),
         ),
         Effect::LoadPackage(id) => Msg::PackageDetail(ops.package(p, id).await.map_err(shown)),
+        Effect::LoadMembers => Msg::Members(ops.members(p).await.map_err(shown)),
+        Effect::UpdateMember {
+            user_id,
+            role,
+            disabled,
+        } => Msg::MemberUpdated(
+            ops.update_member(p, user_id, role, disabled)
+                .await
+                .map_err(shown),
+        ),
+        Effect::LoadAudit(filter) => Msg::Audit(ops.audit(p, &filter).await.map_err(shown)),
+        Effect::LoadScorecard => Msg::Scorecard(ops.scorecard(p).await.map_err(shown)),
         Effect::AssignRecipient { id, recipient } => {
             Msg::Changed(ops.assign(p, id, recipient).await.map_err(shown))
         }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::RwLock;
 
 use crate::db::Db;
+use crate::db::members;
 use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
 use crate::domain::{FacilityId, Principal};
@@ -321,6 +322,56 @@ impl Ops {
         let pkg = packages::change(&mut tx, id, change, reason).await?;
         tx.commit().await?;
         Ok(pkg)
+    }
+
+    fn require_admin(p: &Principal) -> Result<(), AppError> {
+        if p.role().can_administer() {
+            Ok(())
+        } else {
+            Err(AppError::PermissionDenied)
+        }
+    }
+
+    pub async fn members(&self, p: &Principal) -> Result<Vec<members::Member>, AppError> {
+        Self::require_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let list = members::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    pub async fn update_member(
+        &self,
+        p: &Principal,
+        user_id: i64,
+        role: Option<crate::domain::Role>,
+        disabled: Option<bool>,
+    ) -> Result<(), AppError> {
+        Self::require_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        members::update(&mut tx, user_id, role, disabled).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn audit(
+        &self,
+        p: &Principal,
+        filter: &str,
+    ) -> Result<Vec<members::AuditRow>, AppError> {
+        Self::require_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let rows = members::audit(&mut tx, filter, 200).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn scorecard(&self, p: &Principal) -> Result<members::Scorecard, AppError> {
+        Self::require_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let card = members::scorecard(&mut tx).await?;
+        tx.commit().await?;
+        Ok(card)
     }
 
     pub async fn stats(&self, p: &Principal) -> Result<Stats, AppError> {

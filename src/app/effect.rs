@@ -42,5 +42,13 @@ pub enum Effect {
         change: Change,
         reason: String,
     },
+    LoadMembers,
+    UpdateMember {
+        user_id: i64,
+        role: Option<crate::domain::Role>,
+        disabled: Option<bool>,
+    },
+    LoadAudit(String),
+    LoadScorecard,
     Quit,
 }

@@ -38,6 +38,9 @@ pub enum Action {
     Save,
     Filter,
     Overdue,
+    GoAdmin,
+    CycleRole,
+    ToggleDisabled,
 }
 
 /// Where a binding applies.
@@ -258,6 +261,48 @@ pub const BINDINGS: &[Binding] = &[
         "o",
         "overdue only",
     ),
+    b(
+        S::Browse,
+        k(K::Char('a')),
+        A::GoAdmin,
+        "a",
+        "admin console (admins)",
+    ),
+    b(
+        S::Global,
+        k(K::F(10)),
+        A::GoAdmin,
+        "F10",
+        "admin console (admins)",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('r')),
+        A::CycleRole,
+        "r",
+        "change role",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('d')),
+        A::ToggleDisabled,
+        "d",
+        "disable / enable",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('/')),
+        A::Filter,
+        "/",
+        "filter the audit trail",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        ctrl('r'),
+        A::Refresh,
+        "Ctrl-R",
+        "refresh",
+    ),
 ];
 
 /// The action for a key on a screen. `typing`: a text field has focus, so plain letters
@@ -269,13 +314,17 @@ pub fn lookup(screen: Screen, typing: bool, key: KeyEvent) -> Option<Action> {
         S::Browse => !typing,
         S::Global => true,
     };
-    let specific = BINDINGS
-        .iter()
-        .filter(applies)
-        .filter(|b| !matches!(b.scope, S::Global))
-        .find(|b| b.key == key);
-    specific
-        .or_else(|| BINDINGS.iter().filter(applies).find(|b| b.key == key))
+    // Precedence: this screen's bindings, then browsing keys, then global ones.
+    let find = |scope: fn(&Scope) -> bool| {
+        BINDINGS
+            .iter()
+            .filter(applies)
+            .filter(|b| scope(&b.scope))
+            .find(|b| b.key == key)
+    };
+    find(|s| matches!(s, S::Screen(_)))
+        .or_else(|| find(|s| matches!(s, S::Browse)))
+        .or_else(|| find(|s| matches!(s, S::Global)))
         .map(|b| b.action)
 }
 

@@ -27,6 +27,7 @@ pub enum Screen {
     Packages,
     Detail,
     Recipients,
+    Admin,
 }
 
 impl Screen {
@@ -38,6 +39,7 @@ impl Screen {
             Screen::Packages => "Packages",
             Screen::Detail => "Package",
             Screen::Recipients => "Recipients",
+            Screen::Admin => "Admin",
         }
     }
 }
@@ -206,6 +208,50 @@ impl PickupForm {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminTab {
+    Members,
+    Audit,
+    Security,
+}
+
+impl AdminTab {
+    pub const ALL: [AdminTab; 3] = [AdminTab::Members, AdminTab::Audit, AdminTab::Security];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            AdminTab::Members => "Members",
+            AdminTab::Audit => "Audit",
+            AdminTab::Security => "Security",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminState {
+    pub tab: AdminTab,
+    pub members: Vec<crate::db::members::Member>,
+    pub cursor: usize,
+    pub audit: Vec<crate::db::members::AuditRow>,
+    pub audit_filter: TextField,
+    pub filtering: bool,
+    pub scorecard: Option<crate::db::members::Scorecard>,
+}
+
+impl Default for AdminState {
+    fn default() -> Self {
+        Self {
+            tab: AdminTab::Members,
+            members: Vec::new(),
+            cursor: 0,
+            audit: Vec::new(),
+            audit_filter: TextField::new(40),
+            filtering: false,
+            scorecard: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrectionKind {
     /// Give an unmatched package its recipient (search instead of a reason).
     Assign,
@@ -298,6 +344,7 @@ pub struct Model {
     pub list: PackageList,
     pub detail: Option<(Package, Vec<Event>)>,
     pub correction: Option<Correction>,
+    pub admin: AdminState,
     pub quit: bool,
 }
 
@@ -327,6 +374,7 @@ impl Model {
             },
             detail: None,
             correction: None,
+            admin: AdminState::default(),
             quit: false,
         }
     }

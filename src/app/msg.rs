@@ -29,6 +29,10 @@ pub enum Msg {
     Packages(Result<Vec<Package>, String>),
     PackageDetail(Result<(Package, Vec<Event>), String>),
     Changed(Result<Package, String>),
+    Members(Result<Vec<crate::db::members::Member>, String>),
+    MemberUpdated(Result<(), String>),
+    Audit(Result<Vec<crate::db::members::AuditRow>, String>),
+    Scorecard(Result<crate::db::members::Scorecard, String>),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,

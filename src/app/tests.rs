@@ -523,3 +523,61 @@ fn package_list_filters_by_text_and_overdue() {
         vec![1]
     );
 }
+
+#[test]
+fn admin_console_is_for_admins_and_edits_members() {
+    let mut m = model(Role::Operator);
+    assert!(update(&mut m, key(KeyCode::Char('a'))).is_empty());
+    assert_eq!(m.screen, Screen::Dashboard);
+    assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("admin console")));
+
+    let mut m = model(Role::Admin);
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('a'))),
+        vec![Effect::LoadMembers]
+    );
+    assert_eq!(m.screen, Screen::Admin);
+    let member = crate::db::members::Member {
+        user_id: 9,
+        login: "sam".into(),
+        display_name: "Sam".into(),
+        role: "viewer".into(),
+        disabled: false,
+        has_password: true,
+        has_totp: false,
+        keys: 0,
+        key_last_used: None,
+    };
+    update(&mut m, Msg::Members(Ok(vec![member])));
+    // 'r' is "change role" here, not "recipients".
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('r'))),
+        vec![Effect::UpdateMember {
+            user_id: 9,
+            role: Some(Role::Operator),
+            disabled: None
+        }]
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('d'))),
+        vec![Effect::UpdateMember {
+            user_id: 9,
+            role: None,
+            disabled: Some(true)
+        }]
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Tab)),
+        vec![Effect::LoadAudit(String::new())]
+    );
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "role");
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadAudit("role".into())]
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Tab)),
+        vec![Effect::LoadScorecard]
+    );
+}

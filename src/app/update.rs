@@ -3,10 +3,11 @@
 use super::effect::Effect;
 use super::keymap::{self, Action};
 use super::model::{
-    Chosen, Correction, CorrectionKind, IntakeStep, Model, PickupStep, Screen, Tone,
+    AdminTab, Chosen, Correction, CorrectionKind, IntakeStep, Model, PickupStep, Screen, Tone,
 };
 use super::msg::Msg;
 use crate::db::packages::{Change, Handover};
+use crate::domain::Role;
 use crate::label::Checksum;
 use crate::ops::{IntakeRequest, normalize_tracking};
 use crate::ssh::input::{KeyCode, KeyEvent, Mods};
@@ -149,6 +150,43 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 vec![]
             }
         },
+        Msg::Members(res) => {
+            match res {
+                Ok(list) => {
+                    m.admin.cursor = m.admin.cursor.min(list.len().saturating_sub(1));
+                    m.admin.members = list;
+                }
+                Err(e) => m.note(e, Tone::Error),
+            }
+            vec![]
+        }
+        Msg::MemberUpdated(res) => match res {
+            Ok(()) => {
+                m.note(
+                    "saved; the member's open sessions follow at once",
+                    Tone::Success,
+                );
+                vec![Effect::LoadMembers]
+            }
+            Err(e) => {
+                m.note(format!("not changed: {e}"), Tone::Error);
+                vec![]
+            }
+        },
+        Msg::Audit(res) => {
+            match res {
+                Ok(rows) => m.admin.audit = rows,
+                Err(e) => m.note(e, Tone::Error),
+            }
+            vec![]
+        }
+        Msg::Scorecard(res) => {
+            match res {
+                Ok(card) => m.admin.scorecard = Some(card),
+                Err(e) => m.note(e, Tone::Error),
+            }
+            vec![]
+        }
         Msg::PackageDetail(Ok(d)) => {
             m.detail = Some(d);
             vec![]
@@ -181,6 +219,7 @@ pub fn typing(m: &Model) -> bool {
         Screen::Recipients => true,
         Screen::Detail => m.correction.is_some(),
         Screen::Packages => m.list.filtering,
+        Screen::Admin => m.admin.filtering,
         Screen::Dashboard => false,
     }
 }
@@ -204,9 +243,11 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Some(Action::GoPickup) => return goto(m, Screen::Pickup),
         Some(Action::GoPackages) => return goto(m, Screen::Packages),
         Some(Action::GoRecipients) => return goto(m, Screen::Recipients),
+        Some(Action::GoAdmin) => return goto(m, Screen::Admin),
         _ => {}
     }
     match m.screen {
+        Screen::Admin => admin_key(m, key, action),
         Screen::Dashboard => match action {
             Some(Action::Back) => {
                 m.status = None;
@@ -238,6 +279,88 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             },
             _ => edit_search(m, key),
         },
+    }
+}
+
+fn load_admin_tab(m: &mut Model) -> Vec<Effect> {
+    vec![match m.admin.tab {
+        AdminTab::Members => Effect::LoadMembers,
+        AdminTab::Audit => Effect::LoadAudit(m.admin.audit_filter.text()),
+        AdminTab::Security => Effect::LoadScorecard,
+    }]
+}
+
+fn admin_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let a = &mut m.admin;
+    if a.filtering {
+        match action {
+            Some(Action::Back) => {
+                a.audit_filter.clear();
+                a.filtering = false;
+                return load_admin_tab(m);
+            }
+            Some(Action::Confirm) => {
+                a.filtering = false;
+                return load_admin_tab(m);
+            }
+            _ => {
+                a.audit_filter.edit(key);
+                return vec![];
+            }
+        }
+    }
+    match action {
+        Some(Action::Back) => goto(m, Screen::Dashboard),
+        Some(Action::NextField) => {
+            let i = AdminTab::ALL.iter().position(|t| *t == a.tab).unwrap_or(0);
+            a.tab = AdminTab::ALL[(i + 1) % AdminTab::ALL.len()];
+            a.cursor = 0;
+            load_admin_tab(m)
+        }
+        Some(Action::Refresh) => load_admin_tab(m),
+        Some(Action::Up) => {
+            a.cursor = a.cursor.saturating_sub(1);
+            vec![]
+        }
+        Some(Action::Down) => {
+            let n = match a.tab {
+                AdminTab::Members => a.members.len(),
+                AdminTab::Audit => a.audit.len(),
+                AdminTab::Security => 0,
+            };
+            a.cursor = (a.cursor + 1).min(n.saturating_sub(1));
+            vec![]
+        }
+        Some(Action::Filter) if a.tab == AdminTab::Audit => {
+            a.filtering = true;
+            vec![]
+        }
+        Some(Action::CycleRole) if a.tab == AdminTab::Members => {
+            let Some(member) = a.members.get(a.cursor) else {
+                return vec![];
+            };
+            let next = match member.role.as_str() {
+                "viewer" => Role::Operator,
+                "operator" => Role::Admin,
+                _ => Role::Viewer,
+            };
+            vec![Effect::UpdateMember {
+                user_id: member.user_id,
+                role: Some(next),
+                disabled: None,
+            }]
+        }
+        Some(Action::ToggleDisabled) if a.tab == AdminTab::Members => {
+            let Some(member) = a.members.get(a.cursor) else {
+                return vec![];
+            };
+            vec![Effect::UpdateMember {
+                user_id: member.user_id,
+                role: None,
+                disabled: Some(!member.disabled),
+            }]
+        }
+        _ => vec![],
     }
 }
 
@@ -362,10 +485,18 @@ fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
         );
         return vec![];
     }
+    if screen == Screen::Admin && !m.me.role.can_administer() {
+        m.note(
+            "permission denied: the admin console is for admins",
+            Tone::Error,
+        );
+        return vec![];
+    }
     m.help = false;
     m.status = None;
     m.screen = screen;
     match screen {
+        Screen::Admin => load_admin_tab(m),
         Screen::Dashboard => vec![Effect::LoadStats],
         Screen::Intake => {
             if !m.intake.committing && m.intake.step == IntakeStep::ConfirmChecksum {

@@ -53,6 +53,8 @@ pub enum End {
     ClientGone,
     InputClosed,
     WriteStalled,
+    /// An admin disabled the membership (or the user) while the session was open.
+    AccessRevoked,
 }
 
 impl End {
@@ -64,6 +66,7 @@ impl End {
             End::ClientGone => "client closed",
             End::InputClosed => "client input ended",
             End::WriteStalled => "client stopped reading",
+            End::AccessRevoked => "access revoked",
         }
     }
 }
@@ -146,9 +149,10 @@ impl Session {
         // Effects answer through this queue; each runs in its own task, so a slow query
         // never holds up typing (and a newer search never waits for an older one).
         let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
-        let spawn = |effect: Effect| {
-            let ops = self.ops.clone();
-            let principal = self.principal.clone();
+        let ops = self.ops.clone();
+        let spawn = |effect: Effect, principal: &Principal| {
+            let ops = ops.clone();
+            let principal = principal.clone();
             let tx = results_tx.clone();
             tokio::spawn(async move {
                 if let Some(msg) = effects::run(effect, &ops, &principal).await {
@@ -156,7 +160,7 @@ impl Session {
                 }
             });
         };
-        spawn(Effect::LoadStats);
+        spawn(Effect::LoadStats, &self.principal);
         let mut parser = InputParser::new();
         let mut events = Vec::new();
         let mut last_input = Instant::now();
@@ -212,6 +216,17 @@ impl Session {
                 Some(msg) = results.recv() => msgs.push(msg),
                 ev = recv_live(&mut self.live) => {
                     if let Some(ev) = ev {
+                        if ev.kind == "member" && ev.ids.contains(&self.principal.user().0) {
+                            // An admin changed this member: the new role applies now, and a
+                            // disabled member's session ends.
+                            match self.rebind().await {
+                                Some(p) => {
+                                    model.me.role = p.role();
+                                    self.principal = p;
+                                }
+                                None => end = Some(End::AccessRevoked),
+                            }
+                        }
                         msgs.push(AppMsg::Live { kind: ev.kind, by: ev.by, ids: ev.ids });
                     }
                 }
@@ -231,7 +246,7 @@ impl Session {
             for msg in msgs {
                 dirty = true;
                 for effect in update(&mut model, msg) {
-                    spawn(effect);
+                    spawn(effect, &self.principal);
                 }
             }
             if model.quit && end.is_none() {
@@ -249,6 +264,11 @@ impl Session {
                     )
                     .as_bytes(),
                 ),
+                End::AccessRevoked => {
+                    bye.extend_from_slice(
+                        b"packtrack: your access to this facility was changed by an admin\r\n",
+                    );
+                }
                 End::Shutdown => {
                     bye.extend_from_slice(b"packtrack: the server is shutting down\r\n");
                 }
@@ -261,6 +281,27 @@ impl Session {
             }
         }
         (end, out.bytes)
+    }
+}
+
+impl Session {
+    /// The principal as the database has it now: `None` when no longer allowed in. On a
+    /// database error the session keeps what it has (the next change will tell again).
+    async fn rebind(&self) -> Option<Principal> {
+        let login = self.ops.db().unscoped();
+        let user = match login.user(self.principal.login()).await {
+            Ok(Some(u)) if !u.disabled => u,
+            Ok(_) => return None,
+            Err(_) => return Some(self.principal.clone()),
+        };
+        let source = self.principal.source().clone();
+        match login
+            .principal(&user, Some(self.principal.slug()), source)
+            .await
+        {
+            Ok(p) => p,
+            Err(_) => Some(self.principal.clone()),
+        }
     }
 }
 

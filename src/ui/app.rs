@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme::Theme;
 use super::widgets::hints;
-use super::{dashboard, intake, packages, pickup, recipients};
+use super::{admin, dashboard, intake, packages, pickup, recipients};
 use crate::app::keymap;
 use crate::app::model::{Model, Screen, Tone};
 use crate::app::update::typing;
@@ -44,6 +44,7 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
         Screen::Packages => packages::draw_list(f, body, m, t),
         Screen::Detail => packages::draw_detail(f, body, m, t),
         Screen::Recipients => recipients::draw(f, body, m, t),
+        Screen::Admin => admin::draw(f, body, m, t),
     }
     if let Some((text, tone)) = &m.status {
         let style = match tone {
@@ -73,6 +74,13 @@ fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
 
 fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
     let pairs: &[(&str, &str)] = match m.screen {
+        Screen::Admin => &[
+            ("Tab", "next tab"),
+            ("r", "role"),
+            ("d", "disable"),
+            ("/", "filter"),
+            ("Esc", "back"),
+        ],
         Screen::Dashboard => &[
             ("i", "intake"),
             ("p", "pickup"),

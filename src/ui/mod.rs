@@ -1,5 +1,6 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
+mod admin;
 mod app;
 mod dashboard;
 mod intake;

@@ -117,6 +117,20 @@ fn model(screen: Screen) -> Model {
                 }],
             ));
         }
+        Screen::Admin => {
+            m.me.role = Role::Admin;
+            m.admin.members = vec![crate::db::members::Member {
+                user_id: 2,
+                login: "clerk".into(),
+                display_name: "Clerk".into(),
+                role: "operator".into(),
+                disabled: false,
+                has_password: true,
+                has_totp: true,
+                keys: 1,
+                key_last_used: None,
+            }];
+        }
         _ => {}
     }
     m
@@ -138,7 +152,8 @@ fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
         .join("\n")
 }
 
-const SCREENS: [Screen; 6] = [
+const SCREENS: [Screen; 7] = [
+    Screen::Admin,
     Screen::Dashboard,
     Screen::Intake,
     Screen::Pickup,

@@ -200,3 +200,65 @@ async fn exec_commands_follow_the_contract_and_the_roles() {
     assert!(bad.stderr.contains("unknown status"), "{}", bad.stderr);
     assert_eq!(bad.stderr.lines().count(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_change_reaches_the_members_open_session_at_once() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let boss = server.key_user("boss", "north", Role::Admin).await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+
+    let c = server.login_key("clerk", &clerk).await;
+    let mut clerk_screen = c.shell(80, 24).await;
+    clerk_screen.wait_text("clerk (operator)").await;
+
+    let b = server.login_key("boss", &boss).await;
+    let mut admin_screen = b.shell(80, 24).await;
+    admin_screen.wait_text("Dashboard").await;
+    admin_screen.send(b"a").await;
+    admin_screen.wait_text("Members").await;
+    admin_screen.wait_text("clerk").await;
+    // Rows are by login: boss, clerk. Move to clerk and demote to viewer (operator → admin
+    // → viewer: r twice).
+    admin_screen.send(b"\x1b[B").await;
+    admin_screen.send(b"r").await;
+    admin_screen
+        .wait_for("clerk shown as admin", |s| {
+            s.flat().contains("clerk            admin")
+        })
+        .await;
+    admin_screen.send(b"r").await;
+    admin_screen
+        .wait_for("clerk shown as viewer", |s| {
+            s.flat().contains("clerk            viewer")
+        })
+        .await;
+    clerk_screen.wait_text("clerk (viewer)").await;
+    // The demoted clerk can no longer record parcels.
+    clerk_screen.send(b"i").await;
+    clerk_screen.wait_text("permission denied").await;
+
+    // Disabling the membership ends the open session and refuses the next login.
+    admin_screen.send(b"d").await;
+    clerk_screen
+        .wait_closed(std::time::Duration::from_secs(10))
+        .await;
+    assert!(
+        String::from_utf8_lossy(&clerk_screen.raw).contains("changed by an admin"),
+        "the session says why it ended"
+    );
+    let mut again = server.connect().await;
+    assert!(!again.pubkey("clerk", clerk.clone()).await.success());
+
+    // Every change is in the facility's audit trail.
+    let owner = server.db.owner_pool().await.expect("owner");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = 'boss' ORDER BY seq")
+            .fetch_all(&owner)
+            .await
+            .expect("audit");
+    assert_eq!(
+        actions,
+        vec!["membership.role", "membership.role", "membership.disable"]
+    );
+}
