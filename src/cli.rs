@@ -119,6 +119,8 @@ pub enum AdminCmd {
     Webhook(WebhookCmd),
     #[command(subcommand)]
     Secrets(SecretsCmd),
+    #[command(subcommand)]
+    Device(DeviceCmd),
     /// Print the owner role's connection URL of the database in use.
     DbUrl,
     /// Run psql as the owner role on the database in use.
@@ -165,6 +167,35 @@ pub enum WebhookCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// Register a kiosk terminal (it logs in as kiosk+FACILITY with this key).
+    Add {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        key_file: PathBuf,
+    },
+    /// Cut a device off at once: its sessions end and its key stops working.
+    Quarantine {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Let a quarantined device in again.
+    Release {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SecretsCmd {
     /// Re-seal every stored secret under a new key (older keys stay to open stragglers).
     Rotate,
@@ -195,6 +226,13 @@ pub enum UserCmd {
     TotpEnroll {
         #[arg(long)]
         login: String,
+    },
+    /// Set the PIN that unlocks kiosk terminals for this user (4-12 digits, from stdin).
+    SetPin {
+        #[arg(long)]
+        login: String,
+        #[arg(long, required = true)]
+        pin_stdin: bool,
     },
 }
 
@@ -506,6 +544,48 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 "secrets key rotated to {}; {n} secrets re-sealed",
                 keys.id_hex()
             );
+        }
+        AdminCmd::User(UserCmd::SetPin { login, .. }) => {
+            let pin = read_secret_line("PIN")?;
+            let pin = pin.trim();
+            if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("a PIN is 4 to 12 digits");
+            }
+            let hash = password::hash(pin.to_string()).await;
+            admin.set_pin(&login, &hash).await?;
+            println!("kiosk PIN set for {login}");
+        }
+        AdminCmd::Device(DeviceCmd::Add {
+            facility,
+            name,
+            key_file,
+        }) => {
+            let line = std::fs::read_to_string(&key_file)
+                .with_context(|| format!("cannot read {}", key_file.display()))?;
+            let key = pubkey::parse_line(&line)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
+            admin.add_device(&facility, &name, &key).await?;
+            println!(
+                "device `{name}` added to {facility} ({}); it logs in as kiosk+{facility}",
+                key.fingerprint
+            );
+        }
+        AdminCmd::Device(DeviceCmd::Quarantine {
+            facility,
+            name,
+            reason,
+        }) => {
+            if reason.trim().is_empty() {
+                bail!("a reason is required");
+            }
+            admin
+                .quarantine_device(&facility, &name, Some(reason.trim()))
+                .await?;
+            println!("device `{name}` quarantined");
+        }
+        AdminCmd::Device(DeviceCmd::Release { facility, name }) => {
+            admin.quarantine_device(&facility, &name, None).await?;
+            println!("device `{name}` released");
         }
         AdminCmd::DbUrl => println!("{}", db.owner_url()),
         AdminCmd::Psql { args } => {

@@ -9,7 +9,8 @@ use crate::ops::Ops;
 /// Runs one effect. `None`: nothing to report (quit).
 pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
     Some(match effect {
-        Effect::Quit => return None,
+        // Quit, and the kiosk lock and unlock, are handled by the session itself.
+        Effect::Quit | Effect::Unlock { .. } | Effect::Lock => return None,
         Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
         Effect::Search {
             seq,

@@ -50,5 +50,12 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
+    /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
+    Unlock {
+        login: String,
+        pin: String,
+    },
+    /// Kiosk: forget the staff member.
+    Lock,
     Quit,
 }

@@ -41,6 +41,7 @@ pub enum Action {
     GoAdmin,
     CycleRole,
     ToggleDisabled,
+    Lock,
 }
 
 /// Where a binding applies.
@@ -303,6 +304,7 @@ pub const BINDINGS: &[Binding] = &[
         "Ctrl-R",
         "refresh",
     ),
+    b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
 ];
 
 /// The action for a key on a screen. `typing`: a text field has focus, so plain letters

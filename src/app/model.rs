@@ -207,6 +207,31 @@ impl PickupForm {
     }
 }
 
+/// A kiosk terminal's lock: a shared counter terminal is usable only after a staff member
+/// unlocks it with their PIN, and locks again when idle or on Ctrl-L.
+#[derive(Debug, Clone)]
+pub struct Kiosk {
+    pub device: String,
+    pub locked: bool,
+    pub login: TextField,
+    pub pin: TextField,
+    pub on_pin: bool,
+    pub busy: bool,
+}
+
+impl Kiosk {
+    pub fn new(device: &str) -> Self {
+        Self {
+            device: device.to_string(),
+            locked: true,
+            login: TextField::new(63),
+            pin: TextField::new(12),
+            on_pin: false,
+            busy: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminTab {
     Members,
@@ -345,6 +370,8 @@ pub struct Model {
     pub detail: Option<(Package, Vec<Event>)>,
     pub correction: Option<Correction>,
     pub admin: AdminState,
+    /// Set on kiosk terminals.
+    pub kiosk: Option<Kiosk>,
     pub quit: bool,
 }
 
@@ -375,8 +402,38 @@ impl Model {
             detail: None,
             correction: None,
             admin: AdminState::default(),
+            kiosk: None,
             quit: false,
         }
+    }
+
+    /// A kiosk terminal's model: locked, nobody logged in yet.
+    pub fn new_kiosk(
+        facility_name: &str,
+        slug: &str,
+        device: &str,
+        cols: u16,
+        rows: u16,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut m = Self::new(
+            Me {
+                login: String::new(),
+                slug: slug.to_string(),
+                facility_name: facility_name.to_string(),
+                role: Role::Viewer,
+            },
+            cols,
+            rows,
+            now,
+        );
+        m.kiosk = Some(Kiosk::new(device));
+        m
+    }
+
+    /// Whether the kiosk lock screen is showing.
+    pub fn locked(&self) -> bool {
+        self.kiosk.as_ref().is_some_and(|k| k.locked)
     }
 
     pub fn next_seq(&mut self) -> u64 {

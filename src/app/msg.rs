@@ -29,6 +29,10 @@ pub enum Msg {
     Packages(Result<Vec<Package>, String>),
     PackageDetail(Result<(Package, Vec<Event>), String>),
     Changed(Result<Package, String>),
+    /// Kiosk unlock result: who is now at the terminal.
+    Unlocked(Result<super::model::Me, String>),
+    /// Kiosk: lock now (idle timeout).
+    Lock,
     Members(Result<Vec<crate::db::members::Member>, String>),
     MemberUpdated(Result<(), String>),
     Audit(Result<Vec<crate::db::members::AuditRow>, String>),

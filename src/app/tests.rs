@@ -581,3 +581,68 @@ fn admin_console_is_for_admins_and_edits_members() {
         vec![Effect::LoadScorecard]
     );
 }
+
+fn kiosk_model() -> Model {
+    Model::new_kiosk(
+        "Demo",
+        "demo",
+        "Front desk 2",
+        80,
+        24,
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
+    )
+}
+
+#[test]
+fn kiosk_unlocks_with_login_and_pin_and_locks_again() {
+    let mut m = kiosk_model();
+    assert!(m.locked());
+    // Commands do nothing while locked: keys type into the login field.
+    assert!(update(&mut m, key(KeyCode::Char('i'))).is_empty());
+    assert_eq!(m.screen, Screen::Dashboard);
+    update(&mut m, key(KeyCode::Backspace));
+    typed(&mut m, "clerk");
+    update(&mut m, key(KeyCode::Enter));
+    typed(&mut m, "12a34"); // letters are not PIN digits
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        fx,
+        vec![Effect::Unlock {
+            login: "clerk".into(),
+            pin: "1234".into()
+        }]
+    );
+    update(&mut m, Msg::Unlocked(Err("wrong login or PIN".into())));
+    assert!(m.locked());
+    assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("wrong login or PIN")));
+    typed(&mut m, "1234");
+    update(&mut m, key(KeyCode::Enter));
+    let fx = update(
+        &mut m,
+        Msg::Unlocked(Ok(Me {
+            login: "clerk".into(),
+            slug: "demo".into(),
+            facility_name: "Demo".into(),
+            role: Role::Admin,
+        })),
+    );
+    assert_eq!(fx, vec![Effect::LoadStats]);
+    assert!(!m.locked());
+    // Even an admin gets no admin console on a kiosk.
+    assert!(update(&mut m, key(KeyCode::Char('a'))).is_empty());
+    assert_ne!(m.screen, Screen::Admin);
+    update(&mut m, key(KeyCode::Char('i')));
+    typed(&mut m, "1Z5R");
+    assert_eq!(update(&mut m, ctrl('l')), vec![Effect::Lock]);
+    assert!(m.locked());
+    assert!(
+        m.intake.tracking.is_empty(),
+        "nothing of the last user stays"
+    );
+    assert_eq!(m.me.login, "");
+    // The idle timer locks the same way.
+    let mut m2 = kiosk_model();
+    m2.kiosk.as_mut().unwrap().locked = false;
+    assert_eq!(update(&mut m2, Msg::Lock), vec![Effect::Lock]);
+    assert!(m2.locked());
+}

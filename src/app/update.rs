@@ -150,6 +150,30 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 vec![]
             }
         },
+        Msg::Unlocked(res) => {
+            let Some(k) = m.kiosk.as_mut() else {
+                return vec![];
+            };
+            k.busy = false;
+            k.pin.clear();
+            match res {
+                Ok(me) => {
+                    k.locked = false;
+                    k.login.clear();
+                    k.on_pin = false;
+                    let who = me.login.clone();
+                    m.me = me;
+                    m.screen = Screen::Dashboard;
+                    m.note(format!("unlocked for {who} · Ctrl-L locks"), Tone::Success);
+                    vec![Effect::LoadStats]
+                }
+                Err(e) => {
+                    m.note(e, Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        Msg::Lock => lock(m),
         Msg::Members(res) => {
             match res {
                 Ok(list) => {
@@ -224,7 +248,75 @@ pub fn typing(m: &Model) -> bool {
     }
 }
 
+/// Keys on the kiosk lock screen: login, then PIN.
+fn lock_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let Some(k) = m.kiosk.as_mut() else {
+        return vec![];
+    };
+    if k.busy {
+        return vec![];
+    }
+    match key.code {
+        KeyCode::Enter | KeyCode::Tab if !k.on_pin => {
+            if !k.login.is_empty() {
+                k.on_pin = true;
+            }
+            vec![]
+        }
+        KeyCode::Enter => {
+            if k.pin.is_empty() {
+                return vec![];
+            }
+            k.busy = true;
+            vec![Effect::Unlock {
+                login: k.login.text(),
+                pin: k.pin.text(),
+            }]
+        }
+        KeyCode::Esc => {
+            k.login.clear();
+            k.pin.clear();
+            k.on_pin = false;
+            m.status = None;
+            vec![]
+        }
+        KeyCode::Tab | KeyCode::BackTab => {
+            k.on_pin = false;
+            vec![]
+        }
+        KeyCode::Char(c) if k.on_pin && !c.is_ascii_digit() => vec![],
+        _ => {
+            if k.on_pin {
+                k.pin.edit(key);
+            } else {
+                k.login.edit(key);
+            }
+            vec![]
+        }
+    }
+}
+
+/// Locks a kiosk: everything the last staff member had open is dropped.
+fn lock(m: &mut Model) -> Vec<Effect> {
+    let Some(k) = &m.kiosk else {
+        return vec![];
+    };
+    let fresh = Model::new_kiosk(
+        &m.me.facility_name,
+        &m.me.slug,
+        &k.device,
+        m.cols,
+        m.rows,
+        m.now,
+    );
+    *m = fresh;
+    vec![Effect::Lock]
+}
+
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.locked() {
+        return lock_key(m, key);
+    }
     if m.help {
         m.help = false;
         return vec![];
@@ -244,6 +336,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Some(Action::GoPackages) => return goto(m, Screen::Packages),
         Some(Action::GoRecipients) => return goto(m, Screen::Recipients),
         Some(Action::GoAdmin) => return goto(m, Screen::Admin),
+        Some(Action::Lock) if m.kiosk.is_some() => return lock(m),
         _ => {}
     }
     match m.screen {
@@ -481,6 +574,13 @@ fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
     if matches!(screen, Screen::Intake | Screen::Pickup) && !m.me.role.can_handle_packages() {
         m.note(
             "permission denied: viewers can look, not record or hand over packages",
+            Tone::Error,
+        );
+        return vec![];
+    }
+    if screen == Screen::Admin && m.kiosk.is_some() {
+        m.note(
+            "the admin console is not available on a kiosk; use your own session",
             Tone::Error,
         );
         return vec![];

@@ -16,6 +16,20 @@ use crate::db::unscoped::UserRecord;
 use crate::domain::{Principal, Source};
 use crate::secrets::SecretsKey;
 
+/// The SSH user name of kiosk terminals (`kiosk+SLUG`); no person can have this login.
+pub const KIOSK_LOGIN: &str = "kiosk";
+
+/// A kiosk terminal that authenticated with its device key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub facility: crate::domain::FacilityId,
+    pub slug: String,
+    pub facility_name: String,
+    pub id: i64,
+    pub name: String,
+    pub self_service: bool,
+}
+
 /// `LOGIN+SLUG` or `LOGIN`, as typed in `ssh LOGIN+SLUG@host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshUser {
@@ -57,6 +71,8 @@ pub enum Failure {
     Locked,
     PeerLocked,
     UnknownKey,
+    Quarantined,
+    NoPin,
     Internal,
 }
 
@@ -73,6 +89,8 @@ impl Failure {
             Failure::Locked => "login locked after repeated failures",
             Failure::PeerLocked => "peer address locked after repeated failures",
             Failure::UnknownKey => "key not registered for this login",
+            Failure::Quarantined => "device quarantined",
+            Failure::NoPin => "no kiosk PIN set",
             Failure::Internal => "internal error",
         }
     }
@@ -82,7 +100,11 @@ impl Failure {
     fn counts(self) -> bool {
         !matches!(
             self,
-            Failure::UnknownKey | Failure::Internal | Failure::Locked | Failure::PeerLocked
+            Failure::UnknownKey
+                | Failure::Internal
+                | Failure::Locked
+                | Failure::PeerLocked
+                | Failure::Quarantined
         )
     }
 }
@@ -217,6 +239,115 @@ impl Authenticator {
             return Err(Failure::CodeReused);
         }
         Ok(principal)
+    }
+
+    /// A kiosk terminal: `kiosk+SLUG` with a registered, not quarantined device key of
+    /// that facility. Unknown and quarantined keys fail alike (the log says which).
+    pub async fn device(&self, user: &SshUser, key: &PublicKey) -> Result<Device, Failure> {
+        let slug = user.slug.as_deref().ok_or(Failure::UnknownKey)?;
+        let fp = pubkey::fingerprint(key);
+        let d = self
+            .db
+            .unscoped()
+            .device(slug, &fp)
+            .await
+            .map_err(internal)?
+            .ok_or(Failure::UnknownKey)?;
+        let presented = key.to_openssh().map_err(|_| Failure::Internal)?;
+        if presented.split_whitespace().nth(1) != d.public_key.split_whitespace().nth(1) {
+            return Err(Failure::UnknownKey);
+        }
+        if d.quarantined {
+            return Err(Failure::Quarantined);
+        }
+        Ok(Device {
+            facility: crate::domain::FacilityId(d.facility_id),
+            slug: d.slug,
+            facility_name: d.facility_name,
+            id: d.device_id,
+            name: d.device_name,
+            self_service: d.self_service,
+        })
+    }
+
+    /// Unlocks a kiosk for a staff member with their PIN. Lockout counts per staff member
+    /// (as for logins) and per device; every failure costs one argon2 verification.
+    pub async fn pin(
+        &self,
+        login: &str,
+        pin: String,
+        device: &Device,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
+        let user = SshUser {
+            login: login.trim().to_ascii_lowercase(),
+            slug: Some(device.slug.clone()),
+        };
+        let device_key = format!("device:{}", device.id);
+        let res = async {
+            let record = self
+                .db
+                .unscoped()
+                .user(&user.login)
+                .await
+                .map_err(internal)?;
+            let ok = password::verify(pin, record.as_ref().and_then(|r| r.pin_hash.clone())).await;
+            let (by_login, by_device) = self
+                .db
+                .unscoped()
+                .recent_failures(&user.login, &device_key, LOCKOUT_WINDOW)
+                .await
+                .map_err(internal)?;
+            if by_login >= LOCKOUT_THRESHOLD {
+                return Err(Failure::Locked);
+            }
+            if by_device >= PEER_FAILURE_THRESHOLD {
+                return Err(Failure::PeerLocked);
+            }
+            let record = record.ok_or(Failure::UnknownLogin)?;
+            if record.pin_hash.is_none() {
+                return Err(Failure::NoPin);
+            }
+            if !ok {
+                return Err(Failure::BadPassword);
+            }
+            if record.disabled {
+                return Err(Failure::Disabled);
+            }
+            self.db
+                .unscoped()
+                .principal(
+                    &record,
+                    Some(&device.slug),
+                    Source::Kiosk {
+                        device_id: device.id,
+                        device: device.name.clone(),
+                        peer: peer.to_string(),
+                    },
+                )
+                .await
+                .map_err(internal)?
+                .ok_or(Failure::NoMembership)
+        }
+        .await;
+        match &res {
+            Ok(p) => tracing::info!(
+                login = %p.login(), facility = %p.slug(), device = %device.name, %peer,
+                "kiosk unlocked"
+            ),
+            Err(f) => {
+                tracing::warn!(login = %user.login, device = %device.name, %peer,
+                    reason = f.as_str(), "kiosk unlock failed");
+                if f.counts() {
+                    let _ = self
+                        .db
+                        .unscoped()
+                        .record_failure(&user.login, &device_key, f.as_str())
+                        .await;
+                }
+            }
+        }
+        res
     }
 
     async fn bind(

@@ -93,18 +93,13 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
         .fetch_optional(tx.conn())
         .await?;
         if let Some((id,)) = inserted {
-            let source = tx.source();
-            sqlx::query(
-                "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, \
-                     location, detail) VALUES ($1, $2, 'received', $3, $4, $5, $6)",
+            record_event(
+                tx,
+                &[id],
+                "received",
+                Some(&new.location),
+                json!({ "carrier": new.carrier, "recipient_id": new.recipient_id }),
             )
-            .bind(facility)
-            .bind(id)
-            .bind(actor)
-            .bind(source)
-            .bind(&new.location)
-            .bind(json!({ "carrier": new.carrier, "recipient_id": new.recipient_id }))
-            .execute(tx.conn())
             .await?;
             notify(tx, "intake", &[id]).await?;
             let package = get(tx, id).await?;
@@ -228,7 +223,6 @@ pub async fn pickup(
     }
     let facility = tx.facility().0;
     let actor = tx.actor_id().map(|u| u.0);
-    let source = tx.source();
     // Lock the rows first so two counters cannot hand out the same parcel.
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, status FROM packages WHERE facility_id = $1 AND id = ANY($2) FOR UPDATE",
@@ -261,16 +255,13 @@ pub async fn pickup(
     .bind(handover.proxy)
     .execute(tx.conn())
     .await?;
-    sqlx::query(
-        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, detail) \
-         SELECT $1, id, 'picked_up', $3, $4, $5 FROM unnest($2::bigint[]) AS id",
+    record_event(
+        tx,
+        ids,
+        "picked_up",
+        None,
+        json!({ "receiver": receiver, "proxy": handover.proxy }),
     )
-    .bind(facility)
-    .bind(ids)
-    .bind(actor)
-    .bind(&source)
-    .bind(json!({ "receiver": receiver, "proxy": handover.proxy }))
-    .execute(tx.conn())
     .await?;
     notify(tx, "pickup", ids).await?;
     let mut out = Vec::with_capacity(ids.len());
@@ -280,6 +271,36 @@ pub async fn pickup(
         out.push(package);
     }
     Ok(out)
+}
+
+/// Appends one custody event per package: who (user and kiosk device), from where, what.
+async fn record_event(
+    tx: &mut TenantTx<'_>,
+    ids: &[i64],
+    kind: &str,
+    location: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), DbError> {
+    let facility = tx.facility().0;
+    let actor = tx.actor_id().map(|u| u.0);
+    let device = tx.device_id();
+    let source = tx.source();
+    sqlx::query(
+        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, device_id, source, \
+             location, detail) \
+         SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM unnest($2::bigint[]) AS id",
+    )
+    .bind(facility)
+    .bind(ids)
+    .bind(kind)
+    .bind(actor)
+    .bind(device)
+    .bind(source)
+    .bind(location)
+    .bind(detail)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// The LISTEN/NOTIFY channel of one facility. Notifications are sent at commit, so
@@ -405,18 +426,13 @@ pub async fn assign(
             "only unmatched waiting packages can be assigned".into(),
         ));
     }
-    let actor = tx.actor_id().map(|u| u.0);
-    let source = tx.source();
-    sqlx::query(
-        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, detail) \
-         VALUES ($1, $2, 'updated', $3, $4, $5)",
+    record_event(
+        tx,
+        &[id],
+        "updated",
+        None,
+        json!({ "recipient_id": recipient_id, "reason": "matched" }),
     )
-    .bind(facility)
-    .bind(id)
-    .bind(actor)
-    .bind(source)
-    .bind(json!({ "recipient_id": recipient_id, "reason": "matched" }))
-    .execute(tx.conn())
     .await?;
     notify(tx, "updated", &[id]).await?;
     get(tx, id).await
@@ -488,21 +504,7 @@ pub async fn change(
     .bind(&location)
     .execute(tx.conn())
     .await?;
-    let actor = tx.actor_id().map(|u| u.0);
-    let source = tx.source();
-    sqlx::query(
-        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, source, location, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(facility)
-    .bind(id)
-    .bind(kind)
-    .bind(actor)
-    .bind(source)
-    .bind(&location)
-    .bind(detail)
-    .execute(tx.conn())
-    .await?;
+    record_event(tx, &[id], kind, Some(&location), detail).await?;
     notify(tx, kind, &[id]).await?;
     get(tx, id).await
 }

@@ -75,6 +75,14 @@ impl<'p> TenantTx<'p> {
         }
     }
 
+    /// The kiosk device the actor works at, if any.
+    pub fn device_id(&self) -> Option<i64> {
+        match &self.scope {
+            Scope::Member(p) => p.source().device_id(),
+            Scope::Cli { .. } => None,
+        }
+    }
+
     pub fn source(&self) -> String {
         match &self.scope {
             Scope::Member(p) => p.source().describe(),

@@ -20,7 +20,21 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     pub totp_secret: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
+    pub pin_hash: Option<String>,
     pub disabled: bool,
+}
+
+/// A kiosk terminal as its login sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeviceRecord {
+    pub facility_id: i64,
+    pub slug: String,
+    pub facility_name: String,
+    pub device_id: i64,
+    pub device_name: String,
+    pub public_key: String,
+    pub quarantined: bool,
+    pub self_service: bool,
 }
 
 /// Login-time lookups, as the runtime role.
@@ -36,7 +50,7 @@ impl<'a> Login<'a> {
     pub async fn user(&self, login: &str) -> Result<Option<UserRecord>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, login, display_name, password_hash, totp_secret, totp_last_step, \
-                    disabled_at IS NOT NULL AS disabled \
+                    pin_hash, disabled_at IS NOT NULL AS disabled \
              FROM users WHERE login = $1",
         )
         .bind(login)
@@ -120,6 +134,19 @@ impl<'a> Login<'a> {
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    /// A kiosk device by facility slug and key fingerprint.
+    pub async fn device(
+        &self,
+        slug: &str,
+        fingerprint: &str,
+    ) -> Result<Option<DeviceRecord>, DbError> {
+        Ok(sqlx::query_as("SELECT * FROM resolve_device($1, $2)")
+            .bind(slug)
+            .bind(fingerprint)
+            .fetch_optional(self.pool)
+            .await?)
     }
 
     /// Binds a user to a facility: the named one (`LOGIN+SLUG`), or the only one they
@@ -242,6 +269,11 @@ impl<'a> Admin<'a> {
         role: Role,
         password_hash: Option<String>,
     ) -> Result<bool, AppError> {
+        if login == crate::auth::login::KIOSK_LOGIN {
+            return Err(AppError::Invalid(
+                "`kiosk` is reserved for kiosk terminals (kiosk+FACILITY)".into(),
+            ));
+        }
         if !crate::domain::valid_login(login) {
             return Err(AppError::Invalid(format!(
                 "invalid login `{login}`: use 1-63 lower-case letters, digits, '.', '_' and '-'"
@@ -491,6 +523,104 @@ impl Admin<'_> {
         }
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+impl Admin<'_> {
+    /// Registers a kiosk terminal of a facility with its own key.
+    pub async fn add_device(&self, slug: &str, name: &str, key: &KeyInfo) -> Result<(), AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AppError::Invalid("a device name is 1-80 characters".into()));
+        }
+        let facility = self.facility_id(slug).await?;
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO devices (facility_id, name, fingerprint, public_key) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(facility.0)
+        .bind(name)
+        .bind(&key.fingerprint)
+        .bind(&key.public_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(AppError::Conflict(format!(
+                "a device named `{name}` or with key {} already exists",
+                key.fingerprint
+            )));
+        }
+        audit_in(
+            &mut tx,
+            facility.0,
+            "device.add",
+            name,
+            json!({ "fingerprint": key.fingerprint }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Quarantines a device (`reason` given) or releases it (`None`). A quarantine ends the
+    /// device's open sessions at once (they listen on the facility's channel).
+    pub async fn quarantine_device(
+        &self,
+        slug: &str,
+        name: &str,
+        reason: Option<&str>,
+    ) -> Result<(), AppError> {
+        let facility = self.facility_id(slug).await?;
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "UPDATE devices SET quarantined_at = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END, \
+                 quarantine_reason = $3 \
+             WHERE facility_id = $1 AND name = $2 RETURNING id",
+        )
+        .bind(facility.0)
+        .bind(name)
+        .bind(reason)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("no device named `{name}` in {slug}")))?;
+        let action = if reason.is_some() {
+            "device.quarantine"
+        } else {
+            "device.release"
+        };
+        audit_in(
+            &mut tx,
+            facility.0,
+            action,
+            name,
+            json!({ "reason": reason }),
+        )
+        .await?;
+        if reason.is_some() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::db::packages::channel(facility))
+                .bind(json!({ "kind": "device", "ids": [id], "by": "cli" }).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a user's kiosk PIN (an argon2id hash).
+    pub async fn set_pin(&self, login: &str, pin_hash: &str) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let user_id = self.user_id(&mut tx, login).await?;
+        sqlx::query("UPDATE users SET pin_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(pin_hash)
+            .execute(&mut *tx)
+            .await?;
+        audit_user_event(&mut tx, user_id, "pin.set", login, json!({})).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

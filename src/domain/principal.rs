@@ -7,13 +7,28 @@ pub enum Source {
     Cli,
     /// An SSH session from this peer address.
     Ssh { peer: String },
+    /// A kiosk terminal (a registered device), unlocked by the principal's PIN.
+    Kiosk {
+        device_id: i64,
+        device: String,
+        peer: String,
+    },
 }
 
 impl Source {
+    /// The kiosk device, when acting from one.
+    pub fn device_id(&self) -> Option<i64> {
+        match self {
+            Source::Kiosk { device_id, .. } => Some(*device_id),
+            _ => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Source::Cli => "cli".into(),
             Source::Ssh { peer } => format!("ssh {peer}"),
+            Source::Kiosk { device, peer, .. } => format!("kiosk {device} ({peer})"),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Limits {
     pub keepalive: Duration,
     /// Fixed delay before every authentication failure reply.
     pub auth_rejection: Duration,
+    /// An unlocked kiosk locks itself after this long without input.
+    pub kiosk_relock: Duration,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
             write_stall: Duration::from_secs(30),
             keepalive: Duration::from_secs(30),
             auth_rejection: Duration::from_millis(1000),
+            kiosk_relock: Duration::from_secs(120),
         }
     }
 }

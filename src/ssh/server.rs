@@ -226,6 +226,7 @@ async fn connection(
         _slot: slot,
         authed: authed.clone(),
         principal: None,
+        kiosk: None,
         method: String::new(),
         kbd: Kbd::Idle,
         channels: HashMap::new(),
@@ -387,6 +388,8 @@ struct Conn {
     _slot: Slot,
     authed: Arc<AtomicBool>,
     principal: Option<Principal>,
+    /// A kiosk terminal (device key); staff unlock it with their PIN.
+    kiosk: Option<crate::auth::login::Device>,
     /// "publickey SHA256:…" or "password+totp", for the session log.
     method: String,
     kbd: Kbd,
@@ -421,9 +424,12 @@ impl Conn {
         exec: Option<String>,
         session: &mut Session,
     ) -> Result<(), russh::Error> {
-        let Some(principal) = self.principal.clone() else {
+        // Everyone but a kiosk has a principal by now.
+        if self.principal.is_none() && self.kiosk.is_none() {
             return session.channel_failure(channel);
-        };
+        }
+        let principal = self.principal.clone();
+        let kiosk = self.kiosk.clone();
         let Some(chan) = self.channels.get_mut(&channel) else {
             return session.channel_failure(channel);
         };
@@ -437,8 +443,8 @@ impl Conn {
         Metrics::inc(&shared.metrics.sessions_active);
         Metrics::inc(&shared.metrics.sessions_total);
         let guard = ActiveGuard(shared.metrics.clone());
-        match exec {
-            Some(line) => {
+        match (exec, principal) {
+            (Some(line), Some(principal)) => {
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;
                     let started = Instant::now();
@@ -453,7 +459,15 @@ impl Conn {
                     );
                 }));
             }
-            None => {
+            (Some(_), None) => {
+                // A kiosk device has no commands: say so, like any user error.
+                chan.task = Some(tokio::spawn(async move {
+                    let _guard = guard;
+                    let msg = "kiosk terminals have no commands; log in as yourself\n";
+                    let _ = write_exec(&writer, String::new(), msg.into(), 1, &shared).await;
+                }));
+            }
+            (None, principal) => {
                 let pty = chan.pty.clone().unwrap_or(session::Pty {
                     term: "dumb".into(),
                     colorterm: None,
@@ -466,26 +480,37 @@ impl Conn {
                 };
                 let (tx, rx) = mpsc::channel(shared.limits.input_queue);
                 chan.input = Some(tx);
+                let (who, slug, facility) = match (&principal, &kiosk) {
+                    (Some(p), _) => (p.login().to_string(), p.slug().to_string(), p.facility()),
+                    (None, Some(d)) => (format!("kiosk:{}", d.name), d.slug.clone(), d.facility),
+                    (None, None) => return session.channel_failure(channel),
+                };
                 let sess = session::Session {
                     theme: chan.theme.clone(),
-                    principal: principal.clone(),
+                    principal,
+                    kiosk: kiosk.map(|device| session::KioskSetup {
+                        device,
+                        auth: shared.auth.clone(),
+                        peer: peer.ip(),
+                        relock: shared.limits.kiosk_relock,
+                    }),
                     pty: pty.clone(),
                     idle: shared.limits.idle,
                     write_stall: shared.limits.write_stall,
                     ops: shared.ops.clone(),
-                    live: Some(shared.live.subscribe(principal.facility())),
+                    live: Some(shared.live.subscribe(facility)),
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;
                     let started = Instant::now();
                     tracing::info!(
-                        login = %principal.login(), facility = %principal.slug(), %peer,
+                        login = %who, facility = %slug, %peer,
                         auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
                         "session start"
                     );
                     let (end, bytes) = sess.run(writer, rx, shared.shutdown.clone()).await;
                     tracing::info!(
-                        login = %principal.login(), facility = %principal.slug(), %peer,
+                        login = %who, facility = %slug, %peer,
                         auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
                         duration_s = started.elapsed().as_secs(), bytes, end = end.as_str(),
                         "session end"
@@ -555,6 +580,14 @@ impl Handler for Conn {
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
         let user = SshUser::parse(user);
+        if user.login == crate::auth::login::KIOSK_LOGIN {
+            return Ok(
+                match self.shared.auth.device(&user, offer.public_key).await {
+                    Ok(_) => Auth::Accept,
+                    Err(_) => self.reject(),
+                },
+            );
+        }
         if self.shared.auth.key_may_sign(&user, offer.public_key).await {
             Ok(Auth::Accept)
         } else {
@@ -569,6 +602,23 @@ impl Handler for Conn {
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let user = SshUser::parse(user);
+        if user.login == crate::auth::login::KIOSK_LOGIN {
+            return Ok(match self.shared.auth.device(&user, key.public_key).await {
+                Ok(device) => {
+                    tracing::info!(device = %device.name, facility = %device.slug,
+                        peer = %self.peer, "kiosk device connected");
+                    Metrics::inc(&self.shared.metrics.auth_ok_publickey);
+                    self.method = format!("device {}", pubkey::fingerprint(key.public_key));
+                    self.kiosk = Some(device);
+                    self.authed.store(true, Ordering::Release);
+                    Auth::Accept
+                }
+                Err(f) => {
+                    tracing::warn!(peer = %self.peer, reason = f.as_str(), "kiosk device refused");
+                    self.reject()
+                }
+            });
+        }
         match self
             .shared
             .auth
@@ -631,7 +681,8 @@ impl Handler for Conn {
         // Channels the server closed never get `channel_close`: prune finished ones.
         self.channels
             .retain(|_, c| c.task.as_ref().is_none_or(|t| !t.is_finished()));
-        if self.principal.is_none() || self.channels.len() >= self.shared.limits.max_channels {
+        let authed = self.principal.is_some() || self.kiosk.is_some();
+        if !authed || self.channels.len() >= self.shared.limits.max_channels {
             reply
                 .reject(russh::ChannelOpenFailure::ResourceShortage)
                 .await;

@@ -18,6 +18,7 @@ use super::input::{Event, InputParser};
 use super::term::{self, ColorDepth};
 use crate::app::model::Me;
 use crate::app::{Effect, Model, Msg as AppMsg, update};
+use crate::auth::login::{Authenticator, Device};
 use crate::domain::Principal;
 use crate::effects;
 use crate::live::LiveEvent;
@@ -55,6 +56,8 @@ pub enum End {
     WriteStalled,
     /// An admin disabled the membership (or the user) while the session was open.
     AccessRevoked,
+    /// The kiosk device was quarantined.
+    Quarantined,
 }
 
 impl End {
@@ -67,14 +70,26 @@ impl End {
             End::InputClosed => "client input ended",
             End::WriteStalled => "client stopped reading",
             End::AccessRevoked => "access revoked",
+            End::Quarantined => "device quarantined",
         }
     }
+}
+
+/// A kiosk terminal's session: who unlocks it and how long it stays unlocked.
+pub struct KioskSetup {
+    pub device: Device,
+    pub auth: Authenticator,
+    pub peer: std::net::IpAddr,
+    /// Locks itself after this long without input (facility setting, default 2 minutes).
+    pub relock: Duration,
 }
 
 pub struct Session {
     /// A theme the user asked for; by default it follows the terminal's colors.
     pub theme: Option<String>,
-    pub principal: Principal,
+    /// Who is at the terminal; `None` on a locked kiosk.
+    pub principal: Option<Principal>,
+    pub kiosk: Option<KioskSetup>,
     pub pty: Pty,
     pub idle: Duration,
     pub write_stall: Duration,
@@ -134,25 +149,40 @@ impl Session {
             _ => None,
         }
         .unwrap_or_else(|| Theme::for_depth(depth));
-        let p = &self.principal;
-        let mut model = Model::new(
-            Me {
-                login: p.login().to_string(),
-                slug: p.slug().to_string(),
-                facility_name: p.facility_name().to_string(),
-                role: p.role(),
-            },
-            size.width,
-            size.height,
-            Utc::now(),
-        );
+        let mut model = match (&self.principal, &self.kiosk) {
+            (Some(p), _) => Model::new(
+                Me {
+                    login: p.login().to_string(),
+                    slug: p.slug().to_string(),
+                    facility_name: p.facility_name().to_string(),
+                    role: p.role(),
+                },
+                size.width,
+                size.height,
+                Utc::now(),
+            ),
+            (None, Some(k)) => Model::new_kiosk(
+                &k.device.facility_name,
+                &k.device.slug,
+                &k.device.name,
+                size.width,
+                size.height,
+                Utc::now(),
+            ),
+            (None, None) => return (End::AccessRevoked, 0),
+        };
+        // Kiosk unlocks answer here; the principal changes only in this task.
+        let (unlock_tx, mut unlocks) = mpsc::channel::<Result<Principal, String>>(4);
         // Effects answer through this queue; each runs in its own task, so a slow query
         // never holds up typing (and a newer search never waits for an older one).
         let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
         let ops = self.ops.clone();
-        let spawn = |effect: Effect, principal: &Principal| {
+        // Nobody at a locked kiosk: nothing to load until someone unlocks it.
+        let spawn = |effect: Effect, principal: &Option<Principal>| {
+            let Some(principal) = principal.clone() else {
+                return;
+            };
             let ops = ops.clone();
-            let principal = principal.clone();
             let tx = results_tx.clone();
             tokio::spawn(async move {
                 if let Some(msg) = effects::run(effect, &ops, &principal).await {
@@ -214,27 +244,52 @@ impl Session {
                     None => end = Some(End::ClientGone),
                 },
                 Some(msg) = results.recv() => msgs.push(msg),
+                Some(res) = unlocks.recv() => {
+                    msgs.push(AppMsg::Unlocked(res.map(|p| {
+                        let me = Me {
+                            login: p.login().to_string(),
+                            slug: p.slug().to_string(),
+                            facility_name: p.facility_name().to_string(),
+                            role: p.role(),
+                        };
+                        self.principal = Some(p);
+                        me
+                    })));
+                }
                 ev = recv_live(&mut self.live) => {
                     if let Some(ev) = ev {
-                        if ev.kind == "member" && ev.ids.contains(&self.principal.user().0) {
+                        let me = self.principal.as_ref().map(|p| p.user().0);
+                        if ev.kind == "member" && me.is_some_and(|id| ev.ids.contains(&id)) {
                             // An admin changed this member: the new role applies now, and a
                             // disabled member's session ends.
                             match self.rebind().await {
                                 Some(p) => {
                                     model.me.role = p.role();
-                                    self.principal = p;
+                                    self.principal = Some(p);
                                 }
                                 None => end = Some(End::AccessRevoked),
                             }
                         }
+                        if ev.kind == "device"
+                            && self.kiosk.as_ref().is_some_and(|k| ev.ids.contains(&k.device.id))
+                        {
+                            end = Some(End::Quarantined);
+                        }
                         msgs.push(AppMsg::Live { kind: ev.kind, by: ev.by, ids: ev.ids });
                     }
+                }
+                () = tokio::time::sleep_until(last_input + self.kiosk.as_ref().map_or(self.idle, |k| k.relock)),
+                    if self.kiosk.is_some() && !model.locked() => {
+                    msgs.push(AppMsg::Lock);
                 }
                 _ = tick.tick() => msgs.push(AppMsg::Tick(Utc::now())),
                 () = tokio::time::sleep(ESC_TIMEOUT), if esc_pending => {
                     parser.flush_timeout(&mut events);
                 }
-                () = tokio::time::sleep_until(last_input + self.idle) => end = Some(End::Idle),
+                // A kiosk is never disconnected for idleness: it locks (above) and waits.
+                () = tokio::time::sleep_until(last_input + self.idle), if self.kiosk.is_none() => {
+                    end = Some(End::Idle);
+                }
                 _ = shutdown.changed() => end = Some(End::Shutdown),
             }
             for ev in events.drain(..) {
@@ -246,7 +301,11 @@ impl Session {
             for msg in msgs {
                 dirty = true;
                 for effect in update(&mut model, msg) {
-                    spawn(effect, &self.principal);
+                    match effect {
+                        Effect::Lock => self.principal = None,
+                        Effect::Unlock { login, pin } => self.unlock(login, pin, &unlock_tx),
+                        effect => spawn(effect, &self.principal),
+                    }
                 }
             }
             if model.quit && end.is_none() {
@@ -264,6 +323,11 @@ impl Session {
                     )
                     .as_bytes(),
                 ),
+                End::Quarantined => {
+                    bye.extend_from_slice(
+                        b"packtrack: this terminal was taken out of service by an admin\r\n",
+                    );
+                }
                 End::AccessRevoked => {
                     bye.extend_from_slice(
                         b"packtrack: your access to this facility was changed by an admin\r\n",
@@ -288,20 +352,33 @@ impl Session {
     /// The principal as the database has it now: `None` when no longer allowed in. On a
     /// database error the session keeps what it has (the next change will tell again).
     async fn rebind(&self) -> Option<Principal> {
+        let current = self.principal.as_ref()?;
         let login = self.ops.db().unscoped();
-        let user = match login.user(self.principal.login()).await {
+        let user = match login.user(current.login()).await {
             Ok(Some(u)) if !u.disabled => u,
             Ok(_) => return None,
-            Err(_) => return Some(self.principal.clone()),
+            Err(_) => return Some(current.clone()),
         };
-        let source = self.principal.source().clone();
-        match login
-            .principal(&user, Some(self.principal.slug()), source)
-            .await
-        {
+        let source = current.source().clone();
+        match login.principal(&user, Some(current.slug()), source).await {
             Ok(p) => p,
-            Err(_) => Some(self.principal.clone()),
+            Err(_) => Some(current.clone()),
         }
+    }
+
+    /// Checks a PIN off the session loop; the answer comes back through `tx`.
+    fn unlock(&self, login: String, pin: String, tx: &mpsc::Sender<Result<Principal, String>>) {
+        let Some(k) = &self.kiosk else {
+            return;
+        };
+        let (auth, device, peer, tx) = (k.auth.clone(), k.device.clone(), k.peer, tx.clone());
+        tokio::spawn(async move {
+            let res = auth
+                .pin(&login, pin, &device, peer)
+                .await
+                .map_err(|_| "wrong login or PIN".to_string());
+            let _ = tx.send(res).await;
+        });
     }
 }
 

@@ -37,6 +37,13 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
     ])
     .areas(area);
     header(f, head, m, t);
+    if m.locked() {
+        super::lock::draw(f, body, m, t);
+        if let Some((text, _)) = &m.status {
+            f.render_widget(Paragraph::new(Span::styled(text.as_str(), t.error)), status);
+        }
+        return;
+    }
     match m.screen {
         Screen::Dashboard => dashboard::draw(f, body, m, t),
         Screen::Intake => intake::draw(f, body, m, t),
@@ -62,11 +69,25 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
 }
 
 fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
-    let left = format!(
-        " packtrack · {} · {} ({})",
-        m.me.facility_name, m.me.login, m.me.role
-    );
-    let right = format!("{} ", m.screen.title());
+    let left = match &m.kiosk {
+        Some(k) if k.locked => format!(
+            " packtrack · {} · kiosk {} · locked",
+            m.me.facility_name, k.device
+        ),
+        Some(k) => format!(
+            " packtrack · {} · {} ({}) at {}",
+            m.me.facility_name, m.me.login, m.me.role, k.device
+        ),
+        None => format!(
+            " packtrack · {} · {} ({})",
+            m.me.facility_name, m.me.login, m.me.role
+        ),
+    };
+    let right = if m.locked() {
+        "Locked ".to_string()
+    } else {
+        format!("{} ", m.screen.title())
+    };
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     let line = format!("{left}{}{right}", " ".repeat(pad));
     f.render_widget(Paragraph::new(Span::styled(line, t.header)), area);

@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod dashboard;
 mod intake;
+mod lock;
 mod packages;
 mod pickup;
 mod recipients;

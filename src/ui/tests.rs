@@ -221,3 +221,12 @@ fn tiny_terminal_says_how_big_it_must_be() {
     let s = render(&model(Screen::Dashboard), 20, 5, ColorDepth::Mono);
     assert!(s.replace('\n', " ").contains("60x20"), "{s}");
 }
+
+#[test]
+fn kiosk_lock_screen_at_80x24_and_mono() {
+    let m = Model::new_kiosk("Demo Mailroom", "demo", "Front desk 2", 80, 24, now());
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Login:") && s.contains("PIN:"), "{s}");
+    insta::assert_snapshot!("lock_80x24", s);
+    insta::assert_snapshot!("lock_mono_60x20", render(&m, 60, 20, ColorDepth::Mono));
+}

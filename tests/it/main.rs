@@ -17,3 +17,4 @@ mod ssh_limits;
 mod ssh_session;
 mod ssh_support;
 mod tui_e2e;
+mod kiosk;
