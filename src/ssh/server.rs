@@ -320,7 +320,14 @@ impl tokio::io::AsyncRead for Killable {
         if let Err(e) = this.alive(cx) {
             return std::task::Poll::Ready(Err(e));
         }
-        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
+        let res = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        if res.is_ready() {
+            // Acknowledge at once: with delayed ACKs a client's small key-exchange packet
+            // waited ~40 ms on Nagle (measured, docs/PERFORMANCE.md). The kernel clears
+            // the flag again after use, so it is set after every read.
+            let _ = this.inner.set_quickack(true);
+        }
+        res
     }
 }
 
