@@ -18,3 +18,4 @@ mod ssh_session;
 mod ssh_support;
 mod tui_e2e;
 mod kiosk;
+mod db_pickup;
