@@ -14,6 +14,7 @@ mod db_isolation;
 mod db_packages;
 mod db_pickup;
 mod kiosk;
+mod notify;
 mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;

@@ -1,0 +1,226 @@
+//! The e-mail channel: SMTP with lettre's async tokio transport over rustls.
+//!
+//! `smtps://HOST[:PORT]` speaks TLS from the first byte (port 465 by default).
+//! `smtp://HOST[:PORT]` (port 587 by default) upgrades with STARTTLS whenever the server
+//! offers it; when credentials are configured and the server is not on this machine,
+//! STARTTLS is required, so a password never crosses a network in clear text.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, AsyncTransport, Message, Tokio1Executor};
+
+use super::DeliveryError;
+use super::templates::Email;
+
+/// Where and how a facility's mail goes out.
+#[derive(Clone)]
+pub struct SmtpServer<'a> {
+    pub url: &'a str,
+    /// The integration's user name; with a password and no user name, the From address.
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub sender: &'a str,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpServer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.map(|_| "[sealed]"))
+            .finish()
+    }
+}
+
+/// The TLS mode a URL asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (`smtps://`).
+    Wrapper,
+    /// STARTTLS, or fail.
+    Required,
+    /// STARTTLS when the server offers it.
+    Opportunistic,
+}
+
+/// Host, port and TLS mode of an SMTP URL.
+pub fn endpoint(url: &str, has_credentials: bool) -> Result<(String, u16, TlsMode), DeliveryError> {
+    let parsed =
+        url::Url::parse(url).map_err(|_| DeliveryError::permanent("the SMTP URL is not valid"))?;
+    let (host, loopback) = match parsed.host() {
+        // smtp is not a "special" scheme to the URL parser: an IPv4 address is a domain.
+        Some(url::Host::Domain(d)) => (
+            d.to_string(),
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        ),
+        Some(url::Host::Ipv4(ip)) => (ip.to_string(), ip.is_loopback()),
+        Some(url::Host::Ipv6(ip)) => (ip.to_string(), ip.is_loopback()),
+        None => return Err(DeliveryError::permanent("the SMTP URL has no host")),
+    };
+    match parsed.scheme() {
+        "smtps" => Ok((host, parsed.port().unwrap_or(465), TlsMode::Wrapper)),
+        "smtp" => {
+            let mode = if has_credentials && !loopback {
+                TlsMode::Required
+            } else {
+                TlsMode::Opportunistic
+            };
+            Ok((host, parsed.port().unwrap_or(587), mode))
+        }
+        _ => Err(DeliveryError::permanent(
+            "the SMTP URL must start with smtp:// or smtps://",
+        )),
+    }
+}
+
+/// This machine's name for EHLO (an address literal when it cannot be read).
+fn hello_name() -> ClientId {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty() && h.parse::<IpAddr>().is_err())
+        .map(ClientId::Domain)
+        .unwrap_or_default()
+}
+
+/// The transport for one delivery (lettre opens a connection per send without its pool).
+pub fn transport(
+    server: &SmtpServer<'_>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+    let user = server
+        .username
+        .filter(|u| !u.is_empty())
+        .or(server.password.map(|_| server.sender));
+    let (host, port, mode) = endpoint(server.url, user.is_some())?;
+    let params = TlsParameters::new(host.clone())
+        .map_err(|e| DeliveryError::transient(format!("TLS setup: {e}")))?;
+    let tls = match mode {
+        TlsMode::Wrapper => Tls::Wrapper(params),
+        TlsMode::Required => Tls::Required(params),
+        TlsMode::Opportunistic => Tls::Opportunistic(params),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(port)
+        .tls(tls)
+        .hello_name(hello_name())
+        .timeout(Some(server.timeout));
+    if let Some(user) = user {
+        builder = builder.credentials(Credentials::new(
+            user.to_string(),
+            server.password.unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+/// The message: From the facility's sender, To the recipient, plain text and HTML as
+/// alternatives, the delivery id in the Message-ID (a retry carries the same one).
+pub fn message(
+    sender: &str,
+    to_name: &str,
+    to_email: &str,
+    mail: &Email,
+    delivery_id: &str,
+) -> Result<Message, DeliveryError> {
+    let from: Mailbox = sender
+        .parse()
+        .map_err(|_| DeliveryError::permanent("the SMTP From address is not valid"))?;
+    let address: Address = to_email
+        .parse()
+        .map_err(|_| DeliveryError::permanent("the recipient's e-mail address is not valid"))?;
+    let name = (!to_name.trim().is_empty()).then(|| to_name.trim().to_string());
+    let domain = from.email.domain().to_string();
+    Message::builder()
+        .from(from)
+        .to(Mailbox::new(name, address))
+        .subject(mail.subject.clone())
+        .message_id(Some(format!("<{delivery_id}@{domain}>")))
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
+        .map_err(|e| DeliveryError::permanent(format!("cannot build the message: {e}")))
+}
+
+/// Sends `msg` through `server`.
+pub async fn send(server: &SmtpServer<'_>, msg: Message) -> Result<(), DeliveryError> {
+    let transport = transport(server)?;
+    match transport.send(msg).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_timeout() => Err(DeliveryError::transient("SMTP timed out")),
+        Err(e) => Err(DeliveryError::transient(format!("SMTP: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_mode_from_url() {
+        let e = |u, c| endpoint(u, c).map_err(|e| e.message);
+        assert_eq!(
+            e("smtps://mail.example.org", true),
+            Ok(("mail.example.org".into(), 465, TlsMode::Wrapper))
+        );
+        assert_eq!(
+            e("smtp://mail.example.org", false),
+            Ok(("mail.example.org".into(), 587, TlsMode::Opportunistic))
+        );
+        assert_eq!(
+            e("smtp://mail.example.org:2525", true),
+            Ok(("mail.example.org".into(), 2525, TlsMode::Required))
+        );
+        assert_eq!(
+            e("smtp://127.0.0.1:2525", true),
+            Ok(("127.0.0.1".into(), 2525, TlsMode::Opportunistic))
+        );
+        assert_eq!(
+            e("smtp://localhost", true),
+            Ok(("localhost".into(), 587, TlsMode::Opportunistic))
+        );
+        assert_eq!(
+            e("smtp://[::1]:25", true),
+            Ok(("::1".into(), 25, TlsMode::Opportunistic))
+        );
+        assert_eq!(
+            e("smtp://10.0.0.1:25", true),
+            Ok(("10.0.0.1".into(), 25, TlsMode::Required))
+        );
+        assert!(e("http://mail.example.org", false).is_err());
+        assert!(e("smtp://", false).is_err());
+    }
+
+    #[test]
+    fn message_has_both_parts_and_the_delivery_id() {
+        let mail = Email {
+            subject: "A parcel is waiting for you".into(),
+            text: "plain body".into(),
+            html: "<p>html body</p>".into(),
+        };
+        let m = message(
+            "Mailroom <mail@north.example>",
+            "Ada L",
+            "ada@example.org",
+            &mail,
+            "d-1",
+        )
+        .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <d-1@north.example>"), "{raw}");
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain") && raw.contains("text/html"));
+        assert!(raw.contains("plain body") && raw.contains("html body"));
+        assert!(message("not an address", "A", "ada@example.org", &mail, "d").is_err());
+        let err = message("m@x.example", "A", "nope", &mail, "d").unwrap_err();
+        assert!(err.permanent);
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP channels: SMS through a generic JSON API and signed webhooks. One
+//! `reqwest` client (rustls with the ring provider, the system trust store), no
+//! redirects (a 3xx is a failure, a POST is never silently turned into a GET), no proxy
+//! from the environment.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::DeliveryError;
+
+/// The client every HTTP delivery uses; `timeout` bounds a whole request.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    // reqwest and lettre both take the process-wide rustls provider when one is installed;
+    // ring is the one we build (russh uses it too). A second install is refused, harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("packtrack/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("http client: {}", root_cause(&e)))
+}
+
+/// The innermost error of a chain (`connection refused`, not `error sending request`).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+fn request_error(e: reqwest::Error) -> DeliveryError {
+    // Without the URL: it may carry an API key in its query string.
+    let e = e.without_url();
+    if e.is_timeout() {
+        DeliveryError::transient("timed out")
+    } else if e.is_connect() {
+        DeliveryError::transient(format!("cannot connect: {}", root_cause(&e)))
+    } else {
+        DeliveryError::transient(format!("request failed: {}", root_cause(&e)))
+    }
+}
+
+/// POSTs `body` as JSON; a 2xx answer is a delivery, anything else a failure whose
+/// message names the status and the start of the answer (with `secret` blanked out
+/// should a receiver echo it).
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    headers: &[(&str, String)],
+    secret: Option<&str>,
+) -> Result<(), DeliveryError> {
+    let mut req = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    let resp = req.send().await.map_err(request_error)?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let mut snippet: String = text.chars().take(120).collect();
+    if let Some(s) = secret.filter(|s| !s.is_empty()) {
+        snippet = snippet.replace(s, "[secret]");
+    }
+    let snippet = snippet.trim();
+    Err(DeliveryError::transient(if snippet.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {snippet}")
+    }))
+}
+
+/// Sends an SMS through the facility's API: `POST url` with `{"to", "message"}` and
+/// `Authorization: Bearer <token>` when a token is configured.
+pub async fn send_sms(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    to: &str,
+    message: &str,
+) -> Result<(), DeliveryError> {
+    let body = serde_json::to_vec(&json!({ "to": to, "message": message }))
+        .map_err(|e| DeliveryError::permanent(format!("cannot encode the SMS: {e}")))?;
+    let mut headers = Vec::new();
+    if let Some(t) = token.filter(|t| !t.is_empty()) {
+        headers.push(("authorization", format!("Bearer {t}")));
+    }
+    post(client, url, body, &headers, token).await
+}
+
+/// The webhook body: the delivery id (idempotency key), the event, the facility slug, the
+/// package and who it is for — the recipient's id, name and unit, never contact details.
+pub fn webhook_body(delivery_id: &str, event: &str, facility: &str, payload: &Value) -> Vec<u8> {
+    let recipient = payload
+        .get("recipient")
+        .filter(|r| r.is_object())
+        .map(|r| json!({ "id": r.get("id"), "name": r.get("name"), "unit": r.get("unit") }))
+        .unwrap_or(Value::Null);
+    let body = json!({
+        "delivery_id": delivery_id,
+        "event": event,
+        "facility": facility,
+        "package": payload.get("package").cloned().unwrap_or(Value::Null),
+        "recipient": recipient,
+    });
+    // Serialising a `Value` cannot fail.
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// Delivers one webhook: the body signed with the integration's secret at `now_unix`.
+pub async fn send_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &[u8],
+    delivery_id: &str,
+    body: Vec<u8>,
+    now_unix: i64,
+) -> Result<(), DeliveryError> {
+    let signature = super::sign::sign(secret, now_unix, &body);
+    let headers = [
+        ("x-packtrack-timestamp", now_unix.to_string()),
+        ("x-packtrack-signature", signature),
+        ("x-packtrack-delivery", delivery_id.to_string()),
+    ];
+    let secret = std::str::from_utf8(secret).ok();
+    post(client, url, body, &headers, secret).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_body_leaves_out_contact_details() {
+        let payload = json!({
+            "event": "intake",
+            "facility": "north",
+            "package": { "id": 1, "tracking": "T1" },
+            "recipient": { "id": 5, "name": "Ada", "unit": "A-1",
+                           "email": "ada@example.org", "phone": "+15550100" }
+        });
+        let body = webhook_body("d-1", "intake", "north", &payload);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["delivery_id"], "d-1");
+        assert_eq!(v["package"]["tracking"], "T1");
+        assert_eq!(
+            v["recipient"],
+            json!({ "id": 5, "name": "Ada", "unit": "A-1" })
+        );
+        let text = String::from_utf8(body).unwrap();
+        assert!(!text.contains("example.org") && !text.contains("5550100"));
+        let unmatched = webhook_body("d-2", "intake", "north", &json!({ "recipient": null }));
+        let v: Value = serde_json::from_slice(&unmatched).unwrap();
+        assert!(v["recipient"].is_null());
+    }
+}
