@@ -298,6 +298,14 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         None
     };
     let app = db.app_default().await?;
+    // Notification delivery: one worker per server (several servers share the outbox safely).
+    let (notify_stop, notify_rx) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(crate::notify::worker::run(
+        db.owner_pool().await?,
+        keys.clone(),
+        crate::notify::worker::WorkerConfig::default(),
+        notify_rx,
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -335,6 +343,9 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     wait_for_signal().await;
     eprintln!("shutting down");
     handle.shutdown().await;
+    // The worker finishes its current round (bounded by the delivery timeout).
+    let _ = notify_stop.send(true);
+    let _ = notifier.await;
     app.close().await;
     drop(db);
     Ok(ExitCode::SUCCESS)

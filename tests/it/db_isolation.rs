@@ -47,6 +47,26 @@ async fn world() -> World {
     let a = member(&db, "alpha", "ann", Role::Operator).await;
     let b = member(&db, "beta", "bob", Role::Operator).await;
     let app = db.app(4).await.expect("app pool");
+    // Rows in every tenant table: a webhook (so intake queues an outbox row) and a kiosk
+    // device per facility, before the parcels.
+    let owner = db.owner_pool().await.expect("owner pool");
+    let admin = packtrack::db::unscoped::Admin::new(&owner);
+    for slug in ["alpha", "beta"] {
+        admin
+            .add_webhook(slug, "http://127.0.0.1:9/hook", |_| vec![0; 32])
+            .await
+            .expect("webhook");
+        let line = crate::ssh_support::new_key()
+            .public_key()
+            .to_openssh()
+            .expect("key line");
+        let key = packtrack::auth::pubkey::parse_line(&line).expect("key");
+        admin
+            .add_device(slug, "Front desk", &key)
+            .await
+            .expect("device");
+    }
+    owner.close().await;
     let (a_recipient, a_package) =
         seed(&app, &a, "Alpha Resident", "A1", "1Z5R89390357567127").await;
     let (b_recipient, b_package) =
