@@ -76,11 +76,7 @@ pub async fn update(
         json!({ "role": role.map(Role::as_str), "disabled": disabled }),
     )
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(super::packages::channel(tx.facility()))
-        .bind(json!({ "kind": "member", "ids": [user_id], "by": tx.actor_label() }).to_string())
-        .execute(tx.conn())
-        .await?;
+    super::packages::notify(tx, "member", &[user_id]).await?;
     Ok(())
 }
 
