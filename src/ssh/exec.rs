@@ -8,6 +8,7 @@ use crate::db::packages::{Handover, Package};
 use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::{IntakeRequest, Ops};
+use crate::reports;
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,10 @@ packtrack commands (ssh HOST COMMAND):
   packages list [--status S] [--json]           S: waiting, picked_up, returned, lost
   packages intake --tracking TEXT --recipient ID [--location LOC] [--json]
   packages pickup (--code CODE | --id ID) [--name RECEIVER] [--json]
+  reports REPORT [--from DATE] [--to DATE] [--csv]
+                                                admins; REPORT: daily, aging, carriers,
+                                                pickup-time, staff; DATE: YYYY-MM-DD, a day
+                                                of the facility (default: the last 30 days)
   help                                          this text
 Without a command (and with a terminal), ssh opens the full-screen interface.
 ";
@@ -62,6 +67,19 @@ enum Top {
     Recipients(RecipientsCmd),
     #[command(subcommand)]
     Packages(PackagesCmd),
+    Reports(ReportsArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportsArgs {
+    #[arg(value_parser = ["daily", "aging", "carriers", "pickup-time", "staff"])]
+    report: String,
+    #[arg(long)]
+    from: Option<String>,
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,7 +263,25 @@ async fn execute(cmd: Top, p: &Principal, ops: &Ops) -> Result<Output, AppError>
                 .await?;
             Output::ok(packages_out(&done, json))
         }
+        Top::Reports(a) => reports_out(a, p, ops).await?,
     })
+}
+
+/// Rows go from the query straight into the writer (CSV or aligned text).
+async fn reports_out(a: ReportsArgs, p: &Principal, ops: &Ops) -> Result<Output, AppError> {
+    let report = reports::Report::parse(&a.report)
+        .ok_or_else(|| AppError::Invalid(format!("unknown report `{}`", a.report)))?;
+    let (from, to) = (a.from.as_deref(), a.to.as_deref());
+    let bytes = if a.csv {
+        let mut sink = reports::CsvSink::new(Vec::new());
+        reports::export(ops.db(), p, report, from, to, "csv", &mut sink).await?;
+        sink.into_inner()?
+    } else {
+        let mut sink = reports::TextSink::new(Vec::new());
+        reports::export(ops.db(), p, report, from, to, "text", &mut sink).await?;
+        sink.into_inner()
+    };
+    Ok(Output::ok(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
