@@ -357,12 +357,15 @@ async fn lockout_after_five_failures_spares_other_logins() {
     let other = s.password_user("other", SLUG, Role::Viewer).await;
     let user = format!("clerk+{SLUG}");
 
-    let mut c = s.connect().await;
+    // One connection per attempt: the lock is per login, across connections, and a single
+    // connection would run into the pre-auth deadline of the test limits on a busy machine.
     for i in 0..5 {
+        let mut c = s.connect().await;
         let (r, _) = c.kbd(&user, "not the password", &creds.code()).await;
         assert!(kbd_failed(&r), "attempt {i}: {r:?}");
     }
     // Locked: the right password and a fresh code fail, exactly like a wrong password.
+    let mut c = s.connect().await;
     let (r, prompts) = c.kbd(&user, &creds.password, &creds.code()).await;
     assert!(kbd_failed(&r), "locked login got in: {r:?}");
     assert_eq!(prompts.len(), 2, "a locked login is still asked for both");
