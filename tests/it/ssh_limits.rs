@@ -202,7 +202,11 @@ async fn channels_per_connection_are_limited() {
 
 #[tokio::test]
 async fn authentication_attempts_per_connection_are_limited() {
-    let limits = test_limits();
+    // Six rejections take over a second; keep the pre-auth deadline out of the way.
+    let limits = Limits {
+        pre_auth: Duration::from_secs(20),
+        ..test_limits()
+    };
     let max = limits.max_auth_attempts;
     let s = TestServer::start(limits).await;
     s.facility(SLUG, "Harbor Street Mailroom").await;
