@@ -42,13 +42,13 @@ fn main() {
         Some(bin) => {
             let (first, later) = startup(&bin, startup_reps);
             rows.push(Row::new(
-                "first run, empty dir -> migrated (binary)",
+                "first run, empty dir -> migrated (binary)".into(),
                 first,
                 Stat::Max,
                 BUDGET_FIRST_RUN,
             ));
             rows.push(Row::new(
-                "later start -> migrated (binary)",
+                "later start -> migrated (binary)".into(),
                 later,
                 Stat::Max,
                 BUDGET_LATER_START,
@@ -70,6 +70,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let tc_fs = fs_type(tc.data_dir());
     rt.block_on(async {
         let mut fresh = Vec::with_capacity(fresh_dbs);
         let mut last = None;
@@ -80,7 +81,7 @@ fn main() {
             last = Some(db);
         }
         rows.push(Row::new(
-            "fresh per-test database (template clone)",
+            format!("fresh per-test database ({tc_fs})"),
             fresh,
             Stat::P90,
             BUDGET_FRESH_DB,
@@ -90,7 +91,7 @@ fn main() {
         let db = last.expect("at least one fresh database");
         let samples = tenant_tx(&db, "fast", tx_iters).await;
         rows.push(Row::new(
-            "tenant tx: intake, test cluster (fsync OFF)",
+            format!("tenant tx: intake, test cluster ({tc_fs}, fsync OFF)"),
             samples,
             Stat::P99,
             BUDGET_TX_P99,
@@ -99,6 +100,7 @@ fn main() {
         // 3b. The same on a durable cluster, configured as production runs it. Setting it
         //     up is the binary's first run done in-process, so time its phases too.
         let dir = short_tempdir();
+        let durable_fs = fs_type(dir.path());
         let t = Instant::now();
         let cluster = tokio::task::spawn_blocking({
             let path = dir.path().to_path_buf();
@@ -118,7 +120,7 @@ fn main() {
         phases.push(("migrate", t.elapsed()));
         let samples = tenant_tx(&db, "durable", tx_iters).await;
         rows.push(Row::new(
-            "tenant tx: intake, durable cluster (fsync ON)",
+            format!("tenant tx: intake, durable cluster ({durable_fs}, fsync ON)"),
             samples,
             Stat::P99,
             BUDGET_TX_P99,
@@ -176,7 +178,9 @@ fn main() {
     }
     println!("\nloadavg at start: {load_start}");
     println!(
-        "\ntest cluster setup (initdb --no-sync, start, migrate template): {}",
+        "\ntest cluster setup in {} on {} (initdb --no-sync, start, migrate template): {}",
+        tc.data_dir().display(),
+        fs_type(tc.data_dir()),
         fmt(test_cluster_setup)
     );
     print_machine();
@@ -289,7 +293,7 @@ async fn tenant_tx(db: &Database, tag: &str, iters: usize) -> Vec<Duration> {
 
 /// Round-trip floor of one `packtrack_app` connection, and what a fresh database costs: the
 /// template clone with each `CREATE DATABASE` strategy (PostgreSQL 15+; WAL_LOG is the
-/// default), on the test cluster's disk and on a tmpfs (/dev/shm) cluster for comparison.
+/// default), where the test cluster lives and, for comparison, on the other medium.
 async fn diagnostics(tc: &TestCluster) -> Vec<(String, Vec<Duration>)> {
     let mut out = Vec::new();
 
@@ -320,15 +324,22 @@ async fn diagnostics(tc: &TestCluster) -> Vec<(String, Vec<Duration>)> {
     app.close().await;
     drop(db);
 
-    out.extend(clone_costs("disk", tc.cluster()).await);
+    let here = fs_type(tc.data_dir());
+    out.extend(clone_costs(&here, tc.cluster()).await);
 
-    // The same cluster settings on tmpfs: what moving the test cluster there would buy.
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
+    // The same cluster settings on the other medium: tmpfs (/dev/shm) when the test cluster
+    // is on disk, the temp dir's disk when it is on tmpfs.
+    let other = if here == "tmpfs" {
+        std::env::temp_dir()
+    } else {
+        PathBuf::from("/dev/shm")
+    };
+    if other.is_dir() {
         let dir = tempfile::Builder::new()
             .prefix("ptb")
-            .tempdir_in(shm)
-            .expect("tmpfs dir");
+            .tempdir_in(&other)
+            .expect("comparison dir");
+        let place = fs_type(dir.path());
         let t = Instant::now();
         let cluster = tokio::task::spawn_blocking({
             let path = dir.path().to_path_buf();
@@ -341,23 +352,43 @@ async fn diagnostics(tc: &TestCluster) -> Vec<(String, Vec<Duration>)> {
                 let cluster = Arc::new(cluster);
                 let template = Database::embedded(cluster.clone(), TEMPLATE)
                     .await
-                    .expect("tmpfs template");
-                template.migrate().await.expect("migrate tmpfs template");
+                    .expect("comparison template");
+                template
+                    .migrate()
+                    .await
+                    .expect("migrate comparison template");
                 drop(template);
                 out.push((
-                    "tmpfs: test cluster setup (initdb, start, migrate)".to_string(),
+                    format!("{place}: test cluster setup (initdb, start, migrate)"),
                     vec![t.elapsed()],
                 ));
-                out.extend(clone_costs("tmpfs", &cluster).await);
+                out.extend(clone_costs(&place, &cluster).await);
             }
-            Err(e) => eprintln!("diagnostics: tmpfs cluster: {e}"),
+            Err(e) => eprintln!("diagnostics: {place} cluster: {e}"),
         }
         drop(dir);
     }
     out
 }
 
-/// The migrated template of [`TestCluster`] (and of the tmpfs copy above).
+/// The type of the filesystem holding `path` (longest matching mount point in
+/// /proc/mounts), e.g. `ext4` or `tmpfs`.
+fn fs_type(path: &Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, mount, kind) = (f.next()?, f.next()?, f.next()?);
+            path.starts_with(mount)
+                .then(|| (mount.len(), kind.to_string()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map_or_else(|| "unknown fs".into(), |(_, kind)| kind)
+}
+
+/// The migrated template of [`TestCluster`] (and of the comparison cluster above).
 const TEMPLATE: &str = "packtrack_template";
 
 /// Connect as superuser, clone the template with each strategy, and the whole of
@@ -474,14 +505,14 @@ enum Stat {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     sorted: Vec<Duration>,
     stat: Stat,
     budget: Duration,
 }
 
 impl Row {
-    fn new(name: &'static str, mut samples: Vec<Duration>, stat: Stat, budget: Duration) -> Self {
+    fn new(name: String, mut samples: Vec<Duration>, stat: Stat, budget: Duration) -> Self {
         samples.sort_unstable();
         Self {
             name,
@@ -514,10 +545,10 @@ fn fmt(d: Duration) -> String {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "\n{:<44} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}   {:<16} {:>8}",
+        "\n{:<56} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}   {:<16} {:>8}",
         "measurement", "n", "min", "p50", "p90", "p99", "max", "budget", "verdict"
     );
-    println!("{}", "-".repeat(130));
+    println!("{}", "-".repeat(142));
     for r in rows {
         let s = &r.sorted;
         let (label, measured) = match r.stat {
@@ -526,7 +557,7 @@ fn print_table(rows: &[Row]) {
             Stat::P99 => ("p99", percentile(s, 99.0)),
         };
         println!(
-            "{:<44} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}   {:<16} {:>8}",
+            "{:<56} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}   {:<16} {:>8}",
             r.name,
             s.len(),
             fmt(percentile(s, 0.0)),
