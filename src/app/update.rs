@@ -111,7 +111,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.note(line.clone(), Tone::Success);
                     m.log_activity(line);
                     m.pickup = Default::default();
-                    vec![Effect::LoadStats]
+                    stats_if_shown(m)
                 }
                 Err(e) => {
                     m.note(format!("pickup not recorded: {e}"), Tone::Error);
@@ -224,7 +224,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 };
                 m.log_activity(format!("{by} {what} {} package(s)", ids.len()));
             }
-            let mut fx = vec![Effect::LoadStats];
+            // Only what is on screen: the counts are the dashboard's (going back to it
+            // reloads them), and every session of the facility gets every event, so a busy
+            // intake desk would otherwise cost each open session a stats query per parcel.
+            let mut fx = stats_if_shown(m);
             if m.screen == Screen::Packages {
                 fx.push(Effect::LoadPackages {
                     status: m.list.status.clone(),
@@ -232,6 +235,16 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             fx
         }
+    }
+}
+
+/// The dashboard's counts, reloaded only while they are on screen: going back to the
+/// dashboard loads them anyway, and the query reads the facility's whole history.
+fn stats_if_shown(m: &Model) -> Vec<Effect> {
+    if m.screen == Screen::Dashboard {
+        vec![Effect::LoadStats]
+    } else {
+        vec![]
     }
 }
 
@@ -866,6 +879,9 @@ fn commit_intake(m: &mut Model) -> Vec<Effect> {
         return vec![];
     };
     m.intake.committing = true;
+    // The re-scan check of this number may still be on its way; answered now it would
+    // report the parcel being saved as "already waiting" (the commit itself deduplicates).
+    m.intake.check_seq = 0;
     let f = &m.intake;
     vec![Effect::CommitIntake(IntakeRequest {
         tracking: f.tracking.text(),
@@ -907,7 +923,7 @@ fn on_intake_done(m: &mut Model, res: Result<crate::db::packages::Intake, String
                 );
             }
             reset_scan(m);
-            vec![Effect::LoadStats]
+            stats_if_shown(m)
         }
         Err(e) => {
             // Keep everything typed: the clerk retries with Enter.

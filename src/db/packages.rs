@@ -303,8 +303,8 @@ async fn record_event(
     Ok(())
 }
 
-/// The LISTEN/NOTIFY channel of one facility. Notifications are sent at commit, so
-/// listeners never see work that rolled back.
+/// The LISTEN/NOTIFY channel of one facility. Notifications are sent once the transaction
+/// committed, so listeners never see work that rolled back.
 pub fn channel(facility: crate::domain::FacilityId) -> String {
     format!("packtrack_f{}", facility.0)
 }
@@ -313,11 +313,10 @@ pub fn channel(facility: crate::domain::FacilityId) -> String {
 pub async fn notify(tx: &mut TenantTx<'_>, kind: &str, ids: &[i64]) -> Result<(), DbError> {
     let channel = channel(tx.facility());
     let by = tx.actor_label().to_string();
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(channel)
-        .bind(json!({ "kind": kind, "ids": ids, "by": by }).to_string())
-        .execute(tx.conn())
-        .await?;
+    tx.notify_after_commit(
+        channel,
+        json!({ "kind": kind, "ids": ids, "by": by }).to_string(),
+    );
     Ok(())
 }
 

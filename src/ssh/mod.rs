@@ -8,3 +8,4 @@ pub mod metrics; // counters and the Prometheus endpoint
 pub mod server; // russh handler, accept loop, shutdown
 pub mod session; // one interactive PTY session
 pub mod term; // terminal capabilities from TERM
+pub mod wire; // the sessions' ratatui backend: fewest bytes per frame

@@ -220,6 +220,7 @@ async fn connection(
     shared: Arc<Shared>,
 ) {
     let authed = Arc::new(AtomicBool::new(false));
+    let kill = Arc::new(tokio::sync::Notify::new());
     let handler = Conn {
         shared: shared.clone(),
         peer,
@@ -230,6 +231,8 @@ async fn connection(
         method: String::new(),
         kbd: Kbd::Idle,
         channels: HashMap::new(),
+        kill: kill.clone(),
+        dropped_warned: None,
     };
     // One deadline from the TCP connect: a slow identification line does not restart it.
     let deadline = tokio::time::Instant::now() + shared.limits.pre_auth;
@@ -279,6 +282,13 @@ async fn connection(
                     let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
                     return;
                 }
+            }
+            () = kill.notified() => {
+                // A session's client stopped reading its output: nothing more can reach it,
+                // and its unread data holds server memory. Dropping the stream (`_kill`)
+                // ends russh's task too, even when it is blocked writing.
+                tracing::info!(%peer, "closed: the client stopped reading");
+                return;
             }
             _ = shutdown.changed() => {
                 // Sessions restore their terminals on the same signal; give them a moment.
@@ -401,6 +411,10 @@ struct Conn {
     method: String,
     kbd: Kbd,
     channels: HashMap<ChannelId, Chan>,
+    /// Closes the whole connection (a session whose client stopped reading).
+    kill: Arc<tokio::sync::Notify>,
+    /// When input was last reported dropped (reported at most once a second).
+    dropped_warned: Option<Instant>,
 }
 
 impl Conn {
@@ -447,6 +461,9 @@ impl Conn {
         let shared = self.shared.clone();
         let peer = self.peer;
         let method = self.method.clone();
+        // Only a write *stall* closes the connection (a client's other channels share the
+        // same stalled socket); a client closing its channel early is no reason.
+        let kill = self.kill.clone();
         Metrics::inc(&shared.metrics.sessions_active);
         Metrics::inc(&shared.metrics.sessions_total);
         let guard = ActiveGuard(shared.metrics.clone());
@@ -516,6 +533,9 @@ impl Conn {
                         "session start"
                     );
                     let (end, bytes) = sess.run(writer, rx, shared.shutdown.clone()).await;
+                    if end == session::End::WriteStalled {
+                        kill.notify_one();
+                    }
                     tracing::info!(
                         login = %who, facility = %slug, %peer,
                         auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
@@ -823,13 +843,20 @@ impl Handler for Conn {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref())
-            && tx
-                .try_send(Input::Data(Bytes::copy_from_slice(data)))
-                .is_err()
+            && let Err(mpsc::error::TrySendError::Full(_)) =
+                tx.try_send(Input::Data(Bytes::copy_from_slice(data)))
         {
             // Never block the connection on a busy session: the input queue is bounded
-            // and a session that does not drain it loses the excess.
-            tracing::warn!(peer = %self.peer, "input dropped: session input queue full");
+            // and a session that does not drain it loses the excess. Reported at most once
+            // a second: a client must not be able to flood the log. (A session that has
+            // ended drops its input silently.)
+            if self
+                .dropped_warned
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            {
+                self.dropped_warned = Some(Instant::now());
+                tracing::warn!(peer = %self.peer, "input dropped: session input queue full");
+            }
         }
         Ok(())
     }

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use ratatui::layout::Rect;
-use ratatui::prelude::CrosstermBackend;
+use ratatui::layout::{Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use russh::ChannelWriteHalf;
 use russh::server::Msg;
@@ -16,6 +15,7 @@ use tokio::sync::broadcast;
 
 use super::input::{Event, InputParser};
 use super::term::{self, ColorDepth};
+use super::wire::WireBackend;
 use crate::app::model::Me;
 use crate::app::{Effect, Model, Msg as AppMsg, update};
 use crate::auth::login::{Authenticator, Device};
@@ -27,6 +27,11 @@ use crate::ui::{self, Theme};
 
 /// A lone Esc is a key press once nothing followed it for this long.
 const ESC_TIMEOUT: Duration = Duration::from_millis(30);
+
+/// Other clerks' package changes are applied in batches, at most one per this long: every
+/// event used to cost every open session of the facility a redraw and a reload (measured with
+/// 16 clerks recording parcels: most of the server's CPU; docs/PERFORMANCE.md, issue 8).
+const LIVE_BATCH: Duration = Duration::from_millis(100);
 
 /// What the SSH handler forwards to a session.
 #[derive(Debug)]
@@ -135,7 +140,7 @@ impl Session {
         };
         let size = Rect::new(0, 0, self.pty.cols.max(1), self.pty.rows.max(1));
         let Ok(mut terminal) = Terminal::with_options(
-            CrosstermBackend::new(Vec::with_capacity(8192)),
+            WireBackend::cleared(Size::new(size.width, size.height)),
             TerminalOptions {
                 viewport: Viewport::Fixed(size),
             },
@@ -194,6 +199,8 @@ impl Session {
         let mut parser = InputParser::new();
         let mut events = Vec::new();
         let mut last_input = Instant::now();
+        let mut live_batch: Vec<LiveEvent> = Vec::new();
+        let mut live_due: Option<Instant> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -206,7 +213,7 @@ impl Session {
                     end = Some(End::ClientGone);
                     break;
                 }
-                let frame = std::mem::take(terminal.backend_mut().writer_mut());
+                let frame = terminal.backend_mut().take();
                 if let Err(e) = out.send(frame).await {
                     end = Some(e);
                     break;
@@ -227,9 +234,9 @@ impl Session {
                         // they ask the backend for its size and cursor position, which
                         // crossterm answers from the server's own tty (an error without
                         // one). A new terminal has an empty back buffer: the next draw
-                        // paints everything, after this clear.
+                        // paints everything, after the backend's reset and clear.
                         match Terminal::with_options(
-                            CrosstermBackend::new(b"\x1b[H\x1b[2J".to_vec()),
+                            WireBackend::cleared(Size::new(size.width, size.height)),
                             TerminalOptions {
                                 viewport: Viewport::Fixed(size),
                             },
@@ -275,7 +282,18 @@ impl Session {
                         {
                             end = Some(End::Quarantined);
                         }
-                        msgs.push(AppMsg::Live { kind: ev.kind, by: ev.by, ids: ev.ids });
+                        if matches!(ev.kind.as_str(), "member" | "device") {
+                            msgs.push(AppMsg::Live { kind: ev.kind, by: ev.by, ids: ev.ids });
+                        } else {
+                            live_batch.push(ev);
+                            live_due.get_or_insert_with(|| Instant::now() + LIVE_BATCH);
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(live_due.unwrap_or_else(Instant::now)), if live_due.is_some() => {
+                    live_due = None;
+                    for (kind, by, ids) in merge_live(std::mem::take(&mut live_batch)) {
+                        msgs.push(AppMsg::Live { kind, by, ids });
                     }
                 }
                 () = tokio::time::sleep_until(last_input + self.kiosk.as_ref().map_or(self.idle, |k| k.relock)),
@@ -298,15 +316,29 @@ impl Session {
                     Event::Paste(text) => AppMsg::Paste(text),
                 });
             }
+            // Reloads asked for more than once in one turn (a batch of live events) run once.
+            let mut reloads: Vec<Effect> = Vec::new();
             for msg in msgs {
-                dirty = true;
+                // The answer to an older keystroke changes nothing (`update` drops it): no
+                // redraw (typing fast, or pasting, leaves one behind per key).
+                let stale =
+                    matches!(&msg, AppMsg::SearchResults { seq, .. } if *seq != model.search.seq);
+                dirty |= !stale;
                 for effect in update(&mut model, msg) {
                     match effect {
                         Effect::Lock => self.principal = None,
                         Effect::Unlock { login, pin } => self.unlock(login, pin, &unlock_tx),
+                        Effect::LoadStats | Effect::LoadPackages { .. } => {
+                            if !reloads.contains(&effect) {
+                                reloads.push(effect);
+                            }
+                        }
                         effect => spawn(effect, &self.principal),
                     }
                 }
+            }
+            for effect in reloads {
+                spawn(effect, &self.principal);
             }
             if model.quit && end.is_none() {
                 end = Some(End::Quit);
@@ -400,6 +432,21 @@ async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<
     }
 }
 
+/// A batch of live events as one per (kind, author), in arrival order, their ids together.
+fn merge_live(batch: Vec<LiveEvent>) -> Vec<(String, String, Vec<i64>)> {
+    let mut out: Vec<(String, String, Vec<i64>)> = Vec::new();
+    for ev in batch {
+        match out
+            .iter_mut()
+            .find(|(k, b, _)| *k == ev.kind && *b == ev.by)
+        {
+            Some((_, _, ids)) => ids.extend(ev.ids),
+            None => out.push((ev.kind, ev.by, ev.ids)),
+        }
+    }
+    out
+}
+
 /// "10 minutes", "1 minute", "45 seconds".
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -418,6 +465,30 @@ pub fn depth(pty: &Pty) -> ColorDepth {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn live_batches_merge_per_kind_and_author() {
+        use crate::live::LiveEvent;
+        let ev = |kind: &str, by: &str, id: i64| LiveEvent {
+            kind: kind.into(),
+            by: by.into(),
+            ids: vec![id],
+        };
+        let merged = super::merge_live(vec![
+            ev("intake", "ann", 1),
+            ev("intake", "bob", 2),
+            ev("intake", "ann", 3),
+            ev("pickup", "ann", 1),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                ("intake".into(), "ann".into(), vec![1, 3]),
+                ("intake".into(), "bob".into(), vec![2]),
+                ("pickup".into(), "ann".into(), vec![1]),
+            ]
+        );
+    }
+
     #[test]
     fn human_durations() {
         use super::human_duration as h;
