@@ -39,6 +39,7 @@ WORK=$(mktemp -d /var/tmp/compare.XXXXXX)
 chmod 711 "$WORK"
 SSHD_PID=
 PT_PID=
+PG_PID=
 WATCHDOG_PID=
 
 log() { printf '>> %s\n' "$*" >&2; }
@@ -53,8 +54,15 @@ cleanup() {
     # Only the processes this script started, by PID.
     if [ -n "$PT_PID" ] && kill -0 "$PT_PID" 2>/dev/null; then
         kill -TERM "$PT_PID"
-        for _ in $(seq 1 100); do kill -0 "$PT_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 300); do kill -0 "$PT_PID" 2>/dev/null || break; sleep 0.1; done
         kill -0 "$PT_PID" 2>/dev/null && kill -KILL "$PT_PID"
+    fi
+    # The embedded cluster, if packtrack could not stop it (killed): fast, then immediate
+    # shutdown of that postmaster, by PID.
+    if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
+        kill -INT "$PG_PID"
+        for _ in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$PG_PID" 2>/dev/null && kill -QUIT "$PG_PID"
     fi
     if [ -n "$SSHD_PID" ] && kill -0 "$SSHD_PID" 2>/dev/null; then kill -TERM "$SSHD_PID"; fi
     if [ -n "$WATCHDOG_PID" ]; then kill "$WATCHDOG_PID" 2>/dev/null; fi
@@ -314,6 +322,17 @@ pgbench_run() {
 
 declare -A PGB OPS BARE TUIR
 for c in $CONCURRENCY; do
+    # Each row adds tens of thousands of parcels; fresh planner statistics keep the next
+    # rows' queries (and the dashboards of the TUI sessions' logins) on sane plans.
+    "$PSQL" "$OWNER_URL" -q -c "ANALYZE packages, package_events" >/dev/null
+    if [ "$TUI" = 1 ]; then
+        log "  concurrency $c: TUI intake over SSH (loadtest, $c sessions)"
+        r=$(timeout $((DURATION + 300)) "$EX/loadtest" intake "${TARGET[@]}" --sessions "$c" \
+            --duration-secs "$DURATION" --server-pid "$PT_PID" --pg-pid "$PG_PID" 2>"$WORK/tui$c.err" |
+            tee "$WORK/tui$c.txt" | grep '^RESULT')
+        TUIR[$c]="$(kv "$r" commits_per_s) $(kv "$r" commit_p50) $(kv "$r" commit_p99) $(load | tr ' ' '/') $(kv "$r" errors)"
+        "$PSQL" "$OWNER_URL" -q -c "ANALYZE packages, package_events" >/dev/null
+    fi
     log "  concurrency $c: pgbench"
     PGB[$c]="$(pgbench_run "$c") $(load | tr ' ' '/')"
     log "  concurrency $c: packtrack Ops::intake (in process)"
@@ -324,13 +343,6 @@ for c in $CONCURRENCY; do
     r=$(timeout $((DURATION + 120)) "$EX/intake_bench" --database-url "$APP_URL" \
         --concurrency "$c" --duration-secs "$DURATION" --mode bare | grep '^RESULT')
     BARE[$c]="$(kv "$r" tps) $(kv "$r" p50) $(kv "$r" p99) $(load | tr ' ' '/') $(kv "$r" errors)"
-    if [ "$TUI" = 1 ]; then
-        log "  concurrency $c: TUI intake over SSH (loadtest, $c sessions)"
-        r=$(timeout $((DURATION + 300)) "$EX/loadtest" intake "${TARGET[@]}" --sessions "$c" \
-            --duration-secs "$DURATION" --server-pid "$PT_PID" --pg-pid "$PG_PID" 2>"$WORK/tui$c.err" |
-            tee "$WORK/tui$c.txt" | grep '^RESULT')
-        TUIR[$c]="$(kv "$r" commits_per_s) $(kv "$r" commit_p50) $(kv "$r" commit_p99) $(load | tr ' ' '/') $(kv "$r" errors)"
-    fi
 done
 
 # ---------------------------------------------------------------- report
