@@ -16,11 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Executor};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 use crate::config::{APP_POOL_SIZE, Config};
 use crate::domain::Principal;
 use crate::error::DbError;
+
+/// A pooled connection idle this long is pinged before it is lent out.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(2);
 pub use pg::{ClusterOptions, EmbeddedCluster};
 pub use tenant::TenantTx;
 
@@ -120,6 +123,19 @@ impl Database {
         let opts = PgPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(1)
+            // A ping before lending a connection costs a round trip per transaction; only
+            // connections idle for a while (those that may have died with a PostgreSQL
+            // restart) are pinged. A busy connection that died anyway is noticed and
+            // replaced when its BEGIN fails (`TenantTx::begin`).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(5));
         let pool = match &self.app {
             AppLogin::Direct(o) => {

@@ -64,19 +64,35 @@ pub fn random_pickup_code() -> String {
 /// Idempotent per waiting tracking number: two concurrent scans of one number produce one
 /// package (the unique index serialises them; the loser finds the winner's row).
 pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, AppError> {
-    if let Some(rid) = new.recipient_id {
-        // Also guards against another facility's recipient id (RLS hides it: not found).
-        super::recipients::get(tx, rid).await?;
-    }
     let facility = tx.facility().0;
     let actor = tx.actor_id().map(|u| u.0);
+    let device = tx.device_id();
+    let source = tx.source();
+    let detail = json!({ "carrier": new.carrier, "recipient_id": new.recipient_id });
     for _ in 0..16 {
         let code = random_pickup_code();
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO packages (facility_id, tracking, carrier, recipient_id, location, \
-                 perishable, oversized, damaged, signature_required, pickup_code, note, received_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT DO NOTHING RETURNING id",
+        // The package, its first custody event and the row read back, in one round trip.
+        // Nothing is inserted for a recipient id this facility does not have (under RLS
+        // another facility's recipient does not exist); the composite foreign key backs
+        // that up. The transaction stays usable either way.
+        let inserted: Option<Package> = sqlx::query_as(
+            "WITH p AS ( \
+                 INSERT INTO packages (facility_id, tracking, carrier, recipient_id, location, \
+                     perishable, oversized, damaged, signature_required, pickup_code, note, \
+                     received_by) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+                 WHERE $4::bigint IS NULL OR EXISTS (SELECT 1 FROM recipients \
+                     WHERE facility_id = $1 AND id = $4) \
+                 ON CONFLICT DO NOTHING \
+                 RETURNING id, tracking, carrier, recipient_id, status, location, pickup_code, \
+                     received_at, picked_up_at), \
+             e AS ( \
+                 INSERT INTO package_events (facility_id, package_id, kind, actor_id, \
+                     device_id, source, location, detail) \
+                 SELECT $1, id, 'received', $12, $13, $14, $5, $15 FROM p) \
+             SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
+                 p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
+             FROM p LEFT JOIN recipients r ON r.facility_id = $1 AND r.id = p.recipient_id",
         )
         .bind(facility)
         .bind(&new.tracking)
@@ -90,32 +106,29 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
         .bind(&code)
         .bind(&new.note)
         .bind(actor)
+        .bind(device)
+        .bind(&source)
+        .bind(&detail)
         .fetch_optional(tx.conn())
         .await?;
-        if let Some((id,)) = inserted {
-            record_event(
-                tx,
-                &[id],
-                "received",
-                Some(&new.location),
-                json!({ "carrier": new.carrier, "recipient_id": new.recipient_id }),
-            )
-            .await?;
-            notify(tx, "intake", &[id]).await?;
-            let package = get(tx, id).await?;
+        if let Some(package) = inserted {
+            notify(tx, "intake", &[package.id]).await?;
             crate::notify::enqueue(tx, "intake", &package).await?;
             return Ok(Intake {
                 package,
                 created: true,
             });
         }
-        // Either the tracking number is already waiting (return it) or the random code
-        // collided with a waiting package's code (draw again).
+        // The tracking number is already waiting (return it), the recipient is unknown,
+        // or the random code collided with a waiting package's code (draw again).
         if let Some(existing) = find_waiting(tx, &new.tracking).await? {
             return Ok(Intake {
                 package: existing,
                 created: false,
             });
+        }
+        if let Some(rid) = new.recipient_id {
+            super::recipients::get(tx, rid).await?;
         }
     }
     Err(AppError::Conflict(
@@ -355,13 +368,19 @@ type RecentRow = (
 /// Dashboard counts. "Today" is the server's UTC day until facility time zones land.
 pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::ops::Stats, DbError> {
     let (waiting, received_today, overdue, picked_up_today): (i64, i64, i64, i64) = sqlx::query_as(
+        // Four index range counts (packages_status_received, packages_received_range,
+        // packages_picked_up_range): their cost follows what is waiting and what happened
+        // today, not the facility's whole history.
         "SELECT \
-               count(*) FILTER (WHERE status = 'waiting'), \
-               count(*) FILTER (WHERE received_at >= date_trunc('day', now())), \
-               count(*) FILTER (WHERE status = 'waiting' \
-                                  AND received_at < now() - make_interval(days => $2)), \
-               count(*) FILTER (WHERE picked_up_at >= date_trunc('day', now())) \
-             FROM packages WHERE facility_id = $1",
+               (SELECT count(*) FROM packages \
+                 WHERE facility_id = $1 AND status = 'waiting'), \
+               (SELECT count(*) FROM packages \
+                 WHERE facility_id = $1 AND received_at >= date_trunc('day', now())), \
+               (SELECT count(*) FROM packages \
+                 WHERE facility_id = $1 AND status = 'waiting' \
+                   AND received_at < now() - make_interval(days => $2)), \
+               (SELECT count(*) FROM packages \
+                 WHERE facility_id = $1 AND picked_up_at >= date_trunc('day', now()))",
     )
     .bind(tx.facility().0)
     .bind(i32::try_from(overdue_days).unwrap_or(3))

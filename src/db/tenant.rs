@@ -1,7 +1,7 @@
 //! The tenant transaction: the only handle through which tenant tables are read or written.
 
 use sqlx::postgres::PgPool;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
 use crate::domain::{FacilityId, Principal, Role, Source, UserId};
 use crate::error::DbError;
@@ -28,17 +28,34 @@ pub struct TenantTx<'p> {
 
 impl<'p> TenantTx<'p> {
     pub(crate) async fn begin(pool: &PgPool, scope: Scope<'p>) -> Result<Self, DbError> {
-        let mut tx = pool.begin().await?;
         let facility = match &scope {
             Scope::Member(p) => p.facility(),
             Scope::Cli { facility, .. } => *facility,
         };
-        // `true`: the setting ends with the transaction, so a pooled connection never
-        // carries one facility's scope into the next borrower's work.
-        sqlx::query("SELECT set_config('app.facility_id', $1, true)")
-            .bind(facility.0.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // BEGIN and the scope in one round trip (a simple query). `true`: the setting ends
+        // with the transaction, so a pooled connection never carries one facility's scope
+        // into the next borrower's work. The id is an integer: nothing to escape.
+        let begin = format!(
+            "BEGIN; SELECT set_config('app.facility_id', '{}', true)",
+            facility.0
+        );
+        // The pool does not ping a connection before lending it (a round trip per
+        // transaction); a connection that died while idle (PostgreSQL restarted, a backend
+        // was terminated) fails here instead, before anything was done, so it is safe to
+        // try the next one. Failed connections are closed when they go back to the pool.
+        let mut stale = 0;
+        let tx = loop {
+            match pool.begin_with(AssertSqlSafe(begin.clone())).await {
+                Ok(tx) => break tx,
+                Err(e)
+                    if is_dead_connection(&e) && stale <= pool.options().get_max_connections() =>
+                {
+                    stale += 1;
+                    tracing::info!(error = %e, "pooled connection was dead; trying another");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         Ok(Self {
             tx,
             scope,
@@ -133,5 +150,18 @@ impl<'p> TenantTx<'p> {
 
     pub async fn rollback(self) -> Result<(), DbError> {
         Ok(self.tx.rollback().await?)
+    }
+}
+
+/// Whether an error means the connection itself is gone (not the statement's fault).
+fn is_dead_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        // Class 08: connection exception; 57P01-57P03: the server is shutting down,
+        // crashed, or is restarting.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }

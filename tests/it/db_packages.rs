@@ -378,3 +378,51 @@ async fn cross_facility_ids_are_not_found() {
     );
     tx.commit().await.unwrap();
 }
+
+/// PostgreSQL ended every pooled connection (a restart, an administrator's
+/// `pg_terminate_backend`): the next transactions get working connections instead of
+/// errors, without the pool pinging every connection it lends.
+#[tokio::test]
+async fn transactions_survive_pooled_connections_being_terminated() {
+    let db = fresh_db().await;
+    let p = member(&db, "alpha", "ann", Role::Operator).await;
+    let app = db.app(3).await.unwrap();
+    // Fill the pool: three transactions open at once.
+    let txs = futures_util::future::join_all((0..3).map(|_| app.tenant(&p))).await;
+    for tx in txs {
+        tx.unwrap().commit().await.unwrap();
+    }
+    assert!(app.pool().size() >= 2, "connections are pooled");
+
+    let mut su = superuser(&db).await;
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+           AND backend_type = 'client backend'",
+    )
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert!(killed >= 2, "terminated {killed} backends");
+    for _ in 0..100 {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+               AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        )
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // At once (the pool's idle-ping threshold has not passed): every stale connection is
+    // met by BEGIN, dropped, and replaced.
+    for i in 0..4 {
+        let res = intake_and_commit(&app, &p, &scan(&format!("PT-RESTART-{i}"))).await;
+        assert!(res.created);
+    }
+    assert_eq!(rows_for(&db, "PT-RESTART-3").await, (1, 1));
+}
