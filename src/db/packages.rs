@@ -68,14 +68,16 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
     let actor = tx.actor_id().map(|u| u.0);
     let device = tx.device_id();
     let source = tx.source();
+    let slug = tx.slug().to_string();
     let detail = json!({ "carrier": new.carrier, "recipient_id": new.recipient_id });
     for _ in 0..16 {
         let code = random_pickup_code();
-        // The package, its first custody event and the row read back, in one round trip.
+        // The package, its first custody event, its notifications (as `notify::enqueue`
+        // queues them) and the row read back, in one round trip.
         // Nothing is inserted for a recipient id this facility does not have (under RLS
         // another facility's recipient does not exist); the composite foreign key backs
         // that up. The transaction stays usable either way.
-        let inserted: Option<Package> = sqlx::query_as(
+        let inserted: Option<Package> = sqlx::query_as(concat!(
             "WITH p AS ( \
                  INSERT INTO packages (facility_id, tracking, carrier, recipient_id, location, \
                      perishable, oversized, damaged, signature_required, pickup_code, note, \
@@ -89,11 +91,30 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
              e AS ( \
                  INSERT INTO package_events (facility_id, package_id, kind, actor_id, \
                      device_id, source, location, detail) \
-                 SELECT $1, id, 'received', $12, $13, $14, $5, $15 FROM p) \
+                 SELECT $1, id, 'received', $12, $13, $14, $5, $15 FROM p), \
+             o AS ( \
+                 INSERT INTO outbox (facility_id, channel, integration_id, event, package_id, \
+                     payload) \
+                 SELECT i.facility_id, ",
+            crate::outbox_channel!(),
+            ", i.id, 'intake', p.id, \
+                     jsonb_build_object('event', 'intake', 'facility', $16::text, \
+                         'package', jsonb_build_object('id', p.id, 'tracking', p.tracking, \
+                             'carrier', p.carrier, 'status', p.status, \
+                             'location', p.location, 'pickup_code', p.pickup_code, \
+                             'received_at', p.received_at, 'picked_up_at', p.picked_up_at)) \
+                     || ",
+            crate::outbox_recipient!(),
+            " FROM p CROSS JOIN integrations i \
+                 LEFT JOIN recipients r ON r.facility_id = i.facility_id \
+                     AND r.id = p.recipient_id \
+                 WHERE i.facility_id = $1 AND ",
+            crate::outbox_wanted!(),
+            ") \
              SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
                  p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
-             FROM p LEFT JOIN recipients r ON r.facility_id = $1 AND r.id = p.recipient_id",
-        )
+             FROM p LEFT JOIN recipients r ON r.facility_id = $1 AND r.id = p.recipient_id"
+        ))
         .bind(facility)
         .bind(&new.tracking)
         .bind(&new.carrier)
@@ -109,11 +130,11 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
         .bind(device)
         .bind(&source)
         .bind(&detail)
+        .bind(&slug)
         .fetch_optional(tx.conn())
         .await?;
         if let Some(package) = inserted {
             notify(tx, "intake", &[package.id]).await?;
-            crate::notify::enqueue(tx, "intake", &package).await?;
             return Ok(Intake {
                 package,
                 created: true,

@@ -135,12 +135,16 @@ impl<'p> TenantTx<'p> {
             // The change is committed whatever happens here: a lost notification only
             // delays other sessions' refresh until their next reload.
             let (channels, payloads): (Vec<String>, Vec<String>) = self.notices.into_iter().unzip();
-            if let Err(e) =
-                sqlx::query("SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS n(c, p)")
-                    .bind(channels)
-                    .bind(payloads)
-                    .execute(&self.pool)
-                    .await
+            // A notifying transaction gets an id and a commit record; its commit need not
+            // wait for the WAL flush (a notification lost in a crash only delays a refresh).
+            if let Err(e) = sqlx::query(
+                "SELECT set_config('synchronous_commit', 'off', true), pg_notify(c, p) \
+                     FROM unnest($1::text[], $2::text[]) AS n(c, p)",
+            )
+            .bind(channels)
+            .bind(payloads)
+            .execute(&self.pool)
+            .await
             {
                 tracing::warn!(error = %e, "live update not sent (the change is committed)");
             }
