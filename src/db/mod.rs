@@ -154,7 +154,8 @@ impl Database {
             }
         }
         .map_err(|e| connect_error("packtrack_app", e))?;
-        Ok(Db { pool })
+        let notifier = tenant::Notifier::spawn(pool.clone());
+        Ok(Db { pool, notifier })
     }
 
     /// Runtime pool with the default size.
@@ -261,12 +262,18 @@ async fn exec(conn: &mut sqlx::PgConnection, sql: String) -> Result<(), DbError>
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: PgPool,
+    notifier: tenant::Notifier,
 }
 
 impl Db {
     /// Opens a transaction scoped to the principal's facility.
     pub async fn tenant<'p>(&self, principal: &'p Principal) -> Result<TenantTx<'p>, DbError> {
-        TenantTx::begin(&self.pool, tenant::Scope::Member(principal)).await
+        TenantTx::begin(
+            &self.pool,
+            Some(&self.notifier),
+            tenant::Scope::Member(principal),
+        )
+        .await
     }
 
     /// Queries that run before there is a principal (login) — see [`unscoped`].

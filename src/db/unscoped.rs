@@ -207,6 +207,7 @@ impl<'a> Admin<'a> {
         let facility = self.facility_id(slug).await?;
         Ok(TenantTx::begin(
             self.pool,
+            None,
             Scope::Cli {
                 facility,
                 slug: slug.to_string(),
