@@ -42,6 +42,9 @@ pub enum Action {
     CycleRole,
     ToggleDisabled,
     Lock,
+    AdminAdd,
+    AdminRemove,
+    Retry,
 }
 
 /// Where a binding applies.
@@ -303,6 +306,41 @@ pub const BINDINGS: &[Binding] = &[
         A::Refresh,
         "Ctrl-R",
         "refresh",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('n')),
+        A::AdminAdd,
+        "n",
+        "keys: add a key (paste) · TOTP: enroll",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('x')),
+        A::AdminRemove,
+        "x",
+        "keys: revoke · TOTP: reset",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('t')),
+        A::Retry,
+        "t",
+        "outbox: retry the delivery",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char(' ')),
+        A::Toggle,
+        "Space",
+        "settings: switch on / off",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        ctrl('s'),
+        A::Save,
+        "Ctrl-S",
+        "settings: save",
     ),
     b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
 ];

@@ -141,7 +141,7 @@ pub fn start(
     let metrics = Arc::new(Metrics::default());
     let limiter = ConnectionLimiter::new(limits.max_connections, limits.max_per_ip);
     let shared = Arc::new(Shared {
-        ops: crate::ops::Ops::new(auth.db().clone()),
+        ops: crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone()),
         live: crate::live::LiveHub::start(auth.db()),
         auth,
         limits,

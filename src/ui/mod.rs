@@ -1,6 +1,9 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
 mod admin;
+mod admin_keys;
+mod admin_outbox;
+mod admin_settings;
 mod app;
 mod dashboard;
 mod intake;
