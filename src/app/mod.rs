@@ -13,6 +13,8 @@ pub mod text;
 pub mod update;
 
 #[cfg(test)]
+mod admin_tabs_tests;
+#[cfg(test)]
 mod tests;
 
 pub use effect::Effect;
