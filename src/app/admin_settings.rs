@@ -47,9 +47,9 @@ impl Field {
             Field::Email => "E-mail notifications",
             Field::Sms => "SMS notifications",
             Field::Webhook => "Webhooks",
-            Field::RetentionDays => "Keep notifications (days)",
+            Field::RetentionDays => "Retention (days)",
             Field::RelockMinutes => "Kiosk relock (minutes)",
-            Field::PinTotp => "Kiosk unlock: PIN + TOTP",
+            Field::PinTotp => "Kiosk unlock: PIN+TOTP",
         }
     }
 

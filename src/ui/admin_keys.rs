@@ -276,19 +276,18 @@ pub fn draw_enrollment(f: &mut Frame, area: Rect, m: &Model, t: &Theme) -> bool 
             "1. Scan the code with an authenticator app.",
         )));
     } else {
+        // The body is the terminal less its header, status and key lines.
         info.push(Line::from(Span::styled(
             format!(
-                "The QR code needs {}x{}: enlarge the terminal (this one is {}x{}).",
-                qr_w + 1 + text_w,
-                qr_h,
-                area.width,
-                area.height
+                "1. The QR code does not fit: enlarge the terminal to at least {}x{}.",
+                (qr_w + 1 + text_w).max(crate::ui::MIN_WIDTH),
+                qr_h + 3
             ),
             t.warning,
         )));
     }
     info.extend([
-        Line::from(Span::raw("Or type this key into it:")),
+        Line::from(Span::raw("Or type this key into the authenticator:")),
         Line::from(Span::styled(manual, t.text)),
         Line::from(Span::styled(
             format!("account {}", enrollment.account),

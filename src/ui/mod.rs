@@ -18,4 +18,6 @@ pub use app::{MIN_HEIGHT, MIN_WIDTH, view};
 pub use theme::Theme;
 
 #[cfg(test)]
+mod admin_tabs_tests;
+#[cfg(test)]
 mod tests;
