@@ -202,11 +202,11 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 Some(vec![])
             }
         },
-        KeysMode::ConfirmRevoke { key_id, .. } => {
+        KeysMode::ConfirmRevoke { key_id, login, .. } => {
             match action {
                 Some(Action::Confirm) => {
                     let id = *key_id;
-                    k.mode = KeysMode::Busy(String::new());
+                    k.mode = KeysMode::Busy(login.clone());
                     return Some(vec![fx(AdminEffect::RevokeKey(id))]);
                 }
                 Some(Action::Back) => {
@@ -242,10 +242,8 @@ fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> Opti
         } else {
             "is already registered for"
         };
-        m.note(
-            format!("not added: key {} {what} {login}", info.fingerprint),
-            Tone::Error,
-        );
+        // The fingerprint is on screen in the preview; the status line stays one line.
+        m.note(format!("not added: this key {what} {login}"), Tone::Error);
         return Some(vec![]);
     }
     m.admin.keys.mode = KeysMode::Busy(login.to_string());
@@ -446,7 +444,8 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             m.admin.keys.mode = KeysMode::Browse;
             match res {
                 Ok(fp) => {
-                    m.note(format!("key {fp} added for {login}"), Tone::Success);
+                    // The fingerprint last: a narrow status line cuts only its end.
+                    m.note(format!("key added for {login}: {fp}"), Tone::Success);
                     vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]
                 }
                 Err(e) => {
@@ -456,11 +455,15 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             }
         }
         AdminMsg::KeyRevoked(res) => {
+            let login = match &m.admin.keys.mode {
+                KeysMode::Busy(login) => login.clone(),
+                _ => String::new(),
+            };
             m.admin.keys.mode = KeysMode::Browse;
             match res {
                 Ok(fp) => {
                     m.note(
-                        format!("key {fp} revoked: it no longer logs in"),
+                        format!("key of {login} revoked, it no longer logs in: {fp}"),
                         Tone::Success,
                     );
                     vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]

@@ -223,7 +223,7 @@ fn add_a_key_by_paste_for_a_chosen_member() {
     assert_eq!(m.admin.keys.mode, KeysMode::Browse);
     assert_eq!(
         status(&m),
-        ("key SHA256:new added for boss".into(), Tone::Success)
+        ("key added for boss: SHA256:new".into(), Tone::Success)
     );
 
     // The server's refusal (e.g. a duplicate) is shown as is.

@@ -73,17 +73,13 @@ pub async fn add(tx: &mut TenantTx<'_>, user_id: i64, key: &KeyInfo) -> Result<i
             .bind(&key.fingerprint)
             .fetch_optional(tx.conn())
             .await?;
+            // No fingerprint here: the admin's screen shows it next to this message.
             Err(AppError::Conflict(if revoked == Some(true) {
-                format!(
-                    "key {} was revoked for this member; a revoked key is not taken back, \
-                     add a new key",
-                    key.fingerprint
-                )
+                "this key was revoked for that member; a revoked key is not taken back, \
+                 add a new one"
+                    .to_string()
             } else {
-                format!(
-                    "key {} is already registered for this member",
-                    key.fingerprint
-                )
+                "this key is already registered for that member".to_string()
             }))
         }
     }

@@ -350,13 +350,13 @@ pub async fn save(
             continue;
         }
         let (Some(_), Some(on)) = (before_on, after_on) else {
+            let hint = match kind {
+                "smtp" => " (packtrack admin smtp set)",
+                "webhook" => " (packtrack admin webhook add)",
+                _ => "",
+            };
             return Err(AppError::Invalid(format!(
-                "{key}: no {kind} integration is configured (see `packtrack admin {}`)",
-                if kind == "smtp" {
-                    "smtp set"
-                } else {
-                    "webhook add"
-                }
+                "{key}: no {kind} integration is configured{hint}"
             )));
         };
         let n = sqlx::query(
