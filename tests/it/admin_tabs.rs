@@ -640,3 +640,102 @@ async fn an_operator_session_cannot_open_the_admin_tabs() {
     assert!(!screen.flat().contains("Settings"), "{}", screen.text());
     assert!(!screen.flat().contains("Outbox"), "{}", screen.text());
 }
+
+/// A reminder schedule saved in the settings tab (`3,7` style) is what the notification
+/// worker follows: one reminder per step, each once.
+#[tokio::test]
+async fn the_worker_follows_the_saved_reminder_schedule() {
+    use packtrack::db::recipients::{self, NewRecipient};
+    use packtrack::notify::worker::{Worker, WorkerConfig};
+
+    let w = world().await;
+    let owner = w.db.owner_pool().await.expect("owner pool");
+    let admin = packtrack::db::unscoped::Admin::new(&owner);
+    let mut tx = admin.tenant("north").await.expect("tenant");
+    recipients::upsert(
+        &mut tx,
+        &NewRecipient {
+            name: "Ada Lovelace".into(),
+            unit: "A-101".into(),
+            email: Some("ada@example.org".into()),
+            phone: None,
+            aliases: vec![],
+        },
+    )
+    .await
+    .expect("recipient");
+    tx.commit().await.expect("commit");
+    let rid: i64 = sqlx::query_scalar("SELECT id FROM recipients WHERE name = 'Ada Lovelace'")
+        .fetch_one(&owner)
+        .await
+        .expect("recipient id");
+    let parcel = w
+        .ops
+        .intake(
+            &w.operator,
+            &packtrack::ops::IntakeRequest {
+                tracking: "TBA000000000801".into(),
+                recipient_id: Some(rid),
+                location: "Shelf A".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("intake")
+        .package;
+    let before = w.ops.facility_settings(&w.admin).await.expect("load");
+    let after = FacilitySettings {
+        reminders: vec![1, 3],
+        ..before.clone()
+    };
+    w.ops
+        .save_facility_settings(&w.admin, &before, &after)
+        .await
+        .expect("save");
+    let worker =
+        Worker::new(owner.clone(), w.secrets.clone(), WorkerConfig::default()).expect("worker");
+    let age = |days: i32| {
+        sqlx::query(
+            "UPDATE packages SET received_at = now() - make_interval(days => $2) WHERE id = $1",
+        )
+        .bind(parcel.id)
+        .bind(days)
+        .execute(&owner)
+    };
+    age(0).await.expect("age");
+    assert_eq!(worker.remind().await.expect("remind").0, 0, "not due yet");
+    age(2).await.expect("age");
+    assert_eq!(
+        worker.remind().await.expect("remind").0,
+        1,
+        "first reminder"
+    );
+    assert_eq!(worker.remind().await.expect("remind").0, 0, "once");
+    age(4).await.expect("age");
+    assert_eq!(
+        worker.remind().await.expect("remind").0,
+        1,
+        "second reminder"
+    );
+    age(40).await.expect("age");
+    assert_eq!(
+        worker.remind().await.expect("remind").0,
+        0,
+        "the schedule is done"
+    );
+    // None: reminders off.
+    let off = FacilitySettings {
+        reminders: vec![],
+        ..after.clone()
+    };
+    w.ops
+        .save_facility_settings(&w.admin, &after, &off)
+        .await
+        .expect("save");
+    sqlx::query("DELETE FROM package_events WHERE kind = 'reminded'")
+        .execute(&owner)
+        .await
+        .expect("forget reminders");
+    assert_eq!(worker.remind().await.expect("remind").0, 0, "off");
+    owner.close().await;
+}
