@@ -46,6 +46,19 @@ pub struct FailedRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// A failed row as stored: its payload holds personal data, so no `Debug`.
+#[derive(sqlx::FromRow)]
+struct RawFailed {
+    id: i64,
+    channel: String,
+    event: String,
+    status: String,
+    attempts: i32,
+    payload: Value,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboxView {
     pub channels: Vec<ChannelCounts>,
@@ -168,20 +181,11 @@ pub async fn view(tx: &mut TenantTx<'_>, limit: i64) -> Result<OutboxView, DbErr
             },
         )
         .collect();
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        i32,
-        Value,
-        Option<String>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    let rows: Vec<RawFailed> = sqlx::query_as(
         "SELECT id, channel, event, status, attempts, payload, last_error, created_at \
-             FROM outbox WHERE facility_id = $1 \
-               AND (status = 'dead' OR (status = 'pending' AND last_error IS NOT NULL)) \
-             ORDER BY id DESC LIMIT $2",
+         FROM outbox WHERE facility_id = $1 \
+           AND (status = 'dead' OR (status = 'pending' AND last_error IS NOT NULL)) \
+         ORDER BY id DESC LIMIT $2",
     )
     .bind(facility)
     .bind(limit)
@@ -189,18 +193,16 @@ pub async fn view(tx: &mut TenantTx<'_>, limit: i64) -> Result<OutboxView, DbErr
     .await?;
     let failed = rows
         .into_iter()
-        .map(
-            |(id, channel, event, status, attempts, payload, last_error, created_at)| FailedRow {
-                recipient: masked_recipient(&channel, &payload),
-                last_error: scrub_addresses(&scrub(last_error.as_deref().unwrap_or(""), &payload)),
-                id,
-                channel,
-                event,
-                status,
-                attempts,
-                created_at,
-            },
-        )
+        .map(|r| FailedRow {
+            recipient: masked_recipient(&r.channel, &r.payload),
+            last_error: scrub_addresses(&scrub(r.last_error.as_deref().unwrap_or(""), &r.payload)),
+            id: r.id,
+            channel: r.channel,
+            event: r.event,
+            status: r.status,
+            attempts: r.attempts,
+            created_at: r.created_at,
+        })
         .collect();
     Ok(OutboxView {
         channels,
