@@ -308,3 +308,19 @@ fn settings_field_being_edited() {
         render(&m, 60, 20, ColorDepth::Mono)
     );
 }
+
+#[test]
+fn help_overlay_lists_the_console_keys_first() {
+    let mut m = model(AdminTab::Outbox);
+    m.help = true;
+    let s = render(&m, 80, 24, ColorDepth::Mono);
+    for text in [
+        "change role",
+        "add a key (paste)",
+        "revoke",
+        "outbox: retry",
+        "settings: save",
+    ] {
+        assert!(s.contains(text), "{text} missing:\n{s}");
+    }
+}
