@@ -64,8 +64,11 @@ pub(crate) fn fx(e: AdminEffect) -> Effect {
     Effect::Admin(e)
 }
 
-/// The effects that load a tab, for the tabs of this module.
-pub fn load(m: &Model) -> Option<Vec<Effect>> {
+/// The effects that load a tab, for the tabs of this module. Loading happens only from a
+/// tab's list (dialogs take every key) or on coming back to the console: a dialog left
+/// open then (a paste, a revoke question, an enrollment's QR code) is dropped.
+pub fn load(m: &mut Model) -> Option<Vec<Effect>> {
+    reset_dialogs(&mut m.admin);
     Some(match m.admin.tab {
         // The member list feeds the "add a key for" picker and the TOTP tab.
         AdminTab::Keys => vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers],
@@ -74,6 +77,20 @@ pub fn load(m: &Model) -> Option<Vec<Effect>> {
         AdminTab::Outbox => vec![fx(AdminEffect::LoadOutbox)],
         AdminTab::Members | AdminTab::Audit | AdminTab::Security => return None,
     })
+}
+
+fn reset_dialogs(a: &mut AdminState) {
+    use super::admin_keys::{KeysMode, TotpMode};
+    if !matches!(a.keys.mode, KeysMode::Busy(_)) {
+        a.keys.mode = KeysMode::Browse;
+    }
+    if !matches!(a.totp.mode, TotpMode::Starting)
+        && !matches!(a.totp.mode, TotpMode::Enroll { busy: true, .. })
+        && !matches!(a.totp.mode, TotpMode::Reset { busy: true, .. })
+    {
+        a.totp.mode = TotpMode::Browse;
+    }
+    a.settings.editing = None;
 }
 
 /// Whether one of these tabs has a text field in focus.

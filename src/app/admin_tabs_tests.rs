@@ -593,3 +593,22 @@ fn help_lists_the_new_keys() {
         );
     }
 }
+
+#[test]
+fn leaving_the_console_drops_an_open_enrollment() {
+    let mut m = model(Role::Admin);
+    admin(&mut m);
+    to_tab(&mut m, AdminTab::Totp);
+    update(&mut m, ch('n'));
+    update(
+        &mut m,
+        Msg::Admin(AdminMsg::TotpStarted(Ok(enrollment(1, "ada")))),
+    );
+    // F-keys work while typing; the QR code must not be there on coming back.
+    update(&mut m, key(KeyCode::F(4)));
+    assert_eq!(m.screen, Screen::Packages);
+    update(&mut m, ch('a'));
+    assert_eq!(m.screen, Screen::Admin);
+    assert_eq!(m.admin.tab, AdminTab::Totp);
+    assert_eq!(m.admin.totp.mode, TotpMode::Browse);
+}
