@@ -1,6 +1,7 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
 mod admin;
+mod admin_hints;
 mod admin_keys;
 mod admin_outbox;
 mod admin_settings;
