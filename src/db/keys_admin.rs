@@ -94,9 +94,16 @@ pub async fn revoke(tx: &mut TenantTx<'_>, key_id: i64) -> Result<String, AppErr
         .fetch_one(tx.conn())
         .await
         .map_err(member_error)?;
-    fp.ok_or_else(|| {
+    let fp = fp.ok_or_else(|| {
         AppError::Invalid("that key is already revoked or not a key of this facility".into())
-    })
+    })?;
+    // The member's open sessions check their key again and end if it was this one.
+    let user_id: i64 = sqlx::query_scalar("SELECT user_id FROM ssh_keys WHERE id = $1")
+        .bind(key_id)
+        .fetch_one(tx.conn())
+        .await?;
+    super::packages::notify(tx, "member", &[user_id]).await?;
+    Ok(fp)
 }
 
 /// Stores a member's confirmed, sealed TOTP secret.

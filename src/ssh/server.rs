@@ -523,6 +523,7 @@ impl Conn {
                     write_stall: shared.limits.write_stall,
                     ops: shared.ops.clone(),
                     live: Some(shared.live.subscribe(facility)),
+                    auth_key: method.strip_prefix("publickey ").map(str::to_string),
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;

@@ -74,6 +74,11 @@ async fn admin_adds_a_key_by_paste_the_member_logs_in_then_revoked_is_refused() 
     screen.send(b"\x1b").await;
     screen.wait_text("no key added").await;
 
+    // ada is at work with that key while it is revoked.
+    let ada = server.login_key("ada", &ada_key).await;
+    let mut ada_screen = ada.shell(80, 24).await;
+    ada_screen.wait_text("Dashboard").await;
+
     // Revoke (ada's key is the first row): asked, then done.
     screen.send(b"x").await;
     screen.wait_text("Enter: revoke").await;
@@ -86,6 +91,18 @@ async fn admin_adds_a_key_by_paste_the_member_logs_in_then_revoked_is_refused() 
         !c.pubkey("ada", ada_key.clone()).await.success(),
         "a revoked key is refused"
     );
+    // Her open session ends at once.
+    ada_screen.wait_closed(crate::ssh_support::STEP).await;
+    assert!(
+        ada_screen
+            .raw_text()
+            .contains("your access to this facility was changed by an admin"),
+        "{}",
+        ada_screen.raw_text()
+    );
+    // The admin's own session (another key) goes on.
+    screen.send(b"\t").await;
+    screen.wait_text("Login            Role      TOTP").await;
 
     // Both changes are in the facility's audit trail with the fingerprint, never the key.
     let owner = server.db.owner_pool().await.expect("owner pool");
