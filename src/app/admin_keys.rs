@@ -288,6 +288,8 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
     let members = m.admin.members.len();
     let me = m.me.login.clone();
     let t = &mut m.admin.totp;
+    // The member list may have shrunk since the cursor moved.
+    t.cursor = t.cursor.min(members.saturating_sub(1));
     match &mut t.mode {
         TotpMode::Starting => Some(vec![]),
         TotpMode::Browse => match action {
