@@ -75,6 +75,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         ),
         Effect::LoadAudit(filter) => Msg::Audit(ops.audit(p, &filter).await.map_err(shown)),
         Effect::LoadScorecard => Msg::Scorecard(ops.scorecard(p).await.map_err(shown)),
+        Effect::Admin(e) => Msg::Admin(crate::ops_admin::run_effect(e, ops, p).await),
         Effect::AssignRecipient { id, recipient } => {
             Msg::Changed(ops.assign(p, id, recipient).await.map_err(shown))
         }
@@ -85,7 +86,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
 }
 
 /// The user's line for an error; database details go to the log only.
-fn shown(e: AppError) -> String {
+pub(crate) fn shown(e: AppError) -> String {
     match e {
         AppError::Db(inner) => {
             tracing::error!(error = %inner, "database error in session");

@@ -14,6 +14,7 @@ pub mod live; // LISTEN/NOTIFY fan-out of package changes per facility
 pub mod logging; // tracing setup and PII masking
 pub mod notify; // transactional outbox and delivery channels
 pub mod ops; // mailroom operations shared by exec commands and the interface
+pub mod ops_admin; // admin console: members' keys and TOTP, facility settings, outbox
 pub mod reports; // facility reports aggregated in SQL, streamed as text or CSV
 pub mod search; // nucleo-backed recipient index per facility
 pub mod secrets; // AES-256-GCM sealing of stored secrets

@@ -83,6 +83,8 @@ pub struct Stats {
 pub struct Ops {
     db: Db,
     directory: Arc<Directory>,
+    /// Seals TOTP secrets enrolled from the admin console (`None`: enrollment refused).
+    secrets: Option<crate::secrets::SecretsKey>,
 }
 
 impl Ops {
@@ -90,7 +92,18 @@ impl Ops {
         Self {
             db,
             directory: Arc::default(),
+            secrets: None,
         }
+    }
+
+    /// With the key that seals TOTP secrets (the admin console enrolls TOTP).
+    pub fn with_secrets(mut self, secrets: crate::secrets::SecretsKey) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    pub fn secrets(&self) -> Option<&crate::secrets::SecretsKey> {
+        self.secrets.as_ref()
     }
 
     pub fn db(&self) -> &Db {

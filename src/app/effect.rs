@@ -50,6 +50,8 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
+    /// The Keys, TOTP, Settings and Outbox tabs of the admin console.
+    Admin(super::admin_tabs::AdminEffect),
     /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
     Unlock {
         login: String,

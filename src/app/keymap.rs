@@ -42,6 +42,9 @@ pub enum Action {
     CycleRole,
     ToggleDisabled,
     Lock,
+    AdminAdd,
+    AdminRemove,
+    Retry,
 }
 
 /// Where a binding applies.
@@ -304,6 +307,41 @@ pub const BINDINGS: &[Binding] = &[
         "Ctrl-R",
         "refresh",
     ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('n')),
+        A::AdminAdd,
+        "n",
+        "keys: add a key (paste) · TOTP: enroll",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('x')),
+        A::AdminRemove,
+        "x",
+        "keys: revoke · TOTP: reset",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('t')),
+        A::Retry,
+        "t",
+        "outbox: retry the delivery",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char(' ')),
+        A::Toggle,
+        "Space",
+        "settings: switch on / off",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        ctrl('s'),
+        A::Save,
+        "Ctrl-S",
+        "settings: save",
+    ),
     b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
 ];
 
@@ -330,16 +368,21 @@ pub fn lookup(screen: Screen, typing: bool, key: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The bindings that apply on a screen, for the help overlay.
+/// The bindings that apply on a screen, for the help overlay: this screen's own first (a
+/// small terminal cuts the list's end), and none that a screen binding of the same key
+/// overrides.
 pub fn help_for(screen: Screen, typing: bool) -> Vec<&'static Binding> {
-    BINDINGS
-        .iter()
-        .filter(|b| match b.scope {
-            S::Screen(s) => s == screen,
+    let own = |b: &&Binding| b.scope == S::Screen(screen);
+    let mut list: Vec<&'static Binding> = BINDINGS.iter().filter(own).collect();
+    list.extend(BINDINGS.iter().filter(|b| {
+        let applies = match b.scope {
+            S::Screen(_) => false,
             S::Browse => !typing,
             S::Global => true,
-        })
-        .collect()
+        };
+        applies && !BINDINGS.iter().filter(own).any(|o| o.key == b.key)
+    }));
+    list
 }
 
 #[cfg(test)]
@@ -380,5 +423,11 @@ mod tests {
             .collect();
         assert!(labels.contains(&"Ctrl-N"));
         assert!(!labels.contains(&"q"));
+        // The admin console's own keys come first; its `r` is "change role" only.
+        let admin = help_for(Screen::Admin, false);
+        assert_eq!(admin[0].action, A::CycleRole);
+        let r: Vec<_> = admin.iter().filter(|b| b.label == "r").collect();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].action, A::CycleRole);
     }
 }

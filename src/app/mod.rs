@@ -1,6 +1,10 @@
 //! The pure core of the interactive interface: `update(Model, Msg) -> (Model, Effects)`.
 //! No IO and no clock here; effects run elsewhere and come back as messages.
 
+pub mod admin_keys;
+pub mod admin_outbox;
+pub mod admin_settings;
+pub mod admin_tabs;
 pub mod effect;
 pub mod keymap;
 pub mod model;
@@ -8,6 +12,8 @@ pub mod msg;
 pub mod text;
 pub mod update;
 
+#[cfg(test)]
+mod admin_tabs_tests;
 #[cfg(test)]
 mod tests;
 

@@ -237,16 +237,45 @@ pub enum AdminTab {
     Members,
     Audit,
     Security,
+    Keys,
+    Totp,
+    Settings,
+    Outbox,
 }
 
 impl AdminTab {
-    pub const ALL: [AdminTab; 3] = [AdminTab::Members, AdminTab::Audit, AdminTab::Security];
+    pub const ALL: [AdminTab; 7] = [
+        AdminTab::Members,
+        AdminTab::Audit,
+        AdminTab::Security,
+        AdminTab::Keys,
+        AdminTab::Totp,
+        AdminTab::Settings,
+        AdminTab::Outbox,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             AdminTab::Members => "Members",
             AdminTab::Audit => "Audit",
             AdminTab::Security => "Security",
+            AdminTab::Keys => "Keys",
+            AdminTab::Totp => "TOTP",
+            AdminTab::Settings => "Settings",
+            AdminTab::Outbox => "Outbox",
+        }
+    }
+
+    /// For narrow terminals, where all full titles do not fit.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            AdminTab::Members => "Memb",
+            AdminTab::Audit => "Audit",
+            AdminTab::Security => "Sec",
+            AdminTab::Keys => "Keys",
+            AdminTab::Totp => "TOTP",
+            AdminTab::Settings => "Set",
+            AdminTab::Outbox => "Out",
         }
     }
 }
@@ -260,6 +289,10 @@ pub struct AdminState {
     pub audit_filter: TextField,
     pub filtering: bool,
     pub scorecard: Option<crate::db::members::Scorecard>,
+    pub keys: super::admin_keys::KeysTab,
+    pub totp: super::admin_keys::TotpTab,
+    pub settings: super::admin_settings::SettingsTab,
+    pub outbox: super::admin_outbox::OutboxTab,
 }
 
 impl Default for AdminState {
@@ -272,6 +305,10 @@ impl Default for AdminState {
             audit_filter: TextField::new(40),
             filtering: false,
             scorecard: None,
+            keys: Default::default(),
+            totp: Default::default(),
+            settings: Default::default(),
+            outbox: Default::default(),
         }
     }
 }

@@ -204,6 +204,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        Msg::Admin(msg) => super::admin_tabs::on_msg(m, msg),
         Msg::Scorecard(res) => {
             match res {
                 Ok(card) => m.admin.scorecard = Some(card),
@@ -256,7 +257,7 @@ pub fn typing(m: &Model) -> bool {
         Screen::Recipients => true,
         Screen::Detail => m.correction.is_some(),
         Screen::Packages => m.list.filtering,
-        Screen::Admin => m.admin.filtering,
+        Screen::Admin => m.admin.filtering || super::admin_tabs::typing(&m.admin),
         Screen::Dashboard => false,
     }
 }
@@ -389,14 +390,20 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn load_admin_tab(m: &mut Model) -> Vec<Effect> {
+    if let Some(fx) = super::admin_tabs::load(m) {
+        return fx;
+    }
     vec![match m.admin.tab {
-        AdminTab::Members => Effect::LoadMembers,
         AdminTab::Audit => Effect::LoadAudit(m.admin.audit_filter.text()),
         AdminTab::Security => Effect::LoadScorecard,
+        _ => Effect::LoadMembers,
     }]
 }
 
 fn admin_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if let Some(fx) = super::admin_tabs::on_key(m, key, action) {
+        return fx;
+    }
     let a = &mut m.admin;
     if a.filtering {
         match action {
@@ -432,7 +439,7 @@ fn admin_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect
             let n = match a.tab {
                 AdminTab::Members => a.members.len(),
                 AdminTab::Audit => a.audit.len(),
-                AdminTab::Security => 0,
+                _ => 0,
             };
             a.cursor = (a.cursor + 1).min(n.saturating_sub(1));
             vec![]
@@ -1168,6 +1175,7 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
             m.search.query.insert_str(first);
             search(m)
         }
+        Screen::Admin if !m.admin.filtering => super::admin_tabs::on_paste(m, text),
         _ => vec![],
     }
 }

@@ -125,6 +125,11 @@ impl Authenticator {
         &self.db
     }
 
+    /// The key that seals TOTP secrets.
+    pub fn secrets(&self) -> &SecretsKey {
+        &self.secrets
+    }
+
     /// Whether `key` is worth a signature: it is registered (enabled) for that login. This
     /// answers the offered-key probe only; it never authenticates.
     pub async fn key_may_sign(&self, user: &SshUser, key: &PublicKey) -> bool {

@@ -63,6 +63,69 @@ pub fn qr_terminal(text: &str) -> Option<String> {
     )
 }
 
+/// The secret in base32, for typing into an authenticator app by hand.
+pub fn secret_base32(secret: &[u8]) -> String {
+    totp(secret, "x").get_secret_base32()
+}
+
+/// A QR code of `text` as rows of modules (`true`: dark), at the lowest error correction
+/// level so an enrollment URI fits a 24-line terminal in half-block characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QrMatrix {
+    pub width: usize,
+    pub dark: Vec<bool>,
+}
+
+impl std::fmt::Debug for QrMatrix {
+    // The matrix encodes a secret: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "QrMatrix({0}x{0}, redacted)", self.width)
+    }
+}
+
+pub fn qr_matrix(text: &str) -> Option<QrMatrix> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L).ok()?;
+    let width = code.width();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some(QrMatrix { width, dark })
+}
+
+impl QrMatrix {
+    fn at(&self, x: isize, y: isize) -> bool {
+        let w = self.width as isize;
+        (0..w).contains(&x) && (0..w).contains(&y) && self.dark[(y * w + x) as usize]
+    }
+
+    /// Lines of half-block characters, two module rows per line, with a `quiet` zone of
+    /// light modules around. Light modules are drawn (the terminal's foreground), dark ones
+    /// left blank, as `qr_terminal` does: on a dark terminal that reads as dark-on-light.
+    pub fn half_blocks(&self, quiet: usize) -> Vec<String> {
+        let q = quiet as isize;
+        let size = self.width as isize + 2 * q;
+        (0..size)
+            .step_by(2)
+            .map(|row| {
+                (0..size)
+                    .map(|col| {
+                        let light = |r: isize| r < size && !self.at(col - q, r - q);
+                        match (light(row), light(row + 1)) {
+                            (true, true) => '█',
+                            (true, false) => '▀',
+                            (false, true) => '▄',
+                            (false, false) => ' ',
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +160,24 @@ mod tests {
         assert!(uri.contains("secret="));
         assert!(!uri.contains("algorithm=SHA256"));
         assert!(qr_terminal(&uri).is_some());
+    }
+
+    #[test]
+    fn enrollment_qr_fits_24_lines() {
+        // Up to about 40 characters of `login@facility` the code is version 5 (37 modules):
+        // 20 lines of half blocks with a one-module quiet zone, under the 21 lines a 24-line
+        // terminal has below its header and above its status and key lines.
+        let uri = otpauth_uri(&[0xA5u8; 20], "margaret.hamilton@north-hall");
+        let qr = qr_matrix(&uri).unwrap();
+        assert_eq!(qr.width, 37, "{uri}");
+        let lines = qr.half_blocks(1);
+        assert_eq!(lines.len(), 20);
+        assert_eq!(lines[0].chars().count(), qr.width + 2);
+        // The quiet zone is light (drawn), and the finder pattern's corner dark (blank).
+        assert!(lines[0].chars().all(|c| c == '█' || c == '▀'));
+        assert_eq!(lines[0].chars().nth(1), Some('▀'));
+        assert_eq!(lines[1].chars().nth(1), Some(' '));
+        assert_eq!(secret_base32(&[0u8; 20]), "A".repeat(32));
+        assert!(!format!("{qr:?}").contains('█'));
     }
 }

@@ -3,10 +3,13 @@
 //! the admin CLI, through [`unscoped`].
 
 pub mod audit;
+pub mod keys_admin;
 pub mod members;
+pub mod outbox_admin;
 pub mod packages;
 pub mod pg;
 pub mod recipients;
+pub mod settings;
 pub mod tenant;
 #[doc(hidden)]
 pub mod testing;

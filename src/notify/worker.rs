@@ -10,7 +10,7 @@
 //! mid-delivery leaves its rows to be retried when the lease runs out.
 //!
 //! Every few minutes a round also queues reminders for parcels waiting longer than the
-//! facility's `reminder_days`, and prunes settled rows older than its retention period.
+//! facility's reminder schedule (`reminder_schedule`, else `reminder_days`), and prunes settled rows older than its retention period.
 //!
 //! The worker runs as the owner role (it serves every facility; RLS would hide them).
 //! Logs name deliveries by id; names, addresses and numbers never reach them unmasked.
@@ -309,23 +309,30 @@ macro_rules! days_setting {
     };
 }
 
-/// Reminders: packages waiting at least the facility's `reminder_days` with no reminder
-/// yet get a `reminded` custody event and one outbox row per channel the recipient wants
-/// (same payload shape as [`super::enqueue`]).
+/// Reminders: the facility's schedule is `reminder_schedule` (days after intake, e.g.
+/// `[3, 7]`, as the admin console saves it) or else the single `reminder_days`. A waiting
+/// package that has had n reminders is due for the next when it has waited the schedule's
+/// (n+1)th number of days; it gets a `reminded` custody event and one outbox row per channel
+/// the recipient wants (same payload shape as [`super::enqueue`]).
 const REMIND: &str = concat!(
     "WITH due AS ( \
         SELECT p.facility_id, p.id, p.recipient_id, d.days, f.slug \
         FROM facilities f \
-        CROSS JOIN LATERAL (SELECT ",
+        CROSS JOIN LATERAL (SELECT CASE \
+            WHEN jsonb_typeof(f.settings->'reminder_schedule') = 'array' THEN ARRAY( \
+                SELECT x::int FROM jsonb_array_elements_text(f.settings->'reminder_schedule') x \
+                WHERE x ~ '^[0-9]{1,4}$' AND x::int > 0 ORDER BY x::int) \
+            ELSE ARRAY[",
     days_setting!("reminder_days", "$1"),
-    " AS days) d \
+    "] END AS sched) s \
         JOIN packages p ON p.facility_id = f.id \
-        WHERE f.closed_at IS NULL AND d.days > 0 \
+        CROSS JOIN LATERAL (SELECT count(*)::int AS sent FROM package_events e \
+                            WHERE e.facility_id = p.facility_id AND e.package_id = p.id \
+                              AND e.kind = 'reminded') r \
+        CROSS JOIN LATERAL (SELECT s.sched[r.sent + 1] AS days) d \
+        WHERE f.closed_at IS NULL AND coalesce(s.sched[1], 0) > 0 AND d.days > 0 \
           AND p.status = 'waiting' AND p.recipient_id IS NOT NULL \
           AND p.received_at <= now() - make_interval(days => d.days) \
-          AND NOT EXISTS (SELECT 1 FROM package_events e \
-                          WHERE e.facility_id = p.facility_id AND e.package_id = p.id \
-                            AND e.kind = 'reminded') \
         ORDER BY p.received_at LIMIT $2 \
     ), events AS ( \
         INSERT INTO package_events (facility_id, package_id, kind, source, detail) \

@@ -141,7 +141,7 @@ pub fn start(
     let metrics = Arc::new(Metrics::default());
     let limiter = ConnectionLimiter::new(limits.max_connections, limits.max_per_ip);
     let shared = Arc::new(Shared {
-        ops: crate::ops::Ops::new(auth.db().clone()),
+        ops: crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone()),
         live: crate::live::LiveHub::start(auth.db()),
         auth,
         limits,
@@ -523,6 +523,7 @@ impl Conn {
                     write_stall: shared.limits.write_stall,
                     ops: shared.ops.clone(),
                     live: Some(shared.live.subscribe(facility)),
+                    auth_key: method.strip_prefix("publickey ").map(str::to_string),
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;

@@ -100,6 +100,9 @@ pub struct Session {
     pub write_stall: Duration,
     pub ops: Ops,
     pub live: Option<broadcast::Receiver<LiveEvent>>,
+    /// The fingerprint of the SSH key the member logged in with: revoking it (admin
+    /// console) ends the session.
+    pub auth_key: Option<String>,
 }
 
 /// Output through the channel, one frame at a time, with backpressure: a frame waits for
@@ -391,6 +394,11 @@ impl Session {
             Ok(_) => return None,
             Err(_) => return Some(current.clone()),
         };
+        if let Some(fp) = &self.auth_key
+            && let Ok(None) = login.active_key(current.login(), fp).await
+        {
+            return None;
+        }
         let source = current.source().clone();
         match login.principal(&user, Some(current.slug()), source).await {
             Ok(p) => p,

@@ -1,4 +1,5 @@
-//! The admin console: members and roles, the audit trail, the security scorecard.
+//! The admin console: members and roles, the audit trail, the security scorecard, and the
+//! Keys, TOTP, Settings and Outbox tabs (drawn by their own modules).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,10 +12,25 @@ use crate::app::model::{AdminTab, Model};
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let a = &m.admin;
+    if a.tab == AdminTab::Totp && super::admin_keys::draw_enrollment(f, area, m, t) {
+        return;
+    }
+    // Full titles when they all fit in the frame's top border, else short ones.
+    let full: usize = AdminTab::ALL
+        .iter()
+        .map(|t| t.title().len() + 3)
+        .sum::<usize>()
+        + 1;
+    let short = full + 2 > area.width as usize;
     let mut tabs = vec![Span::raw(" ")];
     for tab in AdminTab::ALL {
         let style = if tab == a.tab { t.selected } else { t.dim };
-        tabs.push(Span::styled(format!(" {} ", tab.title()), style));
+        let title = if short && tab != a.tab {
+            tab.short_title()
+        } else {
+            tab.title()
+        };
+        tabs.push(Span::styled(format!(" {title} "), style));
         tabs.push(Span::raw(" "));
     }
     let block = Block::default()
@@ -26,6 +42,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         AdminTab::Members => members(f, inner, m, t),
         AdminTab::Audit => audit(f, inner, m, t),
         AdminTab::Security => security(f, inner, m, t),
+        AdminTab::Keys => super::admin_keys::draw_keys(f, inner, m, t),
+        AdminTab::Totp => super::admin_keys::draw_totp(f, inner, m, t),
+        AdminTab::Settings => super::admin_settings::draw(f, inner, m, t),
+        AdminTab::Outbox => super::admin_outbox::draw(f, inner, m, t),
     }
 }
 

@@ -1,6 +1,10 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
 mod admin;
+mod admin_hints;
+mod admin_keys;
+mod admin_outbox;
+mod admin_settings;
 mod app;
 mod dashboard;
 mod intake;
@@ -14,5 +18,7 @@ pub mod widgets;
 pub use app::{MIN_HEIGHT, MIN_WIDTH, view};
 pub use theme::Theme;
 
+#[cfg(test)]
+mod admin_tabs_tests;
 #[cfg(test)]
 mod tests;

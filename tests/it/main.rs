@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_cli;
+mod admin_tabs;
 mod crash_recovery;
 mod db_catalog;
 mod db_isolation;

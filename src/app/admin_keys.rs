@@ -1,0 +1,549 @@
+//! The Keys and TOTP tabs: members' SSH keys (add by pasting a public key line, revoke
+//! with confirmation) and TOTP (enroll with a QR code and a confirming first code, reset
+//! with a reason).
+
+use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
+use super::effect::Effect;
+use super::keymap::Action;
+use super::model::{Model, Tone};
+use super::text::TextField;
+use crate::auth::pubkey;
+use crate::db::keys_admin::KeyRow;
+use crate::ops_admin::{REASON_MAX, TotpEnrollment};
+use crate::ssh::input::{KeyCode, KeyEvent};
+
+/// Longest key line accepted (RSA 16384-bit keys are about 2.8 kB).
+pub const KEY_LINE_MAX: usize = 8192;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeysMode {
+    Browse,
+    /// Choosing whose key is being added (cursor into the member list).
+    PickMember {
+        cursor: usize,
+    },
+    /// Waiting for the key line (paste, or type) for this member.
+    Paste {
+        user_id: i64,
+        login: String,
+        line: TextField,
+    },
+    /// Revoke this key? (Enter: yes, Esc: no)
+    ConfirmRevoke {
+        key_id: i64,
+        login: String,
+        fingerprint: String,
+    },
+    /// Sent; waiting for the answer (for this member's key).
+    Busy(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct KeysTab {
+    pub rows: Vec<KeyRow>,
+    pub cursor: usize,
+    pub mode: KeysMode,
+}
+
+impl Default for KeysTab {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            cursor: 0,
+            mode: KeysMode::Browse,
+        }
+    }
+}
+
+impl KeysTab {
+    pub fn typing(&self) -> bool {
+        matches!(self.mode, KeysMode::Paste { .. })
+    }
+
+    /// What the pasted line would register, or why not (same parser as the CLI).
+    pub fn preview(&self) -> Option<Result<pubkey::KeyInfo, String>> {
+        match &self.mode {
+            KeysMode::Paste { line, .. } if !line.is_empty() => {
+                Some(pubkey::parse_line(&line.text()))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TotpMode {
+    Browse,
+    /// Waiting for the server's fresh secret.
+    Starting,
+    /// Showing the QR code; the first code confirms.
+    Enroll {
+        enrollment: Box<TotpEnrollment>,
+        code: TextField,
+        busy: bool,
+    },
+    /// Resetting: the reason is required.
+    Reset {
+        user_id: i64,
+        login: String,
+        reason: TextField,
+        busy: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct TotpTab {
+    pub cursor: usize,
+    pub mode: TotpMode,
+}
+
+impl Default for TotpTab {
+    fn default() -> Self {
+        Self {
+            cursor: 0,
+            mode: TotpMode::Browse,
+        }
+    }
+}
+
+impl TotpTab {
+    pub fn typing(&self) -> bool {
+        matches!(self.mode, TotpMode::Enroll { .. } | TotpMode::Reset { .. })
+    }
+}
+
+pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+    let members = m.admin.members.len();
+    let k = &mut m.admin.keys;
+    match &mut k.mode {
+        KeysMode::Busy(_) => Some(vec![]),
+        KeysMode::Browse => match action {
+            Some(Action::Up | Action::Down) => {
+                move_cursor(&mut k.cursor, k.rows.len(), action);
+                Some(vec![])
+            }
+            Some(Action::AdminAdd) => {
+                if members == 0 {
+                    m.note("no members loaded yet (Ctrl-R reloads)", Tone::Warning);
+                } else {
+                    k.mode = KeysMode::PickMember { cursor: 0 };
+                    m.note(
+                        "add a key for which member? ↑↓ choose, Enter: next, Esc: cancel",
+                        Tone::Info,
+                    );
+                }
+                Some(vec![])
+            }
+            Some(Action::AdminRemove) => {
+                match k.rows.get(k.cursor) {
+                    Some(row) if row.disabled_at.is_none() => {
+                        k.mode = KeysMode::ConfirmRevoke {
+                            key_id: row.id,
+                            login: row.login.clone(),
+                            fingerprint: row.fingerprint.clone(),
+                        };
+                        m.note(
+                            "revoke this key? Enter: revoke · Esc: keep it",
+                            Tone::Warning,
+                        );
+                    }
+                    Some(_) => m.note("that key is already revoked", Tone::Info),
+                    None => {}
+                }
+                Some(vec![])
+            }
+            _ => None,
+        },
+        KeysMode::PickMember { cursor } => {
+            match action {
+                Some(Action::Back) => {
+                    k.mode = KeysMode::Browse;
+                    m.status = None;
+                }
+                Some(Action::Up | Action::Down) => {
+                    move_cursor(cursor, members, action);
+                }
+                Some(Action::Confirm) => {
+                    if let Some(mem) = m.admin.members.get(*cursor) {
+                        let (user_id, login) = (mem.user_id, mem.login.clone());
+                        m.note(
+                            format!(
+                                "paste {login}'s OpenSSH public key line (ssh-ed25519 AAAA… comment), then Enter"
+                            ),
+                            Tone::Info,
+                        );
+                        m.admin.keys.mode = KeysMode::Paste {
+                            user_id,
+                            login,
+                            line: TextField::new(KEY_LINE_MAX),
+                        };
+                    }
+                }
+                _ => {}
+            }
+            Some(vec![])
+        }
+        KeysMode::Paste {
+            user_id,
+            login,
+            line,
+        } => match action {
+            Some(Action::Back) => {
+                k.mode = KeysMode::Browse;
+                m.note("no key added", Tone::Info);
+                Some(vec![])
+            }
+            Some(Action::Confirm) => {
+                let (text, user_id, login) = (line.text(), *user_id, login.clone());
+                confirm_paste(m, text, user_id, &login)
+            }
+            _ => {
+                line.edit(key);
+                Some(vec![])
+            }
+        },
+        KeysMode::ConfirmRevoke { key_id, login, .. } => {
+            match action {
+                Some(Action::Confirm) => {
+                    let id = *key_id;
+                    k.mode = KeysMode::Busy(login.clone());
+                    return Some(vec![fx(AdminEffect::RevokeKey(id))]);
+                }
+                Some(Action::Back) => {
+                    k.mode = KeysMode::Browse;
+                    m.note("key kept", Tone::Info);
+                }
+                _ => {}
+            }
+            Some(vec![])
+        }
+    }
+}
+
+/// Enter on the pasted line: checked here first (clear errors before a round trip),
+/// then sent; the server checks again.
+fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> Option<Vec<Effect>> {
+    let info = match pubkey::parse_line(&text) {
+        Ok(info) => info,
+        Err(e) => {
+            m.note(format!("not added: {e}"), Tone::Error);
+            return Some(vec![]);
+        }
+    };
+    if let Some(dup) = m
+        .admin
+        .keys
+        .rows
+        .iter()
+        .find(|r| r.user_id == user_id && r.fingerprint == info.fingerprint)
+    {
+        let what = if dup.disabled_at.is_some() {
+            "was revoked for"
+        } else {
+            "is already registered for"
+        };
+        // The fingerprint is on screen in the preview; the status line stays one line.
+        m.note(format!("not added: this key {what} {login}"), Tone::Error);
+        return Some(vec![]);
+    }
+    m.admin.keys.mode = KeysMode::Busy(login.to_string());
+    Some(vec![fx(AdminEffect::AddKey {
+        user_id,
+        line: text,
+    })])
+}
+
+/// A pasted key line replaces what was in the field (a paste is the whole key).
+pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
+    if let KeysMode::Paste { line, .. } = &mut m.admin.keys.mode {
+        let joined = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>();
+        if joined.len() > 1 {
+            m.note(
+                "paste exactly one OpenSSH public key line (this was several lines)",
+                Tone::Error,
+            );
+            return vec![];
+        }
+        line.set(joined.first().copied().unwrap_or(""));
+        match m.admin.keys.preview() {
+            Some(Ok(info)) => m.note(
+                format!(
+                    "{} {} {} · Enter: add",
+                    info.algorithm, info.fingerprint, info.comment
+                ),
+                Tone::Info,
+            ),
+            Some(Err(e)) => m.note(format!("not a key: {e}"), Tone::Error),
+            None => {}
+        }
+    }
+    vec![]
+}
+
+pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+    let members = m.admin.members.len();
+    let me = m.me.login.clone();
+    let t = &mut m.admin.totp;
+    // The member list may have shrunk since the cursor moved.
+    t.cursor = t.cursor.min(members.saturating_sub(1));
+    match &mut t.mode {
+        TotpMode::Starting => Some(vec![]),
+        TotpMode::Browse => match action {
+            Some(Action::Up | Action::Down) => {
+                move_cursor(&mut t.cursor, members, action);
+                Some(vec![])
+            }
+            Some(Action::AdminAdd) => {
+                let Some(mem) = m.admin.members.get(t.cursor) else {
+                    return Some(vec![]);
+                };
+                if mem.disabled {
+                    m.note(
+                        format!("{} is disabled: enable the membership first", mem.login),
+                        Tone::Warning,
+                    );
+                    return Some(vec![]);
+                }
+                let user_id = mem.user_id;
+                t.mode = TotpMode::Starting;
+                Some(vec![fx(AdminEffect::TotpBegin(user_id))])
+            }
+            Some(Action::AdminRemove) => {
+                let Some(mem) = m.admin.members.get(t.cursor) else {
+                    return Some(vec![]);
+                };
+                if !mem.has_totp {
+                    m.note(format!("{} has no TOTP enrolled", mem.login), Tone::Info);
+                } else if mem.login == me {
+                    m.note(
+                        "you cannot reset your own TOTP; enroll a new one instead (n)",
+                        Tone::Warning,
+                    );
+                } else {
+                    t.mode = TotpMode::Reset {
+                        user_id: mem.user_id,
+                        login: mem.login.clone(),
+                        reason: TextField::new(REASON_MAX),
+                        busy: false,
+                    };
+                    m.note(
+                        "why? type the reason, Enter: reset TOTP · Esc: cancel",
+                        Tone::Warning,
+                    );
+                }
+                Some(vec![])
+            }
+            _ => None,
+        },
+        TotpMode::Enroll {
+            enrollment,
+            code,
+            busy,
+        } => {
+            if *busy {
+                return Some(vec![]);
+            }
+            match (action, key.code) {
+                (Some(Action::Back), _) => {
+                    t.mode = TotpMode::Browse;
+                    m.note("enrollment cancelled: nothing changed", Tone::Info);
+                }
+                (Some(Action::Confirm), _) => {
+                    let c = code.text();
+                    if c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()) {
+                        m.note(
+                            "type the 6-digit code the authenticator shows for this account",
+                            Tone::Warning,
+                        );
+                    } else {
+                        *busy = true;
+                        let e = fx(AdminEffect::TotpConfirm {
+                            user_id: enrollment.user_id,
+                            sealed: enrollment.sealed.clone(),
+                            code: c,
+                        });
+                        code.clear();
+                        return Some(vec![e]);
+                    }
+                }
+                (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
+                _ => {
+                    code.edit(key);
+                }
+            }
+            Some(vec![])
+        }
+        TotpMode::Reset {
+            user_id,
+            reason,
+            busy,
+            ..
+        } => {
+            if *busy {
+                return Some(vec![]);
+            }
+            match action {
+                Some(Action::Back) => {
+                    t.mode = TotpMode::Browse;
+                    m.note("TOTP kept", Tone::Info);
+                }
+                Some(Action::Confirm) => {
+                    let r = reason.text();
+                    if r.trim().is_empty() {
+                        m.note("a reason is required to reset TOTP", Tone::Warning);
+                    } else {
+                        *busy = true;
+                        return Some(vec![fx(AdminEffect::TotpReset {
+                            user_id: *user_id,
+                            reason: r.trim().to_string(),
+                        })]);
+                    }
+                }
+                _ => {
+                    reason.edit(key);
+                }
+            }
+            Some(vec![])
+        }
+    }
+}
+
+/// A pasted code (digits only) or reason.
+pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
+    let first = text.lines().next().unwrap_or("").trim();
+    match &mut m.admin.totp.mode {
+        TotpMode::Enroll { code, busy, .. } if !*busy => {
+            let digits: String = first.chars().filter(char::is_ascii_digit).take(6).collect();
+            code.set(&digits);
+        }
+        TotpMode::Reset { reason, busy, .. } if !*busy => reason.insert_str(first),
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
+    match msg {
+        AdminMsg::Keys(Ok(rows)) => {
+            let k = &mut m.admin.keys;
+            k.cursor = k.cursor.min(rows.len().saturating_sub(1));
+            k.rows = rows;
+            vec![]
+        }
+        AdminMsg::Keys(Err(e)) => {
+            m.note(e, Tone::Error);
+            vec![]
+        }
+        AdminMsg::KeyAdded(res) => {
+            let login = match &m.admin.keys.mode {
+                KeysMode::Busy(login) => login.clone(),
+                _ => String::new(),
+            };
+            m.admin.keys.mode = KeysMode::Browse;
+            match res {
+                Ok(fp) => {
+                    // The fingerprint last: a narrow status line cuts only its end.
+                    m.note(format!("key added for {login}: {fp}"), Tone::Success);
+                    vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]
+                }
+                Err(e) => {
+                    m.note(format!("not added for {login}: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        AdminMsg::KeyRevoked(res) => {
+            let login = match &m.admin.keys.mode {
+                KeysMode::Busy(login) => login.clone(),
+                _ => String::new(),
+            };
+            m.admin.keys.mode = KeysMode::Browse;
+            match res {
+                Ok(fp) => {
+                    m.note(
+                        format!("key of {login} revoked, it no longer logs in: {fp}"),
+                        Tone::Success,
+                    );
+                    vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]
+                }
+                Err(e) => {
+                    m.note(format!("not revoked: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        AdminMsg::TotpStarted(res) => {
+            match res {
+                Ok(enrollment) => {
+                    m.note(
+                        format!(
+                            "scan with the authenticator of {}, then type its 6-digit code and Enter",
+                            enrollment.login
+                        ),
+                        Tone::Info,
+                    );
+                    m.admin.totp.mode = TotpMode::Enroll {
+                        enrollment,
+                        code: TextField::new(6),
+                        busy: false,
+                    };
+                }
+                Err(e) => {
+                    m.admin.totp.mode = TotpMode::Browse;
+                    m.note(format!("cannot enroll: {e}"), Tone::Error);
+                }
+            }
+            vec![]
+        }
+        AdminMsg::TotpConfirmed(res) => {
+            let TotpMode::Enroll {
+                enrollment, busy, ..
+            } = &mut m.admin.totp.mode
+            else {
+                return vec![];
+            };
+            match res {
+                Ok(()) => {
+                    let login = enrollment.login.clone();
+                    m.admin.totp.mode = TotpMode::Browse;
+                    m.note(
+                        format!("TOTP enrolled for {login}: it is in effect now"),
+                        Tone::Success,
+                    );
+                    vec![Effect::LoadMembers]
+                }
+                Err(e) => {
+                    // Keep the QR code up: the next code may well work.
+                    *busy = false;
+                    m.note(format!("not enrolled: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        AdminMsg::TotpReset(res) => {
+            let login = match &m.admin.totp.mode {
+                TotpMode::Reset { login, .. } => login.clone(),
+                _ => String::new(),
+            };
+            match res {
+                Ok(()) => {
+                    m.admin.totp.mode = TotpMode::Browse;
+                    m.note(format!("TOTP of {login} reset"), Tone::Success);
+                    vec![Effect::LoadMembers]
+                }
+                Err(e) => {
+                    if let TotpMode::Reset { busy, .. } = &mut m.admin.totp.mode {
+                        *busy = false;
+                    }
+                    m.note(format!("not reset: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        _ => vec![],
+    }
+}

@@ -1,0 +1,73 @@
+//! The Outbox tab: notification counts, each integration's backlog and last error, recent
+//! failed and dead deliveries, and retrying one.
+
+use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
+use super::effect::Effect;
+use super::keymap::Action;
+use super::model::{Model, Tone};
+use crate::db::outbox_admin::OutboxView;
+
+#[derive(Debug, Clone, Default)]
+pub struct OutboxTab {
+    pub view: Option<OutboxView>,
+    /// Into `view.failed`.
+    pub cursor: usize,
+    /// A retry is on its way.
+    pub busy: bool,
+}
+
+pub fn on_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+    let o = &mut m.admin.outbox;
+    let n = o.view.as_ref().map_or(0, |v| v.failed.len());
+    match action {
+        Some(Action::Up | Action::Down) => {
+            move_cursor(&mut o.cursor, n, action);
+            Some(vec![])
+        }
+        Some(Action::Retry) => {
+            if o.busy {
+                return Some(vec![]);
+            }
+            let Some(row) = o.view.as_ref().and_then(|v| v.failed.get(o.cursor)) else {
+                m.note("no failed delivery selected", Tone::Info);
+                return Some(vec![]);
+            };
+            let id = row.id;
+            o.busy = true;
+            Some(vec![fx(AdminEffect::Retry(id))])
+        }
+        _ => None,
+    }
+}
+
+pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
+    let o = &mut m.admin.outbox;
+    match msg {
+        AdminMsg::Outbox(Ok(v)) => {
+            o.cursor = o.cursor.min(v.failed.len().saturating_sub(1));
+            o.view = Some(*v);
+            vec![]
+        }
+        AdminMsg::Outbox(Err(e)) => {
+            m.note(e, Tone::Error);
+            vec![]
+        }
+        AdminMsg::Retried(res) => {
+            o.busy = false;
+            match res {
+                Ok(id) => {
+                    m.note(
+                        format!("notification #{id} queued again: the next attempt is now"),
+                        Tone::Success,
+                    );
+                    vec![fx(AdminEffect::LoadOutbox)]
+                }
+                Err(e) => {
+                    m.note(format!("not retried: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        _ => vec![],
+    }
+}

@@ -1,0 +1,266 @@
+//! Admin console operations beyond members and audit: members' SSH keys and TOTP, the
+//! facility's settings, and the notification outbox. Every one requires an admin of the
+//! facility in their own session (never a kiosk) and runs in a facility-scoped transaction
+//! whose audit row commits with the change.
+
+use crate::app::admin_tabs::{AdminEffect, AdminMsg};
+use crate::auth::{pubkey, totp};
+use crate::db::keys_admin::{self, KeyRow};
+use crate::db::outbox_admin::{self, OutboxView};
+use crate::db::settings::{self, FacilitySettings};
+use crate::domain::Principal;
+use crate::effects::shown;
+use crate::error::AppError;
+use crate::ops::Ops;
+
+/// Failed and dead deliveries listed in the outbox tab.
+pub const OUTBOX_FAILED_LIMIT: i64 = 100;
+
+/// A TOTP enrollment shown to the admin, not yet in effect: the secret travels sealed
+/// (bound to the user), and takes effect only when a first code from it is confirmed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpEnrollment {
+    pub user_id: i64,
+    pub login: String,
+    pub account: String,
+    pub sealed: Vec<u8>,
+    pub qr: Option<totp::QrMatrix>,
+    /// For typing into an authenticator by hand.
+    pub manual: String,
+}
+
+impl std::fmt::Debug for TotpEnrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnrollment")
+            .field("user_id", &self.user_id)
+            .field("login", &self.login)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Longest reason accepted for a TOTP reset.
+pub const REASON_MAX: usize = 200;
+
+fn require_console(p: &Principal) -> Result<(), AppError> {
+    if !p.role().can_administer() || p.source().device_id().is_some() {
+        return Err(AppError::PermissionDenied);
+    }
+    Ok(())
+}
+
+impl Ops {
+    fn keys(&self) -> Result<&crate::secrets::SecretsKey, AppError> {
+        self.secrets().ok_or_else(|| {
+            AppError::Invalid(
+                "TOTP enrollment is not available on this server (no secrets key)".into(),
+            )
+        })
+    }
+
+    pub async fn member_keys(&self, p: &Principal) -> Result<Vec<KeyRow>, AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        let list = keys_admin::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    /// Registers a pasted OpenSSH public key line for a member (the same parser as
+    /// `admin user add-key`); returns what was registered.
+    pub async fn add_member_key(
+        &self,
+        p: &Principal,
+        user_id: i64,
+        line: &str,
+    ) -> Result<pubkey::KeyInfo, AppError> {
+        require_console(p)?;
+        let key = pubkey::parse_line(line).map_err(AppError::Invalid)?;
+        let mut tx = self.db().tenant(p).await?;
+        keys_admin::add(&mut tx, user_id, &key).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// Revokes a member's key; returns its fingerprint.
+    pub async fn revoke_member_key(&self, p: &Principal, key_id: i64) -> Result<String, AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        let fp = keys_admin::revoke(&mut tx, key_id).await?;
+        tx.commit().await?;
+        Ok(fp)
+    }
+
+    /// A fresh TOTP secret for a member (or the admin), sealed, with its QR code. Nothing is
+    /// stored until [`Ops::totp_confirm`].
+    pub async fn totp_begin(
+        &self,
+        p: &Principal,
+        user_id: i64,
+    ) -> Result<TotpEnrollment, AppError> {
+        require_console(p)?;
+        let keys = self.keys()?;
+        let mut tx = self.db().tenant(p).await?;
+        let login = keys_admin::member_login(&mut tx, user_id).await?;
+        tx.commit().await?;
+        let secret = totp::new_secret();
+        let account = format!("{login}@{}", p.slug());
+        let uri = totp::otpauth_uri(&secret, &account);
+        Ok(TotpEnrollment {
+            user_id,
+            login,
+            account,
+            sealed: keys.seal(&format!("user:{user_id}"), &secret),
+            qr: totp::qr_matrix(&uri),
+            manual: totp::secret_base32(&secret),
+        })
+    }
+
+    /// Puts an enrollment into effect once `code` (from the member's authenticator) is
+    /// valid now; that code's time step counts as used.
+    pub async fn totp_confirm(
+        &self,
+        p: &Principal,
+        user_id: i64,
+        sealed: &[u8],
+        code: &str,
+    ) -> Result<(), AppError> {
+        require_console(p)?;
+        let keys = self.keys()?;
+        let secret = keys.open(&format!("user:{user_id}"), sealed)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let step = totp::verify(&secret, code, now).ok_or_else(|| {
+            AppError::Invalid(
+                "that code is not valid now: type the 6 digits the authenticator shows".into(),
+            )
+        })?;
+        let mut tx = self.db().tenant(p).await?;
+        keys_admin::set_totp(&mut tx, user_id, sealed, i64::try_from(step).unwrap_or(0)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a member's TOTP (they can then log in only with a key, until re-enrolled).
+    pub async fn totp_reset(
+        &self,
+        p: &Principal,
+        user_id: i64,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        require_console(p)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Invalid(
+                "a reason is required to reset TOTP".into(),
+            ));
+        }
+        if reason.chars().count() > REASON_MAX {
+            return Err(AppError::Invalid(format!(
+                "the reason is longer than {REASON_MAX} characters"
+            )));
+        }
+        if p.user().0 == user_id {
+            return Err(AppError::Invalid(
+                "you cannot reset your own TOTP; enroll a new one instead".into(),
+            ));
+        }
+        let mut tx = self.db().tenant(p).await?;
+        keys_admin::reset_totp(&mut tx, user_id, reason).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn facility_settings(&self, p: &Principal) -> Result<FacilitySettings, AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        let s = settings::load(&mut tx).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Saves the changes from `before` to `after`; returns the changed keys.
+    pub async fn save_facility_settings(
+        &self,
+        p: &Principal,
+        before: &FacilitySettings,
+        after: &FacilitySettings,
+    ) -> Result<Vec<&'static str>, AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        let changed = settings::save(&mut tx, before, after).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    pub async fn outbox(&self, p: &Principal) -> Result<OutboxView, AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        let v = outbox_admin::view(&mut tx, OUTBOX_FAILED_LIMIT).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    pub async fn retry_notification(&self, p: &Principal, id: i64) -> Result<(), AppError> {
+        require_console(p)?;
+        let mut tx = self.db().tenant(p).await?;
+        outbox_admin::retry(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Runs one of the admin tabs' effects and answers with its message.
+pub async fn run_effect(effect: AdminEffect, ops: &Ops, p: &Principal) -> AdminMsg {
+    match effect {
+        AdminEffect::LoadKeys => AdminMsg::Keys(ops.member_keys(p).await.map_err(shown)),
+        AdminEffect::AddKey { user_id, line } => AdminMsg::KeyAdded(
+            ops.add_member_key(p, user_id, &line)
+                .await
+                .map(|k| k.fingerprint)
+                .map_err(shown),
+        ),
+        AdminEffect::RevokeKey(id) => {
+            AdminMsg::KeyRevoked(ops.revoke_member_key(p, id).await.map_err(shown))
+        }
+        AdminEffect::TotpBegin(user_id) => AdminMsg::TotpStarted(
+            ops.totp_begin(p, user_id)
+                .await
+                .map(Box::new)
+                .map_err(shown),
+        ),
+        AdminEffect::TotpConfirm {
+            user_id,
+            sealed,
+            code,
+        } => AdminMsg::TotpConfirmed(
+            ops.totp_confirm(p, user_id, &sealed, &code)
+                .await
+                .map_err(shown),
+        ),
+        AdminEffect::TotpReset { user_id, reason } => {
+            AdminMsg::TotpReset(ops.totp_reset(p, user_id, &reason).await.map_err(shown))
+        }
+        AdminEffect::LoadSettings => {
+            AdminMsg::Settings(ops.facility_settings(p).await.map(Box::new).map_err(shown))
+        }
+        AdminEffect::SaveSettings { before, after } => AdminMsg::SettingsSaved(
+            ops.save_facility_settings(p, &before, &after)
+                .await
+                .map_err(shown),
+        ),
+        AdminEffect::LoadOutbox => {
+            AdminMsg::Outbox(ops.outbox(p).await.map(Box::new).map_err(shown))
+        }
+        AdminEffect::Retry(id) => {
+            AdminMsg::Retried(ops.retry_notification(p, id).await.map(|()| id).map_err(
+                |e| match e {
+                    AppError::NotFound => format!("notification #{id} is gone (pruned?)"),
+                    other => shown(other),
+                },
+            ))
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The admin console's Keys and TOTP tabs.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use super::widgets::{age, field};
+use crate::app::admin_keys::{KeysMode, TotpMode};
+use crate::app::model::Model;
+
+/// `ssh-ed25519` → `ed25519`, `ecdsa-sha2-nistp256` → `ecdsa-p256`.
+pub fn short_algorithm(a: &str) -> String {
+    let a = a.strip_prefix("ssh-").unwrap_or(a);
+    match a.strip_prefix("ecdsa-sha2-nist") {
+        Some(curve) => format!("ecdsa-{curve}"),
+        None => a.replace("sk-ssh-", "sk-").replace("@openssh.com", ""),
+    }
+}
+
+fn ago(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
+    match at {
+        Some(t) => format!("{} ago", age((now - t).num_seconds())),
+        None => "never".into(),
+    }
+}
+
+fn cut(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let k = &m.admin.keys;
+    let panel = match &k.mode {
+        KeysMode::Paste { .. } => 3,
+        KeysMode::ConfirmRevoke { .. } => 2,
+        _ => 0,
+    };
+    let [list, bottom] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(panel)]).areas(area);
+    let w = list.width as usize;
+    let login_w = if w >= 70 { 14 } else { 10 };
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<login_w$} {:<10} {:<10} {:<11} {}",
+            "Login", "Algorithm", "Created", "Last used", "Status"
+        ),
+        t.title,
+    ))];
+    if k.rows.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no keys registered · n: add one",
+            t.dim,
+        )));
+    }
+    // Two lines per key: the facts, then fingerprint and comment.
+    let per_page = (list.height.saturating_sub(1) / 2).max(1) as usize;
+    let start = k.cursor.saturating_sub(per_page - 1);
+    for (i, r) in k.rows.iter().enumerate().skip(start).take(per_page) {
+        let style = if i == k.cursor { t.selected } else { t.text };
+        let status = match r.disabled_at {
+            Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
+            None => "active".into(),
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<login_w$} {:<10} {:<10} {:<11} {}",
+                cut(&r.login, login_w),
+                cut(&short_algorithm(&r.algorithm), 10),
+                r.created_at.format("%Y-%m-%d"),
+                ago(m.now, r.last_used_at),
+                status
+            ),
+            style,
+        )));
+        let comment = if r.comment.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", r.comment)
+        };
+        let fp_style = if r.disabled_at.is_some() {
+            t.dim
+        } else {
+            style
+        };
+        lines.push(Line::from(Span::styled(
+            cut(&format!("  {}{comment}", r.fingerprint), w),
+            fp_style,
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), list);
+    match &k.mode {
+        KeysMode::Paste { login, line, .. } => {
+            let preview = match m.admin.keys.preview() {
+                None => Line::from(Span::styled(
+                    "paste the line from the member's id_ed25519.pub (or similar)",
+                    t.dim,
+                )),
+                Some(Ok(info)) => Line::from(Span::styled(
+                    cut(
+                        &format!(
+                            "{} {} {}",
+                            short_algorithm(&info.algorithm),
+                            info.fingerprint,
+                            info.comment
+                        ),
+                        w,
+                    ),
+                    t.success,
+                )),
+                Some(Err(e)) => Line::from(Span::styled(cut(&e, w), t.error)),
+            };
+            let lines = vec![
+                Line::from(Span::styled(
+                    format!("New key for {login} · Enter: add · Esc: cancel"),
+                    t.title,
+                )),
+                field("Key", line, true, w.saturating_sub(12), t),
+                preview,
+            ];
+            f.render_widget(Paragraph::new(lines), bottom);
+        }
+        KeysMode::ConfirmRevoke {
+            login, fingerprint, ..
+        } => {
+            let lines = vec![
+                Line::from(Span::styled(
+                    cut(&format!("Revoke {fingerprint} of {login}?"), w),
+                    t.warning,
+                )),
+                Line::from(Span::styled(
+                    "Enter: revoke (it no longer logs in) · Esc: keep it",
+                    t.title,
+                )),
+            ];
+            f.render_widget(Paragraph::new(lines), bottom);
+        }
+        KeysMode::PickMember { cursor } => pick_member(f, area, m, *cursor, t),
+        KeysMode::Browse | KeysMode::Busy(_) => {}
+    }
+}
+
+fn pick_member(f: &mut Frame, area: Rect, m: &Model, cursor: usize, t: &Theme) {
+    let members = &m.admin.members;
+    let w = 36.min(area.width.saturating_sub(2));
+    let h = (members.len() as u16 + 2).min(area.height);
+    let popup = Rect::new(area.x + area.width.saturating_sub(w) / 2, area.y, w, h);
+    let rows = h.saturating_sub(2) as usize;
+    let start = cursor.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = members
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(rows)
+        .map(|(i, mem)| {
+            let style = if i == cursor { t.selected } else { t.text };
+            Line::from(Span::styled(
+                format!(
+                    " {:<20} {:<9}",
+                    cut(&mem.login, 20),
+                    format!("{} key{}", mem.keys, if mem.keys == 1 { "" } else { "s" })
+                ),
+                style,
+            ))
+        })
+        .collect();
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Add a key for "),
+        ),
+        popup,
+    );
+}
+
+pub fn draw_totp(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
+    let tab = &m.admin.totp;
+    if let TotpMode::Enroll { .. } = &tab.mode {
+        return; // drawn over the whole body by `draw_enrollment`
+    }
+    let panel = if matches!(tab.mode, TotpMode::Reset { .. }) {
+        2
+    } else {
+        0
+    };
+    let [list, bottom] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(panel)]).areas(area);
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{:<16} {:<9} {:<9} {:<9} {:<5}",
+            "Login", "Role", "TOTP", "Password", "Keys"
+        ),
+        t.title,
+    ))];
+    let rows = list.height.saturating_sub(1) as usize;
+    let start = tab.cursor.saturating_sub(rows.saturating_sub(1));
+    for (i, mem) in m.admin.members.iter().enumerate().skip(start).take(rows) {
+        let style = if i == tab.cursor {
+            t.selected
+        } else if !mem.has_totp && !mem.disabled {
+            t.warning
+        } else {
+            t.text
+        };
+        let me = if mem.login == m.me.login {
+            " (you)"
+        } else {
+            ""
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<16} {:<9} {:<9} {:<9} {:<5}{}",
+                cut(&mem.login, 16),
+                mem.role,
+                if mem.has_totp { "enrolled" } else { "none" },
+                if mem.has_password { "set" } else { "—" },
+                mem.keys,
+                if mem.disabled { " disabled" } else { me }
+            ),
+            style,
+        )));
+    }
+    if matches!(tab.mode, TotpMode::Starting) {
+        lines.push(Line::from(Span::styled("creating a secret…", t.dim)));
+    }
+    f.render_widget(Paragraph::new(lines), list);
+    if let TotpMode::Reset { login, reason, .. } = &tab.mode {
+        let w = bottom.width as usize;
+        let lines = vec![
+            Line::from(Span::styled(
+                format!("Reset the TOTP of {login} · Enter: reset · Esc: cancel"),
+                t.warning,
+            )),
+            field("Reason", reason, true, w.saturating_sub(12), t),
+        ];
+        f.render_widget(Paragraph::new(lines), bottom);
+    }
+}
+
+/// The enrollment: the QR code at the left, what to do at the right. Needs the whole body
+/// (the admin frame would cost the two lines a 24-line terminal does not have).
+pub fn draw_enrollment(f: &mut Frame, area: Rect, m: &Model, t: &Theme) -> bool {
+    let TotpMode::Enroll {
+        enrollment, code, ..
+    } = &m.admin.totp.mode
+    else {
+        return false;
+    };
+    f.render_widget(Clear, area);
+    let qr = enrollment.qr.as_ref().map(|q| q.half_blocks(1));
+    let qr_w = qr
+        .as_ref()
+        .and_then(|l| l.first())
+        .map_or(0, |l| l.chars().count() as u16);
+    let qr_h = qr.as_ref().map_or(0, |l| l.len() as u16);
+    let text_w = 30u16;
+    let fits = qr.is_some() && qr_h <= area.height && qr_w + 1 + text_w <= area.width;
+    let manual: String = enrollment
+        .manual
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut info = vec![
+        Line::from(Span::styled("Enroll TOTP", t.title)),
+        Line::from(Span::raw(format!("for {}", enrollment.login))),
+        Line::from(""),
+    ];
+    if fits {
+        info.push(Line::from(Span::raw(
+            "1. Scan the code with an authenticator app.",
+        )));
+    } else {
+        // The body is the terminal less its header, status and key lines.
+        info.push(Line::from(Span::styled(
+            format!(
+                "1. The QR code does not fit: enlarge the terminal to at least {}x{}.",
+                (qr_w + 1 + text_w).max(crate::ui::MIN_WIDTH),
+                qr_h + 3
+            ),
+            t.warning,
+        )));
+    }
+    info.extend([
+        Line::from(Span::raw("Or type this key into the authenticator:")),
+        Line::from(Span::styled(manual, t.text)),
+        Line::from(Span::styled(
+            format!("account {}", enrollment.account),
+            t.dim,
+        )),
+        Line::from(""),
+        Line::from(Span::raw("2. Type the 6-digit code it shows:")),
+        field("Code", code, true, 8, t),
+        Line::from(""),
+        Line::from(Span::styled(
+            "Nothing changes until the code is confirmed.",
+            t.dim,
+        )),
+        Line::from(Span::styled("Enter: confirm · Esc: cancel", t.dim)),
+    ]);
+    let wrap = Wrap { trim: true };
+    if fits {
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(qr_w + 1), Constraint::Min(1)]).areas(area);
+        let lines: Vec<Line> = qr
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, t.text)))
+            .collect();
+        f.render_widget(Paragraph::new(lines), left);
+        f.render_widget(Paragraph::new(info).wrap(wrap), right);
+    } else {
+        f.render_widget(Paragraph::new(info).wrap(wrap), area);
+    }
+    true
+}
