@@ -50,6 +50,8 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
+    /// Recipients management (admins).
+    RecipientsAdmin(super::recipients_admin::AdminEffect),
     /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
     Unlock {
         login: String,

@@ -37,6 +37,8 @@ pub enum Msg {
     MemberUpdated(Result<(), String>),
     Audit(Result<Vec<crate::db::members::AuditRow>, String>),
     Scorecard(Result<crate::db::members::Scorecard, String>),
+    /// Answers to the recipients admin's effects.
+    RecipientsAdmin(super::recipients_admin::AdminMsg),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,
