@@ -3,10 +3,12 @@
 mod admin;
 mod app;
 mod dashboard;
+mod import;
 mod intake;
 mod lock;
 mod packages;
 mod pickup;
+mod recipient_form;
 mod recipients;
 pub mod theme;
 pub mod widgets;
