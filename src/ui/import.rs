@@ -138,7 +138,7 @@ fn preview(f: &mut Frame, area: Rect, s: &ImportState, plan: &Plan, t: &Theme) {
             ]));
         }
     }
-    f.render_widget(Paragraph::new(lines), list);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), list);
     let writes = plan.writes();
     let enter = if plan.rows.is_empty() {
         "nothing to import".to_string()
@@ -155,7 +155,7 @@ fn preview(f: &mut Frame, area: Rect, s: &ImportState, plan: &Plan, t: &Theme) {
                 &[
                     ("Enter", enter.as_str()),
                     ("Ctrl-U", "paste again"),
-                    ("Esc", "cancel, write nothing"),
+                    ("Esc", "cancel"),
                 ],
                 t,
             ),
@@ -184,17 +184,22 @@ fn applying(f: &mut Frame, area: Rect, planned: Counts, done: usize, total: usiz
     } else {
         (done as f64 / total as f64).clamp(0.0, 1.0)
     };
+    // Not the `selected` style: reversed (the mono theme) would invert the bar. The count
+    // goes below the bar, readable in any theme.
     f.render_widget(
         Gauge::default()
-            .gauge_style(t.selected)
+            .gauge_style(t.success)
             .ratio(ratio)
-            .label(format!("{done} / {total} rows"))
+            .label(Span::raw(""))
             .use_unicode(true),
         gauge,
     );
     f.render_widget(
         Paragraph::new(vec![
-            Line::default(),
+            Line::from(format!(
+                "{done} / {total} rows ({:.0}%)",
+                ratio * 100.0
+            )),
             Line::from(Span::styled(
                 "written as one transaction: all rows or none",
                 t.dim,

@@ -18,3 +18,5 @@ pub use theme::Theme;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod recipients_tests;

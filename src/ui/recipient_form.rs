@@ -25,7 +25,7 @@ pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn draw_form(f: &mut Frame, area: Rect, form: &RecipientForm, t: &Theme) {
-    let rect = popup(area, 72, 12);
+    let rect = popup(area, 72, 11);
     let title = match form.id {
         Some(id) => format!(" Edit recipient #{id} "),
         None => " New recipient ".to_string(),
@@ -56,7 +56,7 @@ pub fn draw_form(f: &mut Frame, area: Rect, form: &RecipientForm, t: &Theme) {
             lines.push(line);
         }
         lines.push(Line::from(Span::styled(
-            "           aliases separated by ;  ·  email and phone optional",
+            "           aliases: separate with ;  email, phone: optional",
             t.dim,
         )));
         lines.push(match &form.error {
@@ -89,7 +89,7 @@ fn who(r: &Recipient) -> String {
 }
 
 pub fn draw_merge(f: &mut Frame, area: Rect, p: &MergePreview, busy: bool, t: &Theme) {
-    let rect = popup(area, 72, 12);
+    let rect = popup(area, 72, 9);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(" Merge duplicate recipients ");
@@ -126,9 +126,8 @@ pub fn draw_merge(f: &mut Frame, area: Rect, p: &MergePreview, busy: bool, t: &T
         ),
         row(
             "Then",
-            "the duplicate is deactivated; its history stays".into(),
+            "the duplicate is deactivated (history kept)".into(),
         ),
-        Line::default(),
     ];
     if busy {
         lines.push(Line::from(Span::styled("merging…", t.info)));
