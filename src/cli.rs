@@ -653,8 +653,14 @@ async fn import(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let done = recipients::import(&mut tx, &parsed.rows, parsed.rejected.len(), &source, |_, _| {})
-        .await?;
+    let done = recipients::import(
+        &mut tx,
+        &parsed.rows,
+        parsed.rejected.len(),
+        &source,
+        |_, _| {},
+    )
+    .await?;
     tx.commit().await?;
     println!("{}", done.counts);
     for r in &parsed.rejected {

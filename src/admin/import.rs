@@ -194,13 +194,19 @@ pub fn validate_fields(
     let email = match email.trim() {
         "" => None,
         e => Some(valid_email(e).ok_or_else(|| {
-            err(FieldName::Email, format!("email `{e}` is not a valid address"))
+            err(
+                FieldName::Email,
+                format!("email `{e}` is not a valid address"),
+            )
         })?),
     };
     let phone = match phone.trim() {
         "" => None,
         p => Some(normalize_phone(p).ok_or_else(|| {
-            err(FieldName::Phone, format!("phone `{p}` is not a valid number"))
+            err(
+                FieldName::Phone,
+                format!("phone `{p}` is not a valid number"),
+            )
         })?),
     };
     let mut list: Vec<String> = Vec::new();

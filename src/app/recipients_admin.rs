@@ -23,7 +23,10 @@ pub enum AdminMsg {
     MergePreview(Result<MergePreview, String>),
     Merged(Result<Merged, String>),
     ImportPlan(Result<Plan, String>),
-    ImportProgress { done: usize, total: usize },
+    ImportProgress {
+        done: usize,
+        total: usize,
+    },
     ImportDone(Result<Counts, String>),
 }
 
@@ -170,9 +173,15 @@ pub enum Mode {
     Browse,
     Form(RecipientForm),
     /// Merge, step 1: the recipient to keep is chosen; search for its duplicate.
-    PickDuplicate { keep: Recipient, checking: bool },
+    PickDuplicate {
+        keep: Recipient,
+        checking: bool,
+    },
     /// Merge, step 2: confirm (with what moves).
-    ConfirmMerge { preview: MergePreview, busy: bool },
+    ConfirmMerge {
+        preview: MergePreview,
+        busy: bool,
+    },
     Import(ImportState),
 }
 
@@ -637,11 +646,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             };
             match res {
                 Ok(r) => {
-                    let verb = if form.id.is_some() {
-                        "saved"
-                    } else {
-                        "added"
-                    };
+                    let verb = if form.id.is_some() { "saved" } else { "added" };
                     m.recipients_admin.mode = Mode::Browse;
                     m.note(format!("{verb} {}", label(&r)), Tone::Success);
                     super::update::search(m)

@@ -135,7 +135,10 @@ fn name_taken(e: sqlx::Error, r: &NewRecipient) -> AppError {
         .is_some_and(|c| c == "23505")
     {
         AppError::Conflict(if r.unit.is_empty() {
-            format!("a recipient named `{}` without a unit already exists", r.name)
+            format!(
+                "a recipient named `{}` without a unit already exists",
+                r.name
+            )
         } else {
             format!(
                 "a recipient named `{}` in unit `{}` already exists",
@@ -335,8 +338,7 @@ pub async fn merge(tx: &mut TenantTx<'_>, keep: i64, duplicate: i64) -> Result<M
     }
     let mut aliases = kept.aliases.clone();
     let mut add_alias = |a: &str| {
-        if !a.eq_ignore_ascii_case(&kept.name)
-            && !aliases.iter().any(|x| x.eq_ignore_ascii_case(a))
+        if !a.eq_ignore_ascii_case(&kept.name) && !aliases.iter().any(|x| x.eq_ignore_ascii_case(a))
         {
             aliases.push(a.to_string());
         }

@@ -33,9 +33,11 @@ pub async fn run(
         AdminEffect::MergePreview { keep, duplicate } => {
             AdminMsg::MergePreview(ops.merge_preview(p, keep, duplicate).await.map_err(shown))
         }
-        AdminEffect::Merge { keep, duplicate } => {
-            AdminMsg::Merged(ops.merge_recipients(p, keep, duplicate).await.map_err(shown))
-        }
+        AdminEffect::Merge { keep, duplicate } => AdminMsg::Merged(
+            ops.merge_recipients(p, keep, duplicate)
+                .await
+                .map_err(shown),
+        ),
         AdminEffect::PlanImport(csv) => {
             AdminMsg::ImportPlan(ops.plan_import(p, csv.as_bytes()).await.map_err(shown))
         }

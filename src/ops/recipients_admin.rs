@@ -204,8 +204,7 @@ impl Ops {
                 config::MAX_IMPORT_BYTES
             )));
         }
-        let parsed =
-            import::parse(csv, config::MAX_IMPORT_ROWS).map_err(AppError::Invalid)?;
+        let parsed = import::parse(csv, config::MAX_IMPORT_ROWS).map_err(AppError::Invalid)?;
         let mut tx = self.db.tenant(p).await?;
         let existing = recipients::all(&mut tx).await?;
         tx.commit().await?;
@@ -230,8 +229,7 @@ impl Ops {
         }
         let mut tx = self.db.tenant(p).await?;
         let mut done =
-            recipients::import(&mut tx, &plan.rows, plan.rejected.len(), source, progress)
-                .await?;
+            recipients::import(&mut tx, &plan.rows, plan.rejected.len(), source, progress).await?;
         tx.commit().await?;
         let changed = std::mem::take(&mut done.changed);
         self.recipients_changed(p.facility(), changed).await;

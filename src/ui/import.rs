@@ -73,7 +73,9 @@ fn paste(f: &mut Frame, area: Rect, s: &ImportState, t: &Theme) {
         lines.push(Line::from(Span::styled(e.clone(), t.error)));
     }
     lines.push(Line::default());
-    lines.push(Line::from("Nothing is written before you confirm the preview."));
+    lines.push(Line::from(
+        "Nothing is written before you confirm the preview.",
+    ));
     lines.push(hints(
         &[("Enter", "preview"), ("Ctrl-U", "clear"), ("Esc", "cancel")],
         t,
@@ -196,10 +198,7 @@ fn applying(f: &mut Frame, area: Rect, planned: Counts, done: usize, total: usiz
     );
     f.render_widget(
         Paragraph::new(vec![
-            Line::from(format!(
-                "{done} / {total} rows ({:.0}%)",
-                ratio * 100.0
-            )),
+            Line::from(format!("{done} / {total} rows ({:.0}%)", ratio * 100.0)),
             Line::from(Span::styled(
                 "written as one transaction: all rows or none",
                 t.dim,

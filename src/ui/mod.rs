@@ -17,6 +17,6 @@ pub use app::{MIN_HEIGHT, MIN_WIDTH, view};
 pub use theme::Theme;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod recipients_tests;
+#[cfg(test)]
+mod tests;

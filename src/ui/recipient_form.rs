@@ -124,10 +124,7 @@ pub fn draw_merge(f: &mut Frame, area: Rect, p: &MergePreview, busy: bool, t: &T
                 }
             ),
         ),
-        row(
-            "Then",
-            "the duplicate is deactivated (history kept)".into(),
-        ),
+        row("Then", "the duplicate is deactivated (history kept)".into()),
     ];
     if busy {
         lines.push(Line::from(Span::styled("merging…", t.info)));

@@ -15,7 +15,13 @@ use crate::ops::{Found, MergePreview};
 use crate::search::{Field, Hit};
 use crate::ssh::term::ColorDepth;
 
-fn recipient(id: i64, name: &str, unit: &str, email: Option<&str>, phone: Option<&str>) -> Recipient {
+fn recipient(
+    id: i64,
+    name: &str,
+    unit: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Recipient {
     Recipient {
         id,
         name: name.into(),
@@ -42,7 +48,13 @@ fn model(role: Role) -> Model {
     m.screen = Screen::Recipients;
     m.search.query.set("ada");
     m.search.results = [
-        recipient(1, "Ada Lovelace", "A-101", Some("ada@example.org"), Some("+15550101234")),
+        recipient(
+            1,
+            "Ada Lovelace",
+            "A-101",
+            Some("ada@example.org"),
+            Some("+15550101234"),
+        ),
         recipient(9, "Ada Lovelace", "A101", None, Some("5550109")),
         recipient(4, "Adam Smith", "B-204", Some("adam@example.net"), None),
     ]
@@ -91,8 +103,16 @@ fn snapshots(name: &str, m: &Model) {
     t.draw(|f| view(f, m, &Theme::for_depth(ColorDepth::Mono)))
         .unwrap();
     for cell in t.backend().buffer().content() {
-        assert_eq!(cell.fg, ratatui::style::Color::Reset, "{name}: mono sets a color");
-        assert_eq!(cell.bg, ratatui::style::Color::Reset, "{name}: mono sets a color");
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "{name}: mono sets a color"
+        );
+        assert_eq!(
+            cell.bg,
+            ratatui::style::Color::Reset,
+            "{name}: mono sets a color"
+        );
     }
 }
 
@@ -115,7 +135,13 @@ fn form_with_a_field_error() {
     let mut m = model(Role::Admin);
     let mut form = RecipientForm::new(Some(9));
     form.loading = false;
-    let values = ["Ada Lovelace", "A101", "ada@example", "5550109", "Ada; A. Lovelace"];
+    let values = [
+        "Ada Lovelace",
+        "A101",
+        "ada@example",
+        "5550109",
+        "Ada; A. Lovelace",
+    ];
     for (f, v) in form.fields.iter_mut().zip(values) {
         f.set(v);
     }
@@ -126,7 +152,10 @@ fn form_with_a_field_error() {
     ));
     m.recipients_admin.mode = Mode::Form(form);
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
-    assert!(s.contains("Edit recipient #9") && s.contains("not a valid address"), "{s}");
+    assert!(
+        s.contains("Edit recipient #9") && s.contains("not a valid address"),
+        "{s}"
+    );
     snapshots("recipient_form", &m);
 }
 
@@ -143,7 +172,10 @@ fn merge_confirmation() {
         busy: false,
     };
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
-    assert!(s.contains("5 move to the kept recipient (2 waiting)"), "{s}");
+    assert!(
+        s.contains("5 move to the kept recipient (2 waiting)"),
+        "{s}"
+    );
     snapshots("recipient_merge", &m);
 }
 
@@ -169,7 +201,11 @@ fn preview_plan() -> crate::admin::import::Plan {
     };
     plan(
         Parsed {
-            rows: vec![row("Ada Lovelace", "A-101"), row("Grace Hopper", "B-2"), row("Alan Turing", "C-3")],
+            rows: vec![
+                row("Ada Lovelace", "A-101"),
+                row("Grace Hopper", "B-2"),
+                row("Alan Turing", "C-3"),
+            ],
             rejected: vec![
                 Rejected {
                     line: 4,
@@ -195,7 +231,10 @@ fn import_paste_preview_progress_and_summary() {
     snapshots("import_paste", &m);
     let m = import_model(ImportStep::Preview(preview_plan()));
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
-    assert!(s.contains("line     4  email `bob@` is not a valid address"), "{s}");
+    assert!(
+        s.contains("line     4  email `bob@` is not a valid address"),
+        "{s}"
+    );
     assert!(s.contains("2 to add") && s.contains("1 to update"), "{s}");
     assert!(s.contains("3 rejected"), "{s}");
     snapshots("import_preview", &m);

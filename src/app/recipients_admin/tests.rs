@@ -25,7 +25,10 @@ fn model(role: Role) -> Model {
         Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
     );
     m.screen = Screen::Recipients;
-    m.search.results = vec![found(7, "Ada Lovelace", "A-101"), found(9, "Ada Lovelace", "A101")];
+    m.search.results = vec![
+        found(7, "Ada Lovelace", "A-101"),
+        found(9, "Ada Lovelace", "A101"),
+    ];
     m
 }
 
@@ -137,7 +140,10 @@ fn create_validates_locally_then_saves() {
     assert_eq!(form.focus, 2);
     let (field, text) = form.error.clone().unwrap();
     assert_eq!(field, Some(FieldName::Email));
-    assert!(text.contains("email `not-an-email` is not a valid address"), "{text}");
+    assert!(
+        text.contains("email `not-an-email` is not a valid address"),
+        "{text}"
+    );
     // Fix it: editing the field clears its error.
     update(&mut m, ctrl('u'));
     let Mode::Form(form) = &m.recipients_admin.mode else {
@@ -162,9 +168,15 @@ fn create_validates_locally_then_saves() {
     );
     // Keys while saving change nothing.
     assert!(update(&mut m, key(KeyCode::Char('x'))).is_empty());
-    let fx = msg(&mut m, AdminMsg::Saved(Ok(recipient(11, "Grace Hopper", "B-2"))));
+    let fx = msg(
+        &mut m,
+        AdminMsg::Saved(Ok(recipient(11, "Grace Hopper", "B-2"))),
+    );
     assert!(matches!(m.recipients_admin.mode, Mode::Browse));
-    assert!(matches!(fx.as_slice(), [Effect::Search { .. }]), "refreshes the list");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Search { .. }]),
+        "refreshes the list"
+    );
     assert_eq!(m.status.clone().unwrap().0, "added Grace Hopper (B-2)");
 }
 
@@ -204,7 +216,10 @@ fn edit_loads_full_contact_then_conflict_stays_in_form() {
     assert!(form.loading);
     // Typing while loading does nothing.
     assert!(update(&mut m, key(KeyCode::Char('z'))).is_empty());
-    msg(&mut m, AdminMsg::Loaded(Ok(recipient(9, "Ada Lovelace", "A101"))));
+    msg(
+        &mut m,
+        AdminMsg::Loaded(Ok(recipient(9, "Ada Lovelace", "A101"))),
+    );
     let Mode::Form(form) = &m.recipients_admin.mode else {
         panic!("form expected");
     };
@@ -252,7 +267,13 @@ fn deactivate_and_reactivate() {
     r.active = false;
     let fx = msg(&mut m, AdminMsg::Activated(Ok((r.clone(), 2))));
     assert!(matches!(fx.as_slice(), [Effect::Search { .. }]));
-    assert!(m.status.clone().unwrap().0.contains("2 packages still waiting"));
+    assert!(
+        m.status
+            .clone()
+            .unwrap()
+            .0
+            .contains("2 packages still waiting")
+    );
     m.search.results[0].recipient = r;
     let fx = update(&mut m, ctrl('d'));
     assert_eq!(
@@ -301,7 +322,10 @@ fn merge_picks_keep_then_duplicate_then_confirms() {
     // A second Enter while checking sends nothing more.
     assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
     msg(&mut m, AdminMsg::MergePreview(Ok(preview(7, 9))));
-    assert!(matches!(m.recipients_admin.mode, Mode::ConfirmMerge { busy: false, .. }));
+    assert!(matches!(
+        m.recipients_admin.mode,
+        Mode::ConfirmMerge { busy: false, .. }
+    ));
     let fx = update(&mut m, key(KeyCode::Char('y')));
     assert_eq!(
         admin_effect(&fx),
@@ -334,7 +358,11 @@ fn merge_can_be_cancelled_at_each_step() {
     update(&mut m, ctrl('g'));
     assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
     assert!(matches!(m.recipients_admin.mode, Mode::Browse));
-    assert_eq!(m.screen, Screen::Recipients, "Esc ends the merge, not the screen");
+    assert_eq!(
+        m.screen,
+        Screen::Recipients,
+        "Esc ends the merge, not the screen"
+    );
     update(&mut m, ctrl('g'));
     update(&mut m, key(KeyCode::Down));
     update(&mut m, key(KeyCode::Enter));
@@ -467,13 +495,22 @@ fn import_bad_header_returns_to_paste_with_the_reason() {
 fn import_pastes_in_parts_and_a_cut_paste_drops_its_partial_line() {
     let mut m = model(Role::Admin);
     update(&mut m, ctrl('o'));
-    update(&mut m, Msg::Paste("name,unit,email,phone,aliases\nA,1,,,".into()));
+    update(
+        &mut m,
+        Msg::Paste("name,unit,email,phone,aliases\nA,1,,,".into()),
+    );
     // The second part repeats the header: it is skipped.
-    update(&mut m, Msg::Paste("NAME,unit,email,phone,aliases\nB,2,,,\n".into()));
+    update(
+        &mut m,
+        Msg::Paste("NAME,unit,email,phone,aliases\nB,2,,,\n".into()),
+    );
     let Mode::Import(state) = &m.recipients_admin.mode else {
         panic!("import expected");
     };
-    assert_eq!(state.text, "name,unit,email,phone,aliases\nA,1,,,\nB,2,,,\n");
+    assert_eq!(
+        state.text,
+        "name,unit,email,phone,aliases\nA,1,,,\nB,2,,,\n"
+    );
     assert_eq!(state.pastes, 2);
     // A paste at the input limit was cut: the last partial line must not be imported.
     let mut big = String::new();
@@ -491,7 +528,13 @@ fn import_pastes_in_parts_and_a_cut_paste_drops_its_partial_line() {
     };
     assert!(state.text.ends_with('\n'));
     assert!(!state.text.contains(&format!("\n{partial}\n")));
-    assert!(state.cut.as_deref().unwrap().contains("paste the rest next"));
+    assert!(
+        state
+            .cut
+            .as_deref()
+            .unwrap()
+            .contains("paste the rest next")
+    );
     assert_eq!(m.status.clone().unwrap().1, Tone::Warning);
 }
 
