@@ -60,7 +60,7 @@ const INDEX_UPDATE_MAX: usize = 20_000;
 impl Ops {
     /// Recipients management: admins, and not at a kiosk (a shared counter terminal never
     /// reaches the admin functions, whoever unlocked it).
-    fn require_recipient_admin(p: &Principal) -> Result<(), AppError> {
+    pub(crate) fn require_recipient_admin(p: &Principal) -> Result<(), AppError> {
         if p.role().can_administer() && p.source().device_id().is_none() {
             Ok(())
         } else {

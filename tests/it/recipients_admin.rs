@@ -504,3 +504,146 @@ async fn create_edit_deactivate_with_specific_errors_and_audit() {
         ]
     );
 }
+
+/// Runs an exec command with `stdin` sent in packets, then EOF; collects the output.
+async fn exec_stdin(
+    c: &crate::ssh_support::Client,
+    command: &str,
+    stdin: &[u8],
+) -> crate::ssh_support::ExecOut {
+    use russh::ChannelMsg;
+    let mut ch = c.handle.channel_open_session().await.expect("channel");
+    ch.exec(true, command).await.expect("exec request");
+    for chunk in stdin.chunks(16 * 1024) {
+        ch.data(chunk).await.expect("stdin");
+    }
+    ch.eof().await.expect("eof");
+    let mut out = crate::ssh_support::ExecOut::default();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    tokio::time::timeout(crate::ssh_support::STEP * 3, async {
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("exec {command:?} did not finish"));
+    out.stdout = String::from_utf8(stdout).expect("utf-8");
+    out.stderr = String::from_utf8(stderr).expect("utf-8");
+    out
+}
+
+async fn recipient_count(server: &crate::ssh_support::TestServer) -> i64 {
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let n = sqlx::query_scalar("SELECT count(*) FROM recipients")
+        .fetch_one(&owner)
+        .await
+        .expect("count");
+    owner.close().await;
+    n
+}
+
+#[tokio::test]
+async fn exec_import_reads_stdin_for_admins_only() {
+    use crate::ssh_support::{TestServer, test_limits};
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let boss = server.key_user("boss", "north", Role::Admin).await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let b = server.login_key("boss", &boss).await;
+
+    let dry = exec_stdin(&b, "recipients import --dry-run", CSV.as_bytes()).await;
+    assert_eq!(dry.status, Some(0), "{}", dry.stderr);
+    assert_eq!(
+        dry.stdout.lines().next(),
+        Some("dry run: would add 3, update 0, leave 0 unchanged, reject 2; nothing written")
+    );
+    assert!(
+        dry.stdout.contains("line 6: name is required"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        recipient_count(&server).await,
+        0,
+        "a dry run writes nothing"
+    );
+
+    let done = exec_stdin(&b, "recipients import", CSV.as_bytes()).await;
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    assert!(
+        done.stdout
+            .starts_with("added 3, updated 0, unchanged 0, rejected 2\nline 4: "),
+        "the CLI's output: {}",
+        done.stdout
+    );
+    assert_eq!(recipient_count(&server).await, 3);
+
+    // A file larger than one SSH packet or window: every row arrives.
+    let mut big = String::from("name,unit,email,phone,aliases\n");
+    for i in 0..5000 {
+        big.push_str(&format!("Resident {i},U-{i},r{i}@example.org,,\n"));
+    }
+    let done = exec_stdin(&b, "recipients import", big.as_bytes()).await;
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        "added 5000, updated 0, unchanged 0, rejected 0\n"
+    );
+
+    let empty = exec_stdin(&b, "recipients import", b"").await;
+    assert_eq!(empty.status, Some(1));
+    assert!(empty.stderr.contains("no CSV on stdin"), "{}", empty.stderr);
+
+    let c = server.login_key("clerk", &clerk).await;
+    let refused = exec_stdin(&c, "recipients import", CSV.as_bytes()).await;
+    assert_eq!(refused.status, Some(1));
+    assert_eq!(refused.stderr, "permission denied\n");
+    assert_eq!(recipient_count(&server).await, 5003);
+}
+
+#[tokio::test]
+async fn tui_import_by_paste_preview_then_confirm() {
+    use crate::ssh_support::{TestServer, test_limits};
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let boss = server.key_user("boss", "north", Role::Admin).await;
+    let b = server.login_key("boss", &boss).await;
+    let mut s = b.shell(80, 24).await;
+    s.wait_text("Dashboard").await;
+    s.send(b"r").await;
+    s.wait_text("Recipients (Ctrl-A").await;
+    s.send(b"\x0f").await; // Ctrl-O
+    s.wait_text("Paste the CSV").await;
+    let mut paste = b"\x1b[200~".to_vec();
+    paste.extend_from_slice(CSV.replace('\n', "\r").as_bytes());
+    paste.extend_from_slice(b"\x1b[201~");
+    s.send(&paste).await;
+    s.wait_text("pasted 6 lines").await;
+    s.send(b"\r").await;
+    s.wait_text("Preview (nothing written yet)").await;
+    assert!(s.text().contains("3 to add"), "{}", s.text());
+    assert!(
+        s.text().contains("line     4  email `bob@`"),
+        "{}",
+        s.text()
+    );
+    assert_eq!(
+        recipient_count(&server).await,
+        0,
+        "the preview writes nothing"
+    );
+    s.send(b"\r").await;
+    s.wait_text("Import done").await;
+    assert!(s.text().contains("added 3"), "{}", s.text());
+    assert_eq!(recipient_count(&server).await, 3);
+    // Back on the list, the new recipients are found (masked contact data).
+    s.send(b"\r").await;
+    s.send(b"grace").await;
+    s.wait_text("g***@navy.mil").await;
+    assert!(!s.text().contains("grace@navy.mil"), "{}", s.text());
+}
