@@ -647,3 +647,62 @@ async fn tui_import_by_paste_preview_then_confirm() {
     s.wait_text("g***@navy.mil").await;
     assert!(!s.text().contains("grace@navy.mil"), "{}", s.text());
 }
+
+#[test]
+fn cli_dry_run_prints_the_preview_and_writes_nothing() {
+    let s = crate::support::Sandbox::new();
+    s.ok(
+        &[
+            "admin",
+            "facility",
+            "create",
+            "--slug",
+            "north",
+            "--name",
+            "North Hall",
+        ],
+        None,
+    );
+    let csv = s.path().join("residents.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    let path = csv.to_str().unwrap();
+    let dry = [
+        "admin",
+        "recipients",
+        "import",
+        "--facility",
+        "north",
+        "--dry-run",
+        path,
+    ];
+    let r = s.ok(&dry, None);
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "dry run: would add 3, update 0, leave 0 unchanged, reject 2; nothing written",
+            "line 4: email `bob@` is not a valid address",
+            "line 6: name is required",
+        ],
+        "{r:?}"
+    );
+    assert_eq!(s.psql("select count(*) from recipients"), "0");
+    assert_eq!(
+        s.psql("select count(*) from audit_log where action = 'recipients.import'"),
+        "0"
+    );
+    let r = s.ok(
+        &["admin", "recipients", "import", "--facility", "north", path],
+        None,
+    );
+    assert!(
+        r.stdout
+            .starts_with("added 3, updated 0, unchanged 0, rejected 2\n"),
+        "{r:?}"
+    );
+    let r = s.ok(&dry, None);
+    assert!(
+        r.stdout
+            .starts_with("dry run: would add 0, update 0, leave 3 unchanged, reject 2;"),
+        "{r:?}"
+    );
+}
