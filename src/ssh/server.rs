@@ -867,13 +867,14 @@ impl Handler for Conn {
                 .as_ref()
                 .is_some_and(|p| p.role().can_administer())
         {
-            return Ok(match self.channels.get_mut(&channel) {
+            match self.channels.get_mut(&channel) {
                 Some(chan) if chan.writer.is_some() && chan.stdin.is_none() => {
                     chan.stdin = Some((line, Vec::new()));
-                    session.channel_success(channel)?
+                    session.channel_success(channel)?;
                 }
                 _ => session.channel_failure(channel)?,
-            });
+            }
+            return Ok(());
         }
         Ok(self.spawn_task(channel, Some(line), session)?)
     }
