@@ -54,8 +54,11 @@ pub struct MergePreview {
 }
 
 /// Above this many changed rows an import drops the facility's search index (rebuilt on
-/// the next search) instead of updating it row by row.
-const INDEX_UPDATE_MAX: usize = 20_000;
+/// the next search, as on first use) instead of updating it row by row: each in-place
+/// upsert shifts the rank order (a `memmove` of the order vector) and rows inserted between
+/// the same neighbours soon force a renumbering of every rank, all under the index's write
+/// lock, so a few thousand upserts cost more than one rebuild and stall searches longer.
+const INDEX_UPDATE_MAX: usize = 1_000;
 
 impl Ops {
     /// Recipients management: admins, and not at a kiosk (a shared counter terminal never

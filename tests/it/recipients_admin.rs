@@ -573,8 +573,17 @@ async fn exec_import_reads_stdin_for_admins_only() {
         "a dry run writes nothing"
     );
 
+    // The search index is built before the imports: small ones update it in place, a
+    // large one replaces it; either way the new rows are found at once.
+    assert_eq!(b.exec("recipients search turing").await.stdout, "");
     let done = exec_stdin(&b, "recipients import", CSV.as_bytes()).await;
     assert_eq!(done.status, Some(0), "{}", done.stderr);
+    assert!(
+        b.exec("recipients search turing")
+            .await
+            .stdout
+            .contains("Alan Turing")
+    );
     assert!(
         done.stdout
             .starts_with("added 3, updated 0, unchanged 0, rejected 2\nline 4: "),
@@ -594,6 +603,10 @@ async fn exec_import_reads_stdin_for_admins_only() {
         done.stdout,
         "added 5000, updated 0, unchanged 0, rejected 0\n"
     );
+    let hit = b
+        .exec("recipients search 'Resident 4321' --json --limit 1")
+        .await;
+    assert!(hit.stdout.contains("\"unit\":\"U-4321\""), "{hit:?}");
 
     let empty = exec_stdin(&b, "recipients import", b"").await;
     assert_eq!(empty.status, Some(1));
