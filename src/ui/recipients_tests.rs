@@ -255,3 +255,20 @@ fn import_paste_preview_progress_and_summary() {
     })));
     snapshots("import_summary", &m);
 }
+
+#[test]
+fn merge_pick_duplicate_title() {
+    let mut m = model(Role::Admin);
+    m.recipients_admin.mode = Mode::PickDuplicate {
+        keep: recipient(1, "Ada Lovelace", "A-101", None, None),
+        checking: false,
+    };
+    m.search.cursor = 1;
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Merge into Ada Lovelace (A-101): select the duplicate"),
+        "{s}"
+    );
+    assert!(s.contains("Enter pick duplicate"), "{s}");
+    insta::assert_snapshot!("recipient_merge_pick_80x24", s);
+}

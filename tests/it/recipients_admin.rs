@@ -719,3 +719,85 @@ fn cli_dry_run_prints_the_preview_and_writes_nothing() {
         "{r:?}"
     );
 }
+
+#[tokio::test]
+async fn tui_create_then_merge_end_to_end() {
+    use crate::ssh_support::{TestServer, test_limits};
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let boss = server.key_user("boss", "north", Role::Admin).await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let b = server.login_key("boss", &boss).await;
+    let mut s = b.shell(80, 24).await;
+    s.wait_text("Dashboard").await;
+    s.send(b"r").await;
+    s.wait_text("Recipients (Ctrl-A").await;
+    // Create two recipients that are the same person.
+    for (name, unit, email) in [
+        ("Ada Lovelace", "A-101", ""),
+        ("Ada Lovelace", "A101", "ada@example.org"),
+    ] {
+        s.send(b"\x0e").await; // Ctrl-N
+        s.wait_text("New recipient").await;
+        s.send(name.as_bytes()).await;
+        s.send(b"\t").await;
+        s.send(unit.as_bytes()).await;
+        s.send(b"\t").await;
+        s.send(email.as_bytes()).await;
+        s.send(b"\x13").await; // Ctrl-S
+        s.wait_text(&format!("added {name} ({unit})")).await;
+    }
+    s.send(b"ada").await;
+    s.wait_text("a***@example.org").await;
+    // Keep the first (A-101, listed first), merge the second into it.
+    s.wait_for("both listed", |sh| {
+        sh.text().matches("Ada Lovelace").count() >= 2
+    })
+    .await;
+    s.send(b"\x07").await; // Ctrl-G
+    s.wait_text("Merge into Ada Lovelace (A-101)").await;
+    s.send(b"\x1b[B").await; // Down
+    s.send(b"\r").await;
+    s.wait_text("Merge duplicate recipients").await;
+    assert!(
+        s.text().contains("0 move to the kept recipient"),
+        "{}",
+        s.text()
+    );
+    s.send(b"y").await;
+    s.wait_text("merged Ada Lovelace (A101) into Ada Lovelace (A-101)")
+        .await;
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let rows: Vec<(String, Option<String>, bool)> =
+        sqlx::query_as("SELECT unit, email, active FROM recipients ORDER BY id")
+            .fetch_all(&owner)
+            .await
+            .expect("rows");
+    assert_eq!(
+        rows,
+        vec![
+            ("A-101".into(), Some("ada@example.org".into()), true),
+            ("A101".into(), Some("ada@example.org".into()), false),
+        ]
+    );
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'recipient%' ORDER BY seq",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("audit");
+    assert_eq!(
+        actions,
+        vec!["recipient.create", "recipient.create", "recipient.merge"]
+    );
+    owner.close().await;
+
+    // An operator's screen stays read-only.
+    let c = server.login_key("clerk", &clerk).await;
+    let mut o = c.shell(80, 24).await;
+    o.wait_text("Dashboard").await;
+    o.send(b"r").await;
+    o.wait_text("Recipients (Ctrl-A").await;
+    o.send(b"\x0e").await;
+    o.wait_text("managing recipients is for admins").await;
+}
