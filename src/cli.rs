@@ -258,6 +258,9 @@ pub enum RecipientsCmd {
     Import {
         #[arg(long)]
         facility: String,
+        /// Print what the import would do (adds, updates, unchanged, rejections); write nothing.
+        #[arg(long)]
+        dry_run: bool,
         file: PathBuf,
     },
 }
@@ -480,8 +483,12 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 println!("{qr}");
             }
         }
-        AdminCmd::Recipients(RecipientsCmd::Import { facility, file }) => {
-            import(&admin, &facility, &file).await?;
+        AdminCmd::Recipients(RecipientsCmd::Import {
+            facility,
+            dry_run,
+            file,
+        }) => {
+            import(&admin, &facility, &file, dry_run).await?;
         }
         AdminCmd::Audit(AuditCmd::Verify) => match audit::verify(&owner).await? {
             Ok(v) => println!(
@@ -613,7 +620,12 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn import(admin: &Admin<'_>, facility: &str, file: &std::path::Path) -> Result<()> {
+async fn import(
+    admin: &Admin<'_>,
+    facility: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<()> {
     let meta =
         std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
     if meta.len() > config::MAX_IMPORT_BYTES {
@@ -628,32 +640,29 @@ async fn import(admin: &Admin<'_>, facility: &str, file: &std::path::Path) -> Re
     let parsed = crate::admin::import::parse(&data, config::MAX_IMPORT_ROWS)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut tx = admin.tenant(facility).await?;
-    let (mut added, mut updated, mut unchanged) = (0, 0, 0);
-    for r in &parsed.rows {
-        match recipients::upsert(&mut tx, r).await? {
-            recipients::Upserted::Added => added += 1,
-            recipients::Upserted::Updated => updated += 1,
-            recipients::Upserted::Unchanged => unchanged += 1,
+    if dry_run {
+        let existing = recipients::all(&mut tx).await?;
+        tx.rollback().await?;
+        let plan = crate::admin::import::plan(parsed, &existing);
+        for line in crate::admin::import::preview_lines(&plan) {
+            println!("{line}");
         }
+        return Ok(());
     }
-    audit::record(
+    let source = file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let done = recipients::import(
         &mut tx,
-        "recipients.import",
-        &file
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        serde_json::json!({
-            "added": added, "updated": updated, "unchanged": unchanged,
-            "rejected": parsed.rejected.len(),
-        }),
+        &parsed.rows,
+        parsed.rejected.len(),
+        &source,
+        |_, _| {},
     )
     .await?;
     tx.commit().await?;
-    println!(
-        "added {added}, updated {updated}, unchanged {unchanged}, rejected {}",
-        parsed.rejected.len()
-    );
+    println!("{}", done.counts);
     for r in &parsed.rejected {
         println!("line {}: {}", r.line, r.reason);
     }

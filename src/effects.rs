@@ -6,9 +6,26 @@ use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::Ops;
 
+mod recipients_admin;
+
+/// Runs one effect; effects that report progress (the recipients import) send it to
+/// `progress` before their answer. `None`: nothing to report (quit).
+pub async fn run_with_progress(
+    effect: Effect,
+    ops: &Ops,
+    p: &Principal,
+    progress: &tokio::sync::mpsc::Sender<Msg>,
+) -> Option<Msg> {
+    match effect {
+        Effect::RecipientsAdmin(e) => Some(recipients_admin::run(e, ops, p, Some(progress)).await),
+        other => run(other, ops, p).await,
+    }
+}
+
 /// Runs one effect. `None`: nothing to report (quit).
 pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
     Some(match effect {
+        Effect::RecipientsAdmin(e) => recipients_admin::run(e, ops, p, None).await,
         // Quit, and the kiosk lock and unlock, are handled by the session itself.
         Effect::Quit | Effect::Unlock { .. } | Effect::Lock => return None,
         Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),

@@ -14,6 +14,9 @@ use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
 
+mod recipients_admin;
+pub use recipients_admin::{MergePreview, RecipientFields};
+
 /// Package statuses, as the contract spells them.
 pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::recipients::NewRecipient;
+use crate::db::recipients::{NewRecipient, Recipient, Upserted};
 
 pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
 
@@ -126,48 +126,220 @@ fn validate(record: &csv::StringRecord) -> Result<NewRecipient, String> {
             record.len()
         ));
     }
-    let field = |i: usize| record.get(i).unwrap_or("").trim();
-    let name = collapse_spaces(field(0));
+    let field = |i: usize| record.get(i).unwrap_or("");
+    validate_fields(field(0), field(1), field(2), field(3), field(4)).map_err(|e| e.message)
+}
+
+/// A field of a recipient, in CSV column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldName {
+    Name,
+    Unit,
+    Email,
+    Phone,
+    Aliases,
+}
+
+/// Why a recipient's fields are not valid, and which field to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: FieldName,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Most characters in a recipient's name, unit and one alias.
+pub const NAME_MAX: usize = 200;
+pub const UNIT_MAX: usize = 32;
+pub const ALIAS_MAX: usize = 100;
+
+/// Validates and normalises one recipient's fields (the CSV import and the admin form
+/// share these rules). `aliases` are separated by `;`.
+pub fn validate_fields(
+    name: &str,
+    unit: &str,
+    email: &str,
+    phone: &str,
+    aliases: &str,
+) -> Result<NewRecipient, FieldError> {
+    let err = |field, message: String| FieldError { field, message };
+    let name = collapse_spaces(name.trim());
     if name.is_empty() {
-        return Err("name is required".into());
+        return Err(err(FieldName::Name, "name is required".into()));
     }
-    if name.chars().count() > 200 {
-        return Err("name is longer than 200 characters".into());
-    }
-    if name.chars().any(char::is_control) {
-        return Err("name contains control characters".into());
-    }
-    let unit = collapse_spaces(field(1));
-    if unit.chars().count() > 32 || unit.chars().any(char::is_control) {
-        return Err(format!(
-            "unit `{unit}` is not valid (at most 32 characters)"
+    if name.chars().count() > NAME_MAX {
+        return Err(err(
+            FieldName::Name,
+            format!("name is longer than {NAME_MAX} characters"),
         ));
     }
-    let email = match field(2) {
+    if name.chars().any(char::is_control) {
+        return Err(err(
+            FieldName::Name,
+            "name contains control characters".into(),
+        ));
+    }
+    let unit = collapse_spaces(unit.trim());
+    if unit.chars().count() > UNIT_MAX || unit.chars().any(char::is_control) {
+        return Err(err(
+            FieldName::Unit,
+            format!("unit `{unit}` is not valid (at most {UNIT_MAX} characters)"),
+        ));
+    }
+    let email = match email.trim() {
         "" => None,
-        e => Some(valid_email(e).ok_or_else(|| format!("email `{e}` is not a valid address"))?),
+        e => Some(valid_email(e).ok_or_else(|| {
+            err(
+                FieldName::Email,
+                format!("email `{e}` is not a valid address"),
+            )
+        })?),
     };
-    let phone = match field(3) {
+    let phone = match phone.trim() {
         "" => None,
-        p => Some(normalize_phone(p).ok_or_else(|| format!("phone `{p}` is not a valid number"))?),
+        p => Some(normalize_phone(p).ok_or_else(|| {
+            err(
+                FieldName::Phone,
+                format!("phone `{p}` is not a valid number"),
+            )
+        })?),
     };
-    let mut aliases: Vec<String> = Vec::new();
-    for a in field(4).split(';').map(collapse_spaces) {
-        if a.is_empty() || aliases.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+    let mut list: Vec<String> = Vec::new();
+    for a in aliases.trim().split(';').map(collapse_spaces) {
+        if a.is_empty() || list.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
             continue;
         }
-        if a.chars().count() > 100 || a.chars().any(char::is_control) {
-            return Err(format!("alias `{a}` is not valid (at most 100 characters)"));
+        if a.chars().count() > ALIAS_MAX || a.chars().any(char::is_control) {
+            return Err(err(
+                FieldName::Aliases,
+                format!("alias `{a}` is not valid (at most {ALIAS_MAX} characters)"),
+            ));
         }
-        aliases.push(a);
+        list.push(a);
     }
     Ok(NewRecipient {
         name,
         unit,
         email,
         phone,
-        aliases,
+        aliases: list,
     })
+}
+
+/// What an import would do, computed before anything is written: each valid row with the
+/// change it makes to the facility's recipients as they are now, and the rejections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub rows: Vec<NewRecipient>,
+    /// Parallel to `rows`.
+    pub changes: Vec<Upserted>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Counts of an import, planned or done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "added {}, updated {}, unchanged {}, rejected {}",
+            self.added, self.updated, self.unchanged, self.rejected
+        )
+    }
+}
+
+impl Counts {
+    pub fn count(&mut self, change: Upserted) {
+        match change {
+            Upserted::Added => self.added += 1,
+            Upserted::Updated => self.updated += 1,
+            Upserted::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+impl Plan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            rejected: self.rejected.len(),
+            ..Counts::default()
+        };
+        for change in &self.changes {
+            c.count(*change);
+        }
+        c
+    }
+
+    /// Rows that write something (added or updated).
+    pub fn writes(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| **c != Upserted::Unchanged)
+            .count()
+    }
+}
+
+/// The import's natural key: name and unit, case-insensitive (as the unique index).
+fn natural_key(name: &str, unit: &str) -> (String, String) {
+    (name.to_lowercase(), unit.to_lowercase())
+}
+
+/// Classifies each parsed row against the facility's current recipients, exactly as
+/// [`crate::db::recipients::upsert`] will treat it: a new name and unit is added; a known
+/// one is updated when its email, phone or aliases differ or it is inactive.
+pub fn plan(parsed: Parsed, existing: &[Recipient]) -> Plan {
+    let by_key: HashMap<(String, String), &Recipient> = existing
+        .iter()
+        .map(|r| (natural_key(&r.name, &r.unit), r))
+        .collect();
+    let changes = parsed
+        .rows
+        .iter()
+        .map(|row| match by_key.get(&natural_key(&row.name, &row.unit)) {
+            None => Upserted::Added,
+            Some(r)
+                if r.active
+                    && r.email == row.email
+                    && r.phone == row.phone
+                    && r.aliases == row.aliases =>
+            {
+                Upserted::Unchanged
+            }
+            Some(_) => Upserted::Updated,
+        })
+        .collect();
+    Plan {
+        rows: parsed.rows,
+        changes,
+        rejected: parsed.rejected,
+    }
+}
+
+/// A dry run as text: what would happen, then every rejected line with its reason.
+pub fn preview_lines(plan: &Plan) -> Vec<String> {
+    let c = plan.counts();
+    let mut out = vec![format!(
+        "dry run: would add {}, update {}, leave {} unchanged, reject {}; nothing written",
+        c.added, c.updated, c.unchanged, c.rejected
+    )];
+    out.extend(
+        plan.rejected
+            .iter()
+            .map(|r| format!("line {}: {}", r.line, r.reason)),
+    );
+    out
 }
 
 fn collapse_spaces(s: &str) -> String {

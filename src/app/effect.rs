@@ -52,6 +52,8 @@ pub enum Effect {
     LoadScorecard,
     /// The Keys, TOTP, Settings and Outbox tabs of the admin console.
     Admin(super::admin_tabs::AdminEffect),
+    /// Recipients management (admins).
+    RecipientsAdmin(super::recipients_admin::AdminEffect),
     /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
     Unlock {
         login: String,

@@ -45,6 +45,11 @@ pub enum Action {
     AdminAdd,
     AdminRemove,
     Retry,
+    NewRecipient,
+    EditRecipient,
+    ToggleActive,
+    Merge,
+    Import,
 }
 
 /// Where a binding applies.
@@ -343,6 +348,41 @@ pub const BINDINGS: &[Binding] = &[
         "settings: save",
     ),
     b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('n'),
+        A::NewRecipient,
+        "Ctrl-N",
+        "new recipient (admins)",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('e'),
+        A::EditRecipient,
+        "Ctrl-E",
+        "edit the selected recipient (admins)",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('d'),
+        A::ToggleActive,
+        "Ctrl-D",
+        "deactivate / reactivate (admins)",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('g'),
+        A::Merge,
+        "Ctrl-G",
+        "merge a duplicate into the selected (admins)",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
+        ctrl('o'),
+        A::Import,
+        "Ctrl-O",
+        "import a pasted CSV (admins)",
+    ),
 ];
 
 /// The action for a key on a screen. `typing`: a text field has focus, so plain letters

@@ -9,6 +9,7 @@ pub mod effect;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+pub mod recipients_admin;
 pub mod text;
 pub mod update;
 

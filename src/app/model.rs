@@ -407,6 +407,8 @@ pub struct Model {
     pub detail: Option<(Package, Vec<Event>)>,
     pub correction: Option<Correction>,
     pub admin: AdminState,
+    /// Recipients management on the recipients screen (admins).
+    pub recipients_admin: super::recipients_admin::RecipientsAdmin,
     /// Set on kiosk terminals.
     pub kiosk: Option<Kiosk>,
     pub quit: bool,
@@ -439,6 +441,7 @@ impl Model {
             detail: None,
             correction: None,
             admin: AdminState::default(),
+            recipients_admin: Default::default(),
             kiosk: None,
             quit: false,
         }

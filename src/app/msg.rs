@@ -39,6 +39,8 @@ pub enum Msg {
     Scorecard(Result<crate::db::members::Scorecard, String>),
     /// Answers for the Keys, TOTP, Settings and Outbox tabs of the admin console.
     Admin(super::admin_tabs::AdminMsg),
+    /// Answers to the recipients admin's effects.
+    RecipientsAdmin(super::recipients_admin::AdminMsg),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,

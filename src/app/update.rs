@@ -20,6 +20,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(m, key),
         Msg::Paste(text) => on_paste(m, &text),
+        Msg::RecipientsAdmin(msg) => super::recipients_admin::on_msg(m, msg),
         Msg::Resize { cols, rows } => {
             m.cols = cols;
             m.rows = rows;
@@ -366,26 +367,31 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Screen::Pickup => pickup_key(m, key, action),
         Screen::Packages => packages_key(m, key, action),
         Screen::Detail => detail_key(m, key, action),
-        Screen::Recipients => match action {
-            Some(Action::Back) => goto(m, Screen::Dashboard),
-            Some(Action::Up | Action::Down) => {
-                move_search_cursor(m, action);
-                vec![]
+        Screen::Recipients => {
+            if let Some(fx) = super::recipients_admin::on_key(m, key, action) {
+                return fx;
             }
-            Some(Action::ShowInactive) => {
-                m.search.include_inactive = !m.search.include_inactive;
-                search(m)
-            }
-            Some(Action::Confirm) => match m.search.selected() {
-                Some(f) if m.me.role.can_handle_packages() => {
-                    let id = f.recipient.id;
-                    m.pickup = Default::default();
-                    vec![Effect::WaitingFor(id)]
+            match action {
+                Some(Action::Back) => goto(m, Screen::Dashboard),
+                Some(Action::Up | Action::Down) => {
+                    move_search_cursor(m, action);
+                    vec![]
                 }
-                _ => vec![],
-            },
-            _ => edit_search(m, key),
-        },
+                Some(Action::ShowInactive) => {
+                    m.search.include_inactive = !m.search.include_inactive;
+                    search(m)
+                }
+                Some(Action::Confirm) => match m.search.selected() {
+                    Some(f) if m.me.role.can_handle_packages() => {
+                        let id = f.recipient.id;
+                        m.pickup = Default::default();
+                        vec![Effect::WaitingFor(id)]
+                    }
+                    _ => vec![],
+                },
+                _ => edit_search(m, key),
+            }
+        }
     }
 }
 
@@ -642,7 +648,7 @@ fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
 }
 
 /// Starts a search for the current query; results for older queries will be ignored.
-fn search(m: &mut Model) -> Vec<Effect> {
+pub(crate) fn search(m: &mut Model) -> Vec<Effect> {
     let seq = m.next_seq();
     m.search.seq = seq;
     vec![Effect::Search {
@@ -1172,6 +1178,9 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
             PickupStep::Select => vec![],
         },
         Screen::Recipients => {
+            if let Some(fx) = super::recipients_admin::on_paste(m, text) {
+                return fx;
+            }
             m.search.query.insert_str(first);
             search(m)
         }

@@ -308,7 +308,7 @@ pub async fn pickup(
 }
 
 /// Appends one custody event per package: who (user and kiosk device), from where, what.
-async fn record_event(
+pub(crate) async fn record_event(
     tx: &mut TenantTx<'_>,
     ids: &[i64],
     kind: &str,

@@ -69,7 +69,22 @@ pub async fn all(tx: &mut TenantTx<'_>) -> Result<Vec<Recipient>, DbError> {
 /// Inserts a recipient or updates the one with the same name and unit (case-insensitive);
 /// re-running an import therefore changes nothing.
 pub async fn upsert(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Upserted, DbError> {
-    let row: Option<(bool,)> = sqlx::query_as(
+    Ok(upsert_row(tx, r).await?.0)
+}
+
+#[derive(sqlx::FromRow)]
+struct UpsertRow {
+    added: bool,
+    #[sqlx(flatten)]
+    recipient: Recipient,
+}
+
+/// [`upsert`], also returning the row as stored when it was added or updated.
+pub async fn upsert_row(
+    tx: &mut TenantTx<'_>,
+    r: &NewRecipient,
+) -> Result<(Upserted, Option<Recipient>), DbError> {
+    let row: Option<UpsertRow> = sqlx::query_as(concat!(
         "INSERT INTO recipients AS r (facility_id, name, unit, email, phone, aliases) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (facility_id, lower(name), lower(unit)) DO UPDATE \
@@ -77,8 +92,9 @@ pub async fn upsert(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Upserted,
                 active = true, updated_at = now() \
             WHERE (r.email, r.phone, r.aliases, r.active) \
                   IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.phone, EXCLUDED.aliases, true) \
-         RETURNING (xmax = 0)",
-    )
+         RETURNING (xmax = 0) AS added, ",
+        columns!()
+    ))
     .bind(tx.facility().0)
     .bind(&r.name)
     .bind(&r.unit)
@@ -88,9 +104,12 @@ pub async fn upsert(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Upserted,
     .fetch_optional(tx.conn())
     .await?;
     Ok(match row {
-        Some((true,)) => Upserted::Added,
-        Some((false,)) => Upserted::Updated,
-        None => Upserted::Unchanged,
+        Some(UpsertRow {
+            added: true,
+            recipient,
+        }) => (Upserted::Added, Some(recipient)),
+        Some(UpsertRow { recipient, .. }) => (Upserted::Updated, Some(recipient)),
+        None => (Upserted::Unchanged, None),
     })
 }
 
@@ -101,4 +120,346 @@ pub async fn count(tx: &mut TenantTx<'_>) -> Result<i64, DbError> {
             .fetch_one(tx.conn())
             .await?,
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin writes: create, edit, (de)activate, merge, import. Each records an audit row in
+// the same transaction. Audit details name the fields that changed, never their values
+// (recipients' contact data is PII; the audit trail is read by every admin).
+// ---------------------------------------------------------------------------------------
+
+/// The unique index on (facility, lower(name), lower(unit)) as a user-facing conflict.
+fn name_taken(e: sqlx::Error, r: &NewRecipient) -> AppError {
+    if e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "23505")
+    {
+        AppError::Conflict(if r.unit.is_empty() {
+            format!(
+                "a recipient named `{}` without a unit already exists",
+                r.name
+            )
+        } else {
+            format!(
+                "a recipient named `{}` in unit `{}` already exists",
+                r.name, r.unit
+            )
+        })
+    } else {
+        e.into()
+    }
+}
+
+/// Locks one recipient row for the rest of the transaction.
+async fn get_for_update(tx: &mut TenantTx<'_>, id: i64) -> Result<Recipient, AppError> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM recipients WHERE facility_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(tx.facility().0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// The names of the fields that differ.
+fn changed_fields(old: &Recipient, new: &NewRecipient) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if old.name != new.name {
+        out.push("name");
+    }
+    if old.unit != new.unit {
+        out.push("unit");
+    }
+    if old.email != new.email {
+        out.push("email");
+    }
+    if old.phone != new.phone {
+        out.push("phone");
+    }
+    if old.aliases != new.aliases {
+        out.push("aliases");
+    }
+    out
+}
+
+pub async fn create(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Recipient, AppError> {
+    let created: Recipient = sqlx::query_as(concat!(
+        "INSERT INTO recipients (facility_id, name, unit, email, phone, aliases) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        columns!()
+    ))
+    .bind(tx.facility().0)
+    .bind(&r.name)
+    .bind(&r.unit)
+    .bind(&r.email)
+    .bind(&r.phone)
+    .bind(&r.aliases)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| name_taken(e, r))?;
+    super::audit::record(
+        tx,
+        "recipient.create",
+        &format!("recipient:{}", created.id),
+        serde_json::json!({
+            "unit": created.unit,
+            "email": created.email.is_some(),
+            "phone": created.phone.is_some(),
+            "aliases": created.aliases.len(),
+        }),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Replaces a recipient's fields. Nothing changed: no write, no audit row.
+pub async fn update(
+    tx: &mut TenantTx<'_>,
+    id: i64,
+    r: &NewRecipient,
+) -> Result<Recipient, AppError> {
+    let old = get_for_update(tx, id).await?;
+    let fields = changed_fields(&old, r);
+    if fields.is_empty() {
+        return Ok(old);
+    }
+    let updated: Recipient = sqlx::query_as(concat!(
+        "UPDATE recipients SET name = $3, unit = $4, email = $5, phone = $6, aliases = $7, \
+             updated_at = now() \
+         WHERE facility_id = $1 AND id = $2 RETURNING ",
+        columns!()
+    ))
+    .bind(tx.facility().0)
+    .bind(id)
+    .bind(&r.name)
+    .bind(&r.unit)
+    .bind(&r.email)
+    .bind(&r.phone)
+    .bind(&r.aliases)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| name_taken(e, r))?;
+    super::audit::record(
+        tx,
+        "recipient.update",
+        &format!("recipient:{id}"),
+        serde_json::json!({ "fields": fields }),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Deactivates (hidden from search, keeps its history) or reactivates a recipient.
+/// Returns the recipient and how many packages are still waiting for it.
+pub async fn set_active(
+    tx: &mut TenantTx<'_>,
+    id: i64,
+    active: bool,
+) -> Result<(Recipient, i64), AppError> {
+    let old = get_for_update(tx, id).await?;
+    if old.active == active {
+        return Err(AppError::Conflict(format!(
+            "{} is already {}",
+            old.name,
+            if active { "active" } else { "inactive" }
+        )));
+    }
+    let r: Recipient = sqlx::query_as(concat!(
+        "UPDATE recipients SET active = $3, updated_at = now() \
+         WHERE facility_id = $1 AND id = $2 RETURNING ",
+        columns!()
+    ))
+    .bind(tx.facility().0)
+    .bind(id)
+    .bind(active)
+    .fetch_one(tx.conn())
+    .await?;
+    let waiting = package_counts(tx, id).await?.0;
+    super::audit::record(
+        tx,
+        if active {
+            "recipient.reactivate"
+        } else {
+            "recipient.deactivate"
+        },
+        &format!("recipient:{id}"),
+        serde_json::json!({ "waiting": waiting }),
+    )
+    .await?;
+    Ok((r, waiting))
+}
+
+/// (waiting, all) packages of a recipient.
+pub async fn package_counts(tx: &mut TenantTx<'_>, id: i64) -> Result<(i64, i64), DbError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'waiting'), count(*) FROM packages \
+         WHERE facility_id = $1 AND recipient_id = $2",
+    )
+    .bind(tx.facility().0)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    pub kept: Recipient,
+    pub duplicate: Recipient,
+    /// Packages moved from the duplicate to the kept recipient.
+    pub moved: Vec<i64>,
+    pub waiting_moved: i64,
+}
+
+/// Merges a duplicate into the recipient to keep, in the caller's transaction: the
+/// duplicate's packages (waiting and past) move to the kept recipient with an `updated`
+/// custody event each; its name (when different) and aliases become aliases of the kept
+/// one, whose empty email or phone are filled from the duplicate; the duplicate is
+/// deactivated. Audited once.
+pub async fn merge(tx: &mut TenantTx<'_>, keep: i64, duplicate: i64) -> Result<Merged, AppError> {
+    if keep == duplicate {
+        return Err(AppError::Invalid(
+            "pick two different recipients to merge".into(),
+        ));
+    }
+    // Lock in id order so two merges of the same pair cannot deadlock.
+    let (first, second) = (keep.min(duplicate), keep.max(duplicate));
+    let a = get_for_update(tx, first).await?;
+    let b = get_for_update(tx, second).await?;
+    let (kept, dup) = if a.id == keep { (a, b) } else { (b, a) };
+    if !kept.active {
+        return Err(AppError::Conflict(format!(
+            "{} is inactive; reactivate the recipient to keep first",
+            kept.name
+        )));
+    }
+    let mut aliases = kept.aliases.clone();
+    let mut add_alias = |a: &str| {
+        if !a.eq_ignore_ascii_case(&kept.name) && !aliases.iter().any(|x| x.eq_ignore_ascii_case(a))
+        {
+            aliases.push(a.to_string());
+        }
+    };
+    add_alias(&dup.name);
+    for a in &dup.aliases {
+        add_alias(a);
+    }
+    let email = kept.email.clone().or_else(|| dup.email.clone());
+    let phone = kept.phone.clone().or_else(|| dup.phone.clone());
+    let facility = tx.facility().0;
+    let moved: Vec<(i64, String)> = sqlx::query_as(
+        "UPDATE packages SET recipient_id = $3 WHERE facility_id = $1 AND recipient_id = $2 \
+         RETURNING id, status",
+    )
+    .bind(facility)
+    .bind(dup.id)
+    .bind(kept.id)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut ids: Vec<i64> = moved.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    let waiting_moved = moved.iter().filter(|(_, s)| s == "waiting").count() as i64;
+    if !ids.is_empty() {
+        super::packages::record_event(
+            tx,
+            &ids,
+            "updated",
+            None,
+            serde_json::json!({
+                "recipient_id": kept.id,
+                "from_recipient_id": dup.id,
+                "reason": "merged duplicate recipient",
+            }),
+        )
+        .await?;
+        super::packages::notify(tx, "updated", &ids).await?;
+    }
+    sqlx::query(
+        "UPDATE recipients SET active = false, updated_at = now() \
+         WHERE facility_id = $1 AND id = $2",
+    )
+    .bind(facility)
+    .bind(dup.id)
+    .execute(tx.conn())
+    .await?;
+    let kept_after: Recipient = sqlx::query_as(concat!(
+        "UPDATE recipients SET aliases = $3, email = $4, phone = $5, updated_at = now() \
+         WHERE facility_id = $1 AND id = $2 RETURNING ",
+        columns!()
+    ))
+    .bind(facility)
+    .bind(kept.id)
+    .bind(&aliases)
+    .bind(&email)
+    .bind(&phone)
+    .fetch_one(tx.conn())
+    .await?;
+    let dup_after = get(tx, dup.id).await?;
+    super::audit::record(
+        tx,
+        "recipient.merge",
+        &format!("recipient:{}", kept.id),
+        serde_json::json!({
+            "duplicate": dup.id,
+            "packages": ids.len(),
+            "waiting": waiting_moved,
+            "aliases_added": aliases.len() - kept.aliases.len(),
+        }),
+    )
+    .await?;
+    Ok(Merged {
+        kept: kept_after,
+        duplicate: dup_after,
+        moved: ids,
+        waiting_moved,
+    })
+}
+
+/// What [`import`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub counts: crate::admin::import::Counts,
+    /// Added and updated recipients as now stored (to keep a search index current).
+    pub changed: Vec<Recipient>,
+}
+
+/// Rows per progress report of [`import`].
+pub const IMPORT_BATCH: usize = 500;
+
+/// Writes validated import rows (the CLI and the admin console share this): each row is
+/// upserted on its name and unit, `progress(done, total)` is called after every batch of
+/// [`IMPORT_BATCH`] rows, and one audit row records the counts. All in the caller's
+/// transaction: an import is written whole or not at all.
+pub async fn import(
+    tx: &mut TenantTx<'_>,
+    rows: &[NewRecipient],
+    rejected: usize,
+    source: &str,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Imported, DbError> {
+    let mut out = Imported::default();
+    out.counts.rejected = rejected;
+    for (i, r) in rows.iter().enumerate() {
+        let (change, row) = upsert_row(tx, r).await?;
+        out.counts.count(change);
+        out.changed.extend(row);
+        if (i + 1) % IMPORT_BATCH == 0 || i + 1 == rows.len() {
+            progress(i + 1, rows.len());
+        }
+    }
+    let c = out.counts;
+    super::audit::record(
+        tx,
+        "recipients.import",
+        source,
+        serde_json::json!({
+            "added": c.added, "updated": c.updated, "unchanged": c.unchanged,
+            "rejected": c.rejected,
+        }),
+    )
+    .await?;
+    Ok(out)
 }

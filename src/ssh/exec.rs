@@ -10,6 +10,8 @@ use crate::error::AppError;
 use crate::ops::{IntakeRequest, Ops};
 use crate::reports;
 
+mod import;
+
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
@@ -40,6 +42,8 @@ const HELP: &str = "\
 packtrack commands (ssh HOST COMMAND):
   whoami                                        LOGIN FACILITY ROLE
   recipients search QUERY [--limit N] [--json]  fuzzy search by name, unit, email, alias
+  recipients import [--dry-run] < FILE.csv      admins; header name,unit,email,phone,aliases;
+                                                --dry-run: what would change, nothing written
   packages list [--status S] [--json]           S: waiting, picked_up, returned, lost
   packages intake --tracking TEXT --recipient ID [--location LOC] [--json]
   packages pickup (--code CODE | --id ID) [--name RECEIVER] [--json]
@@ -94,6 +98,11 @@ enum RecipientsCmd {
         #[arg(long)]
         all: bool,
     },
+    /// CSV on stdin (admins).
+    Import {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,8 +151,26 @@ struct RecipientJson<'a> {
     score: u32,
 }
 
+/// Whether a command line reads its input from stdin (it then runs at the client's EOF).
+pub fn reads_stdin(line: &str) -> bool {
+    shell_words::split(line).is_ok_and(|a| {
+        a.first().map(String::as_str) == Some("recipients")
+            && a.get(1).map(String::as_str) == Some("import")
+    })
+}
+
 /// Runs one command line for an authenticated principal.
 pub async fn run(line: &str, principal: &Principal, ops: &Ops) -> Output {
+    run_with_stdin(line, None, principal, ops).await
+}
+
+/// [`run`] with what the client sent on stdin (for commands that read it).
+pub async fn run_with_stdin(
+    line: &str,
+    stdin: Option<&[u8]>,
+    principal: &Principal,
+    ops: &Ops,
+) -> Output {
     let args = match shell_words::split(line) {
         Ok(a) => a,
         Err(e) => return Output::user_error(format!("cannot parse the command line: {e}")),
@@ -164,14 +191,22 @@ pub async fn run(line: &str, principal: &Principal, ops: &Ops) -> Output {
             return Output::user_error(format!("{first}; try `help`"));
         }
     };
-    match execute(cmd.cmd, principal, ops).await {
+    match execute(cmd.cmd, stdin, principal, ops).await {
         Ok(out) => out,
         Err(e) => Output::user_error(e),
     }
 }
 
-async fn execute(cmd: Top, p: &Principal, ops: &Ops) -> Result<Output, AppError> {
+async fn execute(
+    cmd: Top,
+    stdin: Option<&[u8]>,
+    p: &Principal,
+    ops: &Ops,
+) -> Result<Output, AppError> {
     Ok(match cmd {
+        Top::Recipients(RecipientsCmd::Import { dry_run }) => {
+            import::run(stdin, dry_run, p, ops).await?
+        }
         Top::Help => Output::ok(HELP.to_string()),
         Top::Whoami => Output::ok(format!("{} {} {}\n", p.login(), p.slug(), p.role())),
         Top::Recipients(RecipientsCmd::Search {

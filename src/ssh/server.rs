@@ -396,6 +396,9 @@ struct Chan {
     theme: Option<String>,
     input: Option<mpsc::Sender<Input>>,
     task: Option<JoinHandle<()>>,
+    /// An exec command that reads stdin (`recipients import`): its line and the data so
+    /// far; it runs at the client's EOF.
+    stdin: Option<(String, Vec<u8>)>,
 }
 
 /// The russh handler of one connection.
@@ -445,18 +448,33 @@ impl Conn {
         exec: Option<String>,
         session: &mut Session,
     ) -> Result<(), russh::Error> {
+        if self.spawn_task_with(channel, exec, None)? {
+            session.channel_success(channel)
+        } else {
+            session.channel_failure(channel)
+        }
+    }
+
+    /// Starts the task; `false`: refused. `stdin`: what an exec command read (its reply
+    /// was sent already).
+    fn spawn_task_with(
+        &mut self,
+        channel: ChannelId,
+        exec: Option<String>,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<bool, russh::Error> {
         // Everyone but a kiosk has a principal by now.
         if self.principal.is_none() && self.kiosk.is_none() {
-            return session.channel_failure(channel);
+            return Ok(false);
         }
         let principal = self.principal.clone();
         let kiosk = self.kiosk.clone();
         let Some(chan) = self.channels.get_mut(&channel) else {
-            return session.channel_failure(channel);
+            return Ok(false);
         };
         let Some(writer) = chan.writer.take() else {
             // Only one shell or exec per channel.
-            return session.channel_failure(channel);
+            return Ok(false);
         };
         let shared = self.shared.clone();
         let peer = self.peer;
@@ -472,7 +490,13 @@ impl Conn {
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;
                     let started = Instant::now();
-                    let out = super::exec::run(&line, &principal, &shared.ops).await;
+                    let out = super::exec::run_with_stdin(
+                        &line,
+                        stdin.as_deref(),
+                        &principal,
+                        &shared.ops,
+                    )
+                    .await;
                     let bytes = out.stdout.len() + out.stderr.len();
                     let _ = write_exec(&writer, out.stdout, out.stderr, out.status, &shared).await;
                     tracing::info!(
@@ -507,7 +531,7 @@ impl Conn {
                 let (who, slug, facility) = match (&principal, &kiosk) {
                     (Some(p), _) => (p.login().to_string(), p.slug().to_string(), p.facility()),
                     (None, Some(d)) => (format!("kiosk:{}", d.name), d.slug.clone(), d.facility),
-                    (None, None) => return session.channel_failure(channel),
+                    (None, None) => return Ok(false),
                 };
                 let sess = session::Session {
                     theme: chan.theme.clone(),
@@ -546,7 +570,7 @@ impl Conn {
                 }));
             }
         }
-        session.channel_success(channel)
+        Ok(true)
     }
 }
 
@@ -728,6 +752,7 @@ impl Handler for Conn {
                 theme: None,
                 input: None,
                 task: None,
+                stdin: None,
             },
         );
         reply.accept().await;
@@ -834,6 +859,24 @@ impl Handler for Conn {
             return Ok(());
         }
         let line = String::from_utf8_lossy(data).into_owned();
+        // A command that reads stdin waits for the client's EOF. Only admins may run one,
+        // so only they can make the server buffer input (bounded by the import limit);
+        // anyone else runs it at once and is refused.
+        if super::exec::reads_stdin(&line)
+            && self
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.role().can_administer())
+        {
+            match self.channels.get_mut(&channel) {
+                Some(chan) if chan.writer.is_some() && chan.stdin.is_none() => {
+                    chan.stdin = Some((line, Vec::new()));
+                    session.channel_success(channel)?;
+                }
+                _ => session.channel_failure(channel)?,
+            }
+            return Ok(());
+        }
         Ok(self.spawn_task(channel, Some(line), session)?)
     }
 
@@ -843,6 +886,16 @@ impl Handler for Conn {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some((_, buf)) = self
+            .channels
+            .get_mut(&channel)
+            .and_then(|c| c.stdin.as_mut())
+        {
+            // One byte over the limit is kept so the import can say the input is too large.
+            let room = (crate::config::MAX_IMPORT_BYTES as usize + 1).saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            return Ok(());
+        }
         if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref())
             && let Err(mpsc::error::TrySendError::Full(_)) =
                 tx.try_send(Input::Data(Bytes::copy_from_slice(data)))
@@ -865,8 +918,14 @@ impl Handler for Conn {
     async fn channel_eof(
         &mut self,
         channel: ChannelId,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some((line, data)) = self.channels.get_mut(&channel).and_then(|c| c.stdin.take()) {
+            if !self.spawn_task_with(channel, Some(line), Some(data))? {
+                session.close(channel)?;
+            }
+            return Ok(());
+        }
         if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref()) {
             let _ = tx.try_send(Input::Eof);
         }

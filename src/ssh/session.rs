@@ -193,7 +193,7 @@ impl Session {
             let ops = ops.clone();
             let tx = results_tx.clone();
             tokio::spawn(async move {
-                if let Some(msg) = effects::run(effect, &ops, &principal).await {
+                if let Some(msg) = effects::run_with_progress(effect, &ops, &principal, &tx).await {
                     let _ = tx.send(msg).await;
                 }
             });

@@ -132,11 +132,7 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("?", "help"),
         ],
         Screen::Detail => &[("Esc", "back"), ("F1", "help")],
-        Screen::Recipients => &[
-            ("Enter", "waiting packages"),
-            ("Esc", "back"),
-            ("F1", "help"),
-        ],
+        Screen::Recipients => recipients::footer_pairs(m),
     };
     hints(pairs, t)
 }

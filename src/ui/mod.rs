@@ -7,10 +7,12 @@ mod admin_outbox;
 mod admin_settings;
 mod app;
 mod dashboard;
+mod import;
 mod intake;
 mod lock;
 mod packages;
 mod pickup;
+mod recipient_form;
 mod recipients;
 pub mod theme;
 pub mod widgets;
@@ -20,5 +22,7 @@ pub use theme::Theme;
 
 #[cfg(test)]
 mod admin_tabs_tests;
+#[cfg(test)]
+mod recipients_tests;
 #[cfg(test)]
 mod tests;

@@ -6,10 +6,24 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::theme::Theme;
 use super::widgets::{field, highlighted};
 use crate::app::model::{Model, RecipientSearch};
+use crate::app::recipients_admin::{Mode, allowed, mask_email, mask_phone};
 use crate::search::Field;
 
 /// The search field and its results; used by the recipients, intake and pickup screens.
 pub fn search_box(f: &mut Frame, area: Rect, s: &RecipientSearch, focused: bool, t: &Theme) {
+    search_list(f, area, s, focused, false, t);
+}
+
+/// [`search_box`], optionally with each recipient's contact data, masked (PII: the full
+/// values are shown only in an admin's edit form).
+fn search_list(
+    f: &mut Frame,
+    area: Rect,
+    s: &RecipientSearch,
+    focused: bool,
+    contact: bool,
+    t: &Theme,
+) {
     let [input, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let width = (area.width as usize).saturating_sub(12);
     f.render_widget(
@@ -60,6 +74,18 @@ pub fn search_box(f: &mut Frame, area: Rect, s: &RecipientSearch, focused: bool,
             if !r.active {
                 spans.push(Span::styled(" (inactive)", t.dim));
             }
+            if contact {
+                let masked: Vec<String> = r
+                    .email
+                    .as_deref()
+                    .map(mask_email)
+                    .into_iter()
+                    .chain(r.phone.as_deref().map(mask_phone))
+                    .collect();
+                if !masked.is_empty() {
+                    spans.push(Span::styled(format!(" · {}", masked.join(" · ")), t.dim));
+                }
+            }
             Line::from(spans)
         })
         .collect();
@@ -72,13 +98,59 @@ pub fn search_box(f: &mut Frame, area: Rect, s: &RecipientSearch, focused: bool,
 }
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
-    let title = if m.search.include_inactive {
-        " Recipients (including inactive; Ctrl-A hides them) "
-    } else {
-        " Recipients (Ctrl-A shows inactive) "
+    let mode = &m.recipients_admin.mode;
+    if let Mode::Import(state) = mode {
+        super::import::draw(f, area, state, t);
+        return;
+    }
+    let title = match mode {
+        Mode::PickDuplicate { keep, .. } => format!(
+            " Merge into {}{}: select the duplicate, Enter ",
+            keep.name,
+            if keep.unit.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", keep.unit)
+            }
+        ),
+        _ if m.search.include_inactive => {
+            " Recipients (including inactive; Ctrl-A hides them) ".to_string()
+        }
+        _ => " Recipients (Ctrl-A shows inactive) ".to_string(),
     };
     let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    search_box(f, inner, &m.search, true, t);
+    let editing = matches!(mode, Mode::Form(_) | Mode::ConfirmMerge { .. });
+    search_list(f, inner, &m.search, !editing, true, t);
+    match mode {
+        Mode::Form(form) => super::recipient_form::draw_form(f, area, form, t),
+        Mode::ConfirmMerge { preview, busy } => {
+            super::recipient_form::draw_merge(f, area, preview, *busy, t);
+        }
+        _ => {}
+    }
+}
+
+/// The footer's key hints on the recipients screen.
+pub fn footer_pairs(m: &Model) -> &'static [(&'static str, &'static str)] {
+    match &m.recipients_admin.mode {
+        Mode::Form(_) => &[("Ctrl-S", "save"), ("Esc", "cancel")],
+        Mode::PickDuplicate { .. } => &[("Enter", "pick duplicate"), ("Esc", "cancel merge")],
+        Mode::ConfirmMerge { .. } => &[("Enter", "merge"), ("Esc", "cancel")],
+        Mode::Import(_) => &[("Enter", "next"), ("Esc", "cancel")],
+        Mode::Browse if allowed(m) => &[
+            ("^N", "new"),
+            ("^E", "edit"),
+            ("^D", "(de)activate"),
+            ("^G", "merge"),
+            ("^O", "import"),
+            ("F1", "help"),
+        ],
+        Mode::Browse => &[
+            ("Enter", "waiting packages"),
+            ("Esc", "back"),
+            ("F1", "help"),
+        ],
+    }
 }

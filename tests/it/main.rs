@@ -16,6 +16,7 @@ mod db_packages;
 mod db_pickup;
 mod kiosk;
 mod notify;
+mod recipients_admin;
 mod reports;
 mod ssh_auth;
 mod ssh_limits;

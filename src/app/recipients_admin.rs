@@ -1,0 +1,796 @@
+//! Recipients management on the recipients screen (admins): create, edit, deactivate and
+//! reactivate, merge duplicates, and import a pasted CSV with a preview. Pure, like the
+//! rest of the core: keys and answers in, state and effects out. Operators and viewers
+//! keep the read-only screen (and `Ops` refuses them anyway).
+
+use super::effect::Effect;
+use super::keymap::Action;
+use super::model::{Model, Tone};
+use super::text::TextField;
+use crate::admin::import::{Counts, FieldName, HEADER, Plan};
+use crate::db::recipients::{Merged, Recipient};
+use crate::ops::{MergePreview, RecipientFields};
+use crate::ssh::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
+
+/// Messages of the recipients admin (answers of its effects).
+#[derive(Debug, Clone)]
+pub enum AdminMsg {
+    /// The recipient to edit, with its full contact data.
+    Loaded(Result<Recipient, String>),
+    Saved(Result<Recipient, String>),
+    /// The recipient and its packages still waiting.
+    Activated(Result<(Recipient, i64), String>),
+    MergePreview(Result<MergePreview, String>),
+    Merged(Result<Merged, String>),
+    ImportPlan(Result<Plan, String>),
+    ImportProgress {
+        done: usize,
+        total: usize,
+    },
+    ImportDone(Result<Counts, String>),
+}
+
+/// Effects of the recipients admin, run by `crate::effects`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminEffect {
+    LoadForEdit(i64),
+    Create(RecipientFields),
+    Update { id: i64, fields: RecipientFields },
+    SetActive { id: i64, active: bool },
+    MergePreview { keep: i64, duplicate: i64 },
+    Merge { keep: i64, duplicate: i64 },
+    PlanImport(String),
+    ApplyImport(Plan),
+}
+
+impl From<AdminEffect> for Effect {
+    fn from(e: AdminEffect) -> Self {
+        Effect::RecipientsAdmin(e)
+    }
+}
+
+/// The form's fields in order (as the CSV columns).
+pub const FORM_FIELDS: [FieldName; 5] = [
+    FieldName::Name,
+    FieldName::Unit,
+    FieldName::Email,
+    FieldName::Phone,
+    FieldName::Aliases,
+];
+
+pub fn field_label(f: FieldName) -> &'static str {
+    match f {
+        FieldName::Name => "Name",
+        FieldName::Unit => "Unit",
+        FieldName::Email => "Email",
+        FieldName::Phone => "Phone",
+        FieldName::Aliases => "Aliases",
+    }
+}
+
+/// Creating (`id: None`) or editing a recipient.
+#[derive(Debug, Clone)]
+pub struct RecipientForm {
+    pub id: Option<i64>,
+    pub fields: [TextField; 5],
+    pub focus: usize,
+    /// The field the last error is about (`None`: the whole record, e.g. a conflict).
+    pub error: Option<(Option<FieldName>, String)>,
+    /// Waiting for the recipient's data (edit).
+    pub loading: bool,
+    pub saving: bool,
+}
+
+impl RecipientForm {
+    pub fn new(id: Option<i64>) -> Self {
+        Self {
+            id,
+            fields: [
+                TextField::new(200),
+                TextField::new(32),
+                TextField::new(254),
+                TextField::new(32),
+                TextField::new(1000),
+            ],
+            focus: 0,
+            error: None,
+            loading: id.is_some(),
+            saving: false,
+        }
+    }
+
+    fn fill(&mut self, r: &Recipient) {
+        let f = RecipientFields::of(r);
+        for (field, text) in self
+            .fields
+            .iter_mut()
+            .zip([&f.name, &f.unit, &f.email, &f.phone, &f.aliases])
+        {
+            field.set(text);
+        }
+        self.loading = false;
+    }
+
+    pub fn values(&self) -> RecipientFields {
+        RecipientFields {
+            name: self.fields[0].text(),
+            unit: self.fields[1].text(),
+            email: self.fields[2].text(),
+            phone: self.fields[3].text(),
+            aliases: self.fields[4].text(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ImportStep {
+    /// Collecting pasted CSV.
+    Paste,
+    /// Waiting for the preview.
+    Planning,
+    Preview(Plan),
+    Applying {
+        planned: Counts,
+        done: usize,
+        total: usize,
+    },
+    Done(Result<Counts, String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportState {
+    /// The CSV pasted so far (pastes append; a repeated header is dropped).
+    pub text: String,
+    pub lines: usize,
+    pub pastes: usize,
+    /// Set when a paste hit the per-paste limit: what was kept and where to go on.
+    pub cut: Option<String>,
+    pub step: ImportStep,
+    /// First rejection shown in the preview (scrolls).
+    pub scroll: usize,
+    /// Why the last preview could not be made (header, size).
+    pub error: Option<String>,
+}
+
+impl Default for ImportState {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            lines: 0,
+            pastes: 0,
+            cut: None,
+            step: ImportStep::Paste,
+            scroll: 0,
+            error: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    /// The search (read-only for operators and viewers).
+    #[default]
+    Browse,
+    Form(RecipientForm),
+    /// Merge, step 1: the recipient to keep is chosen; search for its duplicate.
+    PickDuplicate {
+        keep: Recipient,
+        checking: bool,
+    },
+    /// Merge, step 2: confirm (with what moves).
+    ConfirmMerge {
+        preview: MergePreview,
+        busy: bool,
+    },
+    Import(ImportState),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecipientsAdmin {
+    pub mode: Mode,
+}
+
+/// Whether the signed-in user may manage recipients here (admins, not at a kiosk).
+pub fn allowed(m: &Model) -> bool {
+    m.me.role.can_administer() && m.kiosk.is_none()
+}
+
+fn refuse(m: &mut Model) -> Vec<Effect> {
+    let text = if m.kiosk.is_some() {
+        "managing recipients is not available on a kiosk; use your own session"
+    } else {
+        "permission denied: managing recipients is for admins (search is read-only)"
+    };
+    m.note(text, Tone::Error);
+    vec![]
+}
+
+fn selected(m: &Model) -> Option<Recipient> {
+    m.search.selected().map(|f| f.recipient.clone())
+}
+
+fn label(r: &Recipient) -> String {
+    if r.unit.is_empty() {
+        r.name.clone()
+    } else {
+        format!("{} ({})", r.name, r.unit)
+    }
+}
+
+fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Keys on the recipients screen. `None`: not ours; the read-only screen handles it.
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+    match &m.recipients_admin.mode {
+        Mode::Browse => browse_key(m, action),
+        Mode::Form(_) => Some(form_key(m, key, action)),
+        Mode::PickDuplicate { .. } => pick_key(m, action),
+        Mode::ConfirmMerge { .. } => Some(confirm_merge_key(m, key, action)),
+        Mode::Import(_) => Some(import_key(m, key, action)),
+    }
+}
+
+fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+    let wanted = matches!(
+        action,
+        Some(
+            Action::NewRecipient
+                | Action::EditRecipient
+                | Action::ToggleActive
+                | Action::Merge
+                | Action::Import
+        )
+    );
+    if !wanted {
+        return None;
+    }
+    if !allowed(m) {
+        return Some(refuse(m));
+    }
+    let need_selection = !matches!(action, Some(Action::NewRecipient | Action::Import));
+    let sel = selected(m);
+    if need_selection && sel.is_none() {
+        m.note("search and select a recipient first", Tone::Warning);
+        return Some(vec![]);
+    }
+    m.status = None;
+    Some(match (action, sel) {
+        (Some(Action::NewRecipient), _) => {
+            let mut form = RecipientForm::new(None);
+            // Whatever was searched for is usually the new name.
+            form.fields[0].set(m.search.query.text().trim());
+            m.recipients_admin.mode = Mode::Form(form);
+            vec![]
+        }
+        (Some(Action::Import), _) => {
+            m.recipients_admin.mode = Mode::Import(ImportState::default());
+            vec![]
+        }
+        (Some(Action::EditRecipient), Some(r)) => {
+            m.recipients_admin.mode = Mode::Form(RecipientForm::new(Some(r.id)));
+            vec![AdminEffect::LoadForEdit(r.id).into()]
+        }
+        (Some(Action::ToggleActive), Some(r)) => vec![
+            AdminEffect::SetActive {
+                id: r.id,
+                active: !r.active,
+            }
+            .into(),
+        ],
+        (Some(Action::Merge), Some(r)) => {
+            if !r.active {
+                m.note(
+                    format!(
+                        "{} is inactive; reactivate it (Ctrl-D) to keep it, or pick the one to keep",
+                        r.name
+                    ),
+                    Tone::Warning,
+                );
+                return Some(vec![]);
+            }
+            m.note(
+                format!(
+                    "merge into {}: search for the duplicate, Enter picks it, Esc cancels",
+                    label(&r)
+                ),
+                Tone::Info,
+            );
+            m.recipients_admin.mode = Mode::PickDuplicate {
+                keep: r,
+                checking: false,
+            };
+            vec![]
+        }
+        _ => vec![],
+    })
+}
+
+fn form_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let Mode::Form(form) = &mut m.recipients_admin.mode else {
+        return vec![];
+    };
+    if form.saving || form.loading {
+        if action == Some(Action::Back) {
+            m.recipients_admin.mode = Mode::Browse;
+            m.note("edit closed; nothing saved", Tone::Info);
+        }
+        return vec![];
+    }
+    let save = key.code == KeyCode::Char('s') && key.mods.contains(Mods::CTRL);
+    match key.code {
+        _ if save => return save_form(m),
+        KeyCode::Esc => {
+            m.recipients_admin.mode = Mode::Browse;
+            m.note("not saved", Tone::Info);
+            return vec![];
+        }
+        KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % FORM_FIELDS.len(),
+        KeyCode::BackTab | KeyCode::Up => {
+            form.focus = (form.focus + FORM_FIELDS.len() - 1) % FORM_FIELDS.len();
+        }
+        KeyCode::Enter if form.focus + 1 < FORM_FIELDS.len() => form.focus += 1,
+        KeyCode::Enter => return save_form(m),
+        _ => {
+            if form.fields[form.focus].edit(key)
+                && form
+                    .error
+                    .as_ref()
+                    .is_some_and(|(f, _)| *f == Some(FORM_FIELDS[form.focus]))
+            {
+                form.error = None;
+            }
+        }
+    }
+    vec![]
+}
+
+fn save_form(m: &mut Model) -> Vec<Effect> {
+    let Mode::Form(form) = &mut m.recipients_admin.mode else {
+        return vec![];
+    };
+    let fields = form.values();
+    // The same rules as the server (which checks again): errors show before a round trip.
+    if let Err(e) = fields.validate() {
+        form.focus = FORM_FIELDS.iter().position(|f| *f == e.field).unwrap_or(0);
+        form.error = Some((Some(e.field), e.message.clone()));
+        m.note(e.message, Tone::Error);
+        return vec![];
+    }
+    form.error = None;
+    form.saving = true;
+    let fx = match form.id {
+        Some(id) => AdminEffect::Update { id, fields },
+        None => AdminEffect::Create(fields),
+    };
+    m.note("saving…", Tone::Info);
+    vec![fx.into()]
+}
+
+fn pick_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+    let Mode::PickDuplicate { keep, checking } = &mut m.recipients_admin.mode else {
+        return None;
+    };
+    match action {
+        Some(Action::Back) => {
+            m.recipients_admin.mode = Mode::Browse;
+            m.note("merge cancelled; nothing changed", Tone::Info);
+            Some(vec![])
+        }
+        Some(Action::Confirm) => {
+            if *checking {
+                return Some(vec![]);
+            }
+            let keep_id = keep.id;
+            match m.search.selected().map(|f| f.recipient.id) {
+                None => {
+                    m.note("search and select the duplicate first", Tone::Warning);
+                    Some(vec![])
+                }
+                Some(id) if id == keep_id => {
+                    m.note(
+                        "that is the recipient to keep; select its duplicate",
+                        Tone::Warning,
+                    );
+                    Some(vec![])
+                }
+                Some(duplicate) => {
+                    *checking = true;
+                    Some(vec![
+                        AdminEffect::MergePreview {
+                            keep: keep_id,
+                            duplicate,
+                        }
+                        .into(),
+                    ])
+                }
+            }
+        }
+        // Typing and moving in the search work as usual.
+        _ => None,
+    }
+}
+
+fn confirm_merge_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let Mode::ConfirmMerge { preview, busy } = &mut m.recipients_admin.mode else {
+        return vec![];
+    };
+    if *busy {
+        return vec![];
+    }
+    let yes = action == Some(Action::Confirm) || matches!(key.code, KeyCode::Char('y' | 'Y'));
+    let no = action == Some(Action::Back) || matches!(key.code, KeyCode::Char('n' | 'N'));
+    if yes {
+        *busy = true;
+        let fx = AdminEffect::Merge {
+            keep: preview.keep.id,
+            duplicate: preview.duplicate.id,
+        };
+        m.note("merging…", Tone::Info);
+        vec![fx.into()]
+    } else if no {
+        m.recipients_admin.mode = Mode::Browse;
+        m.note("merge cancelled; nothing changed", Tone::Info);
+        vec![]
+    } else {
+        vec![]
+    }
+}
+
+fn import_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let Mode::Import(state) = &mut m.recipients_admin.mode else {
+        return vec![];
+    };
+    let clear = key.code == KeyCode::Char('u') && key.mods.contains(Mods::CTRL);
+    match &mut state.step {
+        ImportStep::Paste => match action {
+            Some(Action::Back) => cancel_import(m),
+            Some(Action::Confirm) => {
+                if state.text.trim().is_empty() {
+                    m.note("paste the CSV first (with its header line)", Tone::Warning);
+                    return vec![];
+                }
+                state.step = ImportStep::Planning;
+                state.error = None;
+                m.status = None;
+                vec![AdminEffect::PlanImport(state.text.clone()).into()]
+            }
+            _ if clear => {
+                *state = ImportState::default();
+                m.status = None;
+                vec![]
+            }
+            _ => vec![],
+        },
+        ImportStep::Planning => match action {
+            Some(Action::Back) => cancel_import(m),
+            _ => vec![],
+        },
+        ImportStep::Preview(plan) => match action {
+            Some(Action::Back) => cancel_import(m),
+            Some(Action::Up) => {
+                state.scroll = state.scroll.saturating_sub(1);
+                vec![]
+            }
+            Some(Action::Down) => {
+                state.scroll = (state.scroll + 1).min(plan.rejected.len().saturating_sub(1));
+                vec![]
+            }
+            Some(Action::Confirm) => {
+                if plan.rows.is_empty() {
+                    m.note(
+                        "no valid rows to import; Ctrl-U starts over, Esc cancels",
+                        Tone::Warning,
+                    );
+                    return vec![];
+                }
+                let plan = std::mem::take(plan);
+                let planned = plan.counts();
+                state.step = ImportStep::Applying {
+                    planned,
+                    done: 0,
+                    total: plan.rows.len(),
+                };
+                m.note("importing…", Tone::Info);
+                vec![AdminEffect::ApplyImport(plan).into()]
+            }
+            _ if clear => {
+                *state = ImportState::default();
+                m.status = None;
+                vec![]
+            }
+            _ => vec![],
+        },
+        ImportStep::Applying { .. } => {
+            if action == Some(Action::Back) {
+                m.note(
+                    "the import is being written as one transaction; it cannot be stopped halfway",
+                    Tone::Warning,
+                );
+            }
+            vec![]
+        }
+        ImportStep::Done(_) => match action {
+            Some(Action::Back | Action::Confirm) => {
+                m.recipients_admin.mode = Mode::Browse;
+                m.status = None;
+                super::update::search(m)
+            }
+            _ => vec![],
+        },
+    }
+}
+
+fn cancel_import(m: &mut Model) -> Vec<Effect> {
+    m.recipients_admin.mode = Mode::Browse;
+    m.note("import cancelled; nothing written", Tone::Info);
+    vec![]
+}
+
+/// Pasted text on the recipients screen. `None`: not ours (the search takes it).
+pub fn on_paste(m: &mut Model, text: &str) -> Option<Vec<Effect>> {
+    match &mut m.recipients_admin.mode {
+        Mode::Browse | Mode::PickDuplicate { .. } => None,
+        Mode::ConfirmMerge { .. } => Some(vec![]),
+        Mode::Form(form) => {
+            if !form.loading && !form.saving {
+                let first = text.lines().next().unwrap_or("");
+                form.fields[form.focus].insert_str(first);
+            }
+            Some(vec![])
+        }
+        Mode::Import(state) => {
+            if matches!(state.step, ImportStep::Paste) {
+                let note = add_paste(state, text);
+                if let Some((text, tone)) = note {
+                    m.note(text, tone);
+                } else {
+                    m.status = None;
+                }
+            }
+            Some(vec![])
+        }
+    }
+}
+
+/// Appends one paste to the import text. A paste that reached the input limit was cut:
+/// its last, maybe partial, line is dropped (a cut line could look valid and be wrong) and
+/// the admin is told where to go on. A header repeated at the top of a later paste is
+/// dropped, so a long file can be pasted in parts.
+fn add_paste(state: &mut ImportState, text: &str) -> Option<(String, Tone)> {
+    let limit = crate::config::MAX_IMPORT_BYTES as usize;
+    let mut text = text;
+    let cut = text.len() + 4 >= PASTE_CAP;
+    let mut dropped = "";
+    if cut {
+        match text.rfind('\n') {
+            Some(i) => {
+                dropped = &text[i + 1..];
+                text = &text[..=i];
+            }
+            None => {
+                return Some((
+                    "the paste is one line longer than a paste can be; nothing kept".into(),
+                    Tone::Error,
+                ));
+            }
+        }
+    }
+    if state.pastes > 0
+        && let Some(first) = text.lines().next()
+        && is_header(first)
+    {
+        text = text.split_once('\n').map_or("", |(_, rest)| rest);
+    }
+    if state.text.len() + text.len() > limit {
+        return Some((
+            format!(
+                "the import would exceed {} MiB; import what you pasted, then the rest",
+                limit / (1024 * 1024)
+            ),
+            Tone::Error,
+        ));
+    }
+    if !state.text.is_empty() && !state.text.ends_with('\n') {
+        state.text.push('\n');
+    }
+    state.text.push_str(text);
+    state.pastes += 1;
+    state.lines = state.text.lines().count();
+    state.error = None;
+    if cut {
+        let next: String = dropped.chars().take(40).collect();
+        let msg = format!(
+            "a paste holds at most {} KiB: kept {} lines; paste the rest next, from `{next}`",
+            PASTE_CAP / 1024,
+            state.lines
+        );
+        state.cut = Some(msg.clone());
+        Some((msg, Tone::Warning))
+    } else {
+        state.cut = None;
+        None
+    }
+}
+
+fn is_header(line: &str) -> bool {
+    let cols: Vec<String> = line
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|c| c.trim().to_lowercase())
+        .collect();
+    cols == HEADER
+}
+
+/// Answers to the recipients admin's effects.
+pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
+    match msg {
+        AdminMsg::Loaded(res) => {
+            if let Mode::Form(form) = &mut m.recipients_admin.mode {
+                match res {
+                    Ok(r) if form.id == Some(r.id) => form.fill(&r),
+                    Ok(_) => {}
+                    Err(e) => {
+                        m.recipients_admin.mode = Mode::Browse;
+                        m.note(format!("cannot edit: {e}"), Tone::Error);
+                    }
+                }
+            }
+            vec![]
+        }
+        AdminMsg::Saved(res) => {
+            let Mode::Form(form) = &mut m.recipients_admin.mode else {
+                return vec![];
+            };
+            match res {
+                Ok(r) => {
+                    let verb = if form.id.is_some() { "saved" } else { "added" };
+                    m.recipients_admin.mode = Mode::Browse;
+                    m.note(format!("{verb} {}", label(&r)), Tone::Success);
+                    super::update::search(m)
+                }
+                Err(e) => {
+                    form.saving = false;
+                    // A name and unit that are taken: the name is the field to change.
+                    let field = e.contains("already exists").then_some(FieldName::Name);
+                    form.error = Some((field, e.clone()));
+                    m.note(format!("not saved: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        AdminMsg::Activated(res) => match res {
+            Ok((r, waiting)) => {
+                let text = if r.active {
+                    format!("{} reactivated", label(&r))
+                } else if waiting > 0 {
+                    format!(
+                        "{} deactivated; {} still waiting for them (Ctrl-D undoes)",
+                        label(&r),
+                        plural(waiting, "package", "packages")
+                    )
+                } else {
+                    format!("{} deactivated (Ctrl-A shows inactive ones)", label(&r))
+                };
+                m.note(text, Tone::Success);
+                super::update::search(m)
+            }
+            Err(e) => {
+                m.note(e, Tone::Error);
+                vec![]
+            }
+        },
+        AdminMsg::MergePreview(res) => {
+            if !matches!(
+                m.recipients_admin.mode,
+                Mode::PickDuplicate { checking: true, .. }
+            ) {
+                return vec![];
+            }
+            match res {
+                Ok(preview) => {
+                    m.status = None;
+                    m.recipients_admin.mode = Mode::ConfirmMerge {
+                        preview,
+                        busy: false,
+                    };
+                }
+                Err(e) => {
+                    if let Mode::PickDuplicate { checking, .. } = &mut m.recipients_admin.mode {
+                        *checking = false;
+                    }
+                    m.note(e, Tone::Error);
+                }
+            }
+            vec![]
+        }
+        AdminMsg::Merged(res) => {
+            m.recipients_admin.mode = Mode::Browse;
+            match res {
+                Ok(mg) => {
+                    let line = format!(
+                        "merged {} into {}: {} moved ({} waiting); the duplicate is inactive",
+                        label(&mg.duplicate),
+                        label(&mg.kept),
+                        plural(mg.moved.len() as i64, "package", "packages"),
+                        mg.waiting_moved
+                    );
+                    m.note(line.clone(), Tone::Success);
+                    m.log_activity(format!("{} {line}", m.me.login));
+                    super::update::search(m)
+                }
+                Err(e) => {
+                    m.note(format!("not merged: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        AdminMsg::ImportPlan(res) => {
+            if let Mode::Import(state) = &mut m.recipients_admin.mode
+                && matches!(state.step, ImportStep::Planning)
+            {
+                match res {
+                    Ok(plan) => {
+                        state.scroll = 0;
+                        state.step = ImportStep::Preview(plan);
+                        m.note(
+                            "nothing written yet: Enter imports, Esc cancels",
+                            Tone::Info,
+                        );
+                    }
+                    Err(e) => {
+                        state.step = ImportStep::Paste;
+                        state.error = Some(e.clone());
+                        m.note(format!("cannot import: {e}"), Tone::Error);
+                    }
+                }
+            }
+            vec![]
+        }
+        AdminMsg::ImportProgress { done: d, total: t } => {
+            if let Mode::Import(ImportState {
+                step: ImportStep::Applying { done, total, .. },
+                ..
+            }) = &mut m.recipients_admin.mode
+            {
+                *done = d.max(*done);
+                *total = t;
+            }
+            vec![]
+        }
+        AdminMsg::ImportDone(res) => {
+            if let Mode::Import(state) = &mut m.recipients_admin.mode {
+                let (text, tone) = match &res {
+                    Ok(c) => (format!("imported: {c}"), Tone::Success),
+                    Err(e) => (format!("import failed, nothing written: {e}"), Tone::Error),
+                };
+                state.step = ImportStep::Done(res);
+                m.note(text, tone);
+            }
+            vec![]
+        }
+    }
+}
+
+/// Masks an email for lists: the first character of the local part and the domain.
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// Masks a phone number for lists: its last two digits.
+pub fn mask_phone(p: &str) -> String {
+    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+    format!("***{tail}")
+}
+
+#[cfg(test)]
+mod tests;

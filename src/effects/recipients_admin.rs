@@ -1,0 +1,62 @@
+//! Runs the recipients admin's effects. The import streams its progress as messages.
+
+use tokio::sync::mpsc;
+
+use super::shown;
+use crate::app::Msg;
+use crate::app::recipients_admin::{AdminEffect, AdminMsg};
+use crate::domain::Principal;
+use crate::ops::Ops;
+
+/// Where the audit log says a pasted import came from.
+pub const PASTE_SOURCE: &str = "paste (admin console)";
+
+pub async fn run(
+    effect: AdminEffect,
+    ops: &Ops,
+    p: &Principal,
+    progress: Option<&mpsc::Sender<Msg>>,
+) -> Msg {
+    Msg::RecipientsAdmin(match effect {
+        AdminEffect::LoadForEdit(id) => {
+            AdminMsg::Loaded(ops.recipient_for_edit(p, id).await.map_err(shown))
+        }
+        AdminEffect::Create(fields) => {
+            AdminMsg::Saved(ops.create_recipient(p, &fields).await.map_err(shown))
+        }
+        AdminEffect::Update { id, fields } => {
+            AdminMsg::Saved(ops.update_recipient(p, id, &fields).await.map_err(shown))
+        }
+        AdminEffect::SetActive { id, active } => {
+            AdminMsg::Activated(ops.set_recipient_active(p, id, active).await.map_err(shown))
+        }
+        AdminEffect::MergePreview { keep, duplicate } => {
+            AdminMsg::MergePreview(ops.merge_preview(p, keep, duplicate).await.map_err(shown))
+        }
+        AdminEffect::Merge { keep, duplicate } => AdminMsg::Merged(
+            ops.merge_recipients(p, keep, duplicate)
+                .await
+                .map_err(shown),
+        ),
+        AdminEffect::PlanImport(csv) => {
+            AdminMsg::ImportPlan(ops.plan_import(p, csv.as_bytes()).await.map_err(shown))
+        }
+        AdminEffect::ApplyImport(plan) => {
+            // Progress is best effort: a full queue skips a report, never blocks the write.
+            let report = |done, total| {
+                if let Some(tx) = progress {
+                    let _ = tx.try_send(Msg::RecipientsAdmin(AdminMsg::ImportProgress {
+                        done,
+                        total,
+                    }));
+                }
+            };
+            AdminMsg::ImportDone(
+                ops.apply_import(p, &plan, PASTE_SOURCE, report)
+                    .await
+                    .map(|done| done.counts)
+                    .map_err(shown),
+            )
+        }
+    })
+}

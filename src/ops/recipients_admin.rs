@@ -1,0 +1,241 @@
+//! Recipients management for facility admins: create, edit, (de)activate, merge
+//! duplicates and import a CSV with a preview. Admins only, never from a kiosk terminal;
+//! every write is audited in its transaction and keeps the facility's search index
+//! current without a rebuild.
+
+use crate::admin::import::{self, Plan};
+use crate::config;
+use crate::db::recipients::{self, Imported, Merged, Recipient};
+use crate::domain::{FacilityId, Principal};
+use crate::error::AppError;
+
+use super::Ops;
+
+/// A recipient's fields as typed in the admin form (validated by [`Ops`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientFields {
+    pub name: String,
+    pub unit: String,
+    pub email: String,
+    pub phone: String,
+    /// Separated by `;`.
+    pub aliases: String,
+}
+
+impl RecipientFields {
+    pub fn of(r: &Recipient) -> Self {
+        Self {
+            name: r.name.clone(),
+            unit: r.unit.clone(),
+            email: r.email.clone().unwrap_or_default(),
+            phone: r.phone.clone().unwrap_or_default(),
+            aliases: r.aliases.join("; "),
+        }
+    }
+
+    pub fn validate(&self) -> Result<recipients::NewRecipient, import::FieldError> {
+        import::validate_fields(
+            &self.name,
+            &self.unit,
+            &self.email,
+            &self.phone,
+            &self.aliases,
+        )
+    }
+}
+
+/// Two recipients about to be merged and what the merge would move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergePreview {
+    pub keep: Recipient,
+    pub duplicate: Recipient,
+    pub waiting: i64,
+    pub total: i64,
+}
+
+/// Above this many changed rows an import drops the facility's search index (rebuilt on
+/// the next search, as on first use) instead of updating it row by row: each in-place
+/// upsert shifts the rank order (a `memmove` of the order vector) and rows inserted between
+/// the same neighbours soon force a renumbering of every rank, all under the index's write
+/// lock, so a few thousand upserts cost more than one rebuild and stall searches longer.
+const INDEX_UPDATE_MAX: usize = 1_000;
+
+impl Ops {
+    /// Recipients management: admins, and not at a kiosk (a shared counter terminal never
+    /// reaches the admin functions, whoever unlocked it).
+    pub(crate) fn require_recipient_admin(p: &Principal) -> Result<(), AppError> {
+        if p.role().can_administer() && p.source().device_id().is_none() {
+            Ok(())
+        } else {
+            Err(AppError::PermissionDenied)
+        }
+    }
+
+    /// Updates a built search index with changed recipients (no rebuild).
+    async fn recipients_changed(&self, facility: FacilityId, changed: Vec<Recipient>) {
+        if changed.len() > INDEX_UPDATE_MAX {
+            self.directory.invalidate(facility);
+            return;
+        }
+        let slot = self.directory.slot(facility);
+        let mut guard = slot.write().await;
+        if let Some(index) = guard.as_mut() {
+            for r in changed {
+                index.upsert(r);
+            }
+        }
+    }
+
+    /// One recipient with its full contact data, for the admin's edit form. Audited: the
+    /// lists show contact data masked, and this is where it is revealed.
+    pub async fn recipient_for_edit(&self, p: &Principal, id: i64) -> Result<Recipient, AppError> {
+        Self::require_recipient_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let r = recipients::get(&mut tx, id).await?;
+        crate::db::audit::record(
+            &mut tx,
+            "recipient.reveal",
+            &format!("recipient:{id}"),
+            serde_json::json!({ "for": "edit" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    pub async fn create_recipient(
+        &self,
+        p: &Principal,
+        fields: &RecipientFields,
+    ) -> Result<Recipient, AppError> {
+        Self::require_recipient_admin(p)?;
+        let new = fields
+            .validate()
+            .map_err(|e| AppError::Invalid(e.message))?;
+        let mut tx = self.db.tenant(p).await?;
+        let r = recipients::create(&mut tx, &new).await?;
+        tx.commit().await?;
+        self.recipients_changed(p.facility(), vec![r.clone()]).await;
+        Ok(r)
+    }
+
+    pub async fn update_recipient(
+        &self,
+        p: &Principal,
+        id: i64,
+        fields: &RecipientFields,
+    ) -> Result<Recipient, AppError> {
+        Self::require_recipient_admin(p)?;
+        let new = fields
+            .validate()
+            .map_err(|e| AppError::Invalid(e.message))?;
+        let mut tx = self.db.tenant(p).await?;
+        let r = recipients::update(&mut tx, id, &new).await?;
+        tx.commit().await?;
+        self.recipients_changed(p.facility(), vec![r.clone()]).await;
+        Ok(r)
+    }
+
+    /// Deactivates or reactivates; also answers how many packages still wait for them.
+    pub async fn set_recipient_active(
+        &self,
+        p: &Principal,
+        id: i64,
+        active: bool,
+    ) -> Result<(Recipient, i64), AppError> {
+        Self::require_recipient_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let (r, waiting) = recipients::set_active(&mut tx, id, active).await?;
+        tx.commit().await?;
+        self.recipients_changed(p.facility(), vec![r.clone()]).await;
+        Ok((r, waiting))
+    }
+
+    /// What merging `duplicate` into `keep` would move, for the confirmation.
+    pub async fn merge_preview(
+        &self,
+        p: &Principal,
+        keep: i64,
+        duplicate: i64,
+    ) -> Result<MergePreview, AppError> {
+        Self::require_recipient_admin(p)?;
+        if keep == duplicate {
+            return Err(AppError::Invalid(
+                "that is the recipient to keep; pick its duplicate".into(),
+            ));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let k = recipients::get(&mut tx, keep).await?;
+        let d = recipients::get(&mut tx, duplicate).await?;
+        let (waiting, total) = recipients::package_counts(&mut tx, duplicate).await?;
+        tx.commit().await?;
+        Ok(MergePreview {
+            keep: k,
+            duplicate: d,
+            waiting,
+            total,
+        })
+    }
+
+    /// Merges a duplicate into the recipient to keep, in one transaction.
+    pub async fn merge_recipients(
+        &self,
+        p: &Principal,
+        keep: i64,
+        duplicate: i64,
+    ) -> Result<Merged, AppError> {
+        Self::require_recipient_admin(p)?;
+        let mut tx = self.db.tenant(p).await?;
+        let merged = recipients::merge(&mut tx, keep, duplicate).await?;
+        tx.commit().await?;
+        self.recipients_changed(
+            p.facility(),
+            vec![merged.kept.clone(), merged.duplicate.clone()],
+        )
+        .await;
+        Ok(merged)
+    }
+
+    /// Parses and validates a CSV and classifies each row against the facility's current
+    /// recipients. Writes nothing.
+    pub async fn plan_import(&self, p: &Principal, csv: &[u8]) -> Result<Plan, AppError> {
+        Self::require_recipient_admin(p)?;
+        if csv.len() as u64 > config::MAX_IMPORT_BYTES {
+            return Err(AppError::Invalid(format!(
+                "the CSV is {} bytes; the limit is {} bytes: split it",
+                csv.len(),
+                config::MAX_IMPORT_BYTES
+            )));
+        }
+        let parsed = import::parse(csv, config::MAX_IMPORT_ROWS).map_err(AppError::Invalid)?;
+        let mut tx = self.db.tenant(p).await?;
+        let existing = recipients::all(&mut tx).await?;
+        tx.commit().await?;
+        Ok(import::plan(parsed, &existing))
+    }
+
+    /// Writes a planned import in one transaction, calling `progress(done, total)` after
+    /// each batch; then brings the search index up to date.
+    pub async fn apply_import(
+        &self,
+        p: &Principal,
+        plan: &Plan,
+        source: &str,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Imported, AppError> {
+        Self::require_recipient_admin(p)?;
+        if plan.rows.len() > config::MAX_IMPORT_ROWS {
+            return Err(AppError::Invalid(format!(
+                "more than {} rows; split the file",
+                config::MAX_IMPORT_ROWS
+            )));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let mut done =
+            recipients::import(&mut tx, &plan.rows, plan.rejected.len(), source, progress).await?;
+        tx.commit().await?;
+        let changed = std::mem::take(&mut done.changed);
+        self.recipients_changed(p.facility(), changed).await;
+        Ok(done)
+    }
+}

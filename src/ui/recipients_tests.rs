@@ -1,0 +1,274 @@
+//! Snapshots of the recipients admin: the form, the merge confirmation, the import preview
+//! with rejected rows, its progress and summary; at 80x24, 60x20 and in monochrome.
+
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::{Theme, view};
+use crate::admin::import::{Counts, Parsed, Rejected, plan};
+use crate::app::model::{Me, Model, Screen};
+use crate::app::recipients_admin::{ImportState, ImportStep, Mode, RecipientForm};
+use crate::db::recipients::{NewRecipient, Recipient};
+use crate::domain::Role;
+use crate::ops::{Found, MergePreview};
+use crate::search::{Field, Hit};
+use crate::ssh::term::ColorDepth;
+
+fn recipient(
+    id: i64,
+    name: &str,
+    unit: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Recipient {
+    Recipient {
+        id,
+        name: name.into(),
+        unit: unit.into(),
+        email: email.map(str::to_string),
+        phone: phone.map(str::to_string),
+        aliases: vec!["Ada".into()],
+        active: true,
+    }
+}
+
+fn model(role: Role) -> Model {
+    let mut m = Model::new(
+        Me {
+            login: "boss".into(),
+            slug: "demo".into(),
+            facility_name: "Demo Mailroom".into(),
+            role,
+        },
+        80,
+        24,
+        Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
+    );
+    m.screen = Screen::Recipients;
+    m.search.query.set("ada");
+    m.search.results = [
+        recipient(
+            1,
+            "Ada Lovelace",
+            "A-101",
+            Some("ada@example.org"),
+            Some("+15550101234"),
+        ),
+        recipient(9, "Ada Lovelace", "A101", None, Some("5550109")),
+        recipient(4, "Adam Smith", "B-204", Some("adam@example.net"), None),
+    ]
+    .into_iter()
+    .map(|r| Found {
+        hit: Hit {
+            id: r.id,
+            score: 100,
+            field: Field::Name,
+            indices: vec![0, 1, 2],
+        },
+        recipient: r,
+    })
+    .collect();
+    m
+}
+
+fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(f, m, &Theme::for_depth(depth))).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// 80x24, 60x20 and mono (80x24), named `NAME_80x24` etc.
+fn snapshots(name: &str, m: &Model) {
+    insta::assert_snapshot!(
+        format!("{name}_80x24"),
+        render(m, 80, 24, ColorDepth::Ansi256)
+    );
+    insta::assert_snapshot!(
+        format!("{name}_60x20"),
+        render(m, 60, 20, ColorDepth::Ansi256)
+    );
+    insta::assert_snapshot!(format!("{name}_mono"), render(m, 80, 24, ColorDepth::Mono));
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view(f, m, &Theme::for_depth(ColorDepth::Mono)))
+        .unwrap();
+    for cell in t.backend().buffer().content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "{name}: mono sets a color"
+        );
+        assert_eq!(
+            cell.bg,
+            ratatui::style::Color::Reset,
+            "{name}: mono sets a color"
+        );
+    }
+}
+
+#[test]
+fn admin_list_masks_contact_data() {
+    let m = model(Role::Admin);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("a***@example.org"), "{s}");
+    assert!(!s.contains("ada@example.org"), "{s}");
+    assert!(!s.contains("0101234"), "{s}");
+    assert!(s.contains("^G merge"), "{s}");
+    insta::assert_snapshot!("recipients_admin_list_80x24", s);
+    let op = render(&model(Role::Operator), 80, 24, ColorDepth::Ansi256);
+    assert!(!op.contains("^N"), "operators get no admin hints: {op}");
+    assert!(!op.contains("ada@example.org"), "{op}");
+}
+
+#[test]
+fn form_with_a_field_error() {
+    let mut m = model(Role::Admin);
+    let mut form = RecipientForm::new(Some(9));
+    form.loading = false;
+    let values = [
+        "Ada Lovelace",
+        "A101",
+        "ada@example",
+        "5550109",
+        "Ada; A. Lovelace",
+    ];
+    for (f, v) in form.fields.iter_mut().zip(values) {
+        f.set(v);
+    }
+    form.focus = 2;
+    form.error = Some((
+        Some(crate::admin::import::FieldName::Email),
+        "email `ada@example` is not a valid address".into(),
+    ));
+    m.recipients_admin.mode = Mode::Form(form);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Edit recipient #9") && s.contains("not a valid address"),
+        "{s}"
+    );
+    snapshots("recipient_form", &m);
+}
+
+#[test]
+fn merge_confirmation() {
+    let mut m = model(Role::Admin);
+    m.recipients_admin.mode = Mode::ConfirmMerge {
+        preview: MergePreview {
+            keep: recipient(1, "Ada Lovelace", "A-101", None, None),
+            duplicate: recipient(9, "Ada Lovelace", "A101", None, None),
+            waiting: 2,
+            total: 5,
+        },
+        busy: false,
+    };
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("5 move to the kept recipient (2 waiting)"),
+        "{s}"
+    );
+    snapshots("recipient_merge", &m);
+}
+
+fn import_model(step: ImportStep) -> Model {
+    let mut m = model(Role::Admin);
+    m.recipients_admin.mode = Mode::Import(ImportState {
+        text: "name,unit,email,phone,aliases\n".into(),
+        lines: 14,
+        pastes: 1,
+        step,
+        ..ImportState::default()
+    });
+    m
+}
+
+fn preview_plan() -> crate::admin::import::Plan {
+    let row = |name: &str, unit: &str| NewRecipient {
+        name: name.into(),
+        unit: unit.into(),
+        email: None,
+        phone: None,
+        aliases: vec![],
+    };
+    plan(
+        Parsed {
+            rows: vec![
+                row("Ada Lovelace", "A-101"),
+                row("Grace Hopper", "B-2"),
+                row("Alan Turing", "C-3"),
+            ],
+            rejected: vec![
+                Rejected {
+                    line: 4,
+                    reason: "email `bob@` is not a valid address".into(),
+                },
+                Rejected {
+                    line: 7,
+                    reason: "name is required".into(),
+                },
+                Rejected {
+                    line: 9,
+                    reason: "duplicate of line 2 (same name and unit `A-101`)".into(),
+                },
+            ],
+        },
+        &[recipient(1, "Ada Lovelace", "A-101", None, None)],
+    )
+}
+
+#[test]
+fn import_paste_preview_progress_and_summary() {
+    let m = import_model(ImportStep::Paste);
+    snapshots("import_paste", &m);
+    let m = import_model(ImportStep::Preview(preview_plan()));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("line     4  email `bob@` is not a valid address"),
+        "{s}"
+    );
+    assert!(s.contains("2 to add") && s.contains("1 to update"), "{s}");
+    assert!(s.contains("3 rejected"), "{s}");
+    snapshots("import_preview", &m);
+    let planned = preview_plan().counts();
+    let m = import_model(ImportStep::Applying {
+        planned,
+        done: 1500,
+        total: 3000,
+    });
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("1500 / 3000 rows"), "{s}");
+    snapshots("import_progress", &m);
+    let m = import_model(ImportStep::Done(Ok(Counts {
+        added: 2,
+        updated: 1,
+        unchanged: 0,
+        rejected: 3,
+    })));
+    snapshots("import_summary", &m);
+}
+
+#[test]
+fn merge_pick_duplicate_title() {
+    let mut m = model(Role::Admin);
+    m.recipients_admin.mode = Mode::PickDuplicate {
+        keep: recipient(1, "Ada Lovelace", "A-101", None, None),
+        checking: false,
+    };
+    m.search.cursor = 1;
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Merge into Ada Lovelace (A-101): select the duplicate"),
+        "{s}"
+    );
+    assert!(s.contains("Enter pick duplicate"), "{s}");
+    insta::assert_snapshot!("recipient_merge_pick_80x24", s);
+}
