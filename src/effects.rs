@@ -9,8 +9,12 @@ use crate::ops::Ops;
 /// Runs one effect. `None`: nothing to report (quit).
 pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
     Some(match effect {
-        // Quit, and the kiosk lock and unlock, are handled by the session itself.
-        Effect::Quit | Effect::Unlock { .. } | Effect::Lock => return None,
+        // Quit, and the kiosk lock screen's effects, are handled by the session itself.
+        Effect::Quit
+        | Effect::Unlock { .. }
+        | Effect::Lock
+        | Effect::LookupPickupCode(_)
+        | Effect::ConfirmPickup { .. } => return None,
         Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
         Effect::Search {
             seq,
@@ -85,7 +89,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
 }
 
 /// The user's line for an error; database details go to the log only.
-fn shown(e: AppError) -> String {
+pub(crate) fn shown(e: AppError) -> String {
     match e {
         AppError::Db(inner) => {
             tracing::error!(error = %inner, "database error in session");

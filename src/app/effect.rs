@@ -50,10 +50,23 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
-    /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
+    /// Kiosk: check a staff member's PIN, and TOTP code when the facility asks for it
+    /// (the session swaps its principal on success).
     Unlock {
         login: String,
         pin: String,
+        totp: Option<String>,
+    },
+    /// Self-service kiosk: the waiting packages of a pickup code.
+    LookupPickupCode(String),
+    /// Self-service kiosk: a staff member confirms the handover with their PIN (and code);
+    /// the terminal stays locked.
+    ConfirmPickup {
+        login: String,
+        pin: String,
+        totp: Option<String>,
+        code: String,
+        ids: Vec<i64>,
     },
     /// Kiosk: forget the staff member.
     Lock,

@@ -3,6 +3,7 @@
 
 pub mod effect;
 pub mod keymap;
+pub mod kiosk;
 pub mod model;
 pub mod msg;
 pub mod text;

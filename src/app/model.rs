@@ -207,30 +207,7 @@ impl PickupForm {
     }
 }
 
-/// A kiosk terminal's lock: a shared counter terminal is usable only after a staff member
-/// unlocks it with their PIN, and locks again when idle or on Ctrl-L.
-#[derive(Debug, Clone)]
-pub struct Kiosk {
-    pub device: String,
-    pub locked: bool,
-    pub login: TextField,
-    pub pin: TextField,
-    pub on_pin: bool,
-    pub busy: bool,
-}
-
-impl Kiosk {
-    pub fn new(device: &str) -> Self {
-        Self {
-            device: device.to_string(),
-            locked: true,
-            login: TextField::new(63),
-            pin: TextField::new(12),
-            on_pin: false,
-            busy: false,
-        }
-    }
-}
+pub use super::kiosk::Kiosk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminTab {

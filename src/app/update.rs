@@ -150,29 +150,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 vec![]
             }
         },
-        Msg::Unlocked(res) => {
-            let Some(k) = m.kiosk.as_mut() else {
-                return vec![];
-            };
-            k.busy = false;
-            k.pin.clear();
-            match res {
-                Ok(me) => {
-                    k.locked = false;
-                    k.login.clear();
-                    k.on_pin = false;
-                    let who = me.login.clone();
-                    m.me = me;
-                    m.screen = Screen::Dashboard;
-                    m.note(format!("unlocked for {who} · Ctrl-L locks"), Tone::Success);
-                    vec![Effect::LoadStats]
-                }
-                Err(e) => {
-                    m.note(e, Tone::Error);
-                    vec![]
-                }
-            }
-        }
+        Msg::Unlocked(res) => super::kiosk::on_unlocked(m, res),
+        Msg::KioskSettings {
+            pin_totp,
+            self_service,
+        } => super::kiosk::on_settings(m, pin_totp, self_service),
+        Msg::PickupCodeFound(res) => super::kiosk::on_code_found(m, res),
+        Msg::PickupConfirmed(res) => super::kiosk::on_pickup_confirmed(m, res),
         Msg::Lock => lock(m),
         Msg::Members(res) => {
             match res {
@@ -261,74 +245,14 @@ pub fn typing(m: &Model) -> bool {
     }
 }
 
-/// Keys on the kiosk lock screen: login, then PIN.
-fn lock_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(k) = m.kiosk.as_mut() else {
-        return vec![];
-    };
-    if k.busy {
-        return vec![];
-    }
-    match key.code {
-        KeyCode::Enter | KeyCode::Tab if !k.on_pin => {
-            if !k.login.is_empty() {
-                k.on_pin = true;
-            }
-            vec![]
-        }
-        KeyCode::Enter => {
-            if k.pin.is_empty() {
-                return vec![];
-            }
-            k.busy = true;
-            vec![Effect::Unlock {
-                login: k.login.text(),
-                pin: k.pin.text(),
-            }]
-        }
-        KeyCode::Esc => {
-            k.login.clear();
-            k.pin.clear();
-            k.on_pin = false;
-            m.status = None;
-            vec![]
-        }
-        KeyCode::Tab | KeyCode::BackTab => {
-            k.on_pin = false;
-            vec![]
-        }
-        KeyCode::Char(c) if k.on_pin && !c.is_ascii_digit() => vec![],
-        _ => {
-            if k.on_pin {
-                k.pin.edit(key);
-            } else {
-                k.login.edit(key);
-            }
-            vec![]
-        }
-    }
-}
-
 /// Locks a kiosk: everything the last staff member had open is dropped.
 fn lock(m: &mut Model) -> Vec<Effect> {
-    let Some(k) = &m.kiosk else {
-        return vec![];
-    };
-    let fresh = Model::new_kiosk(
-        &m.me.facility_name,
-        &m.me.slug,
-        &k.device,
-        m.cols,
-        m.rows,
-        m.now,
-    );
-    *m = fresh;
-    vec![Effect::Lock]
+    super::kiosk::lock(m)
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.locked() {
-        return lock_key(m, key);
+        return super::kiosk::lock_key(m, key);
     }
     if m.help {
         m.help = false;

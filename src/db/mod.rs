@@ -3,6 +3,7 @@
 //! the admin CLI, through [`unscoped`].
 
 pub mod audit;
+pub mod kiosk;
 pub mod members;
 pub mod packages;
 pub mod pg;

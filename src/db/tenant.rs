@@ -13,6 +13,16 @@ pub(crate) enum Scope<'p> {
     Member(&'p Principal),
     /// The admin CLI on the server host, for one facility it named by slug.
     Cli { facility: FacilityId, slug: String },
+    /// A locked kiosk terminal acting for nobody yet (its settings, self-service pickup
+    /// lookups); opened only from an authenticated device (`crate::db::kiosk`).
+    Device {
+        facility: FacilityId,
+        slug: String,
+        device_id: i64,
+        /// `kiosk:NAME`, as the audit log names the terminal.
+        label: String,
+        source: String,
+    },
 }
 
 /// A transaction with `app.facility_id` set (transaction-local) to one facility. Only
@@ -31,7 +41,7 @@ impl<'p> TenantTx<'p> {
         let mut tx = pool.begin().await?;
         let facility = match &scope {
             Scope::Member(p) => p.facility(),
-            Scope::Cli { facility, .. } => *facility,
+            Scope::Cli { facility, .. } | Scope::Device { facility, .. } => *facility,
         };
         // `true`: the setting ends with the transaction, so a pooled connection never
         // carries one facility's scope into the next borrower's work.
@@ -50,14 +60,14 @@ impl<'p> TenantTx<'p> {
     pub fn facility(&self) -> FacilityId {
         match &self.scope {
             Scope::Member(p) => p.facility(),
-            Scope::Cli { facility, .. } => *facility,
+            Scope::Cli { facility, .. } | Scope::Device { facility, .. } => *facility,
         }
     }
 
     pub fn slug(&self) -> &str {
         match &self.scope {
             Scope::Member(p) => p.slug(),
-            Scope::Cli { slug, .. } => slug,
+            Scope::Cli { slug, .. } | Scope::Device { slug, .. } => slug,
         }
     }
 
@@ -65,7 +75,7 @@ impl<'p> TenantTx<'p> {
     pub fn actor_id(&self) -> Option<UserId> {
         match &self.scope {
             Scope::Member(p) => Some(p.user()),
-            Scope::Cli { .. } => None,
+            Scope::Cli { .. } | Scope::Device { .. } => None,
         }
     }
 
@@ -74,6 +84,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.login(),
             Scope::Cli { .. } => "cli",
+            Scope::Device { label, .. } => label,
         }
     }
 
@@ -81,6 +92,8 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.role(),
             Scope::Cli { .. } => Role::Admin,
+            // Nobody is logged in: it may read what a locked kiosk shows, nothing more.
+            Scope::Device { .. } => Role::Viewer,
         }
     }
 
@@ -89,6 +102,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.source().device_id(),
             Scope::Cli { .. } => None,
+            Scope::Device { device_id, .. } => Some(*device_id),
         }
     }
 
@@ -96,6 +110,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.source().describe(),
             Scope::Cli { .. } => Source::Cli.describe(),
+            Scope::Device { source, .. } => source.clone(),
         }
     }
 

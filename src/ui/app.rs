@@ -39,8 +39,13 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
     header(f, head, m, t);
     if m.locked() {
         super::lock::draw(f, body, m, t);
-        if let Some((text, _)) = &m.status {
-            f.render_widget(Paragraph::new(Span::styled(text.as_str(), t.error)), status);
+        if let Some((text, tone)) = &m.status {
+            let style = match tone {
+                Tone::Success => t.success,
+                Tone::Warning => t.warning,
+                Tone::Info | Tone::Error => t.error,
+            };
+            f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), status);
         }
         return;
     }

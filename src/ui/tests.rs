@@ -230,3 +230,73 @@ fn kiosk_lock_screen_at_80x24_and_mono() {
     insta::assert_snapshot!("lock_80x24", s);
     insta::assert_snapshot!("lock_mono_60x20", render(&m, 60, 20, ColorDepth::Mono));
 }
+
+fn lock_variant(pin_totp: bool, self_service: bool) -> Model {
+    let mut m = Model::new_kiosk("Demo Mailroom", "demo", "Front desk 2", 80, 24, now());
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::KioskSettings {
+            pin_totp,
+            self_service,
+        },
+    );
+    m
+}
+
+#[test]
+fn kiosk_lock_screen_with_pin_and_totp() {
+    let mut m = lock_variant(true, false);
+    let k = m.kiosk.as_mut().unwrap();
+    k.login.set("clerk");
+    k.pin.set("4711");
+    k.focus = crate::app::kiosk::LockField::Totp;
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Code:") && s.contains("••••"), "{s}");
+    assert!(!s.contains("4711"), "the PIN is never shown: {s}");
+    insta::assert_snapshot!("lock_pin_totp_80x24", s);
+    insta::assert_snapshot!("lock_pin_totp_mono", render(&m, 80, 24, ColorDepth::Mono));
+}
+
+#[test]
+fn kiosk_lock_screen_self_service() {
+    let m = lock_variant(false, true);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("type your pickup code"), "{s}");
+    insta::assert_snapshot!("lock_self_service_80x24", s);
+    insta::assert_snapshot!(
+        "lock_self_service_mono",
+        render(&m, 80, 24, ColorDepth::Mono)
+    );
+    insta::assert_snapshot!(
+        "lock_self_service_60x20",
+        render(&m, 60, 20, ColorDepth::Ansi256)
+    );
+}
+
+#[test]
+fn kiosk_self_service_packages_are_masked() {
+    let mut m = lock_variant(true, true);
+    let pkgs = [
+        package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
+        package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
+    ];
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::PickupCodeFound(Ok(pkgs
+            .iter()
+            .map(crate::db::kiosk::MaskedPackage::from_package)
+            .collect())),
+    );
+    m.kiosk.as_mut().unwrap().login.set("clerk");
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("2 packages are waiting") && s.contains("…7127"),
+        "{s}"
+    );
+    assert!(!s.contains("Ada") && !s.contains("1Z5R8939"), "{s}");
+    insta::assert_snapshot!("lock_self_service_found_80x24", s);
+    insta::assert_snapshot!(
+        "lock_self_service_found_mono",
+        render(&m, 80, 24, ColorDepth::Mono)
+    );
+}
