@@ -14,6 +14,8 @@ mod db_isolation;
 mod db_packages;
 mod db_pickup;
 mod kiosk;
+mod kiosk_self_service;
+mod kiosk_settings;
 mod notify;
 mod reports;
 mod ssh_auth;
