@@ -16,6 +16,21 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         | Effect::LookupPickupCode(_)
         | Effect::ConfirmPickup { .. } => return None,
         Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
+        Effect::LoadReports {
+            seq,
+            span,
+            ends_ago,
+        } => Msg::Reports {
+            seq,
+            data: crate::reports::overview(ops.db(), p, span, ends_ago)
+                .await
+                .map_err(shown),
+        },
+        Effect::LoadTrend => Msg::Trend(
+            crate::reports::received_trend(ops.db(), p, crate::app::reports_screen::TREND_DAYS)
+                .await
+                .map_err(shown),
+        ),
         Effect::Search {
             seq,
             query,

@@ -613,6 +613,94 @@ pub async fn export<S: Sink + ?Sized>(
     })
 }
 
+/// The report screens' data: the same statements as `reports NAME`, for a range of
+/// `span` local days ending `ends_ago` days before the facility's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub range: Range,
+    pub time_zone: String,
+    /// Reports shown, in tab order, each with its table. Admins (in their own session) get
+    /// all five; everyone else the daily log and aging.
+    pub tables: Vec<(Report, Table)>,
+}
+
+impl Overview {
+    pub fn table(&self, report: Report) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|(r, _)| *r == report)
+            .map(|(_, t)| t)
+    }
+}
+
+/// The reports a member sees on screen: admins all of them, others (and anyone at a kiosk,
+/// which never shows admin views) the daily log and aging.
+pub fn on_screen_for(p: &Principal) -> &'static [Report] {
+    const COMPACT: [Report; 2] = [Report::Daily, Report::Aging];
+    if p.role().can_administer() && p.source().device_id().is_none() {
+        &Report::ALL
+    } else {
+        &COMPACT
+    }
+}
+
+/// Runs the screen's reports in one read-only transaction. Viewing is not an export: it
+/// writes no audit row (exports through `reports … --csv` stay admin-only and audited).
+pub async fn overview(
+    db: &Db,
+    p: &Principal,
+    span: i64,
+    ends_ago: i64,
+) -> Result<Overview, AppError> {
+    if !(1..=MAX_DAYS).contains(&span) || !(0..=MAX_DAYS).contains(&ends_ago) {
+        return Err(AppError::Invalid(format!(
+            "a report range is 1 to {MAX_DAYS} days"
+        )));
+    }
+    let mut tx = db.tenant(p).await?;
+    let (time_zone, today) = facility_today(&mut tx).await?;
+    let to = today - chrono::Duration::days(ends_ago);
+    let range = Range {
+        from: to - chrono::Duration::days(span - 1),
+        to,
+    };
+    sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
+    let mut tables = Vec::new();
+    for report in on_screen_for(p) {
+        let mut t = Table::default();
+        run(&mut tx, *report, range, &mut t).await?;
+        tables.push((*report, t));
+    }
+    tx.commit().await?;
+    Ok(Overview {
+        range,
+        time_zone,
+        tables,
+    })
+}
+
+/// Packages received per local day over the last `days` days, oldest first (the
+/// dashboard's sparkline): the daily log's statement.
+pub async fn received_trend(db: &Db, p: &Principal, days: i64) -> Result<Vec<u64>, AppError> {
+    let mut tx = db.tenant(p).await?;
+    let (_, today) = facility_today(&mut tx).await?;
+    let range = Range {
+        from: today - chrono::Duration::days(days.clamp(1, MAX_DAYS) - 1),
+        to: today,
+    };
+    let mut t = Table::default();
+    run(&mut tx, Report::Daily, range, &mut t).await?;
+    tx.commit().await?;
+    Ok(t.rows
+        .iter()
+        .map(|r| {
+            r.get(1)
+                .and_then(Cell::count)
+                .map_or(0, |n| n.max(0).unsigned_abs())
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,14 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
+    /// The Reports screen: `span` local days ending `ends_ago` days before today.
+    LoadReports {
+        seq: u64,
+        span: i64,
+        ends_ago: i64,
+    },
+    /// The dashboard's sparkline (received per day, last 14 days).
+    LoadTrend,
     /// Kiosk: check a staff member's PIN, and TOTP code when the facility asks for it
     /// (the session swaps its principal on success).
     Unlock {

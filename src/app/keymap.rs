@@ -42,6 +42,13 @@ pub enum Action {
     CycleRole,
     ToggleDisabled,
     Lock,
+    GoReports,
+    PrevTab,
+    Earlier,
+    Later,
+    Wider,
+    Narrower,
+    Today,
 }
 
 /// Where a binding applies.
@@ -305,6 +312,56 @@ pub const BINDINGS: &[Binding] = &[
         "refresh",
     ),
     b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
+    b(S::Browse, k(K::Char('R')), A::GoReports, "R", "reports"),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::BackTab),
+        A::PrevTab,
+        "S-Tab",
+        "previous report",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('[')),
+        A::Earlier,
+        "[",
+        "earlier range",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char(']')),
+        A::Later,
+        "]",
+        "later range",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('+')),
+        A::Wider,
+        "+",
+        "more days",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('-')),
+        A::Narrower,
+        "-",
+        "fewer days",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('t')),
+        A::Today,
+        "t",
+        "range ending today",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        ctrl('r'),
+        A::Refresh,
+        "Ctrl-R",
+        "refresh",
+    ),
 ];
 
 /// The action for a key on a screen. `typing`: a text field has focus, so plain letters

@@ -6,6 +6,7 @@ pub mod keymap;
 pub mod kiosk;
 pub mod model;
 pub mod msg;
+pub mod reports_screen;
 pub mod text;
 pub mod update;
 

@@ -28,6 +28,7 @@ pub enum Screen {
     Detail,
     Recipients,
     Admin,
+    Reports,
 }
 
 impl Screen {
@@ -40,6 +41,7 @@ impl Screen {
             Screen::Detail => "Package",
             Screen::Recipients => "Recipients",
             Screen::Admin => "Admin",
+            Screen::Reports => "Reports",
         }
     }
 }
@@ -349,6 +351,9 @@ pub struct Model {
     pub admin: AdminState,
     /// Set on kiosk terminals.
     pub kiosk: Option<Kiosk>,
+    pub reports: super::reports_screen::ReportsState,
+    /// The dashboard's sparkline of packages received per day.
+    pub trend: super::reports_screen::Trend,
     pub quit: bool,
 }
 
@@ -380,6 +385,8 @@ impl Model {
             correction: None,
             admin: AdminState::default(),
             kiosk: None,
+            reports: Default::default(),
+            trend: Default::default(),
             quit: false,
         }
     }

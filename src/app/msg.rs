@@ -38,6 +38,13 @@ pub enum Msg {
         pin_totp: bool,
         self_service: bool,
     },
+    /// The Reports screen's data for the request `seq`.
+    Reports {
+        seq: u64,
+        data: Result<crate::reports::Overview, String>,
+    },
+    /// The dashboard's sparkline: packages received per day, oldest first.
+    Trend(Result<Vec<u64>, String>),
     /// Self-service: the waiting packages a pickup code found (masked).
     PickupCodeFound(Result<Vec<crate::db::kiosk::MaskedPackage>, String>),
     /// Self-service: the handover a staff member confirmed (their login, packages).

@@ -35,7 +35,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.activity = s.recent.iter().cloned().collect();
             }
             m.stats = Some(s);
-            vec![]
+            // The sparkline comes with the counts, at most once a minute.
+            if m.trend.stale(m.now) {
+                m.trend.at = Some(m.now);
+                vec![Effect::LoadTrend]
+            } else {
+                vec![]
+            }
         }
         Msg::Stats(Err(e)) | Msg::Packages(Err(e)) | Msg::PackageDetail(Err(e)) => {
             m.list.loading = false;
@@ -150,6 +156,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 vec![]
             }
         },
+        Msg::Reports { seq, data } => super::reports_screen::on_loaded(m, seq, data),
+        Msg::Trend(res) => super::reports_screen::on_trend(m, res),
         Msg::Unlocked(res) => super::kiosk::on_unlocked(m, res),
         Msg::KioskSettings {
             pin_totp,
@@ -241,7 +249,7 @@ pub fn typing(m: &Model) -> bool {
         Screen::Detail => m.correction.is_some(),
         Screen::Packages => m.list.filtering,
         Screen::Admin => m.admin.filtering,
-        Screen::Dashboard => false,
+        Screen::Dashboard | Screen::Reports => false,
     }
 }
 
@@ -273,11 +281,13 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Some(Action::GoPackages) => return goto(m, Screen::Packages),
         Some(Action::GoRecipients) => return goto(m, Screen::Recipients),
         Some(Action::GoAdmin) => return goto(m, Screen::Admin),
+        Some(Action::GoReports) => return goto(m, Screen::Reports),
         Some(Action::Lock) if m.kiosk.is_some() => return lock(m),
         _ => {}
     }
     match m.screen {
         Screen::Admin => admin_key(m, key, action),
+        Screen::Reports => super::reports_screen::key(m, action),
         Screen::Dashboard => match action {
             Some(Action::Back) => {
                 m.status = None;
@@ -555,6 +565,7 @@ fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
         }
         Screen::Recipients => search(m),
         Screen::Detail => vec![],
+        Screen::Reports => super::reports_screen::load(m),
     }
 }
 

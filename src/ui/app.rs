@@ -57,6 +57,7 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
         Screen::Detail => packages::draw_detail(f, body, m, t),
         Screen::Recipients => recipients::draw(f, body, m, t),
         Screen::Admin => admin::draw(f, body, m, t),
+        Screen::Reports => super::reports::draw(f, body, m, t),
     }
     if let Some((text, tone)) = &m.status {
         let style = match tone {
@@ -112,6 +113,7 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("p", "pickup"),
             ("l", "packages"),
             ("r", "recipients"),
+            ("R", "reports"),
             ("?", "help"),
             ("q", "quit"),
         ],
@@ -143,6 +145,13 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("?", "help"),
         ],
         Screen::Detail => &[("Esc", "back"), ("F1", "help")],
+        Screen::Reports => &[
+            ("Tab", "report"),
+            ("[ ]", "earlier/later"),
+            ("- +", "days"),
+            ("t", "today"),
+            ("Esc", "back"),
+        ],
         Screen::Recipients => &[
             ("Enter", "waiting packages"),
             ("Esc", "back"),

@@ -2,12 +2,13 @@
 
 mod admin;
 mod app;
-mod dashboard;
+pub(crate) mod dashboard;
 mod intake;
 mod lock;
 mod packages;
 mod pickup;
 mod recipients;
+mod reports;
 pub mod theme;
 pub mod widgets;
 
