@@ -18,6 +18,7 @@ mod kiosk_self_service;
 mod kiosk_settings;
 mod notify;
 mod reports;
+mod reports_pickup_rollup;
 mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;
