@@ -6,10 +6,11 @@
 --
 -- * `packages.wait_secs`: the wait from intake to pickup in seconds, kept by PostgreSQL.
 -- * `pickup_wait_rollup`: per facility, UTC day of the pickup and wait bucket, how many
---   pickups. Kept by statement triggers on UPDATE and DELETE of packages (a pickup is an
---   UPDATE; intake INSERTs waiting packages and pays nothing). Packages inserted already
---   picked up (imports, seeds) are not counted until `rebuild_pickup_wait_rollup()`; the
---   report notices (its total would not match) and falls back to the exact sort.
+--   pickups. Kept by row triggers on packages that fire only when a pickup time or an
+--   intake time changes (a pickup, a correction) or a picked-up row is inserted or deleted:
+--   an intake (a waiting package) and a move never call them. The report checks each
+--   bucket it reads against the rollup and falls back to the exact sort when they differ
+--   (`rebuild_pickup_wait_rollup()` recounts; for data loaded with triggers disabled).
 -- * The report adds the buckets of the range's whole UTC days from the rollup and counts
 --   the range's partial days from the packages, finds the bucket holding each percentile's
 --   rows, and reads only that bucket's waits, in order, from `packages_wait`.
@@ -47,49 +48,42 @@ CREATE POLICY facility_isolation ON pickup_wait_rollup
 REVOKE ALL ON pickup_wait_rollup FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON pickup_wait_rollup TO packtrack_app;
 
-CREATE FUNCTION pickup_wait_rollup_update() RETURNS trigger
+-- One row changes the rollup by -1 at its old (day, bucket) and +1 at its new one. Row
+-- triggers with a WHEN condition: PostgreSQL checks it without calling the function, so an
+-- intake (picked_up_at NULL) or a move (wait unchanged) costs nothing.
+CREATE FUNCTION pickup_wait_rollup_row() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
     BEGIN
-        INSERT INTO pickup_wait_rollup AS r (facility_id, day, bucket, n)
-        SELECT x.facility_id, x.day, x.bucket, sum(x.d)::integer
-        FROM (SELECT facility_id, (picked_up_at AT TIME ZONE 'UTC')::date AS day,
-                     pickup_wait_bucket(wait_secs) AS bucket, 1 AS d
-              FROM new_rows WHERE picked_up_at IS NOT NULL
-              UNION ALL
-              SELECT facility_id, (picked_up_at AT TIME ZONE 'UTC')::date,
-                     pickup_wait_bucket(wait_secs), -1
-              FROM old_rows WHERE picked_up_at IS NOT NULL) x
-        GROUP BY 1, 2, 3
-        HAVING sum(x.d) <> 0
-        ON CONFLICT (facility_id, day, bucket) DO UPDATE SET n = r.n + EXCLUDED.n;
+        IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.picked_up_at IS NOT NULL THEN
+            INSERT INTO pickup_wait_rollup AS r (facility_id, day, bucket, n)
+            VALUES (OLD.facility_id, (OLD.picked_up_at AT TIME ZONE 'UTC')::date,
+                    pickup_wait_bucket(OLD.wait_secs), -1)
+            ON CONFLICT (facility_id, day, bucket) DO UPDATE SET n = r.n - 1;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.picked_up_at IS NOT NULL THEN
+            INSERT INTO pickup_wait_rollup AS r (facility_id, day, bucket, n)
+            VALUES (NEW.facility_id, (NEW.picked_up_at AT TIME ZONE 'UTC')::date,
+                    pickup_wait_bucket(NEW.wait_secs), 1)
+            ON CONFLICT (facility_id, day, bucket) DO UPDATE SET n = r.n + 1;
+        END IF;
         RETURN NULL;
     END
     $$;
 
-CREATE FUNCTION pickup_wait_rollup_delete() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-    BEGIN
-        INSERT INTO pickup_wait_rollup AS r (facility_id, day, bucket, n)
-        SELECT facility_id, (picked_up_at AT TIME ZONE 'UTC')::date,
-               pickup_wait_bucket(wait_secs), -count(*)::integer
-        FROM old_rows WHERE picked_up_at IS NOT NULL
-        GROUP BY 1, 2, 3
-        ON CONFLICT (facility_id, day, bucket) DO UPDATE SET n = r.n + EXCLUDED.n;
-        RETURN NULL;
-    END
-    $$;
-
+CREATE TRIGGER pickup_wait_rollup_insert AFTER INSERT ON packages
+    FOR EACH ROW WHEN (NEW.picked_up_at IS NOT NULL)
+    EXECUTE FUNCTION pickup_wait_rollup_row();
 CREATE TRIGGER pickup_wait_rollup_update AFTER UPDATE ON packages
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION pickup_wait_rollup_update();
+    FOR EACH ROW WHEN (OLD.picked_up_at IS DISTINCT FROM NEW.picked_up_at
+                       OR OLD.received_at IS DISTINCT FROM NEW.received_at)
+    EXECUTE FUNCTION pickup_wait_rollup_row();
 CREATE TRIGGER pickup_wait_rollup_delete AFTER DELETE ON packages
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION pickup_wait_rollup_delete();
+    FOR EACH ROW WHEN (OLD.picked_up_at IS NOT NULL)
+    EXECUTE FUNCTION pickup_wait_rollup_row();
 
 -- Recounts the rollup from the packages (all facilities; the owner only). For data loaded
--- behind the triggers' back: imports, benchmark seeds.
+-- with the triggers disabled (the benchmark's seed).
 CREATE FUNCTION rebuild_pickup_wait_rollup() RETURNS bigint
     LANGUAGE sql
     AS $$
