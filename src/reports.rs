@@ -483,6 +483,81 @@ pub trait Sink {
     fn finish(&mut self) -> Result<(), AppError> {
         Ok(())
     }
+    /// Pushes what the sink buffered into its writer (for streaming; see [`Stream`]).
+    fn flush_rows(&mut self) -> Result<(), AppError> {
+        Ok(())
+    }
+}
+
+/// An `io::Write` whose bytes are taken out in chunks while a sink writes into it: the
+/// writer of a streamed export.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl ChunkBuf {
+    fn bytes(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.bytes())
+    }
+}
+
+impl Write for ChunkBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes of output sent at a time by a streamed export.
+pub const STREAM_CHUNK: usize = 16 * 1024;
+
+/// Where a streamed export's output goes while the query runs: full chunks of the sink's
+/// [`ChunkBuf`] into a bounded channel (the SSH channel's writer reads it), so a large
+/// export never sits in memory whole and a slow client slows the query down instead.
+#[derive(Debug)]
+pub struct Stream {
+    buf: ChunkBuf,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    /// Bytes handed to the channel so far.
+    pub sent: u64,
+}
+
+impl Stream {
+    pub fn new(buf: ChunkBuf, tx: tokio::sync::mpsc::Sender<Vec<u8>>) -> Self {
+        Self { buf, tx, sent: 0 }
+    }
+
+    /// Sends what the sink wrote, once it is a full chunk (`all`: whatever there is).
+    async fn pump<S: Sink + ?Sized>(&mut self, sink: &mut S, all: bool) -> Result<(), AppError> {
+        sink.flush_rows()?;
+        let len = self.buf.len();
+        if len >= STREAM_CHUNK || (all && len > 0) {
+            let chunk = self.buf.take();
+            self.tx
+                .send(chunk)
+                .await
+                .map_err(|_| AppError::Invalid("the client went away during the export".into()))?;
+            self.sent += len as u64;
+        }
+        Ok(())
+    }
 }
 
 fn write_failed(e: impl fmt::Display) -> AppError {
@@ -523,6 +598,10 @@ impl<W: Write> Sink for CsvSink<W> {
     }
 
     fn finish(&mut self) -> Result<(), AppError> {
+        self.writer.flush().map_err(write_failed)
+    }
+
+    fn flush_rows(&mut self) -> Result<(), AppError> {
         self.writer.flush().map_err(write_failed)
     }
 }
@@ -588,6 +667,10 @@ impl<W: Write> Sink for TextSink<W> {
     fn finish(&mut self) -> Result<(), AppError> {
         self.out.flush().map_err(write_failed)
     }
+
+    fn flush_rows(&mut self) -> Result<(), AppError> {
+        self.out.flush().map_err(write_failed)
+    }
 }
 
 /// Keeps the rows (for screens and charts; report tables are small).
@@ -635,7 +718,7 @@ pub async fn bounds(
 
 /// Streams rows of one query shape into the sink.
 macro_rules! stream_rows {
-    ($tx:expr, $report:expr, $range:expr, $bounds:expr, $sink:expr, $ty:ty, $map:expr) => {{
+    ($tx:expr, $report:expr, $range:expr, $bounds:expr, $sink:expr, $stream:expr, $ty:ty, $map:expr) => {{
         let facility = $tx.facility().0;
         let mut rows = sqlx::query_as::<_, $ty>($report.sql())
             .bind(facility)
@@ -649,6 +732,9 @@ macro_rules! stream_rows {
         while let Some(row) = rows.try_next().await? {
             $sink.row(&map(row))?;
             n += 1;
+            if let Some(s) = $stream.as_mut() {
+                s.pump($sink, false).await?;
+            }
         }
         n
     }};
@@ -663,6 +749,18 @@ pub async fn run<S: Sink + ?Sized>(
     range: Range,
     sink: &mut S,
 ) -> Result<u64, AppError> {
+    run_streamed(tx, report, range, sink, None).await
+}
+
+/// [`run`], sending full chunks of the output into `stream` as rows arrive (the rest stays
+/// in the sink's buffer for the caller to send once the transaction committed).
+pub async fn run_streamed<S: Sink + ?Sized>(
+    tx: &mut TenantTx<'_>,
+    report: Report,
+    range: Range,
+    sink: &mut S,
+    mut stream: Option<&mut Stream>,
+) -> Result<u64, AppError> {
     let bounds = bounds(tx, range).await?;
     sink.header(report.columns())?;
     let n = match report {
@@ -672,21 +770,34 @@ pub async fn run<S: Sink + ?Sized>(
             range,
             bounds,
             sink,
+            stream,
             (NaiveDate, i64, i64),
             |(d, r, u)| { [Cell::Date(d), Cell::Count(r), Cell::Count(u)] }
         ),
         Report::Aging => {
             // Only $1 is used; the others are bound for a uniform call and ignored.
-            stream_rows!(tx, report, range, bounds, sink, (String, i64), |(a, n)| [
-                Cell::Text(a),
-                Cell::Count(n)
-            ])
+            stream_rows!(
+                tx,
+                report,
+                range,
+                bounds,
+                sink,
+                stream,
+                (String, i64),
+                |(a, n)| [Cell::Text(a), Cell::Count(n)]
+            )
         }
         Report::Carriers => {
-            stream_rows!(tx, report, range, bounds, sink, (String, i64), |(c, n)| [
-                Cell::Text(c),
-                Cell::Count(n)
-            ])
+            stream_rows!(
+                tx,
+                report,
+                range,
+                bounds,
+                sink,
+                stream,
+                (String, i64),
+                |(c, n)| [Cell::Text(c), Cell::Count(n)]
+            )
         }
         Report::PickupTime => match pickup_time_fast(tx, bounds.0, bounds.1).await? {
             Some((n, m, p)) => {
@@ -700,6 +811,7 @@ pub async fn run<S: Sink + ?Sized>(
                 range,
                 bounds,
                 sink,
+                stream,
                 (i64, Option<f64>, Option<f64>),
                 |(n, m, p)| [Cell::Count(n), Cell::Hours(m), Cell::Hours(p)]
             ),
@@ -710,6 +822,7 @@ pub async fn run<S: Sink + ?Sized>(
             range,
             bounds,
             sink,
+            stream,
             (String, i64, i64),
             |(l, r, h)| { [Cell::Text(l), Cell::Count(r), Cell::Count(h)] }
         ),
@@ -739,28 +852,78 @@ pub async fn export<S: Sink + ?Sized>(
     format: &str,
     sink: &mut S,
 ) -> Result<Summary, AppError> {
+    export_streamed(db, p, report, from, to, format, sink, None).await
+}
+
+/// [`export`] with the output streamed: full chunks go out while the query runs, the last
+/// one once the audit row committed (so a report that fits one chunk, which is almost all
+/// of them, is sent only after its audit row is in). When something fails after output went
+/// out, the run is still audited, in a transaction of its own, with the error.
+#[allow(clippy::too_many_arguments)]
+pub async fn export_streamed<S: Sink + ?Sized>(
+    db: &Db,
+    p: &Principal,
+    report: Report,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: &str,
+    sink: &mut S,
+    mut stream: Option<&mut Stream>,
+) -> Result<Summary, AppError> {
     if !p.role().can_administer() {
         return Err(AppError::PermissionDenied);
     }
     let mut tx = db.tenant(p).await?;
     let (time_zone, today) = facility_today(&mut tx).await?;
     let range = resolve_range(from, to, today)?;
-    sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
-    let rows = run(&mut tx, report, range, sink).await?;
-    let detail = if report.uses_range() {
-        json!({ "from": range.from, "to": range.to, "time_zone": time_zone,
-                "format": format, "rows": rows })
-    } else {
-        json!({ "format": format, "rows": rows })
+    let detail = |rows: Option<u64>, error: Option<String>, sent: u64| {
+        let mut d = if report.uses_range() {
+            json!({ "from": range.from, "to": range.to, "time_zone": time_zone,
+                    "format": format, "rows": rows })
+        } else {
+            json!({ "format": format, "rows": rows })
+        };
+        if let Some(e) = error {
+            d["error"] = json!(e);
+            d["bytes_sent"] = json!(sent);
+        }
+        d
     };
-    audit::record(
-        &mut tx,
-        &format!("report.{}", report.name()),
-        report.name(),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
+    let res: Result<u64, AppError> = async {
+        sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
+        let rows = run_streamed(&mut tx, report, range, sink, stream.as_deref_mut()).await?;
+        audit::record(
+            &mut tx,
+            &format!("report.{}", report.name()),
+            report.name(),
+            detail(Some(rows), None, 0),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+    .await;
+    let sent = stream.as_ref().map_or(0, |s| s.sent);
+    let rows = match res {
+        Ok(rows) => rows,
+        Err(e) if sent > 0 => {
+            // Part of the report is out: that is an export too.
+            let mut tx = db.tenant(p).await?;
+            audit::record(
+                &mut tx,
+                &format!("report.{}", report.name()),
+                report.name(),
+                detail(None, Some(e.to_string()), sent),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(s) = stream {
+        s.pump(sink, true).await?;
+    }
     Ok(Summary {
         report,
         range,
@@ -936,5 +1099,46 @@ mod tests {
         c.row(&[Cell::Text("ups".into()), Cell::Count(2)]).unwrap();
         let out = String::from_utf8(c.into_inner().unwrap()).unwrap();
         assert_eq!(out, "carrier,received\n\"a,b\",1\nups,2\n");
+    }
+
+    #[tokio::test]
+    async fn a_stream_sends_full_chunks_and_the_rest_on_request() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let buf = ChunkBuf::default();
+        let mut stream = Stream::new(buf.clone(), tx);
+        let mut sink = CsvSink::new(buf.clone());
+        sink.header(Report::Daily.columns()).unwrap();
+        let day = d("2020-01-01");
+        let mut expected = CsvSink::new(Vec::new());
+        expected.header(Report::Daily.columns()).unwrap();
+        for i in 0..3000 {
+            let row = [
+                Cell::Date(day + chrono::Duration::days(i)),
+                Cell::Count(i * 7),
+                Cell::Count(i),
+            ];
+            sink.row(&row).unwrap();
+            expected.row(&row).unwrap();
+            stream.pump(&mut sink, false).await.unwrap();
+        }
+        sink.finish().unwrap();
+        let mut chunks = Vec::new();
+        while let Ok(c) = rx.try_recv() {
+            chunks.push(c);
+        }
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() >= STREAM_CHUNK));
+        assert!(!buf.is_empty(), "the last part waits for the caller");
+        stream.pump(&mut sink, true).await.unwrap();
+        chunks.push(rx.try_recv().unwrap());
+        let all: Vec<u8> = chunks.concat();
+        assert_eq!(all, expected.into_inner().unwrap());
+        assert_eq!(stream.sent, all.len() as u64);
+        // A client that went away stops the export with a clear error.
+        drop(rx);
+        sink.row(&[Cell::Date(day), Cell::Count(1), Cell::Count(1)])
+            .unwrap();
+        let e = stream.pump(&mut sink, true).await.unwrap_err();
+        assert!(e.to_string().contains("went away"), "{e}");
     }
 }
