@@ -131,9 +131,10 @@ impl Kiosk {
 impl Model {
     /// Whether a locked kiosk shows something typed or found that idleness should clear.
     pub fn lock_screen_has_input(&self) -> bool {
+        // Not while a check runs: its answer belongs to what is on screen.
         self.kiosk
             .as_ref()
-            .is_some_and(|k| k.locked && k.has_input())
+            .is_some_and(|k| k.locked && !k.busy && k.has_input())
     }
 }
 

@@ -208,9 +208,11 @@ pub async fn lookup_code(
         return Err(AppError::Invalid(LOCKED_OUT.into()));
     }
     let Some(found) = packages::find_by_code(&mut tx, code).await? else {
+        // Not under the peer address: wrong codes must not count towards the address's
+        // SSH login lockout (several terminals may share one address).
         sqlx::query("INSERT INTO login_failures (login, peer, reason) VALUES ($1, $2, $3)")
             .bind(code_key(device))
-            .bind(peer)
+            .bind(format!("device:{}:pickup", device.id))
             .bind("wrong pickup code")
             .execute(tx.conn())
             .await?;

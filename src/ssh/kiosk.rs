@@ -22,6 +22,14 @@ pub enum Reply {
     Msg(AppMsg),
 }
 
+/// What a staff member typed on the lock screen.
+pub struct Credentials {
+    pub login: String,
+    pub pin: String,
+    /// The TOTP code, when the screen asked for one.
+    pub totp: Option<String>,
+}
+
 /// The refusal of a PIN (or PIN + code): one message whatever was wrong.
 fn refused(pin_totp: bool) -> String {
     if pin_totp {
@@ -54,12 +62,10 @@ async fn staff(
     k: &KioskSetup,
     ops: &Ops,
     tx: &mpsc::Sender<Reply>,
-    login: &str,
-    pin: String,
-    totp: Option<String>,
+    c: Credentials,
 ) -> Result<Principal, String> {
     let s = settings(k, ops, tx).await;
-    let code = match (s.pin_totp, totp) {
+    let code = match (s.pin_totp, c.totp) {
         (true, Some(code)) => Some(code),
         // The setting was switched on since the screen was drawn: the screen now asks.
         (true, None) => {
@@ -68,7 +74,7 @@ async fn staff(
         (false, _) => None,
     };
     k.auth
-        .kiosk_unlock(login, pin, code.as_deref(), &k.device, k.peer)
+        .kiosk_unlock(&c.login, c.pin, code.as_deref(), &k.device, k.peer)
         .await
         .map_err(|_| refused(s.pin_totp))
 }
@@ -82,17 +88,10 @@ pub fn start(k: &KioskSetup, ops: &Ops, tx: &mpsc::Sender<Reply>) {
 }
 
 /// Unlock with login, PIN and maybe a code.
-pub fn unlock(
-    k: &KioskSetup,
-    ops: &Ops,
-    tx: &mpsc::Sender<Reply>,
-    login: String,
-    pin: String,
-    totp: Option<String>,
-) {
+pub fn unlock(k: &KioskSetup, ops: &Ops, tx: &mpsc::Sender<Reply>, c: Credentials) {
     let (k, ops, tx) = (k.clone(), ops.clone(), tx.clone());
     tokio::spawn(async move {
-        let res = staff(&k, &ops, &tx, &login, pin, totp).await;
+        let res = staff(&k, &ops, &tx, c).await;
         let _ = tx.send(Reply::Unlocked(res)).await;
     });
 }
@@ -115,15 +114,13 @@ pub fn confirm(
     k: &KioskSetup,
     ops: &Ops,
     tx: &mpsc::Sender<Reply>,
-    login: String,
-    pin: String,
-    totp: Option<String>,
+    c: Credentials,
     code: String,
     ids: Vec<i64>,
 ) {
     let (k, ops, tx) = (k.clone(), ops.clone(), tx.clone());
     tokio::spawn(async move {
-        let res = match staff(&k, &ops, &tx, &login, pin, totp).await {
+        let res = match staff(&k, &ops, &tx, c).await {
             Ok(p) => kiosk::handover(ops.db(), &p, &code, &ids)
                 .await
                 .map(|done| {

@@ -353,7 +353,8 @@ impl Session {
                         }
                         Effect::Unlock { login, pin, totp } => {
                             if let Some(k) = &self.kiosk {
-                                super::kiosk::unlock(k, &self.ops, &kiosk_tx, login, pin, totp);
+                                let c = super::kiosk::Credentials { login, pin, totp };
+                                super::kiosk::unlock(k, &self.ops, &kiosk_tx, c);
                             }
                         }
                         Effect::LookupPickupCode(code) => {
@@ -369,9 +370,8 @@ impl Session {
                             ids,
                         } => {
                             if let Some(k) = &self.kiosk {
-                                super::kiosk::confirm(
-                                    k, &self.ops, &kiosk_tx, login, pin, totp, code, ids,
-                                );
+                                let c = super::kiosk::Credentials { login, pin, totp };
+                                super::kiosk::confirm(k, &self.ops, &kiosk_tx, c, code, ids);
                             }
                         }
                         Effect::LoadStats | Effect::LoadPackages { .. } => {
