@@ -113,7 +113,6 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("p", "pickup"),
             ("l", "packages"),
             ("r", "recipients"),
-            ("R", "reports"),
             ("?", "help"),
             ("q", "quit"),
         ],

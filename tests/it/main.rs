@@ -19,6 +19,7 @@ mod kiosk_settings;
 mod notify;
 mod reports;
 mod reports_pickup_rollup;
+mod reports_screen;
 mod reports_stream;
 mod ssh_auth;
 mod ssh_limits;
