@@ -168,14 +168,25 @@ impl Session {
                 size.height,
                 Utc::now(),
             ),
-            (None, Some(k)) => Model::new_kiosk(
-                &k.device.facility_name,
-                &k.device.slug,
-                &k.device.name,
-                size.width,
-                size.height,
-                Utc::now(),
-            ),
+            (None, Some(k)) => {
+                let mut m = Model::new_kiosk(
+                    &k.device.facility_name,
+                    &k.device.slug,
+                    &k.device.name,
+                    size.width,
+                    size.height,
+                    Utc::now(),
+                );
+                // As the device logged in; the facility's settings follow in a moment.
+                update(
+                    &mut m,
+                    AppMsg::KioskSettings {
+                        pin_totp: false,
+                        self_service: k.device.self_service,
+                    },
+                );
+                m
+            }
             (None, None) => return (End::AccessRevoked, 0),
         };
         // Kiosk checks answer here; the principal changes only in this task.
