@@ -77,6 +77,21 @@ async fn kiosk_relocks_after_the_facility_idle_time() {
         "{}",
         screen.text()
     );
+    // The setting is read again at every unlock: a minute now.
+    screen.send(b"\x0c").await;
+    screen.wait_text("Login:").await;
+    set(&server, r#"{"kiosk_relock_secs": 60}"#).await;
+    screen.send(b"clerk\r4711\r").await;
+    screen.wait_text("clerk (operator) at Front desk 2").await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Drain what arrived meanwhile, then look: still unlocked.
+    screen.send(b"?").await;
+    screen.wait_text("Keys: Dashboard").await;
+    assert!(
+        screen.flat().contains("at Front desk 2"),
+        "{}",
+        screen.text()
+    );
 }
 
 #[tokio::test]
