@@ -176,6 +176,19 @@ pub enum DeviceCmd {
         name: String,
         #[arg(long)]
         key_file: PathBuf,
+        /// Offer self-service pickup on its lock screen (recipients type their pickup
+        /// code; staff confirm the handover with their PIN).
+        #[arg(long)]
+        self_service: bool,
+    },
+    /// Turn self-service pickup on or off for a device.
+    SelfService {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        name: String,
+        #[arg(value_enum)]
+        state: OnOff,
     },
     /// Cut a device off at once: its sessions end and its key stops working.
     Quarantine {
@@ -193,6 +206,12 @@ pub enum DeviceCmd {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -577,15 +596,36 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             facility,
             name,
             key_file,
+            self_service,
         }) => {
             let line = std::fs::read_to_string(&key_file)
                 .with_context(|| format!("cannot read {}", key_file.display()))?;
             let key = pubkey::parse_line(&line)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
             admin.add_device(&facility, &name, &key).await?;
+            if self_service {
+                admin.set_self_service(&facility, &name, true).await?;
+            }
             println!(
-                "device `{name}` added to {facility} ({}); it logs in as kiosk+{facility}",
-                key.fingerprint
+                "device `{name}` added to {facility} ({}); it logs in as kiosk+{facility}{}",
+                key.fingerprint,
+                if self_service {
+                    "; self-service pickup on"
+                } else {
+                    ""
+                }
+            );
+        }
+        AdminCmd::Device(DeviceCmd::SelfService {
+            facility,
+            name,
+            state,
+        }) => {
+            let on = state == OnOff::On;
+            admin.set_self_service(&facility, &name, on).await?;
+            println!(
+                "device `{name}`: self-service pickup {}",
+                if on { "on" } else { "off" }
             );
         }
         AdminCmd::Device(DeviceCmd::Quarantine {
@@ -715,5 +755,72 @@ pub fn print_demo_login(seeded: &crate::admin::demo::Seeded) {
     }
     for key in &seeded.local_keys {
         println!("registered your key for admin and clerk: {key}");
+    }
+}
+
+#[cfg(test)]
+mod device_cli_tests {
+    use clap::Parser;
+
+    use super::{AdminCmd, Cli, Command, DeviceCmd, OnOff};
+
+    fn device(args: &[&str]) -> Result<DeviceCmd, clap::Error> {
+        let cli =
+            Cli::try_parse_from(["packtrack", "admin", "device"].iter().chain(args).copied())?;
+        match cli.command {
+            Command::Admin(AdminCmd::Device(d)) => Ok(d),
+            other => panic!("not a device command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn self_service_on_add_and_as_its_own_command() {
+        let base = [
+            "add",
+            "--facility",
+            "north",
+            "--name",
+            "Desk",
+            "--key-file",
+            "k.pub",
+        ];
+        let d = device(&[&base[..], &["--self-service"]].concat()).unwrap();
+        assert!(matches!(
+            d,
+            DeviceCmd::Add {
+                self_service: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            device(&base).unwrap(),
+            DeviceCmd::Add {
+                self_service: false,
+                ..
+            }
+        ));
+        for (word, want) in [("on", OnOff::On), ("off", OnOff::Off)] {
+            let d = device(&[
+                "self-service",
+                "--facility",
+                "north",
+                "--name",
+                "Desk",
+                word,
+            ])
+            .unwrap();
+            assert!(matches!(d, DeviceCmd::SelfService { state, .. } if state == want));
+        }
+        assert!(
+            device(&[
+                "self-service",
+                "--facility",
+                "north",
+                "--name",
+                "Desk",
+                "maybe"
+            ])
+            .is_err()
+        );
     }
 }

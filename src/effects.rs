@@ -26,9 +26,28 @@ pub async fn run_with_progress(
 pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
     Some(match effect {
         Effect::RecipientsAdmin(e) => recipients_admin::run(e, ops, p, None).await,
-        // Quit, and the kiosk lock and unlock, are handled by the session itself.
-        Effect::Quit | Effect::Unlock { .. } | Effect::Lock => return None,
+        // Quit, and the kiosk lock screen's effects, are handled by the session itself.
+        Effect::Quit
+        | Effect::Unlock { .. }
+        | Effect::Lock
+        | Effect::LookupPickupCode(_)
+        | Effect::ConfirmPickup { .. } => return None,
         Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
+        Effect::LoadReports {
+            seq,
+            span,
+            ends_ago,
+        } => Msg::Reports {
+            seq,
+            data: crate::reports::overview(ops.db(), p, span, ends_ago)
+                .await
+                .map_err(shown),
+        },
+        Effect::LoadTrend => Msg::Trend(
+            crate::reports::received_trend(ops.db(), p, crate::app::reports_screen::TREND_DAYS)
+                .await
+                .map_err(shown),
+        ),
         Effect::Search {
             seq,
             query,

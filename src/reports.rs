@@ -202,7 +202,7 @@ const CARRIERS_SQL: &str = concat!(
      ORDER BY count(*) DESC, p.carrier NULLS LAST"
 );
 
-const PICKUP_TIME_SQL: &str = concat!(
+pub const PICKUP_TIME_SQL: &str = concat!(
     "SELECT s.n AS picked_up, s.q[1] AS median_hours, s.q[2] AS p90_hours \
      FROM (SELECT count(*) AS n, \
                   percentile_cont(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP \
@@ -212,6 +212,155 @@ const PICKUP_TIME_SQL: &str = concat!(
     " p.facility_id = $1 AND p.picked_up_at >= $4 AND p.picked_up_at < $5 ",
     ") s"
 );
+
+/// Pickup time, fast path (migrations/0009_pickup_rollup.sql): pickups per wait bucket in
+/// the range — the rollup's counts for whole UTC days `[$2, $3)` and the packages' own for
+/// the partial days at the edges, `[$4, $5)` and `[$6, $7)`.
+pub const PICKUP_HISTOGRAM_SQL: &str = "\
+    SELECT x.bucket, sum(x.n)::bigint FROM ( \
+        SELECT r.bucket, r.n::bigint AS n FROM pickup_wait_rollup r \
+        WHERE r.facility_id = $1 AND r.day >= $2 AND r.day < $3 \
+        UNION ALL \
+        SELECT pickup_wait_bucket(p.wait_secs), count(*) FROM packages p \
+        WHERE p.facility_id = $1 AND ((p.picked_up_at >= $4 AND p.picked_up_at < $5) \
+                                   OR (p.picked_up_at >= $6 AND p.picked_up_at < $7)) \
+        GROUP BY 1) x \
+    GROUP BY x.bucket ORDER BY x.bucket";
+
+/// The waits of one bucket `$6` (seconds in `[$4, $5)`) picked up in `[$2, $3)`, in order:
+/// an index range scan of `packages_wait`.
+pub const PICKUP_BUCKET_SQL: &str = "\
+    SELECT p.wait_secs FROM packages p \
+    WHERE p.facility_id = $1 AND p.picked_up_at >= $2 AND p.picked_up_at < $3 \
+      AND p.wait_secs >= $4 AND p.wait_secs < $5 AND pickup_wait_bucket(p.wait_secs) = $6 \
+    ORDER BY p.wait_secs";
+
+/// The seconds `[lo, hi)` of a wait bucket, as `pickup_wait_bucket` assigns them: hours
+/// under two days, 8-hour steps up to 60 days, then everything longer (negative waits, from
+/// clock skew, count as bucket 0).
+pub fn wait_bucket_bounds(bucket: i32) -> (f64, f64) {
+    const H: f64 = 3600.0;
+    match bucket {
+        i32::MIN..=0 => (f64::NEG_INFINITY, H),
+        1..=47 => (f64::from(bucket) * H, f64::from(bucket + 1) * H),
+        48..=221 => {
+            let lo = 48.0 * H + f64::from(bucket - 48) * 8.0 * H;
+            (lo, lo + 8.0 * H)
+        }
+        _ => (60.0 * 24.0 * H, f64::INFINITY),
+    }
+}
+
+/// `percentile_cont(p)` of sorted values, as PostgreSQL computes it.
+fn lerp_rank(p: f64, n: i64) -> (i64, i64, f64) {
+    let x = p * (n - 1) as f64;
+    let first = x.floor();
+    (first as i64, x.ceil() as i64, x - first)
+}
+
+/// Count, median and 90th percentile (hours) of the waits picked up in `[lo, hi)`: exact,
+/// the same numbers as [`PICKUP_TIME_SQL`], without sorting the range. `None` when the
+/// rollup does not match the packages in a bucket it reads (then the caller runs the exact
+/// statement).
+pub async fn pickup_time_fast(
+    tx: &mut TenantTx<'_>,
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+) -> Result<Option<(i64, Option<f64>, Option<f64>)>, AppError> {
+    let facility = tx.facility().0;
+    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let lo_day = lo.date_naive();
+    let d1 = if lo == midnight(lo_day) {
+        lo_day
+    } else {
+        lo_day + chrono::Duration::days(1)
+    };
+    let d2 = hi.date_naive();
+    let (full, edge1, edge2) = if d1 < d2 {
+        ((d1, d2), (lo, midnight(d1)), (midnight(d2), hi))
+    } else {
+        ((d1, d1), (lo, hi), (hi, hi))
+    };
+    let hist: Vec<(i32, i64)> = sqlx::query_as(PICKUP_HISTOGRAM_SQL)
+        .bind(facility)
+        .bind(full.0)
+        .bind(full.1)
+        .bind(edge1.0)
+        .bind(edge1.1)
+        .bind(edge2.0)
+        .bind(edge2.1)
+        .fetch_all(tx.conn())
+        .await?;
+    let n: i64 = hist.iter().map(|(_, c)| *c).sum();
+    if hist.iter().any(|(_, c)| *c < 0) {
+        tracing::warn!(
+            facility,
+            "pickup wait rollup has negative counts; exact sort instead \
+             (SELECT rebuild_pickup_wait_rollup() as the owner recounts it)"
+        );
+        return Ok(None);
+    }
+    if n == 0 {
+        return Ok(Some((0, None, None)));
+    }
+    let percentiles = [lerp_rank(0.5, n), lerp_rank(0.9, n)];
+    // The bucket of each rank needed, and the rank's place within it.
+    let locate = |rank: i64| -> (i32, i64, i64) {
+        let mut before = 0;
+        for (b, c) in &hist {
+            if rank < before + c {
+                return (*b, rank - before, *c);
+            }
+            before += c;
+        }
+        let (b, c) = hist[hist.len() - 1];
+        (b, c - 1, c)
+    };
+    let mut fetched: Vec<(i32, Vec<f64>)> = Vec::new();
+    let mut value = Vec::new();
+    for (first, second, _) in percentiles {
+        for rank in [first, second] {
+            let (bucket, at, expected) = locate(rank);
+            if !fetched.iter().any(|(b, _)| *b == bucket) {
+                let (blo, bhi) = wait_bucket_bounds(bucket);
+                let waits: Vec<f64> = sqlx::query_scalar(PICKUP_BUCKET_SQL)
+                    .bind(facility)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(blo - 1.0)
+                    .bind(bhi + 1.0)
+                    .bind(bucket)
+                    .fetch_all(tx.conn())
+                    .await?;
+                if i64::try_from(waits.len()).ok() != Some(expected) {
+                    tracing::warn!(
+                        facility,
+                        bucket,
+                        rollup = expected,
+                        packages = waits.len(),
+                        "pickup wait rollup does not match the packages; exact sort instead \
+                         (SELECT rebuild_pickup_wait_rollup() as the owner recounts it)"
+                    );
+                    return Ok(None);
+                }
+                fetched.push((bucket, waits));
+            }
+            let waits = fetched
+                .iter()
+                .find(|(b, _)| *b == bucket)
+                .map(|(_, w)| w)
+                .ok_or(AppError::NotFound)?;
+            let idx = usize::try_from(at).map_err(|_| AppError::NotFound)?;
+            value.push(waits.get(idx).copied().ok_or(AppError::NotFound)? / 3600.0);
+        }
+    }
+    let at = |i: usize, prop: f64| value[i] + prop * (value[i + 1] - value[i]);
+    Ok(Some((
+        n,
+        Some(at(0, percentiles[0].2)),
+        Some(at(2, percentiles[1].2)),
+    )))
+}
 
 const STAFF_SQL: &str = concat!(
     "WITH r AS (SELECT coalesce(p.received_by, 0) AS uid, count(*) AS n FROM packages p WHERE",
@@ -334,6 +483,81 @@ pub trait Sink {
     fn finish(&mut self) -> Result<(), AppError> {
         Ok(())
     }
+    /// Pushes what the sink buffered into its writer (for streaming; see [`Stream`]).
+    fn flush_rows(&mut self) -> Result<(), AppError> {
+        Ok(())
+    }
+}
+
+/// An `io::Write` whose bytes are taken out in chunks while a sink writes into it: the
+/// writer of a streamed export.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl ChunkBuf {
+    fn bytes(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.bytes())
+    }
+}
+
+impl Write for ChunkBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes of output sent at a time by a streamed export.
+pub const STREAM_CHUNK: usize = 16 * 1024;
+
+/// Where a streamed export's output goes while the query runs: full chunks of the sink's
+/// [`ChunkBuf`] into a bounded channel (the SSH channel's writer reads it), so a large
+/// export never sits in memory whole and a slow client slows the query down instead.
+#[derive(Debug)]
+pub struct Stream {
+    buf: ChunkBuf,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    /// Bytes handed to the channel so far.
+    pub sent: u64,
+}
+
+impl Stream {
+    pub fn new(buf: ChunkBuf, tx: tokio::sync::mpsc::Sender<Vec<u8>>) -> Self {
+        Self { buf, tx, sent: 0 }
+    }
+
+    /// Sends what the sink wrote, once it is a full chunk (`all`: whatever there is).
+    async fn pump<S: Sink + ?Sized>(&mut self, sink: &mut S, all: bool) -> Result<(), AppError> {
+        sink.flush_rows()?;
+        let len = self.buf.len();
+        if len >= STREAM_CHUNK || (all && len > 0) {
+            let chunk = self.buf.take();
+            self.tx
+                .send(chunk)
+                .await
+                .map_err(|_| AppError::Invalid("the client went away during the export".into()))?;
+            self.sent += len as u64;
+        }
+        Ok(())
+    }
 }
 
 fn write_failed(e: impl fmt::Display) -> AppError {
@@ -374,6 +598,10 @@ impl<W: Write> Sink for CsvSink<W> {
     }
 
     fn finish(&mut self) -> Result<(), AppError> {
+        self.writer.flush().map_err(write_failed)
+    }
+
+    fn flush_rows(&mut self) -> Result<(), AppError> {
         self.writer.flush().map_err(write_failed)
     }
 }
@@ -439,6 +667,10 @@ impl<W: Write> Sink for TextSink<W> {
     fn finish(&mut self) -> Result<(), AppError> {
         self.out.flush().map_err(write_failed)
     }
+
+    fn flush_rows(&mut self) -> Result<(), AppError> {
+        self.out.flush().map_err(write_failed)
+    }
 }
 
 /// Keeps the rows (for screens and charts; report tables are small).
@@ -486,7 +718,7 @@ pub async fn bounds(
 
 /// Streams rows of one query shape into the sink.
 macro_rules! stream_rows {
-    ($tx:expr, $report:expr, $range:expr, $bounds:expr, $sink:expr, $ty:ty, $map:expr) => {{
+    ($tx:expr, $report:expr, $range:expr, $bounds:expr, $sink:expr, $stream:expr, $ty:ty, $map:expr) => {{
         let facility = $tx.facility().0;
         let mut rows = sqlx::query_as::<_, $ty>($report.sql())
             .bind(facility)
@@ -500,6 +732,9 @@ macro_rules! stream_rows {
         while let Some(row) = rows.try_next().await? {
             $sink.row(&map(row))?;
             n += 1;
+            if let Some(s) = $stream.as_mut() {
+                s.pump($sink, false).await?;
+            }
         }
         n
     }};
@@ -514,6 +749,18 @@ pub async fn run<S: Sink + ?Sized>(
     range: Range,
     sink: &mut S,
 ) -> Result<u64, AppError> {
+    run_streamed(tx, report, range, sink, None).await
+}
+
+/// [`run`], sending full chunks of the output into `stream` as rows arrive (the rest stays
+/// in the sink's buffer for the caller to send once the transaction committed).
+pub async fn run_streamed<S: Sink + ?Sized>(
+    tx: &mut TenantTx<'_>,
+    report: Report,
+    range: Range,
+    sink: &mut S,
+    mut stream: Option<&mut Stream>,
+) -> Result<u64, AppError> {
     let bounds = bounds(tx, range).await?;
     sink.header(report.columns())?;
     let n = match report {
@@ -523,37 +770,59 @@ pub async fn run<S: Sink + ?Sized>(
             range,
             bounds,
             sink,
+            stream,
             (NaiveDate, i64, i64),
             |(d, r, u)| { [Cell::Date(d), Cell::Count(r), Cell::Count(u)] }
         ),
         Report::Aging => {
             // Only $1 is used; the others are bound for a uniform call and ignored.
-            stream_rows!(tx, report, range, bounds, sink, (String, i64), |(a, n)| [
-                Cell::Text(a),
-                Cell::Count(n)
-            ])
+            stream_rows!(
+                tx,
+                report,
+                range,
+                bounds,
+                sink,
+                stream,
+                (String, i64),
+                |(a, n)| [Cell::Text(a), Cell::Count(n)]
+            )
         }
         Report::Carriers => {
-            stream_rows!(tx, report, range, bounds, sink, (String, i64), |(c, n)| [
-                Cell::Text(c),
-                Cell::Count(n)
-            ])
+            stream_rows!(
+                tx,
+                report,
+                range,
+                bounds,
+                sink,
+                stream,
+                (String, i64),
+                |(c, n)| [Cell::Text(c), Cell::Count(n)]
+            )
         }
-        Report::PickupTime => stream_rows!(
-            tx,
-            report,
-            range,
-            bounds,
-            sink,
-            (i64, Option<f64>, Option<f64>),
-            |(n, m, p)| [Cell::Count(n), Cell::Hours(m), Cell::Hours(p)]
-        ),
+        Report::PickupTime => match pickup_time_fast(tx, bounds.0, bounds.1).await? {
+            Some((n, m, p)) => {
+                sink.row(&[Cell::Count(n), Cell::Hours(m), Cell::Hours(p)])?;
+                1
+            }
+            // The exact statement: one sort of every wait in the range.
+            None => stream_rows!(
+                tx,
+                report,
+                range,
+                bounds,
+                sink,
+                stream,
+                (i64, Option<f64>, Option<f64>),
+                |(n, m, p)| [Cell::Count(n), Cell::Hours(m), Cell::Hours(p)]
+            ),
+        },
         Report::Staff => stream_rows!(
             tx,
             report,
             range,
             bounds,
             sink,
+            stream,
             (String, i64, i64),
             |(l, r, h)| { [Cell::Text(l), Cell::Count(r), Cell::Count(h)] }
         ),
@@ -583,34 +852,172 @@ pub async fn export<S: Sink + ?Sized>(
     format: &str,
     sink: &mut S,
 ) -> Result<Summary, AppError> {
+    export_streamed(db, p, report, from, to, format, sink, None).await
+}
+
+/// [`export`] with the output streamed: full chunks go out while the query runs, the last
+/// one once the audit row committed (so a report that fits one chunk, which is almost all
+/// of them, is sent only after its audit row is in). When something fails after output went
+/// out, the run is still audited, in a transaction of its own, with the error.
+#[allow(clippy::too_many_arguments)]
+pub async fn export_streamed<S: Sink + ?Sized>(
+    db: &Db,
+    p: &Principal,
+    report: Report,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: &str,
+    sink: &mut S,
+    mut stream: Option<&mut Stream>,
+) -> Result<Summary, AppError> {
     if !p.role().can_administer() {
         return Err(AppError::PermissionDenied);
     }
     let mut tx = db.tenant(p).await?;
     let (time_zone, today) = facility_today(&mut tx).await?;
     let range = resolve_range(from, to, today)?;
-    sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
-    let rows = run(&mut tx, report, range, sink).await?;
-    let detail = if report.uses_range() {
-        json!({ "from": range.from, "to": range.to, "time_zone": time_zone,
-                "format": format, "rows": rows })
-    } else {
-        json!({ "format": format, "rows": rows })
+    let detail = |rows: Option<u64>, error: Option<String>, sent: u64| {
+        let mut d = if report.uses_range() {
+            json!({ "from": range.from, "to": range.to, "time_zone": time_zone,
+                    "format": format, "rows": rows })
+        } else {
+            json!({ "format": format, "rows": rows })
+        };
+        if let Some(e) = error {
+            d["error"] = json!(e);
+            d["bytes_sent"] = json!(sent);
+        }
+        d
     };
-    audit::record(
-        &mut tx,
-        &format!("report.{}", report.name()),
-        report.name(),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
+    let res: Result<u64, AppError> = async {
+        sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
+        let rows = run_streamed(&mut tx, report, range, sink, stream.as_deref_mut()).await?;
+        audit::record(
+            &mut tx,
+            &format!("report.{}", report.name()),
+            report.name(),
+            detail(Some(rows), None, 0),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+    .await;
+    let sent = stream.as_ref().map_or(0, |s| s.sent);
+    let rows = match res {
+        Ok(rows) => rows,
+        Err(e) if sent > 0 => {
+            // Part of the report is out: that is an export too.
+            let mut tx = db.tenant(p).await?;
+            audit::record(
+                &mut tx,
+                &format!("report.{}", report.name()),
+                report.name(),
+                detail(None, Some(e.to_string()), sent),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(s) = stream {
+        s.pump(sink, true).await?;
+    }
     Ok(Summary {
         report,
         range,
         time_zone,
         rows,
     })
+}
+
+/// The report screens' data: the same statements as `reports NAME`, for a range of
+/// `span` local days ending `ends_ago` days before the facility's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub range: Range,
+    pub time_zone: String,
+    /// Reports shown, in tab order, each with its table. Admins (in their own session) get
+    /// all five; everyone else the daily log and aging.
+    pub tables: Vec<(Report, Table)>,
+}
+
+impl Overview {
+    pub fn table(&self, report: Report) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|(r, _)| *r == report)
+            .map(|(_, t)| t)
+    }
+}
+
+/// The reports a member sees on screen: admins all of them, others (and anyone at a kiosk,
+/// which never shows admin views) the daily log and aging.
+pub fn on_screen_for(p: &Principal) -> &'static [Report] {
+    const COMPACT: [Report; 2] = [Report::Daily, Report::Aging];
+    if p.role().can_administer() && p.source().device_id().is_none() {
+        &Report::ALL
+    } else {
+        &COMPACT
+    }
+}
+
+/// Runs the screen's reports in one read-only transaction. Viewing is not an export: it
+/// writes no audit row (exports through `reports … --csv` stay admin-only and audited).
+pub async fn overview(
+    db: &Db,
+    p: &Principal,
+    span: i64,
+    ends_ago: i64,
+) -> Result<Overview, AppError> {
+    if !(1..=MAX_DAYS).contains(&span) || !(0..=MAX_DAYS).contains(&ends_ago) {
+        return Err(AppError::Invalid(format!(
+            "a report range is 1 to {MAX_DAYS} days"
+        )));
+    }
+    let mut tx = db.tenant(p).await?;
+    let (time_zone, today) = facility_today(&mut tx).await?;
+    let to = today - chrono::Duration::days(ends_ago);
+    let range = Range {
+        from: to - chrono::Duration::days(span - 1),
+        to,
+    };
+    sqlx::query(SETTINGS_SQL).execute(tx.conn()).await?;
+    let mut tables = Vec::new();
+    for report in on_screen_for(p) {
+        let mut t = Table::default();
+        run(&mut tx, *report, range, &mut t).await?;
+        tables.push((*report, t));
+    }
+    tx.commit().await?;
+    Ok(Overview {
+        range,
+        time_zone,
+        tables,
+    })
+}
+
+/// Packages received per local day over the last `days` days, oldest first (the
+/// dashboard's sparkline): the daily log's statement.
+pub async fn received_trend(db: &Db, p: &Principal, days: i64) -> Result<Vec<u64>, AppError> {
+    let mut tx = db.tenant(p).await?;
+    let (_, today) = facility_today(&mut tx).await?;
+    let range = Range {
+        from: today - chrono::Duration::days(days.clamp(1, MAX_DAYS) - 1),
+        to: today,
+    };
+    let mut t = Table::default();
+    run(&mut tx, Report::Daily, range, &mut t).await?;
+    tx.commit().await?;
+    Ok(t.rows
+        .iter()
+        .map(|r| {
+            r.get(1)
+                .and_then(Cell::count)
+                .map_or(0, |n| n.max(0).unsigned_abs())
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -692,5 +1099,46 @@ mod tests {
         c.row(&[Cell::Text("ups".into()), Cell::Count(2)]).unwrap();
         let out = String::from_utf8(c.into_inner().unwrap()).unwrap();
         assert_eq!(out, "carrier,received\n\"a,b\",1\nups,2\n");
+    }
+
+    #[tokio::test]
+    async fn a_stream_sends_full_chunks_and_the_rest_on_request() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let buf = ChunkBuf::default();
+        let mut stream = Stream::new(buf.clone(), tx);
+        let mut sink = CsvSink::new(buf.clone());
+        sink.header(Report::Daily.columns()).unwrap();
+        let day = d("2020-01-01");
+        let mut expected = CsvSink::new(Vec::new());
+        expected.header(Report::Daily.columns()).unwrap();
+        for i in 0..3000 {
+            let row = [
+                Cell::Date(day + chrono::Duration::days(i)),
+                Cell::Count(i * 7),
+                Cell::Count(i),
+            ];
+            sink.row(&row).unwrap();
+            expected.row(&row).unwrap();
+            stream.pump(&mut sink, false).await.unwrap();
+        }
+        sink.finish().unwrap();
+        let mut chunks = Vec::new();
+        while let Ok(c) = rx.try_recv() {
+            chunks.push(c);
+        }
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() >= STREAM_CHUNK));
+        assert!(!buf.is_empty(), "the last part waits for the caller");
+        stream.pump(&mut sink, true).await.unwrap();
+        chunks.push(rx.try_recv().unwrap());
+        let all: Vec<u8> = chunks.concat();
+        assert_eq!(all, expected.into_inner().unwrap());
+        assert_eq!(stream.sent, all.len() as u64);
+        // A client that went away stops the export with a clear error.
+        drop(rx);
+        sink.row(&[Cell::Date(day), Cell::Count(1), Cell::Count(1)])
+            .unwrap();
+        let e = stream.pump(&mut sink, true).await.unwrap_err();
+        assert!(e.to_string().contains("went away"), "{e}");
     }
 }

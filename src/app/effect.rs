@@ -54,10 +54,31 @@ pub enum Effect {
     Admin(super::admin_tabs::AdminEffect),
     /// Recipients management (admins).
     RecipientsAdmin(super::recipients_admin::AdminEffect),
-    /// Kiosk: check a staff member's PIN (the session swaps its principal on success).
+    /// The Reports screen: `span` local days ending `ends_ago` days before today.
+    LoadReports {
+        seq: u64,
+        span: i64,
+        ends_ago: i64,
+    },
+    /// The dashboard's sparkline (received per day, last 14 days).
+    LoadTrend,
+    /// Kiosk: check a staff member's PIN, and TOTP code when the facility asks for it
+    /// (the session swaps its principal on success).
     Unlock {
         login: String,
         pin: String,
+        totp: Option<String>,
+    },
+    /// Self-service kiosk: the waiting packages of a pickup code.
+    LookupPickupCode(String),
+    /// Self-service kiosk: a staff member confirms the handover with their PIN (and code);
+    /// the terminal stays locked.
+    ConfirmPickup {
+        login: String,
+        pin: String,
+        totp: Option<String>,
+        code: String,
+        ids: Vec<i64>,
     },
     /// Kiosk: forget the staff member.
     Lock,

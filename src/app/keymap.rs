@@ -50,6 +50,13 @@ pub enum Action {
     ToggleActive,
     Merge,
     Import,
+    GoReports,
+    PrevTab,
+    Earlier,
+    Later,
+    Wider,
+    Narrower,
+    Today,
 }
 
 /// Where a binding applies.
@@ -382,6 +389,56 @@ pub const BINDINGS: &[Binding] = &[
         A::Import,
         "Ctrl-O",
         "import a pasted CSV (admins)",
+    ),
+    b(S::Browse, k(K::Char('R')), A::GoReports, "R", "reports"),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::BackTab),
+        A::PrevTab,
+        "S-Tab",
+        "previous report",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('[')),
+        A::Earlier,
+        "[",
+        "earlier range",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char(']')),
+        A::Later,
+        "]",
+        "later range",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('+')),
+        A::Wider,
+        "+",
+        "more days",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('-')),
+        A::Narrower,
+        "-",
+        "fewer days",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('t')),
+        A::Today,
+        "t",
+        "range ending today",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        ctrl('r'),
+        A::Refresh,
+        "Ctrl-R",
+        "refresh",
     ),
 ];
 

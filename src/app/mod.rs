@@ -7,9 +7,11 @@ pub mod admin_settings;
 pub mod admin_tabs;
 pub mod effect;
 pub mod keymap;
+pub mod kiosk;
 pub mod model;
 pub mod msg;
 pub mod recipients_admin;
+pub mod reports_screen;
 pub mod text;
 pub mod update;
 

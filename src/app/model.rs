@@ -28,6 +28,7 @@ pub enum Screen {
     Detail,
     Recipients,
     Admin,
+    Reports,
 }
 
 impl Screen {
@@ -40,6 +41,7 @@ impl Screen {
             Screen::Detail => "Package",
             Screen::Recipients => "Recipients",
             Screen::Admin => "Admin",
+            Screen::Reports => "Reports",
         }
     }
 }
@@ -207,30 +209,7 @@ impl PickupForm {
     }
 }
 
-/// A kiosk terminal's lock: a shared counter terminal is usable only after a staff member
-/// unlocks it with their PIN, and locks again when idle or on Ctrl-L.
-#[derive(Debug, Clone)]
-pub struct Kiosk {
-    pub device: String,
-    pub locked: bool,
-    pub login: TextField,
-    pub pin: TextField,
-    pub on_pin: bool,
-    pub busy: bool,
-}
-
-impl Kiosk {
-    pub fn new(device: &str) -> Self {
-        Self {
-            device: device.to_string(),
-            locked: true,
-            login: TextField::new(63),
-            pin: TextField::new(12),
-            on_pin: false,
-            busy: false,
-        }
-    }
-}
+pub use super::kiosk::Kiosk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminTab {
@@ -411,6 +390,9 @@ pub struct Model {
     pub recipients_admin: super::recipients_admin::RecipientsAdmin,
     /// Set on kiosk terminals.
     pub kiosk: Option<Kiosk>,
+    pub reports: super::reports_screen::ReportsState,
+    /// The dashboard's sparkline of packages received per day.
+    pub trend: super::reports_screen::Trend,
     pub quit: bool,
 }
 
@@ -443,6 +425,8 @@ impl Model {
             admin: AdminState::default(),
             recipients_admin: Default::default(),
             kiosk: None,
+            reports: Default::default(),
+            trend: Default::default(),
             quit: false,
         }
     }

@@ -33,6 +33,22 @@ pub enum Msg {
     Unlocked(Result<super::model::Me, String>),
     /// Kiosk: lock now (idle timeout).
     Lock,
+    /// Kiosk: the facility's and the device's settings, as read at start and at unlock.
+    KioskSettings {
+        pin_totp: bool,
+        self_service: bool,
+    },
+    /// The Reports screen's data for the request `seq`.
+    Reports {
+        seq: u64,
+        data: Result<crate::reports::Overview, String>,
+    },
+    /// The dashboard's sparkline: packages received per day, oldest first.
+    Trend(Result<Vec<u64>, String>),
+    /// Self-service: the waiting packages a pickup code found (masked).
+    PickupCodeFound(Result<Vec<crate::db::kiosk::MaskedPackage>, String>),
+    /// Self-service: the handover a staff member confirmed (their login, packages).
+    PickupConfirmed(Result<(String, usize), String>),
     Members(Result<Vec<crate::db::members::Member>, String>),
     MemberUpdated(Result<(), String>),
     Audit(Result<Vec<crate::db::members::AuditRow>, String>),

@@ -641,7 +641,8 @@ fn kiosk_unlocks_with_login_and_pin_and_locks_again() {
         fx,
         vec![Effect::Unlock {
             login: "clerk".into(),
-            pin: "1234".into()
+            pin: "1234".into(),
+            totp: None,
         }]
     );
     update(&mut m, Msg::Unlocked(Err("wrong login or PIN".into())));

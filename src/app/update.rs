@@ -36,7 +36,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.activity = s.recent.iter().cloned().collect();
             }
             m.stats = Some(s);
-            vec![]
+            // The sparkline comes with the counts, at most once a minute.
+            if m.trend.stale(m.now) {
+                m.trend.at = Some(m.now);
+                vec![Effect::LoadTrend]
+            } else {
+                vec![]
+            }
         }
         Msg::Stats(Err(e)) | Msg::Packages(Err(e)) | Msg::PackageDetail(Err(e)) => {
             m.list.loading = false;
@@ -151,29 +157,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 vec![]
             }
         },
-        Msg::Unlocked(res) => {
-            let Some(k) = m.kiosk.as_mut() else {
-                return vec![];
-            };
-            k.busy = false;
-            k.pin.clear();
-            match res {
-                Ok(me) => {
-                    k.locked = false;
-                    k.login.clear();
-                    k.on_pin = false;
-                    let who = me.login.clone();
-                    m.me = me;
-                    m.screen = Screen::Dashboard;
-                    m.note(format!("unlocked for {who} · Ctrl-L locks"), Tone::Success);
-                    vec![Effect::LoadStats]
-                }
-                Err(e) => {
-                    m.note(e, Tone::Error);
-                    vec![]
-                }
-            }
-        }
+        Msg::Reports { seq, data } => super::reports_screen::on_loaded(m, seq, data),
+        Msg::Trend(res) => super::reports_screen::on_trend(m, res),
+        Msg::Unlocked(res) => super::kiosk::on_unlocked(m, res),
+        Msg::KioskSettings {
+            pin_totp,
+            self_service,
+        } => super::kiosk::on_settings(m, pin_totp, self_service),
+        Msg::PickupCodeFound(res) => super::kiosk::on_code_found(m, res),
+        Msg::PickupConfirmed(res) => super::kiosk::on_pickup_confirmed(m, res),
         Msg::Lock => lock(m),
         Msg::Members(res) => {
             match res {
@@ -259,78 +251,18 @@ pub fn typing(m: &Model) -> bool {
         Screen::Detail => m.correction.is_some(),
         Screen::Packages => m.list.filtering,
         Screen::Admin => m.admin.filtering || super::admin_tabs::typing(&m.admin),
-        Screen::Dashboard => false,
-    }
-}
-
-/// Keys on the kiosk lock screen: login, then PIN.
-fn lock_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(k) = m.kiosk.as_mut() else {
-        return vec![];
-    };
-    if k.busy {
-        return vec![];
-    }
-    match key.code {
-        KeyCode::Enter | KeyCode::Tab if !k.on_pin => {
-            if !k.login.is_empty() {
-                k.on_pin = true;
-            }
-            vec![]
-        }
-        KeyCode::Enter => {
-            if k.pin.is_empty() {
-                return vec![];
-            }
-            k.busy = true;
-            vec![Effect::Unlock {
-                login: k.login.text(),
-                pin: k.pin.text(),
-            }]
-        }
-        KeyCode::Esc => {
-            k.login.clear();
-            k.pin.clear();
-            k.on_pin = false;
-            m.status = None;
-            vec![]
-        }
-        KeyCode::Tab | KeyCode::BackTab => {
-            k.on_pin = false;
-            vec![]
-        }
-        KeyCode::Char(c) if k.on_pin && !c.is_ascii_digit() => vec![],
-        _ => {
-            if k.on_pin {
-                k.pin.edit(key);
-            } else {
-                k.login.edit(key);
-            }
-            vec![]
-        }
+        Screen::Dashboard | Screen::Reports => false,
     }
 }
 
 /// Locks a kiosk: everything the last staff member had open is dropped.
 fn lock(m: &mut Model) -> Vec<Effect> {
-    let Some(k) = &m.kiosk else {
-        return vec![];
-    };
-    let fresh = Model::new_kiosk(
-        &m.me.facility_name,
-        &m.me.slug,
-        &k.device,
-        m.cols,
-        m.rows,
-        m.now,
-    );
-    *m = fresh;
-    vec![Effect::Lock]
+    super::kiosk::lock(m)
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.locked() {
-        return lock_key(m, key);
+        return super::kiosk::lock_key(m, key);
     }
     if m.help {
         m.help = false;
@@ -351,11 +283,13 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Some(Action::GoPackages) => return goto(m, Screen::Packages),
         Some(Action::GoRecipients) => return goto(m, Screen::Recipients),
         Some(Action::GoAdmin) => return goto(m, Screen::Admin),
+        Some(Action::GoReports) => return goto(m, Screen::Reports),
         Some(Action::Lock) if m.kiosk.is_some() => return lock(m),
         _ => {}
     }
     match m.screen {
         Screen::Admin => admin_key(m, key, action),
+        Screen::Reports => super::reports_screen::key(m, action),
         Screen::Dashboard => match action {
             Some(Action::Back) => {
                 m.status = None;
@@ -644,6 +578,7 @@ fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
         }
         Screen::Recipients => search(m),
         Screen::Detail => vec![],
+        Screen::Reports => super::reports_screen::load(m),
     }
 }
 

@@ -288,6 +288,21 @@ impl Authenticator {
         device: &Device,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
+        self.kiosk_unlock(login, pin, None, device, peer).await
+    }
+
+    /// Unlocks a kiosk with the PIN and, when `code` is given (the facility's
+    /// `kiosk_pin_totp`), the staff member's TOTP code too: both are checked together, so
+    /// a failure never says which was wrong; a code is accepted once (the same step as
+    /// logins use); failures count towards the lockout per staff member and per device.
+    pub async fn kiosk_unlock(
+        &self,
+        login: &str,
+        pin: String,
+        code: Option<&str>,
+        device: &Device,
+        peer: IpAddr,
+    ) -> Result<Principal, Failure> {
         let user = SshUser {
             login: login.trim().to_ascii_lowercase(),
             slug: Some(device.slug.clone()),
@@ -323,7 +338,23 @@ impl Authenticator {
             if record.disabled {
                 return Err(Failure::Disabled);
             }
-            self.db
+            let step = match code {
+                Some(code) => {
+                    let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
+                    let secret = self
+                        .secrets
+                        .open(&format!("user:{}", record.id), sealed)
+                        .map_err(|_| Failure::Internal)?;
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    let step = totp::verify(&secret, code.trim(), now).ok_or(Failure::BadCode)?;
+                    Some(i64::try_from(step).map_err(|_| Failure::BadCode)?)
+                }
+                None => None,
+            };
+            let principal = self
+                .db
                 .unscoped()
                 .principal(
                     &record,
@@ -336,16 +367,29 @@ impl Authenticator {
                 )
                 .await
                 .map_err(internal)?
-                .ok_or(Failure::NoMembership)
+                .ok_or(Failure::NoMembership)?;
+            // Membership before consuming the code: a code spent on a failed bind is not lost.
+            if let Some(step) = step
+                && !self
+                    .db
+                    .unscoped()
+                    .accept_totp_step(record.id, step)
+                    .await
+                    .map_err(internal)?
+            {
+                return Err(Failure::CodeReused);
+            }
+            Ok(principal)
         }
         .await;
+        let method = if code.is_some() { "pin+totp" } else { "pin" };
         match &res {
             Ok(p) => tracing::info!(
-                login = %p.login(), facility = %p.slug(), device = %device.name, %peer,
+                login = %p.login(), facility = %p.slug(), device = %device.name, %peer, method,
                 "kiosk unlocked"
             ),
             Err(f) => {
-                tracing::warn!(login = %user.login, device = %device.name, %peer,
+                tracing::warn!(login = %user.login, device = %device.name, %peer, method,
                     reason = f.as_str(), "kiosk unlock failed");
                 if f.counts() {
                     let _ = self

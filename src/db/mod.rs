@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod keys_admin;
+pub mod kiosk;
 pub mod members;
 pub mod outbox_admin;
 pub mod packages;
@@ -286,6 +287,10 @@ impl Db {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) fn notifier(&self) -> &tenant::Notifier {
+        &self.notifier
     }
 
     pub async fn close(&self) {

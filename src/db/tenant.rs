@@ -13,6 +13,16 @@ pub(crate) enum Scope<'p> {
     Member(&'p Principal),
     /// The admin CLI on the server host, for one facility it named by slug.
     Cli { facility: FacilityId, slug: String },
+    /// A locked kiosk terminal acting for nobody yet (its settings, self-service pickup
+    /// lookups); opened only from an authenticated device (`crate::db::kiosk`).
+    Device {
+        facility: FacilityId,
+        slug: String,
+        device_id: i64,
+        /// `kiosk:NAME`, as the audit log names the terminal.
+        label: String,
+        source: String,
+    },
 }
 
 /// A transaction with `app.facility_id` set (transaction-local) to one facility. Only
@@ -36,7 +46,7 @@ impl<'p> TenantTx<'p> {
     ) -> Result<Self, DbError> {
         let facility = match &scope {
             Scope::Member(p) => p.facility(),
-            Scope::Cli { facility, .. } => *facility,
+            Scope::Cli { facility, .. } | Scope::Device { facility, .. } => *facility,
         };
         // BEGIN and the scope in one round trip (a simple query). `true`: the setting ends
         // with the transaction, so a pooled connection never carries one facility's scope
@@ -74,14 +84,14 @@ impl<'p> TenantTx<'p> {
     pub fn facility(&self) -> FacilityId {
         match &self.scope {
             Scope::Member(p) => p.facility(),
-            Scope::Cli { facility, .. } => *facility,
+            Scope::Cli { facility, .. } | Scope::Device { facility, .. } => *facility,
         }
     }
 
     pub fn slug(&self) -> &str {
         match &self.scope {
             Scope::Member(p) => p.slug(),
-            Scope::Cli { slug, .. } => slug,
+            Scope::Cli { slug, .. } | Scope::Device { slug, .. } => slug,
         }
     }
 
@@ -89,7 +99,7 @@ impl<'p> TenantTx<'p> {
     pub fn actor_id(&self) -> Option<UserId> {
         match &self.scope {
             Scope::Member(p) => Some(p.user()),
-            Scope::Cli { .. } => None,
+            Scope::Cli { .. } | Scope::Device { .. } => None,
         }
     }
 
@@ -98,6 +108,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.login(),
             Scope::Cli { .. } => "cli",
+            Scope::Device { label, .. } => label,
         }
     }
 
@@ -105,6 +116,8 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.role(),
             Scope::Cli { .. } => Role::Admin,
+            // Nobody is logged in: it may read what a locked kiosk shows, nothing more.
+            Scope::Device { .. } => Role::Viewer,
         }
     }
 
@@ -113,6 +126,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.source().device_id(),
             Scope::Cli { .. } => None,
+            Scope::Device { device_id, .. } => Some(*device_id),
         }
     }
 
@@ -120,6 +134,7 @@ impl<'p> TenantTx<'p> {
         match &self.scope {
             Scope::Member(p) => p.source().describe(),
             Scope::Cli { .. } => Source::Cli.describe(),
+            Scope::Device { source, .. } => source.clone(),
         }
     }
 

@@ -565,6 +565,35 @@ impl Admin<'_> {
         Ok(())
     }
 
+    /// Turns self-service pickup on or off for a device (recipients type their pickup code
+    /// on its lock screen; staff confirm with their PIN). Audited as `device.self_service`.
+    pub async fn set_self_service(&self, slug: &str, name: &str, on: bool) -> Result<(), AppError> {
+        let facility = self.facility_id(slug).await?;
+        let mut tx = self.pool.begin().await?;
+        let was: bool = sqlx::query_scalar(
+            "UPDATE devices d SET self_service = $3 FROM devices old \
+             WHERE d.facility_id = $1 AND d.name = $2 \
+               AND old.facility_id = d.facility_id AND old.id = d.id \
+             RETURNING old.self_service",
+        )
+        .bind(facility.0)
+        .bind(name)
+        .bind(on)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("no device named `{name}` in {slug}")))?;
+        audit_in(
+            &mut tx,
+            facility.0,
+            "device.self_service",
+            name,
+            json!({ "from": was, "to": on }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Quarantines a device (`reason` given) or releases it (`None`). A quarantine ends the
     /// device's open sessions at once (they listen on the facility's channel).
     pub async fn quarantine_device(

@@ -161,7 +161,7 @@ pub fn reads_stdin(line: &str) -> bool {
 
 /// Runs one command line for an authenticated principal.
 pub async fn run(line: &str, principal: &Principal, ops: &Ops) -> Output {
-    run_with_stdin(line, None, principal, ops).await
+    run_full(line, None, principal, ops, None).await
 }
 
 /// [`run`] with what the client sent on stdin (for commands that read it).
@@ -170,6 +170,28 @@ pub async fn run_with_stdin(
     stdin: Option<&[u8]>,
     principal: &Principal,
     ops: &Ops,
+) -> Output {
+    run_full(line, stdin, principal, ops, None).await
+}
+
+/// [`run`], with a channel for standard output that a command may stream into while it runs
+/// (large report exports); whatever it streamed is not in the returned output.
+pub async fn run_streamed(
+    line: &str,
+    principal: &Principal,
+    ops: &Ops,
+    stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+) -> Output {
+    run_full(line, None, principal, ops, stdout).await
+}
+
+/// [`run`] with stdin (commands that read it) and a stdout stream (commands that stream).
+pub async fn run_full(
+    line: &str,
+    stdin: Option<&[u8]>,
+    principal: &Principal,
+    ops: &Ops,
+    stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Output {
     let args = match shell_words::split(line) {
         Ok(a) => a,
@@ -191,7 +213,7 @@ pub async fn run_with_stdin(
             return Output::user_error(format!("{first}; try `help`"));
         }
     };
-    match execute(cmd.cmd, stdin, principal, ops).await {
+    match execute(cmd.cmd, stdin, principal, ops, stdout).await {
         Ok(out) => out,
         Err(e) => Output::user_error(e),
     }
@@ -202,6 +224,7 @@ async fn execute(
     stdin: Option<&[u8]>,
     p: &Principal,
     ops: &Ops,
+    stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Result<Output, AppError> {
     Ok(match cmd {
         Top::Recipients(RecipientsCmd::Import { dry_run }) => {
@@ -298,25 +321,39 @@ async fn execute(
                 .await?;
             Output::ok(packages_out(&done, json))
         }
-        Top::Reports(a) => reports_out(a, p, ops).await?,
+        Top::Reports(a) => reports_out(a, p, ops, stdout).await?,
     })
 }
 
-/// Rows go from the query straight into the writer (CSV or aligned text).
-async fn reports_out(a: ReportsArgs, p: &Principal, ops: &Ops) -> Result<Output, AppError> {
+/// Rows go from the query straight into the writer (CSV or aligned text); with a stdout
+/// channel, out to the client in chunks as they come (`reports::Stream`).
+async fn reports_out(
+    a: ReportsArgs,
+    p: &Principal,
+    ops: &Ops,
+    stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+) -> Result<Output, AppError> {
     let report = reports::Report::parse(&a.report)
         .ok_or_else(|| AppError::Invalid(format!("unknown report `{}`", a.report)))?;
     let (from, to) = (a.from.as_deref(), a.to.as_deref());
-    let bytes = if a.csv {
-        let mut sink = reports::CsvSink::new(Vec::new());
-        reports::export(ops.db(), p, report, from, to, "csv", &mut sink).await?;
-        sink.into_inner()?
+    let buf = reports::ChunkBuf::default();
+    let mut stream = stdout.map(|tx| reports::Stream::new(buf.clone(), tx));
+    let format = if a.csv { "csv" } else { "text" };
+    let db = ops.db();
+    if a.csv {
+        let mut sink = reports::CsvSink::new(buf.clone());
+        reports::export_streamed(db, p, report, from, to, format, &mut sink, stream.as_mut())
+            .await?;
+        sink.into_inner()?;
     } else {
-        let mut sink = reports::TextSink::new(Vec::new());
-        reports::export(ops.db(), p, report, from, to, "text", &mut sink).await?;
-        sink.into_inner()
-    };
-    Ok(Output::ok(String::from_utf8_lossy(&bytes).into_owned()))
+        let mut sink = reports::TextSink::new(buf.clone());
+        reports::export_streamed(db, p, report, from, to, format, &mut sink, stream.as_mut())
+            .await?;
+    }
+    // Streamed: everything went out through the channel; otherwise it is all here.
+    Ok(Output::ok(
+        String::from_utf8_lossy(&buf.take()).into_owned(),
+    ))
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {

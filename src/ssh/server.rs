@@ -490,15 +490,39 @@ impl Conn {
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;
                     let started = Instant::now();
-                    let out = super::exec::run_with_stdin(
+                    // Output a command streams (large exports) goes out as it comes, with
+                    // the same stall limit as everything else; the rest at the end.
+                    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
+                    let stall = shared.limits.write_stall;
+                    let w = &writer;
+                    let pump = async move {
+                        let mut rx = rx;
+                        let mut sent = 0usize;
+                        while let Some(chunk) = rx.recv().await {
+                            sent += chunk.len();
+                            match tokio::time::timeout(stall, w.data_bytes(Bytes::from(chunk)))
+                                .await
+                            {
+                                Ok(Ok(())) => {}
+                                // Dropping the receiver tells the command the client is gone.
+                                _ => return (sent, false),
+                            }
+                        }
+                        (sent, true)
+                    };
+                    let run = super::exec::run_full(
                         &line,
                         stdin.as_deref(),
                         &principal,
                         &shared.ops,
-                    )
-                    .await;
-                    let bytes = out.stdout.len() + out.stderr.len();
-                    let _ = write_exec(&writer, out.stdout, out.stderr, out.status, &shared).await;
+                        Some(tx),
+                    );
+                    let (out, (streamed, alive)) = tokio::join!(run, pump);
+                    let bytes = streamed + out.stdout.len() + out.stderr.len();
+                    if alive {
+                        let _ =
+                            write_exec(&writer, out.stdout, out.stderr, out.status, &shared).await;
+                    }
                     tracing::info!(
                         login = %principal.login(), facility = %principal.slug(), %peer,
                         auth = %method, command = %line.split_whitespace().next().unwrap_or(""),

@@ -81,11 +81,13 @@ impl End {
 }
 
 /// A kiosk terminal's session: who unlocks it and how long it stays unlocked.
+#[derive(Clone)]
 pub struct KioskSetup {
     pub device: Device,
     pub auth: Authenticator,
     pub peer: std::net::IpAddr,
-    /// Locks itself after this long without input (facility setting, default 2 minutes).
+    /// Locks itself after this long without input: the server's default until the
+    /// facility's `kiosk_relock_secs` is read (at start and at every unlock).
     pub relock: Duration,
 }
 
@@ -169,18 +171,32 @@ impl Session {
                 size.height,
                 Utc::now(),
             ),
-            (None, Some(k)) => Model::new_kiosk(
-                &k.device.facility_name,
-                &k.device.slug,
-                &k.device.name,
-                size.width,
-                size.height,
-                Utc::now(),
-            ),
+            (None, Some(k)) => {
+                let mut m = Model::new_kiosk(
+                    &k.device.facility_name,
+                    &k.device.slug,
+                    &k.device.name,
+                    size.width,
+                    size.height,
+                    Utc::now(),
+                );
+                // As the device logged in; the facility's settings follow in a moment.
+                update(
+                    &mut m,
+                    AppMsg::KioskSettings {
+                        pin_totp: false,
+                        self_service: k.device.self_service,
+                    },
+                );
+                m
+            }
             (None, None) => return (End::AccessRevoked, 0),
         };
-        // Kiosk unlocks answer here; the principal changes only in this task.
-        let (unlock_tx, mut unlocks) = mpsc::channel::<Result<Principal, String>>(4);
+        // Kiosk checks answer here; the principal changes only in this task.
+        let (kiosk_tx, mut kiosk_replies) = mpsc::channel::<super::kiosk::Reply>(8);
+        if let Some(k) = &self.kiosk {
+            super::kiosk::start(k, &self.ops, &kiosk_tx);
+        }
         // Effects answer through this queue; each runs in its own task, so a slow query
         // never holds up typing (and a newer search never waits for an older one).
         let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
@@ -254,18 +270,30 @@ impl Session {
                     None => end = Some(End::ClientGone),
                 },
                 Some(msg) = results.recv() => msgs.push(msg),
-                Some(res) = unlocks.recv() => {
-                    msgs.push(AppMsg::Unlocked(res.map(|p| {
-                        let me = Me {
-                            login: p.login().to_string(),
-                            slug: p.slug().to_string(),
-                            facility_name: p.facility_name().to_string(),
-                            role: p.role(),
-                        };
-                        self.principal = Some(p);
-                        me
-                    })));
-                }
+                Some(reply) = kiosk_replies.recv() => match reply {
+                    super::kiosk::Reply::Unlocked(res) => {
+                        msgs.push(AppMsg::Unlocked(res.map(|p| {
+                            let me = Me {
+                                login: p.login().to_string(),
+                                slug: p.slug().to_string(),
+                                facility_name: p.facility_name().to_string(),
+                                role: p.role(),
+                            };
+                            self.principal = Some(p);
+                            me
+                        })));
+                    }
+                    super::kiosk::Reply::Settings(s) => {
+                        if let Some(k) = self.kiosk.as_mut() {
+                            k.relock = s.relock;
+                        }
+                        msgs.push(AppMsg::KioskSettings {
+                            pin_totp: s.pin_totp,
+                            self_service: s.self_service,
+                        });
+                    }
+                    super::kiosk::Reply::Msg(msg) => msgs.push(msg),
+                },
                 ev = recv_live(&mut self.live) => {
                     if let Some(ev) = ev {
                         let me = self.principal.as_ref().map(|p| p.user().0);
@@ -299,8 +327,9 @@ impl Session {
                         msgs.push(AppMsg::Live { kind, by, ids });
                     }
                 }
+                // Unlocked, it locks; locked, what was typed or found on screen is cleared.
                 () = tokio::time::sleep_until(last_input + self.kiosk.as_ref().map_or(self.idle, |k| k.relock)),
-                    if self.kiosk.is_some() && !model.locked() => {
+                    if self.kiosk.is_some() && (!model.locked() || model.lock_screen_has_input()) => {
                     msgs.push(AppMsg::Lock);
                 }
                 _ = tick.tick() => msgs.push(AppMsg::Tick(Utc::now())),
@@ -329,8 +358,36 @@ impl Session {
                 dirty |= !stale;
                 for effect in update(&mut model, msg) {
                     match effect {
-                        Effect::Lock => self.principal = None,
-                        Effect::Unlock { login, pin } => self.unlock(login, pin, &unlock_tx),
+                        Effect::Lock => {
+                            self.principal = None;
+                            // The next person may find other settings (self-service, TOTP).
+                            if let Some(k) = &self.kiosk {
+                                super::kiosk::start(k, &self.ops, &kiosk_tx);
+                            }
+                        }
+                        Effect::Unlock { login, pin, totp } => {
+                            if let Some(k) = &self.kiosk {
+                                let c = super::kiosk::Credentials { login, pin, totp };
+                                super::kiosk::unlock(k, &self.ops, &kiosk_tx, c);
+                            }
+                        }
+                        Effect::LookupPickupCode(code) => {
+                            if let Some(k) = &self.kiosk {
+                                super::kiosk::lookup(k, &self.ops, &kiosk_tx, code);
+                            }
+                        }
+                        Effect::ConfirmPickup {
+                            login,
+                            pin,
+                            totp,
+                            code,
+                            ids,
+                        } => {
+                            if let Some(k) = &self.kiosk {
+                                let c = super::kiosk::Credentials { login, pin, totp };
+                                super::kiosk::confirm(k, &self.ops, &kiosk_tx, c, code, ids);
+                            }
+                        }
                         Effect::LoadStats | Effect::LoadPackages { .. } => {
                             if !reloads.contains(&effect) {
                                 reloads.push(effect);
@@ -404,21 +461,6 @@ impl Session {
             Ok(p) => p,
             Err(_) => Some(current.clone()),
         }
-    }
-
-    /// Checks a PIN off the session loop; the answer comes back through `tx`.
-    fn unlock(&self, login: String, pin: String, tx: &mpsc::Sender<Result<Principal, String>>) {
-        let Some(k) = &self.kiosk else {
-            return;
-        };
-        let (auth, device, peer, tx) = (k.auth.clone(), k.device.clone(), k.peer, tx.clone());
-        tokio::spawn(async move {
-            let res = auth
-                .pin(&login, pin, &device, peer)
-                .await
-                .map_err(|_| "wrong login or PIN".to_string());
-            let _ = tx.send(res).await;
-        });
     }
 }
 

@@ -39,8 +39,13 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
     header(f, head, m, t);
     if m.locked() {
         super::lock::draw(f, body, m, t);
-        if let Some((text, _)) = &m.status {
-            f.render_widget(Paragraph::new(Span::styled(text.as_str(), t.error)), status);
+        if let Some((text, tone)) = &m.status {
+            let style = match tone {
+                Tone::Success => t.success,
+                Tone::Warning => t.warning,
+                Tone::Info | Tone::Error => t.error,
+            };
+            f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), status);
         }
         return;
     }
@@ -52,6 +57,7 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
         Screen::Detail => packages::draw_detail(f, body, m, t),
         Screen::Recipients => recipients::draw(f, body, m, t),
         Screen::Admin => admin::draw(f, body, m, t),
+        Screen::Reports => super::reports::draw(f, body, m, t),
     }
     if let Some((text, tone)) = &m.status {
         let style = match tone {
@@ -133,6 +139,13 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
         ],
         Screen::Detail => &[("Esc", "back"), ("F1", "help")],
         Screen::Recipients => recipients::footer_pairs(m),
+        Screen::Reports => &[
+            ("Tab", "report"),
+            ("[ ]", "earlier/later"),
+            ("- +", "days"),
+            ("t", "today"),
+            ("Esc", "back"),
+        ],
     };
     hints(pairs, t)
 }

@@ -6,7 +6,7 @@ mod admin_keys;
 mod admin_outbox;
 mod admin_settings;
 mod app;
-mod dashboard;
+pub(crate) mod dashboard;
 mod import;
 mod intake;
 mod lock;
@@ -14,6 +14,7 @@ mod packages;
 mod pickup;
 mod recipient_form;
 mod recipients;
+mod reports;
 pub mod theme;
 pub mod widgets;
 

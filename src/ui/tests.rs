@@ -74,6 +74,7 @@ fn model(screen: Screen) -> Model {
         picked_up_today: 11,
         recent: vec![],
     });
+    m.trend.received = vec![12, 30, 28, 25, 31, 8, 4, 27, 33, 29, 26, 35, 9, 8];
     m.log_activity("clerk received 1Z5R89390357567127 for Ada Lovelace · code 123456".into());
     m.search.query.set("ada");
     m.search.results = vec![
@@ -117,6 +118,10 @@ fn model(screen: Screen) -> Model {
                 }],
             ));
         }
+        Screen::Reports => {
+            m.me.role = Role::Admin;
+            m.reports.data = Some(overview());
+        }
         Screen::Admin => {
             m.me.role = Role::Admin;
             m.admin.members = vec![crate::db::members::Member {
@@ -152,7 +157,8 @@ fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
         .join("\n")
 }
 
-const SCREENS: [Screen; 7] = [
+const SCREENS: [Screen; 8] = [
+    Screen::Reports,
     Screen::Admin,
     Screen::Dashboard,
     Screen::Intake,
@@ -229,4 +235,193 @@ fn kiosk_lock_screen_at_80x24_and_mono() {
     assert!(s.contains("Login:") && s.contains("PIN:"), "{s}");
     insta::assert_snapshot!("lock_80x24", s);
     insta::assert_snapshot!("lock_mono_60x20", render(&m, 60, 20, ColorDepth::Mono));
+}
+
+fn lock_variant(pin_totp: bool, self_service: bool) -> Model {
+    let mut m = Model::new_kiosk("Demo Mailroom", "demo", "Front desk 2", 80, 24, now());
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::KioskSettings {
+            pin_totp,
+            self_service,
+        },
+    );
+    m
+}
+
+#[test]
+fn kiosk_lock_screen_with_pin_and_totp() {
+    let mut m = lock_variant(true, false);
+    let k = m.kiosk.as_mut().unwrap();
+    k.login.set("clerk");
+    k.pin.set("4711");
+    k.focus = crate::app::kiosk::LockField::Totp;
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Code:") && s.contains("••••"), "{s}");
+    assert!(!s.contains("4711"), "the PIN is never shown: {s}");
+    insta::assert_snapshot!("lock_pin_totp_80x24", s);
+    insta::assert_snapshot!("lock_pin_totp_mono", render(&m, 80, 24, ColorDepth::Mono));
+}
+
+#[test]
+fn kiosk_lock_screen_self_service() {
+    let m = lock_variant(false, true);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("type your pickup code"), "{s}");
+    insta::assert_snapshot!("lock_self_service_80x24", s);
+    insta::assert_snapshot!(
+        "lock_self_service_mono",
+        render(&m, 80, 24, ColorDepth::Mono)
+    );
+    insta::assert_snapshot!(
+        "lock_self_service_60x20",
+        render(&m, 60, 20, ColorDepth::Ansi256)
+    );
+}
+
+#[test]
+fn kiosk_self_service_packages_are_masked() {
+    let mut m = lock_variant(true, true);
+    let pkgs = [
+        package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
+        package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
+    ];
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::PickupCodeFound(Ok(pkgs
+            .iter()
+            .map(crate::db::kiosk::MaskedPackage::from_package)
+            .collect())),
+    );
+    m.kiosk.as_mut().unwrap().login.set("clerk");
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("2 packages are waiting") && s.contains("…7127"),
+        "{s}"
+    );
+    assert!(!s.contains("Ada") && !s.contains("1Z5R8939"), "{s}");
+    insta::assert_snapshot!("lock_self_service_found_80x24", s);
+    insta::assert_snapshot!(
+        "lock_self_service_found_mono",
+        render(&m, 80, 24, ColorDepth::Mono)
+    );
+}
+
+/// Report tables with known numbers: 30 days, five carriers, three staff members.
+fn overview() -> crate::reports::Overview {
+    use crate::reports::{Cell, Range, Report, Table};
+    let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let from = to - chrono::Duration::days(29);
+    let table = |report: Report, rows: Vec<Vec<Cell>>| Table {
+        columns: report.columns().to_vec(),
+        rows,
+    };
+    let daily = (0..30)
+        .map(|i| {
+            let d = from + chrono::Duration::days(i);
+            let weekend = matches!(
+                chrono::Datelike::weekday(&d),
+                chrono::Weekday::Sat | chrono::Weekday::Sun
+            );
+            let r = if weekend { 6 } else { 20 + (i * 7) % 15 };
+            Vec::from([Cell::Date(d), Cell::Count(r), Cell::Count(r - 3 + i % 5)])
+        })
+        .collect();
+    let counts = |pairs: &[(&str, i64)]| {
+        pairs
+            .iter()
+            .map(|(l, n)| Vec::from([Cell::Text((*l).into()), Cell::Count(*n)]))
+            .collect::<Vec<_>>()
+    };
+    crate::reports::Overview {
+        range: Range { from, to },
+        time_zone: "America/New_York".into(),
+        tables: vec![
+            (Report::Daily, table(Report::Daily, daily)),
+            (
+                Report::Aging,
+                table(
+                    Report::Aging,
+                    counts(&[
+                        ("<1d", 31),
+                        ("1-3d", 24),
+                        ("3-7d", 11),
+                        ("7-14d", 4),
+                        ("14d+", 2),
+                    ]),
+                ),
+            ),
+            (
+                Report::Carriers,
+                table(
+                    Report::Carriers,
+                    counts(&[
+                        ("ups", 240),
+                        ("usps", 190),
+                        ("fedex", 120),
+                        ("dhl", 31),
+                        ("(unknown)", 9),
+                    ]),
+                ),
+            ),
+            (
+                Report::PickupTime,
+                table(
+                    Report::PickupTime,
+                    vec![Vec::from([
+                        Cell::Count(512),
+                        Cell::Hours(Some(20.5)),
+                        Cell::Hours(Some(71.25)),
+                    ])],
+                ),
+            ),
+            (
+                Report::Staff,
+                table(
+                    Report::Staff,
+                    vec![
+                        Vec::from([Cell::Text("ann".into()), Cell::Count(310), Cell::Count(120)]),
+                        Vec::from([Cell::Text("bob".into()), Cell::Count(200), Cell::Count(260)]),
+                        Vec::from([Cell::Text("(none)".into()), Cell::Count(80), Cell::Count(0)]),
+                    ],
+                ),
+            ),
+        ],
+    }
+}
+
+#[test]
+fn report_screens_at_80x24_and_mono() {
+    let mut m = model(Screen::Reports);
+    for report in crate::reports::Report::ALL {
+        m.reports.tab = report;
+        let name = report.name().replace('-', "_");
+        let s = render(&m, 80, 24, ColorDepth::Ansi256);
+        assert!(s.contains("Pickup time"), "{s}");
+        insta::assert_snapshot!(format!("reports_{name}_80x24"), s);
+        insta::assert_snapshot!(
+            format!("reports_{name}_mono"),
+            render(&m, 80, 24, ColorDepth::Mono)
+        );
+    }
+    // Mono really is without colors, charts included.
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    for report in crate::reports::Report::ALL {
+        m.reports.tab = report;
+        t.draw(|f| view(f, &m, &Theme::for_depth(ColorDepth::Mono)))
+            .unwrap();
+        for cell in t.backend().buffer().content() {
+            assert_eq!(cell.fg, ratatui::style::Color::Reset);
+            assert_eq!(cell.bg, ratatui::style::Color::Reset);
+        }
+    }
+    // An operator's compact screen has the daily log and aging only.
+    m.me.role = Role::Operator;
+    m.reports.tab = crate::reports::Report::Daily;
+    let mut o = overview();
+    o.tables.truncate(2);
+    m.reports.data = Some(o);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Aging") && !s.contains("Staff"), "{s}");
+    insta::assert_snapshot!("reports_compact_80x24", s);
 }

@@ -71,6 +71,32 @@ async fn world() -> World {
         seed(&app, &a, "Alpha Resident", "A1", "1Z5R89390357567127").await;
     let (b_recipient, b_package) =
         seed(&app, &b, "Beta Resident", "B1", "9400111899223100012345").await;
+    // A pickup per facility (its wait goes into pickup_wait_rollup).
+    for (p, tracking) in [(&a, "986578788855"), (&b, "1Z999AA10123456784")] {
+        let mut tx = app.tenant(p).await.unwrap();
+        let id = packages::intake(
+            &mut tx,
+            &NewPackage {
+                tracking: tracking.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .package
+        .id;
+        packages::pickup(
+            &mut tx,
+            &[id],
+            &packages::Handover {
+                receiver: "Someone".into(),
+                proxy: false,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
     World {
         db,
         app,
@@ -237,7 +263,10 @@ async fn update_of_other_facility_rows_affects_nothing() {
         .await
         .unwrap()
         .rows_affected();
-    assert_eq!(n, 1, "an unfiltered UPDATE touches only A's one package");
+    assert_eq!(
+        n, 2,
+        "an unfiltered UPDATE touches only A's two packages (one waiting, one picked up)"
+    );
 
     // Moving A's own row into B is refused.
     let (code, msg) = sql_error(
