@@ -74,6 +74,9 @@ pub struct IntakeRequest {
 pub struct Stats {
     /// The facility's setting (`settings.overdue_days`, default 3).
     pub overdue_days: i64,
+    /// The facility's time zone (IANA name, `facilities.time_zone`): "today" and every time
+    /// the interface shows are in it.
+    pub time_zone: String,
     pub waiting: i64,
     pub received_today: i64,
     pub overdue: i64,
@@ -392,14 +395,7 @@ impl Ops {
 
     pub async fn stats(&self, p: &Principal) -> Result<Stats, AppError> {
         let mut tx = self.db.tenant(p).await?;
-        let overdue_days: i32 = sqlx::query_scalar(
-            "SELECT coalesce((settings->>'overdue_days')::int, 3) FROM facilities WHERE id = $1",
-        )
-        .bind(p.facility().0)
-        .fetch_optional(tx.conn())
-        .await?
-        .unwrap_or(3);
-        let s = packages::stats(&mut tx, i64::from(overdue_days.clamp(1, 365))).await?;
+        let s = packages::stats(&mut tx).await?;
         tx.commit().await?;
         Ok(s)
     }

@@ -378,6 +378,8 @@ pub struct Model {
     /// Newest first, bounded.
     pub activity: VecDeque<String>,
     pub overdue_days: i64,
+    /// The facility's time zone: every time shown is local to the mailroom.
+    pub tz: chrono_tz::Tz,
     pub seq: u64,
     pub search: RecipientSearch,
     pub intake: IntakeForm,
@@ -412,6 +414,7 @@ impl Model {
             stats: None,
             activity: VecDeque::new(),
             overdue_days: 3,
+            tz: chrono_tz::UTC,
             seq: 0,
             search: RecipientSearch::default(),
             intake: IntakeForm::default(),
@@ -458,6 +461,11 @@ impl Model {
     /// Whether the kiosk lock screen is showing.
     pub fn locked(&self) -> bool {
         self.kiosk.as_ref().is_some_and(|k| k.locked)
+    }
+
+    /// A time as the mailroom's clocks show it.
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
+        at.with_timezone(&self.tz)
     }
 
     pub fn next_seq(&mut self) -> u64 {

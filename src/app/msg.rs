@@ -33,6 +33,8 @@ pub enum Msg {
     Unlocked(Result<super::model::Me, String>),
     /// Kiosk: lock now (idle timeout).
     Lock,
+    /// The facility's time zone (a kiosk learns it before anyone unlocks).
+    TimeZone(chrono_tz::Tz),
     /// Kiosk: the facility's and the device's settings, as read at start and at unlock.
     KioskSettings {
         pin_totp: bool,

@@ -327,6 +327,7 @@ mod tests {
             overdue: 0,
             picked_up_today: 0,
             recent: vec![],
+            ..crate::ops::Stats::default()
         };
         assert_eq!(
             update(&mut m, Msg::Stats(Ok(stats.clone()))),

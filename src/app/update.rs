@@ -32,6 +32,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stats(Ok(s)) => {
             m.overdue_days = s.overdue_days;
+            if let Ok(tz) = s.time_zone.parse() {
+                m.tz = tz;
+            }
             if !s.recent.is_empty() {
                 m.activity = s.recent.iter().cloned().collect();
             }
@@ -167,6 +170,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::PickupCodeFound(res) => super::kiosk::on_code_found(m, res),
         Msg::PickupConfirmed(res) => super::kiosk::on_pickup_confirmed(m, res),
         Msg::Lock => lock(m),
+        Msg::TimeZone(tz) => {
+            m.tz = tz;
+            vec![]
+        }
         Msg::Members(res) => {
             match res {
                 Ok(list) => {

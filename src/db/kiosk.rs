@@ -40,6 +40,8 @@ pub struct KioskSettings {
     pub pin_totp: bool,
     /// Recipients may look up their pickup code here (`devices.self_service`).
     pub self_service: bool,
+    /// The facility's time zone, for the lock screen's clock.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Default for KioskSettings {
@@ -48,6 +50,7 @@ impl Default for KioskSettings {
             relock: Duration::from_secs(DEFAULT_RELOCK_SECS),
             pin_totp: false,
             self_service: false,
+            time_zone: chrono_tz::UTC,
         }
     }
 }
@@ -96,10 +99,11 @@ async fn device_tx(db: &Db, device: &Device, peer: &str) -> Result<TenantTx<'sta
 /// self-service (the live channel ends its session anyway).
 pub async fn settings(db: &Db, device: &Device) -> Result<KioskSettings, DbError> {
     let mut tx = device_tx(db, device, "-").await?;
-    let row: Option<(Option<Value>, Option<Value>, Option<bool>)> = sqlx::query_as(
+    type Row = (Option<Value>, Option<Value>, Option<bool>, String);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT f.settings->'kiosk_relock_secs', f.settings->'kiosk_pin_totp', \
                 (SELECT d.self_service AND d.quarantined_at IS NULL FROM devices d \
-                  WHERE d.facility_id = f.id AND d.id = $2) \
+                  WHERE d.facility_id = f.id AND d.id = $2), f.time_zone \
          FROM facilities f WHERE f.id = $1",
     )
     .bind(device.facility.0)
@@ -108,10 +112,11 @@ pub async fn settings(db: &Db, device: &Device) -> Result<KioskSettings, DbError
     .await?;
     tx.commit().await?;
     Ok(match row {
-        Some((relock, pin_totp, self_service)) => KioskSettings {
+        Some((relock, pin_totp, self_service, zone)) => KioskSettings {
             relock: relock_from(relock.as_ref()),
             pin_totp: flag_from(pin_totp.as_ref()),
             self_service: self_service.unwrap_or(false),
+            time_zone: zone.parse().unwrap_or(chrono_tz::UTC),
         },
         None => KioskSettings::default(),
     })

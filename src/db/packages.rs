@@ -386,27 +386,39 @@ type RecentRow = (
     Option<String>,
 );
 
-/// Dashboard counts. "Today" is the server's UTC day until facility time zones land.
-pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::ops::Stats, DbError> {
-    let (waiting, received_today, overdue, picked_up_today): (i64, i64, i64, i64) = sqlx::query_as(
-        // Four index range counts (packages_status_received, packages_received_range,
-        // packages_picked_up_range): their cost follows what is waiting and what happened
-        // today, not the facility's whole history.
-        "SELECT \
-               (SELECT count(*) FROM packages \
-                 WHERE facility_id = $1 AND status = 'waiting'), \
-               (SELECT count(*) FROM packages \
-                 WHERE facility_id = $1 AND received_at >= date_trunc('day', now())), \
-               (SELECT count(*) FROM packages \
-                 WHERE facility_id = $1 AND status = 'waiting' \
-                   AND received_at < now() - make_interval(days => $2)), \
-               (SELECT count(*) FROM packages \
-                 WHERE facility_id = $1 AND picked_up_at >= date_trunc('day', now()))",
-    )
-    .bind(tx.facility().0)
-    .bind(i32::try_from(overdue_days).unwrap_or(3))
-    .fetch_one(tx.conn())
-    .await?;
+/// Dashboard counts, with the facility's settings they depend on. "Today" is the facility's
+/// local day (`facilities.time_zone`).
+pub async fn stats(tx: &mut TenantTx<'_>) -> Result<crate::ops::Stats, DbError> {
+    type Counts = (String, i32, i64, i64, i64, i64);
+    let (time_zone, overdue_days, waiting, received_today, overdue, picked_up_today): Counts =
+        sqlx::query_as(
+            // Four index range counts (packages_status_received, packages_received_range,
+            // packages_picked_up_range): their cost follows what is waiting and what
+            // happened today, not the facility's whole history.
+            "WITH f AS ( \
+                 SELECT time_zone, \
+                     CASE WHEN settings->>'overdue_days' ~ '^[0-9]{1,3}$' \
+                          THEN least(greatest((settings->>'overdue_days')::int, 1), 365) \
+                          ELSE 3 END AS overdue_days, \
+                     date_trunc('day', now() AT TIME ZONE time_zone) AT TIME ZONE time_zone \
+                         AS midnight \
+                 FROM facilities WHERE id = $1) \
+             SELECT f.time_zone, f.overdue_days, \
+                 (SELECT count(*) FROM packages \
+                   WHERE facility_id = $1 AND status = 'waiting'), \
+                 (SELECT count(*) FROM packages \
+                   WHERE facility_id = $1 AND received_at >= f.midnight), \
+                 (SELECT count(*) FROM packages \
+                   WHERE facility_id = $1 AND status = 'waiting' \
+                     AND received_at < now() - make_interval(days => f.overdue_days)), \
+                 (SELECT count(*) FROM packages \
+                   WHERE facility_id = $1 AND picked_up_at >= f.midnight) \
+             FROM f",
+        )
+        .bind(tx.facility().0)
+        .fetch_one(tx.conn())
+        .await?;
+    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
     let recent: Vec<RecentRow> = sqlx::query_as(
         "SELECT e.at, u.login, e.kind, p.tracking, r.name \
              FROM package_events e \
@@ -423,7 +435,7 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
         .map(|(at, actor, kind, tracking, name)| {
             format!(
                 "{} {:<8} {:<10} {tracking} {}",
-                at.format("%m-%d %H:%M"),
+                at.with_timezone(&zone).format("%m-%d %H:%M"),
                 actor.unwrap_or_else(|| "-".into()),
                 kind.replace('_', " "),
                 name.unwrap_or_default()
@@ -432,7 +444,8 @@ pub async fn stats(tx: &mut TenantTx<'_>, overdue_days: i64) -> Result<crate::op
         .collect();
     Ok(crate::ops::Stats {
         recent,
-        overdue_days,
+        time_zone,
+        overdue_days: i64::from(overdue_days),
         waiting,
         received_today,
         overdue,

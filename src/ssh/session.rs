@@ -287,6 +287,7 @@ impl Session {
                         if let Some(k) = self.kiosk.as_mut() {
                             k.relock = s.relock;
                         }
+                        msgs.push(AppMsg::TimeZone(s.time_zone));
                         msgs.push(AppMsg::KioskSettings {
                             pin_totp: s.pin_totp,
                             self_service: s.self_service,

@@ -98,7 +98,7 @@ fn audit(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 format!(
                     "{:>5} {} {:<10} {:<22} {}",
                     r.seq,
-                    r.at.format("%m-%d %H:%M"),
+                    m.local(r.at).format("%m-%d %H:%M"),
                     r.actor.chars().take(10).collect::<String>(),
                     r.action.chars().take(22).collect::<String>(),
                     r.target

@@ -61,7 +61,7 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     for (i, r) in k.rows.iter().enumerate().skip(start).take(per_page) {
         let style = if i == k.cursor { t.selected } else { t.text };
         let status = match r.disabled_at {
-            Some(at) => format!("revoked {}", at.format("%Y-%m-%d")),
+            Some(at) => format!("revoked {}", m.local(at).format("%Y-%m-%d")),
             None => "active".into(),
         };
         lines.push(Line::from(Span::styled(
@@ -69,7 +69,7 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 "{:<login_w$} {:<10} {:<10} {:<11} {}",
                 cut(&r.login, login_w),
                 cut(&short_algorithm(&r.algorithm), 10),
-                r.created_at.format("%Y-%m-%d"),
+                m.local(r.created_at).format("%Y-%m-%d"),
                 ago(m.now, r.last_used_at),
                 status
             ),

@@ -73,7 +73,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let mut head = vec![
         Line::from(""),
         Line::from(Span::styled(m.me.facility_name.clone(), t.title)),
-        Line::from(m.now.format("%H:%M UTC · %a %d %b").to_string()),
+        Line::from(m.local(m.now).format("%H:%M %Z · %a %d %b").to_string()),
     ];
     if !k.self_service {
         head.push(Line::from(""));

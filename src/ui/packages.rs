@@ -144,7 +144,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             "Received",
             format!(
                 "{} ({} ago)",
-                p.received_at.format("%Y-%m-%d %H:%M UTC"),
+                m.local(p.received_at).format("%Y-%m-%d %H:%M %Z"),
                 age((m.now - p.received_at).num_seconds())
             ),
         ),
@@ -154,7 +154,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     for e in events {
         tl.push(Line::from(format!(
             "{}  {:<10} {:<10} {}",
-            e.at.format("%m-%d %H:%M"),
+            m.local(e.at).format("%m-%d %H:%M"),
             e.kind.replace('_', " "),
             e.actor.as_deref().unwrap_or("-"),
             e.source

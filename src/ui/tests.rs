@@ -73,6 +73,7 @@ fn model(screen: Screen) -> Model {
         overdue: 12,
         picked_up_today: 11,
         recent: vec![],
+        ..Stats::default()
     });
     m.trend.received = vec![12, 30, 28, 25, 31, 8, 4, 27, 33, 29, 26, 35, 9, 8];
     m.log_activity("clerk received 1Z5R89390357567127 for Ada Lovelace · code 123456".into());
@@ -424,4 +425,34 @@ fn report_screens_at_80x24_and_mono() {
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(s.contains("Aging") && !s.contains("Staff"), "{s}");
     insta::assert_snapshot!("reports_compact_80x24", s);
+}
+
+/// Times are the mailroom's: the detail's received time and timeline follow the facility's
+/// time zone once the dashboard counts brought it (the package was received 2026-11-20 at
+/// 11:00 UTC: 12:00 in Berlin, midnight of the 21st in Auckland).
+#[test]
+fn times_are_shown_in_the_facility_time_zone() {
+    let mut m = model(Screen::Detail);
+    let utc = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(utc.contains("2026-11-20 11:00 UTC"), "{utc}");
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::Stats(Ok(Stats {
+            time_zone: "Europe/Berlin".into(),
+            overdue_days: 3,
+            ..Stats::default()
+        })),
+    );
+    let berlin = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(berlin.contains("2026-11-20 12:00 CET"), "{berlin}");
+    assert!(
+        berlin.contains("11-20 12:00  received"),
+        "timeline: {berlin}"
+    );
+    crate::app::update(
+        &mut m,
+        crate::app::Msg::TimeZone(chrono_tz::Pacific::Auckland),
+    );
+    let auckland = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(auckland.contains("2026-11-21 00:00 NZDT"), "{auckland}");
 }

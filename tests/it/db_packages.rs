@@ -426,3 +426,42 @@ async fn transactions_survive_pooled_connections_being_terminated() {
     }
     assert_eq!(rows_for(&db, "PT-RESTART-3").await, (1, 1));
 }
+
+/// The dashboard's "received today" is the facility's local day: with the facility at
+/// UTC+14, a parcel one minute before its local midnight is yesterday's, one minute after
+/// is today's, whatever the server's clock says.
+#[tokio::test]
+async fn dashboard_today_is_the_facility_local_day() {
+    let db = fresh_db().await;
+    let p = member(&db, "alpha", "ann", Role::Operator).await;
+    let app = db.app(2).await.unwrap();
+    let before = intake_and_commit(&app, &p, &scan("PT-TZ-BEFORE"))
+        .await
+        .package;
+    let after = intake_and_commit(&app, &p, &scan("PT-TZ-AFTER"))
+        .await
+        .package;
+    let mut su = superuser(&db).await;
+    sqlx::query("UPDATE facilities SET time_zone = 'Pacific/Kiritimati' WHERE slug = 'alpha'")
+        .execute(&mut su)
+        .await
+        .unwrap();
+    for (id, minutes) in [(before.id, -1), (after.id, 1)] {
+        sqlx::query(
+            "UPDATE packages SET received_at = \
+                 (date_trunc('day', now() AT TIME ZONE 'Pacific/Kiritimati') \
+                     AT TIME ZONE 'Pacific/Kiritimati') + make_interval(mins => $2) \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(minutes)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    }
+    let mut tx = app.tenant(&p).await.unwrap();
+    let s = packages::stats(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.time_zone, "Pacific/Kiritimati");
+    assert_eq!((s.waiting, s.received_today), (2, 1), "{s:?}");
+}
