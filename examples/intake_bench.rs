@@ -9,11 +9,16 @@
 //! each. Modes:
 //!
 //! * `ops`: `Ops::intake`, the exact path of the interface and of `packages intake` (BEGIN +
-//!   set_config, the recipient check, INSERT package, INSERT event, pg_notify, the package
-//!   read back, the notification outbox, COMMIT).
+//!   set_config in one round trip; one statement inserting the package, its custody event
+//!   and its outbox rows and reading the package back; COMMIT; the live-update NOTIFY handed
+//!   to the pool's sender task).
 //! * `bare`: only what the pgbench script runs (BEGIN + set_config, INSERT package ON CONFLICT
 //!   DO NOTHING RETURNING id, INSERT event, COMMIT), through sqlx: separates the cost of the
 //!   extra statements from the cost of the client library.
+//!
+//! `--every-ms N` paces the workers instead: all of them commit at the same instants, one
+//! parcel each every N ms (16 clerks pressing Enter at once, again and again), so latency is
+//! measured at a set load rather than at saturation.
 //!
 //! Prints one `RESULT key=value ...` line (milliseconds).
 //!
@@ -58,6 +63,9 @@ struct Cli {
     warmup_secs: u64,
     #[arg(long, value_enum, default_value_t = Mode::Ops)]
     mode: Mode,
+    /// Pace the workers: every one commits at the same instants, once every this many ms.
+    #[arg(long)]
+    every_ms: Option<u64>,
     /// Write every sample (ms, one per line) here.
     #[arg(long)]
     samples: Option<PathBuf>,
@@ -125,6 +133,10 @@ async fn main() -> Result<()> {
     let start = Instant::now() + Duration::from_secs(cli.warmup_secs);
     let end = start + Duration::from_secs(cli.duration_secs);
     let load0 = loadavg();
+    let every = cli.every_ms.map(Duration::from_millis);
+    // One schedule for all workers (their commits start together), from now: the warm-up's
+    // ticks open the pool's connections and are not counted.
+    let t0 = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..cli.concurrency {
         let (ops, principal, recipients, mode) =
@@ -136,7 +148,18 @@ async fn main() -> Result<()> {
             let mut samples = Vec::new();
             let mut errors = 0u64;
             let mut i = 0u64;
+            let mut tick = every.map(|e| {
+                let mut t = tokio::time::interval_at(t0, e);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                t
+            });
             while Instant::now() < end {
+                if let Some(t) = tick.as_mut() {
+                    t.tick().await;
+                    if Instant::now() >= end {
+                        break;
+                    }
+                }
                 i += 1;
                 let tracking = format!("IB{run}-{w}-{i}");
                 let recipient = recipients[(i as usize * 7919 + w as usize) % recipients.len()];
@@ -183,10 +206,11 @@ async fn main() -> Result<()> {
     all.sort_by(f64::total_cmp);
     let secs = cli.duration_secs as f64;
     println!(
-        "RESULT mode={:?} concurrency={} commits={} tps={:.1} p50={:.3} p90={:.3} p99={:.3} \
+        "RESULT mode={:?} concurrency={} every_ms={} commits={} tps={:.1} p50={:.3} p90={:.3} p99={:.3} \
          max={:.3} mean={:.3} errors={errors} load_start=\"{load0}\" load_end=\"{}\"",
         cli.mode,
         cli.concurrency,
+        cli.every_ms.unwrap_or(0),
         all.len(),
         all.len() as f64 / secs,
         pct(&all, 50.0),
