@@ -485,18 +485,14 @@ impl Fixture {
             .expect("webhook add")
     }
 
-    /// There is no admin command for the SMS API yet: the row as the admin console writes it.
+    /// The SMS API with a sealed token, as `admin sms set --token-stdin` configures it.
     async fn sms(&self, url: &str) {
-        let facility = self.clerk.facility();
-        sqlx::query(
-            "INSERT INTO integrations (facility_id, kind, url, secret) VALUES ($1, 'sms', $2, $3)",
-        )
-        .bind(facility.0)
-        .bind(url)
-        .bind(self.seal(facility, SMS_TOKEN.as_bytes()))
-        .execute(&self.owner)
-        .await
-        .unwrap();
+        Admin::new(&self.owner)
+            .set_sms("north", url, url, |f| {
+                Some(self.seal(f, SMS_TOKEN.as_bytes()))
+            })
+            .await
+            .expect("sms set");
     }
 
     async fn intake(&self, tracking: &str) -> packtrack::db::packages::Package {
@@ -1357,4 +1353,175 @@ async fn a_disabled_integration_dead_letters_its_rows() {
     assert_eq!(r.status, "dead");
     assert_eq!(r.last_error.as_deref(), Some("the integration is disabled"));
     assert!(http.requests().is_empty());
+}
+
+/// Runs `packtrack --keys-dir KEYS admin ARGS` against the fixture's database (as the
+/// owner, through `DATABASE_URL`), feeding `stdin`; returns (success, stdout, stderr).
+async fn cli(
+    db: &Database,
+    keys: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    use std::process::Stdio;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_packtrack"))
+        .arg("--data-dir")
+        .arg(keys.join("unused-data"))
+        .arg("--keys-dir")
+        .arg(keys)
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", db.owner_url())
+        .env_remove("PACKTRACK_DATA_DIR")
+        .env_remove("PACKTRACK_KEYS_DIR")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn packtrack");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.as_bytes()).await.expect("write stdin");
+    drop(pipe);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("packtrack admin did not finish")
+        .expect("wait for packtrack");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `admin sms set` configures the SMS API: the token sealed under the keys dir's key (the
+/// worker opens it and sends it as a bearer token), never printed, logged or audited; the
+/// URL's query (where providers put keys) stays out of the output and the audit row; a
+/// second `set` replaces the first; a URL that is not http(s) is refused.
+#[tokio::test]
+async fn admin_sms_set_configures_the_sms_api_with_a_sealed_token() {
+    let fx = Fixture::new().await;
+    let http = HttpReceiver::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys_dir = dir.path().join("keys");
+    let url = http.url("/sms?account=acme-77");
+
+    let (ok, stdout, stderr) = cli(
+        &fx._db,
+        &keys_dir,
+        &[
+            "sms",
+            "set",
+            "--facility",
+            "north",
+            "--url",
+            &url,
+            "--token-stdin",
+        ],
+        &format!("{SMS_TOKEN}\n"),
+    )
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("sms for north"), "{stdout}");
+    assert!(stdout.contains("token sealed"), "{stdout}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(SMS_TOKEN), "token shown: {text}");
+        assert!(!text.contains("acme-77"), "query shown: {text}");
+    }
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT secret FROM integrations WHERE kind = 'sms'")
+        .fetch_one(&fx.owner)
+        .await
+        .unwrap();
+    assert!(
+        !sealed
+            .windows(SMS_TOKEN.len())
+            .any(|w| w == SMS_TOKEN.as_bytes()),
+        "stored in the clear"
+    );
+
+    // The worker, with the keys dir's key, delivers with the token.
+    let keys = SecretsKey::load_or_create(&keys_dir).expect("secrets key");
+    let pkg = fx.intake("1Z999AA10123456784").await;
+    let code = pkg.pickup_code.clone().expect("pickup code");
+    let stats = worker::run_once(&fx.owner, &keys, &quick())
+        .await
+        .expect("worker round");
+    assert_eq!((stats.claimed, stats.delivered), (1, 1), "{stats:?}");
+    let sms = http.accepted("/sms?account=acme-77");
+    assert_eq!(sms.len(), 1, "{:?}", http.requests());
+    assert_eq!(
+        sms[0].header("authorization"),
+        format!("Bearer {SMS_TOKEN}")
+    );
+    assert_eq!(sms[0].json()["to"], PHONE);
+    assert!(sms[0].json()["message"].as_str().unwrap().contains(&code));
+
+    // Audited without the token or the query.
+    let audit: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT action, target, detail FROM audit_log WHERE action = 'integration.sms.set'",
+    )
+    .fetch_all(&fx.owner)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert!(audit[0].1.contains("/sms"), "{audit:?}");
+    assert!(!audit[0].1.contains("acme-77"), "{audit:?}");
+    assert_eq!(audit[0].2["token_set"], true);
+    assert!(!format!("{audit:?}").contains(SMS_TOKEN));
+
+    // Replaced, now without a token: no Authorization header.
+    let plain = http.url("/v2/sms");
+    let (ok, stdout, stderr) = cli(
+        &fx._db,
+        &keys_dir,
+        &["sms", "set", "--facility", "north", "--url", &plain],
+        "",
+    )
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("no token"), "{stdout}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM integrations WHERE kind = 'sms'")
+        .fetch_one(&fx.owner)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "one SMS configuration per facility");
+    fx.intake("1Z999AA10123456792").await;
+    let stats = worker::run_once(&fx.owner, &keys, &quick())
+        .await
+        .expect("worker round");
+    assert_eq!(stats.delivered, 1, "{stats:?}");
+    let v2 = http.accepted("/v2/sms");
+    assert_eq!(v2.len(), 1);
+    assert_eq!(v2[0].header("authorization"), "");
+
+    // Refused: not http(s), an unknown facility, an empty token.
+    for (args, stdin, why) in [
+        (
+            vec!["--facility", "north", "--url", "ftp://127.0.0.1/sms"],
+            "",
+            "http",
+        ),
+        (
+            vec!["--facility", "nowhere", "--url", plain.as_str()],
+            "",
+            "nowhere",
+        ),
+        (
+            vec![
+                "--facility",
+                "north",
+                "--url",
+                plain.as_str(),
+                "--token-stdin",
+            ],
+            "\n",
+            "no token",
+        ),
+    ] {
+        let mut all = vec!["sms", "set"];
+        all.extend(args);
+        let (ok, stdout, stderr) = cli(&fx._db, &keys_dir, &all, stdin).await;
+        assert!(!ok, "{all:?} accepted: {stdout}");
+        assert!(stderr.contains(why), "{all:?}: {stderr}");
+    }
 }
