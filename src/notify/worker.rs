@@ -273,7 +273,9 @@ const DELIVERED: &str = "\
     SELECT count(*) FROM o";
 
 /// Failed: rescheduled (`$4` false) after `$5` seconds, or dead; the error on the row and on
-/// the integration.
+/// the integration (there only when it is a different error or a second has passed: with a
+/// receiver down every queued row fails, and the integration, which every intake reads,
+/// must not become a hot row).
 const FAILED: &str = "\
     WITH o AS ( \
         UPDATE outbox SET \
@@ -286,6 +288,8 @@ const FAILED: &str = "\
     ), i AS ( \
         UPDATE integrations i SET last_error = $6, last_error_at = now() FROM o \
         WHERE i.facility_id = o.facility_id AND i.id = o.integration_id \
+          AND (i.last_error_at IS NULL OR i.last_error_at < now() - interval '1 second' \
+               OR i.last_error IS DISTINCT FROM $6) \
     ) \
     SELECT count(*) FROM o";
 

@@ -841,6 +841,63 @@ async fn receiver_down_is_retried_with_backoff_and_delivered_when_back() {
     assert!(i.last_success_at.is_some());
 }
 
+/// With a receiver down every queued row fails, and every intake reads the integration:
+/// its last error is rewritten only when it changes or a second has passed, not once per
+/// failed row.
+#[tokio::test]
+async fn the_integrations_last_error_is_not_rewritten_for_every_failed_row() {
+    let fx = Fixture::new().await;
+    let http = HttpReceiver::start().await;
+    fx.webhook(&http.url("/hook")).await;
+    http.stop().await;
+    for n in 0..3 {
+        fx.intake(&format!("TBA00000000020{n}")).await;
+    }
+    let stats = fx.run(&quick()).await;
+    assert_eq!(stats.retried, 3, "{stats:?}");
+    let first = fx.integration("webhook").await;
+    let err = first.last_error.clone().unwrap_or_default();
+    assert!(err.contains("cannot connect"), "{err}");
+
+    // As if that error had been written a moment ago (an hour ahead: no race with the
+    // clock); the same error again leaves the row alone.
+    sqlx::query("UPDATE integrations SET last_error_at = now() + interval '1 hour'")
+        .execute(&fx.owner)
+        .await
+        .unwrap();
+    let version = || async {
+        sqlx::query_scalar::<_, String>("SELECT xmin::text FROM integrations")
+            .fetch_one(&fx.owner)
+            .await
+            .unwrap()
+    };
+    let before = version().await;
+    fx.make_due().await;
+    assert_eq!(fx.run(&quick()).await.retried, 3);
+    assert_eq!(version().await, before, "rewritten for the same error");
+    let rows = fx.rows().await;
+    assert!(
+        rows.iter()
+            .all(|r| r.attempts == 2 && r.last_error.as_deref() == Some(err.as_str()))
+    );
+
+    // A different error is written at once.
+    http.restart().await;
+    http.set_mode(Mode::Fail);
+    fx.make_due().await;
+    assert_eq!(fx.run(&quick()).await.retried, 3);
+    let i = fx.integration("webhook").await;
+    assert!(
+        i.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 500"),
+        "{:?}",
+        i.last_error
+    );
+    assert!(i.last_error_at.expect("set") < fx.db_now().await + chrono::Duration::minutes(1));
+}
+
 /// After `max_attempts` failures a row is dead and never tried again; an e-mail to an SMTP
 /// server that is not there dies the same way.
 #[tokio::test]
