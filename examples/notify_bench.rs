@@ -17,7 +17,8 @@
 //!   accepts every message), `refused` (nothing listens on the port: every delivery fails at
 //!   once and is rescheduled), `hang` (accepts connections and never answers: every
 //!   delivery runs into the 10 s delivery timeout). The modes are interleaved for
-//!   `--rounds` rounds (the machine's load drifts); before each phase the facility's outbox
+//!   `--rounds` rounds (the machine's load drifts), each round starting with the next mode
+//!   (up-refused-hang, refused-hang-up, hang-up-refused, …); before each phase the facility's outbox
 //!   is emptied. Per phase: p50/p90/p99/max (ms) and what the worker did; then the p99 of
 //!   each mode (all its rounds pooled) and its ratio to `up`, the ratios of each round's
 //!   phases (back to back, under about the same load) and their median, and the spread of
@@ -503,7 +504,11 @@ async fn intake_budget(
     let mut per_round: Vec<(SmtpMode, Vec<f64>)> = modes.iter().map(|m| (*m, Vec::new())).collect();
     let mut n = 0u64;
     for round in 1..=cli.rounds {
-        for mode in modes {
+        // Each round starts with the next mode: the load of a shared machine drifts within
+        // a round too, and no mode should always run first (or last).
+        let first = (round as usize - 1) % modes.len();
+        for k in 0..modes.len() {
+            let mode = modes[(first + k) % modes.len()];
             n += 1;
             sqlx::query("DELETE FROM outbox WHERE facility_id = $1")
                 .bind(fid)
