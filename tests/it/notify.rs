@@ -898,6 +898,59 @@ async fn the_integrations_last_error_is_not_rewritten_for_every_failed_row() {
     assert!(i.last_error_at.expect("set") < fx.db_now().await + chrono::Duration::minutes(1));
 }
 
+/// A receiver that keeps failing is paused for this worker: after its first failures its
+/// rows stay out of the claims (no request, no attempt counted), while another
+/// integration's rows go on being delivered.
+#[tokio::test]
+async fn a_failing_integration_is_paused_while_others_are_delivered() {
+    let fx = Fixture::new().await;
+    let bad = HttpReceiver::start().await;
+    let good = HttpReceiver::start().await;
+    bad.set_mode(Mode::Fail);
+    let bad_id = fx.webhook(&bad.url("/hook")).await;
+    fx.webhook(&good.url("/hook")).await;
+    for n in 0..5 {
+        fx.intake(&format!("TBA00000000030{n}")).await;
+    }
+    // Long backoffs: nothing runs out during the test.
+    let cfg = WorkerConfig {
+        base_backoff: Duration::from_secs(600),
+        ..quick()
+    };
+    let mut w = Worker::new(fx.owner.clone(), fx.keys.clone(), cfg).expect("worker");
+    let s = w.run_once().await.expect("round");
+    assert_eq!((s.claimed, s.delivered, s.retried), (10, 5, 5), "{s:?}");
+    assert_eq!(bad.requests().len(), 5);
+    assert_eq!(w.paused(), vec![bad_id]);
+
+    // Due again, but paused: left alone.
+    fx.make_due().await;
+    for _ in 0..3 {
+        let s = w.run_once().await.expect("round");
+        assert_eq!(s.claimed, 0, "{s:?}");
+    }
+    assert_eq!(bad.requests().len(), 5, "the paused receiver was contacted");
+    let rows = fx.rows().await;
+    assert!(
+        rows.iter()
+            .filter(|r| r.status == "pending")
+            .all(|r| r.attempts == 1),
+        "{rows:#?}"
+    );
+
+    // New parcels: the healthy webhook's rows go out, the paused one's wait.
+    fx.intake("TBA000000000310").await;
+    let s = w.run_once().await.expect("round");
+    assert_eq!((s.claimed, s.delivered), (1, 1), "{s:?}");
+    assert_eq!(good.accepted("/hook").len(), 6);
+
+    // Another worker (another server) has its own view: it tries, and succeeds once the
+    // receiver is back; its rows are then delivered.
+    bad.set_mode(Mode::Ok);
+    let s = fx.run(&quick()).await;
+    assert_eq!(s.delivered, 6, "{s:?}");
+}
+
 /// After `max_attempts` failures a row is dead and never tried again; an e-mail to an SMTP
 /// server that is not there dies the same way.
 #[tokio::test]
