@@ -11,8 +11,9 @@
 //!   delivered twice would show.
 //! * **intake**: "Intake p99 with the SMTP receiver down stays within 10 % of intake p99
 //!   with it up". Another facility with an SMTP integration (smtp://127.0.0.1:PORT) and
-//!   recipients with e-mail; one real worker with `WorkerConfig::default()` runs throughout,
-//!   as in `serve`. Intakes at `--concurrency` for `--duration-secs` (after
+//!   recipients with e-mail; one real worker with `WorkerConfig::default()` runs during
+//!   each phase, as in `serve` (a new one per phase, so that no pause of the integration
+//!   carries over from a `down` phase into an `up` one). Intakes at `--concurrency` for `--duration-secs` (after
 //!   `--warmup-secs`) with the SMTP receiver in each mode: `up` (a minimal SMTP server that
 //!   accepts every message), `refused` (nothing listens on the port: every delivery fails at
 //!   once and is rescheduled), `hang` (accepts connections and never answers: every
@@ -496,8 +497,6 @@ async fn intake_budget(
             |_| None,
         )
         .await?;
-    // The worker as `serve` runs it, throughout.
-    let (stop, set) = spawn_workers(owner, keys, &WorkerConfig::default(), 1);
     let modes = [SmtpMode::Up, SmtpMode::Refused, SmtpMode::Hang];
     let mut pooled: Vec<(SmtpMode, Vec<f64>)> = modes.iter().map(|m| (*m, Vec::new())).collect();
     // (mode, p99 of each round).
@@ -518,6 +517,9 @@ async fn intake_budget(
                 .execute(owner)
                 .await?;
             let smtp = SmtpReceiver::start(addr, mode)?;
+            // The worker as `serve` runs it, a new one per phase: it would otherwise carry
+            // the previous phase's pause of the failing integration into an `up` phase.
+            let (stop, set) = spawn_workers(owner, keys, &WorkerConfig::default(), 1);
             tokio::time::sleep(Duration::from_millis(500)).await;
             let load0 = loadavg();
             let start = Instant::now() + Duration::from_secs(cli.warmup_secs);
@@ -542,7 +544,9 @@ async fn intake_budget(
             .bind(fid)
             .fetch_one(owner)
             .await?;
+            // Closing the receiver's connections first ends hanging deliveries.
             smtp.stop();
+            stop_workers(stop, set).await;
             samples.sort_by(f64::total_cmp);
             println!(
                 "RESULT part=intake round={round} smtp={} concurrency={} commits={} tps={:.0} \
@@ -572,7 +576,6 @@ async fn intake_budget(
             }
         }
     }
-    stop_workers(stop, set).await;
     for (_, all) in &mut pooled {
         all.sort_by(f64::total_cmp);
     }
