@@ -116,6 +116,8 @@ pub enum AdminCmd {
     #[command(subcommand)]
     Smtp(SmtpCmd),
     #[command(subcommand)]
+    Sms(SmsCmd),
+    #[command(subcommand)]
     Webhook(WebhookCmd),
     #[command(subcommand)]
     Secrets(SecretsCmd),
@@ -149,6 +151,23 @@ pub enum SmtpCmd {
         /// Read the SMTP password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCmd {
+    /// Where the facility's text messages go: a JSON POST of {"to", "message"} per SMS,
+    /// with `Authorization: Bearer TOKEN` when a token is set.
+    Set {
+        #[arg(long)]
+        facility: String,
+        /// http:// or https:// URL of the SMS provider's send endpoint.
+        #[arg(long)]
+        url: String,
+        /// Read the API token from the first line of stdin (without it, no Authorization
+        /// header is sent).
+        #[arg(long)]
+        token_stdin: bool,
     },
 }
 
@@ -556,6 +575,38 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 .await?;
             println!("smtp for {facility}: {parsed} from {from}");
         }
+        AdminCmd::Sms(SmsCmd::Set {
+            facility,
+            url,
+            token_stdin,
+        }) => {
+            let parsed = url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| anyhow::anyhow!("the SMS URL is not an http:// or https:// URL"))?;
+            let token = if token_stdin {
+                Some(read_secret_line("token")?)
+            } else {
+                None
+            };
+            let shown = shown_url(&parsed);
+            let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+            admin
+                .set_sms(&facility, parsed.as_str(), &shown, |f| {
+                    token
+                        .as_ref()
+                        .map(|t| keys.seal(&format!("facility:{}", f.0), t.as_bytes()))
+                })
+                .await?;
+            println!(
+                "sms for {facility}: {shown} ({})",
+                if token.is_some() {
+                    "token sealed"
+                } else {
+                    "no token"
+                }
+            );
+        }
         AdminCmd::Webhook(WebhookCmd::Add { facility, url, .. }) => {
             let parsed = url::Url::parse(&url)
                 .ok()
@@ -724,6 +775,25 @@ async fn psql(db: &Database, args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
     ))
+}
+
+/// A URL as it may be shown and audited: without user name, password, query or fragment
+/// (an SMS provider's key often travels in one of them).
+fn shown_url(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let hidden = !u.username().is_empty()
+        || u.password().is_some()
+        || u.query().is_some()
+        || u.fragment().is_some();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    if hidden {
+        format!("{u} (credentials and query hidden)")
+    } else {
+        u.to_string()
+    }
 }
 
 fn read_secret_line(what: &str) -> Result<String> {

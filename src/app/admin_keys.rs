@@ -532,7 +532,10 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             match res {
                 Ok(()) => {
                     m.admin.totp.mode = TotpMode::Browse;
-                    m.note(format!("TOTP of {login} reset"), Tone::Success);
+                    m.note(
+                        format!("TOTP of {login} reset, their password+TOTP sessions ended"),
+                        Tone::Success,
+                    );
                     vec![Effect::LoadMembers]
                 }
                 Err(e) => {

@@ -415,7 +415,13 @@ fn totp_reset_needs_a_reason_and_not_yourself() {
     );
     let fx = update(&mut m, Msg::Admin(AdminMsg::TotpReset(Ok(()))));
     assert_eq!(fx, vec![Effect::LoadMembers]);
-    assert_eq!(status(&m), ("TOTP of sam reset".into(), Tone::Success));
+    assert_eq!(
+        status(&m),
+        (
+            "TOTP of sam reset, their password+TOTP sessions ended".into(),
+            Tone::Success
+        )
+    );
 }
 
 fn loaded() -> FacilitySettings {

@@ -125,7 +125,8 @@ pub async fn set_totp(
     Ok(())
 }
 
-/// Removes a member's TOTP secret, with the reason in the audit row.
+/// Removes a member's TOTP secret, with the reason in the audit row; their open sessions
+/// that logged in with password+TOTP end.
 pub async fn reset_totp(tx: &mut TenantTx<'_>, user_id: i64, reason: &str) -> Result<(), AppError> {
     let actor = tx.actor_label().to_string();
     let done: bool = sqlx::query_scalar("SELECT admin_reset_totp($1, $2, $3)")
@@ -136,6 +137,9 @@ pub async fn reset_totp(tx: &mut TenantTx<'_>, user_id: i64, reason: &str) -> Re
         .await
         .map_err(member_error)?;
     if done {
+        // The member's open sessions check their second factor again and end if they
+        // logged in with password+TOTP.
+        super::packages::notify(tx, "member", &[user_id]).await?;
         Ok(())
     } else {
         Err(AppError::Invalid("that member has no TOTP enrolled".into()))

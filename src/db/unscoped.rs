@@ -440,6 +440,43 @@ impl Admin<'_> {
         Ok(())
     }
 
+    /// Sets (or replaces) the facility's SMS API: `url` gets a JSON POST per message, with
+    /// the sealed token as a bearer token when there is one. `shown_url` (the URL without
+    /// credentials or query string, which may carry an API key) goes into the audit row.
+    pub async fn set_sms(
+        &self,
+        slug: &str,
+        url: &str,
+        shown_url: &str,
+        sealed_token: impl FnOnce(FacilityId) -> Option<Vec<u8>>,
+    ) -> Result<(), AppError> {
+        let facility = self.facility_id(slug).await?;
+        let secret = sealed_token(facility);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO integrations (facility_id, kind, url, secret) \
+             VALUES ($1, 'sms', $2, $3) \
+             ON CONFLICT (facility_id) WHERE kind = 'sms' DO UPDATE \
+             SET url = EXCLUDED.url, secret = EXCLUDED.secret, enabled = true, \
+                 last_error = NULL",
+        )
+        .bind(facility.0)
+        .bind(url)
+        .bind(&secret)
+        .execute(&mut *tx)
+        .await?;
+        audit_in(
+            &mut tx,
+            facility.0,
+            "integration.sms.set",
+            shown_url,
+            json!({ "token_set": secret.is_some() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Adds a webhook; returns its id.
     pub async fn add_webhook(
         &self,

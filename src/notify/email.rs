@@ -5,8 +5,10 @@
 //! offers it; when credentials are configured and the server is not on this machine,
 //! STARTTLS is required, so a password never crosses a network in clear text.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransport;
@@ -91,6 +93,35 @@ fn hello_name() -> ClientId {
         .unwrap_or_default()
 }
 
+/// How long TLS parameters are reused before the system trust store is read again.
+const TLS_REUSE: Duration = Duration::from_secs(3600);
+
+/// The TLS parameters for `host`, built at most once an hour per host. Building them reads
+/// and parses the whole system trust store (rustls-platform-verifier does on Linux), which
+/// cost more than the rest of a delivery to a local receiver: measured with
+/// `examples/notify_bench.rs`, a worker managed about 50 mails/s that way, busy parsing
+/// certificates even while the mail server refused every connection.
+fn tls_parameters(host: &str) -> Result<TlsParameters, DeliveryError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, (Instant, TlsParameters)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Ok(map) = cache.lock()
+        && let Some((built, params)) = map.get(host)
+        && built.elapsed() < TLS_REUSE
+    {
+        return Ok(params.clone());
+    }
+    let params = TlsParameters::new(host.to_string())
+        .map_err(|e| DeliveryError::transient(format!("TLS setup: {e}")))?;
+    if let Ok(mut map) = cache.lock() {
+        // Bounded: a facility has one SMTP host; drop everything should many appear.
+        if map.len() >= 64 {
+            map.clear();
+        }
+        map.insert(host.to_string(), (Instant::now(), params.clone()));
+    }
+    Ok(params)
+}
+
 /// The transport for one delivery (lettre opens a connection per send without its pool).
 pub fn transport(
     server: &SmtpServer<'_>,
@@ -100,8 +131,7 @@ pub fn transport(
         .filter(|u| !u.is_empty())
         .or(server.password.map(|_| server.sender));
     let (host, port, mode) = endpoint(server.url, user.is_some())?;
-    let params = TlsParameters::new(host.clone())
-        .map_err(|e| DeliveryError::transient(format!("TLS setup: {e}")))?;
+    let params = tls_parameters(&host)?;
     let tls = match mode {
         TlsMode::Wrapper => Tls::Wrapper(params),
         TlsMode::Required => Tls::Required(params),

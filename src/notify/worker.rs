@@ -9,12 +9,22 @@
 //! `max_attempts` — only if it still carries the claim's attempt count. A worker that dies
 //! mid-delivery leaves its rows to be retried when the lease runs out.
 //!
+//! An integration that fails [`TRIP_AFTER`] times in a row (receiver down, hanging, 5xx) is
+//! paused for this worker: its rows are left out of the claims for a backoff of its own
+//! (the rows' schedule, doubled at each further pause), then a claim takes them again as
+//! the probe; one success resumes it. While the SMTP server refuses connections the worker
+//! thus stops churning through every new row (each failure is a committed write on the
+//! database intake uses: measured in docs/PERFORMANCE.md), and a dead receiver does not
+//! hold up other integrations' rows behind it round after round.
+//!
 //! Every few minutes a round also queues reminders for parcels waiting longer than the
 //! facility's reminder schedule (`reminder_schedule`, else `reminder_days`), and prunes settled rows older than its retention period.
 //!
 //! The worker runs as the owner role (it serves every facility; RLS would hide them).
 //! Logs name deliveries by id; names, addresses and numbers never reach them unmasked.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -176,6 +186,22 @@ pub struct Worker {
     cfg: WorkerConfig,
     http: reqwest::Client,
     last_housekeeping: Option<Instant>,
+    /// Integrations failing in a row, by id (ids are unique across facilities).
+    failing: Mutex<HashMap<i64, Failing>>,
+}
+
+/// Consecutive failures of an integration after which it is paused.
+pub const TRIP_AFTER: u32 = 3;
+
+/// An integration's run of failures, and its pause.
+#[derive(Debug, Clone, Copy)]
+struct Failing {
+    /// Failures since its last success.
+    streak: u32,
+    /// Times it was paused since its last success (the pause doubles each time).
+    pauses: u32,
+    /// Left out of claims until then.
+    until: Option<Instant>,
 }
 
 /// A claimed outbox row with its integration and facility. No `Debug`: it holds personal
@@ -184,6 +210,7 @@ pub struct Worker {
 struct Claimed {
     facility_id: i64,
     id: i64,
+    integration_id: Option<i64>,
     delivery_id: String,
     channel: String,
     event: String,
@@ -242,6 +269,7 @@ const CLAIM: &str = "\
     WITH due AS ( \
         SELECT facility_id, id FROM outbox \
         WHERE status = 'pending' AND next_attempt_at <= now() \
+          AND (integration_id IS NULL OR integration_id <> ALL($3)) \
         ORDER BY next_attempt_at LIMIT $1 \
         FOR UPDATE SKIP LOCKED \
     ), claimed AS ( \
@@ -251,7 +279,8 @@ const CLAIM: &str = "\
         RETURNING o.facility_id, o.id, o.delivery_id::text AS delivery_id, o.channel, \
                   o.integration_id, o.event, o.payload, o.attempts \
     ) \
-    SELECT c.facility_id, c.id, c.delivery_id, c.channel, c.event, c.payload, c.attempts, \
+    SELECT c.facility_id, c.id, c.integration_id, c.delivery_id, c.channel, c.event, \
+           c.payload, c.attempts, \
            i.kind, i.enabled, i.url, i.sender, i.username, i.secret, \
            f.slug AS facility_slug, f.name AS facility_name \
     FROM claimed c \
@@ -273,7 +302,9 @@ const DELIVERED: &str = "\
     SELECT count(*) FROM o";
 
 /// Failed: rescheduled (`$4` false) after `$5` seconds, or dead; the error on the row and on
-/// the integration.
+/// the integration (there only when it is a different error or a second has passed: with a
+/// receiver down every queued row fails, and the integration, which every intake reads,
+/// must not become a hot row).
 const FAILED: &str = "\
     WITH o AS ( \
         UPDATE outbox SET \
@@ -286,6 +317,8 @@ const FAILED: &str = "\
     ), i AS ( \
         UPDATE integrations i SET last_error = $6, last_error_at = now() FROM o \
         WHERE i.facility_id = o.facility_id AND i.id = o.integration_id \
+          AND (i.last_error_at IS NULL OR i.last_error_at < now() - interval '1 second' \
+               OR i.last_error IS DISTINCT FROM $6) \
     ) \
     SELECT count(*) FROM o";
 
@@ -390,6 +423,7 @@ impl Worker {
             cfg,
             http,
             last_housekeeping: None,
+            failing: Mutex::default(),
         })
     }
 
@@ -454,10 +488,63 @@ impl Worker {
             .rows_affected())
     }
 
+    /// The integrations paused now (left out of claims).
+    pub fn paused(&self) -> Vec<i64> {
+        let now = Instant::now();
+        self.failing.lock().map_or_else(
+            |_| Vec::new(),
+            |map| {
+                map.iter()
+                    .filter(|(_, f)| f.until.is_some_and(|u| u > now))
+                    .map(|(id, _)| *id)
+                    .collect()
+            },
+        )
+    }
+
+    /// Counts a delivery's outcome against its integration: a success clears its record;
+    /// the [`TRIP_AFTER`]th failure in a row (and each one after a pause ran out) pauses it.
+    fn record(&self, integration: Option<i64>, ok: bool) {
+        let Some(id) = integration else {
+            return;
+        };
+        let Ok(mut map) = self.failing.lock() else {
+            return;
+        };
+        if ok {
+            map.remove(&id);
+            return;
+        }
+        let now = Instant::now();
+        let f = map.entry(id).or_insert(Failing {
+            streak: 0,
+            pauses: 0,
+            until: None,
+        });
+        f.streak = f.streak.saturating_add(1);
+        let paused = f.until.is_some_and(|u| u > now);
+        if f.streak >= TRIP_AFTER && !paused {
+            f.pauses = f.pauses.saturating_add(1);
+            let pause = backoff(
+                &self.cfg,
+                i32::try_from(f.pauses).unwrap_or(i32::MAX),
+                jitter(),
+            );
+            f.until = Some(now + pause);
+            tracing::info!(
+                integration = id,
+                failures = f.streak,
+                pause_s = pause.as_secs(),
+                "integration failing: its notifications wait"
+            );
+        }
+    }
+
     async fn deliver_batch(&self, stats: &mut RunStats) -> Result<(), WorkerError> {
         let rows: Vec<Claimed> = sqlx::query_as(CLAIM)
             .bind(self.cfg.batch.max(1))
             .bind(self.cfg.lease.as_secs_f64())
+            .bind(self.paused())
             .fetch_all(&self.owner)
             .await?;
         stats.claimed = rows.len() as u64;
@@ -502,6 +589,10 @@ impl Worker {
         let result = tokio::time::timeout(self.cfg.delivery_timeout, self.deliver(&row))
             .await
             .unwrap_or_else(|_| Err(DeliveryError::transient("timed out")));
+        // A permanent error belongs to the row (no address, disabled), not the receiver.
+        if !result.as_ref().is_err_and(|e| e.permanent) {
+            self.record(row.integration_id, result.is_ok());
+        }
         match result {
             Ok(()) => {
                 let n: i64 = sqlx::query_scalar(DELIVERED)
@@ -713,6 +804,66 @@ mod tests {
             let u = jitter();
             assert!((0.0..1.0).contains(&u));
         }
+    }
+
+    fn worker() -> Worker {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .expect("lazy pool");
+        let cfg = WorkerConfig {
+            base_backoff: Duration::from_secs(3600),
+            max_backoff: Duration::from_secs(36_000),
+            ..WorkerConfig::default()
+        };
+        Worker::new(pool, SecretsKey::from_bytes(&[1u8; 32]), cfg).expect("worker")
+    }
+
+    /// Lets every pause run out (instead of waiting for it).
+    fn expire(w: &Worker) {
+        for f in w.failing.lock().unwrap().values_mut() {
+            if f.until.is_some() {
+                f.until = Some(Instant::now());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn failing_integrations_pause_double_and_resume_on_success() {
+        let w = worker();
+        // Failures short of the threshold, or interrupted by a success, pause nothing.
+        w.record(Some(7), false);
+        w.record(Some(7), false);
+        w.record(Some(7), true);
+        w.record(Some(7), false);
+        w.record(None, false);
+        assert!(w.paused().is_empty());
+        w.record(Some(7), false);
+        w.record(Some(7), false);
+        assert_eq!(w.paused(), vec![7]);
+        let first = w.failing.lock().unwrap()[&7];
+        assert_eq!((first.streak, first.pauses), (3, 1));
+        // More failures of rows already in flight do not extend the pause.
+        w.record(Some(7), false);
+        let f = w.failing.lock().unwrap()[&7];
+        assert_eq!((f.pauses, f.until), (1, first.until));
+        // Other integrations are unaffected.
+        w.record(Some(8), false);
+        assert_eq!(w.paused(), vec![7]);
+        // Run out: claimed again; one more failure pauses it again, longer.
+        expire(&w);
+        assert!(w.paused().is_empty());
+        w.record(Some(7), false);
+        assert_eq!(w.paused(), vec![7]);
+        let second = w.failing.lock().unwrap()[&7];
+        assert_eq!(second.pauses, 2);
+        let len = |f: Failing| f.until.unwrap().saturating_duration_since(Instant::now());
+        // ½-1 h, then 1-2 h (the rows' schedule, doubled).
+        assert!(len(second) >= Duration::from_secs(3590), "{second:?}");
+        assert!(len(first) <= Duration::from_secs(3600), "{first:?}");
+        // One success resumes it at once, from scratch.
+        w.record(Some(7), true);
+        assert!(w.paused().is_empty());
+        assert!(!w.failing.lock().unwrap().contains_key(&7));
     }
 
     #[test]

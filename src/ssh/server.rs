@@ -572,6 +572,7 @@ impl Conn {
                     ops: shared.ops.clone(),
                     live: Some(shared.live.subscribe(facility)),
                     auth_key: method.strip_prefix("publickey ").map(str::to_string),
+                    auth_totp: method == "password+totp",
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;

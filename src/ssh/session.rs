@@ -105,6 +105,8 @@ pub struct Session {
     /// The fingerprint of the SSH key the member logged in with: revoking it (admin
     /// console) ends the session.
     pub auth_key: Option<String>,
+    /// Logged in with password+TOTP: a TOTP reset (admin console) ends the session.
+    pub auth_totp: bool,
 }
 
 /// Output through the channel, one frame at a time, with backpressure: a frame waits for
@@ -455,6 +457,11 @@ impl Session {
         if let Some(fp) = &self.auth_key
             && let Ok(None) = login.active_key(current.login(), fp).await
         {
+            return None;
+        }
+        // The second factor this session logged in with was reset (lost phone, suspected
+        // compromise): whoever holds the session may hold the phone.
+        if self.auth_totp && user.totp_secret.is_none() {
             return None;
         }
         let source = current.source().clone();

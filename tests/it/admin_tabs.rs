@@ -1,7 +1,8 @@
 //! The admin console's Keys, TOTP, Settings and Outbox tabs against a real database: over
 //! SSH an admin adds a member's key by paste (the member then logs in with it) and revokes
-//! it (refused from then on); settings round-trip and are audited; a dead notification is
-//! retried; and none of it is reachable for operators, viewers, kiosks or other facilities.
+//! it (refused from then on); a TOTP reset ends the member's password+TOTP sessions;
+//! settings round-trip and are audited; a dead notification is retried; and none of it is
+//! reachable for operators, viewers, kiosks or other facilities.
 
 use packtrack::auth::totp;
 use packtrack::db::Database;
@@ -129,6 +130,82 @@ async fn admin_adds_a_key_by_paste_the_member_logs_in_then_revoked_is_refused() 
         let body = line.split_whitespace().nth(1).expect("base64 part");
         assert!(!r.3.to_string().contains(body), "whole key in the audit");
     }
+    owner.close().await;
+}
+
+#[tokio::test]
+async fn totp_reset_ends_the_members_password_totp_sessions_not_their_key_sessions() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let boss = server.key_user("boss", "north", Role::Admin).await;
+    let ada = server.password_user("ada", "north", Role::Operator).await;
+    let ada_key = server.add_key("ada").await;
+
+    // ada at work twice: with password+TOTP, and with her key.
+    let mut c = server.connect().await;
+    let (r, _) = c.kbd("ada+north", &ada.password, &ada.code()).await;
+    assert!(
+        matches!(r, russh::client::KeyboardInteractiveAuthResponse::Success),
+        "{r:?}"
+    );
+    let mut totp_screen = c.shell(80, 24).await;
+    totp_screen.wait_text("Dashboard").await;
+    let by_key = server.login_key("ada", &ada_key).await;
+    let mut key_screen = by_key.shell(80, 24).await;
+    key_screen.wait_text("Dashboard").await;
+
+    // The admin resets her TOTP from the console's TOTP tab (ada sorts first).
+    let admin = server.login_key("boss", &boss).await;
+    let mut screen = admin.shell(80, 24).await;
+    screen.wait_text("Dashboard").await;
+    screen.send(b"a").await;
+    screen.wait_text("operator").await;
+    screen.send(b"\t\t\t\t").await;
+    screen.wait_text("Login            Role      TOTP").await;
+    screen.send(b"x").await;
+    screen.wait_text("Reset the TOTP of ada").await;
+    screen.send(b"lost phone\r").await;
+    screen
+        .wait_text("TOTP of ada reset, their password+TOTP sessions ended")
+        .await;
+
+    // The session that the reset factor opened ends at once, saying why.
+    totp_screen.wait_closed(crate::ssh_support::STEP).await;
+    assert!(
+        totp_screen
+            .raw_text()
+            .contains("your access to this facility was changed by an admin"),
+        "{}",
+        totp_screen.raw_text()
+    );
+    // Her key session goes on (it still answers keys), and so does the admin's.
+    key_screen.send(b"l").await;
+    key_screen.wait_text("Packages · waiting · 0").await;
+    assert!(!key_screen.closed);
+    screen.send(b"\t").await;
+    screen.wait_text("Kiosk relock").await;
+
+    // Without TOTP, her password alone no longer logs in.
+    let mut c = server.connect().await;
+    let (r, _) = c.kbd("ada+north", &ada.password, &ada.code()).await;
+    assert!(
+        !matches!(r, russh::client::KeyboardInteractiveAuthResponse::Success),
+        "{r:?}"
+    );
+
+    // The reset is audited with its reason.
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let rows: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT a.actor, a.target, a.detail FROM audit_log a \
+         JOIN facilities f ON f.id = a.facility_id \
+         WHERE f.slug = 'north' AND a.action = 'totp.reset'",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("audit rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("boss", "ada"));
+    assert_eq!(rows[0].2["reason"], json!("lost phone"));
     owner.close().await;
 }
 

@@ -485,18 +485,14 @@ impl Fixture {
             .expect("webhook add")
     }
 
-    /// There is no admin command for the SMS API yet: the row as the admin console writes it.
+    /// The SMS API with a sealed token, as `admin sms set --token-stdin` configures it.
     async fn sms(&self, url: &str) {
-        let facility = self.clerk.facility();
-        sqlx::query(
-            "INSERT INTO integrations (facility_id, kind, url, secret) VALUES ($1, 'sms', $2, $3)",
-        )
-        .bind(facility.0)
-        .bind(url)
-        .bind(self.seal(facility, SMS_TOKEN.as_bytes()))
-        .execute(&self.owner)
-        .await
-        .unwrap();
+        Admin::new(&self.owner)
+            .set_sms("north", url, url, |f| {
+                Some(self.seal(f, SMS_TOKEN.as_bytes()))
+            })
+            .await
+            .expect("sms set");
     }
 
     async fn intake(&self, tracking: &str) -> packtrack::db::packages::Package {
@@ -843,6 +839,116 @@ async fn receiver_down_is_retried_with_backoff_and_delivered_when_back() {
     assert_eq!(http.accepted("/hook").len(), 1);
     let i = fx.integration("webhook").await;
     assert!(i.last_success_at.is_some());
+}
+
+/// With a receiver down every queued row fails, and every intake reads the integration:
+/// its last error is rewritten only when it changes or a second has passed, not once per
+/// failed row.
+#[tokio::test]
+async fn the_integrations_last_error_is_not_rewritten_for_every_failed_row() {
+    let fx = Fixture::new().await;
+    let http = HttpReceiver::start().await;
+    fx.webhook(&http.url("/hook")).await;
+    http.stop().await;
+    for n in 0..3 {
+        fx.intake(&format!("TBA00000000020{n}")).await;
+    }
+    let stats = fx.run(&quick()).await;
+    assert_eq!(stats.retried, 3, "{stats:?}");
+    let first = fx.integration("webhook").await;
+    let err = first.last_error.clone().unwrap_or_default();
+    assert!(err.contains("cannot connect"), "{err}");
+
+    // As if that error had been written a moment ago (an hour ahead: no race with the
+    // clock); the same error again leaves the row alone.
+    sqlx::query("UPDATE integrations SET last_error_at = now() + interval '1 hour'")
+        .execute(&fx.owner)
+        .await
+        .unwrap();
+    let version = || async {
+        sqlx::query_scalar::<_, String>("SELECT xmin::text FROM integrations")
+            .fetch_one(&fx.owner)
+            .await
+            .unwrap()
+    };
+    let before = version().await;
+    fx.make_due().await;
+    assert_eq!(fx.run(&quick()).await.retried, 3);
+    assert_eq!(version().await, before, "rewritten for the same error");
+    let rows = fx.rows().await;
+    assert!(
+        rows.iter()
+            .all(|r| r.attempts == 2 && r.last_error.as_deref() == Some(err.as_str()))
+    );
+
+    // A different error is written at once.
+    http.restart().await;
+    http.set_mode(Mode::Fail);
+    fx.make_due().await;
+    assert_eq!(fx.run(&quick()).await.retried, 3);
+    let i = fx.integration("webhook").await;
+    assert!(
+        i.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 500"),
+        "{:?}",
+        i.last_error
+    );
+    assert!(i.last_error_at.expect("set") < fx.db_now().await + chrono::Duration::minutes(1));
+}
+
+/// A receiver that keeps failing is paused for this worker: after its first failures its
+/// rows stay out of the claims (no request, no attempt counted), while another
+/// integration's rows go on being delivered.
+#[tokio::test]
+async fn a_failing_integration_is_paused_while_others_are_delivered() {
+    let fx = Fixture::new().await;
+    let bad = HttpReceiver::start().await;
+    let good = HttpReceiver::start().await;
+    bad.set_mode(Mode::Fail);
+    let bad_id = fx.webhook(&bad.url("/hook")).await;
+    fx.webhook(&good.url("/hook")).await;
+    for n in 0..5 {
+        fx.intake(&format!("TBA00000000030{n}")).await;
+    }
+    // Long backoffs: nothing runs out during the test.
+    let cfg = WorkerConfig {
+        base_backoff: Duration::from_secs(600),
+        ..quick()
+    };
+    let mut w = Worker::new(fx.owner.clone(), fx.keys.clone(), cfg).expect("worker");
+    let s = w.run_once().await.expect("round");
+    assert_eq!((s.claimed, s.delivered, s.retried), (10, 5, 5), "{s:?}");
+    assert_eq!(bad.requests().len(), 5);
+    assert_eq!(w.paused(), vec![bad_id]);
+
+    // Due again, but paused: left alone.
+    fx.make_due().await;
+    for _ in 0..3 {
+        let s = w.run_once().await.expect("round");
+        assert_eq!(s.claimed, 0, "{s:?}");
+    }
+    assert_eq!(bad.requests().len(), 5, "the paused receiver was contacted");
+    let rows = fx.rows().await;
+    assert!(
+        rows.iter()
+            .filter(|r| r.status == "pending")
+            .all(|r| r.attempts == 1),
+        "{rows:#?}"
+    );
+
+    // New parcels: the healthy webhook's rows go out, the paused one's wait.
+    fx.intake("TBA000000000310").await;
+    let s = w.run_once().await.expect("round");
+    assert_eq!((s.claimed, s.delivered), (1, 1), "{s:?}");
+    assert_eq!(good.accepted("/hook").len(), 6);
+
+    // Another worker (another server) has its own view: it tries, and succeeds once the
+    // receiver is back; its rows are then delivered.
+    bad.set_mode(Mode::Ok);
+    let s = fx.run(&quick()).await;
+    assert_eq!(s.delivered, 6, "{s:?}");
 }
 
 /// After `max_attempts` failures a row is dead and never tried again; an e-mail to an SMTP
@@ -1357,4 +1463,175 @@ async fn a_disabled_integration_dead_letters_its_rows() {
     assert_eq!(r.status, "dead");
     assert_eq!(r.last_error.as_deref(), Some("the integration is disabled"));
     assert!(http.requests().is_empty());
+}
+
+/// Runs `packtrack --keys-dir KEYS admin ARGS` against the fixture's database (as the
+/// owner, through `DATABASE_URL`), feeding `stdin`; returns (success, stdout, stderr).
+async fn cli(
+    db: &Database,
+    keys: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    use std::process::Stdio;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_packtrack"))
+        .arg("--data-dir")
+        .arg(keys.join("unused-data"))
+        .arg("--keys-dir")
+        .arg(keys)
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", db.owner_url())
+        .env_remove("PACKTRACK_DATA_DIR")
+        .env_remove("PACKTRACK_KEYS_DIR")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn packtrack");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.as_bytes()).await.expect("write stdin");
+    drop(pipe);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("packtrack admin did not finish")
+        .expect("wait for packtrack");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `admin sms set` configures the SMS API: the token sealed under the keys dir's key (the
+/// worker opens it and sends it as a bearer token), never printed, logged or audited; the
+/// URL's query (where providers put keys) stays out of the output and the audit row; a
+/// second `set` replaces the first; a URL that is not http(s) is refused.
+#[tokio::test]
+async fn admin_sms_set_configures_the_sms_api_with_a_sealed_token() {
+    let fx = Fixture::new().await;
+    let http = HttpReceiver::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys_dir = dir.path().join("keys");
+    let url = http.url("/sms?account=acme-77");
+
+    let (ok, stdout, stderr) = cli(
+        &fx._db,
+        &keys_dir,
+        &[
+            "sms",
+            "set",
+            "--facility",
+            "north",
+            "--url",
+            &url,
+            "--token-stdin",
+        ],
+        &format!("{SMS_TOKEN}\n"),
+    )
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("sms for north"), "{stdout}");
+    assert!(stdout.contains("token sealed"), "{stdout}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(SMS_TOKEN), "token shown: {text}");
+        assert!(!text.contains("acme-77"), "query shown: {text}");
+    }
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT secret FROM integrations WHERE kind = 'sms'")
+        .fetch_one(&fx.owner)
+        .await
+        .unwrap();
+    assert!(
+        !sealed
+            .windows(SMS_TOKEN.len())
+            .any(|w| w == SMS_TOKEN.as_bytes()),
+        "stored in the clear"
+    );
+
+    // The worker, with the keys dir's key, delivers with the token.
+    let keys = SecretsKey::load_or_create(&keys_dir).expect("secrets key");
+    let pkg = fx.intake("1Z999AA10123456784").await;
+    let code = pkg.pickup_code.clone().expect("pickup code");
+    let stats = worker::run_once(&fx.owner, &keys, &quick())
+        .await
+        .expect("worker round");
+    assert_eq!((stats.claimed, stats.delivered), (1, 1), "{stats:?}");
+    let sms = http.accepted("/sms?account=acme-77");
+    assert_eq!(sms.len(), 1, "{:?}", http.requests());
+    assert_eq!(
+        sms[0].header("authorization"),
+        format!("Bearer {SMS_TOKEN}")
+    );
+    assert_eq!(sms[0].json()["to"], PHONE);
+    assert!(sms[0].json()["message"].as_str().unwrap().contains(&code));
+
+    // Audited without the token or the query.
+    let audit: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT action, target, detail FROM audit_log WHERE action = 'integration.sms.set'",
+    )
+    .fetch_all(&fx.owner)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert!(audit[0].1.contains("/sms"), "{audit:?}");
+    assert!(!audit[0].1.contains("acme-77"), "{audit:?}");
+    assert_eq!(audit[0].2["token_set"], true);
+    assert!(!format!("{audit:?}").contains(SMS_TOKEN));
+
+    // Replaced, now without a token: no Authorization header.
+    let plain = http.url("/v2/sms");
+    let (ok, stdout, stderr) = cli(
+        &fx._db,
+        &keys_dir,
+        &["sms", "set", "--facility", "north", "--url", &plain],
+        "",
+    )
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("no token"), "{stdout}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM integrations WHERE kind = 'sms'")
+        .fetch_one(&fx.owner)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "one SMS configuration per facility");
+    fx.intake("1Z999AA10123456792").await;
+    let stats = worker::run_once(&fx.owner, &keys, &quick())
+        .await
+        .expect("worker round");
+    assert_eq!(stats.delivered, 1, "{stats:?}");
+    let v2 = http.accepted("/v2/sms");
+    assert_eq!(v2.len(), 1);
+    assert_eq!(v2[0].header("authorization"), "");
+
+    // Refused: not http(s), an unknown facility, an empty token.
+    for (args, stdin, why) in [
+        (
+            vec!["--facility", "north", "--url", "ftp://127.0.0.1/sms"],
+            "",
+            "http",
+        ),
+        (
+            vec!["--facility", "nowhere", "--url", plain.as_str()],
+            "",
+            "nowhere",
+        ),
+        (
+            vec![
+                "--facility",
+                "north",
+                "--url",
+                plain.as_str(),
+                "--token-stdin",
+            ],
+            "\n",
+            "no token",
+        ),
+    ] {
+        let mut all = vec!["sms", "set"];
+        all.extend(args);
+        let (ok, stdout, stderr) = cli(&fx._db, &keys_dir, &all, stdin).await;
+        assert!(!ok, "{all:?} accepted: {stdout}");
+        assert!(stderr.contains(why), "{all:?}: {stderr}");
+    }
 }
