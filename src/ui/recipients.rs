@@ -122,7 +122,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let editing = matches!(mode, Mode::Form(_) | Mode::ConfirmMerge { .. });
-    search_list(f, inner, &m.search, !editing, true, t);
+    // Contact data (masked) only for those who manage recipients: an operator finding a
+    // resident needs the name and unit, not their address (and every result line that
+    // changes is bytes on a thin terminal's link).
+    search_list(f, inner, &m.search, !editing, allowed(m), t);
     match mode {
         Mode::Form(form) => super::recipient_form::draw_form(f, area, form, t),
         Mode::ConfirmMerge { preview, busy } => {

@@ -128,6 +128,10 @@ fn admin_list_masks_contact_data() {
     let op = render(&model(Role::Operator), 80, 24, ColorDepth::Ansi256);
     assert!(!op.contains("^N"), "operators get no admin hints: {op}");
     assert!(!op.contains("ada@example.org"), "{op}");
+    assert!(
+        !op.contains("a***@example.org") && !op.contains("***34"),
+        "operators see no contact data, not even masked: {op}"
+    );
 }
 
 #[test]
