@@ -151,7 +151,7 @@ fn main() {
             let range = reports::Range { from, to: today };
             let samples = time_exact_pickup(app.pool(), facility, range, runs).await;
             println!(
-                "{:<12} {:<13} {:>6} {:>9} {:>9} {:>9}  (exact sort, before 0010)",
+                "{:<12} {:<13} {:>6} {:>9} {:>9} {:>9}  (exact sort, before 0009)",
                 "pickup-time",
                 label,
                 1,

@@ -1,6 +1,6 @@
 //! SSH keys and TOTP of a facility's members, as the facility's admins manage them from the
 //! admin console. Users are global, so writes go through the SECURITY DEFINER functions of
-//! migration 0010, which touch only members of the transaction's facility and audit the
+//! migration 0008, which touch only members of the transaction's facility and audit the
 //! change in every facility the user belongs to.
 
 use chrono::{DateTime, Utc};
