@@ -211,7 +211,16 @@ impl Session {
             let ops = ops.clone();
             let tx = results_tx.clone();
             tokio::spawn(async move {
-                if let Some(msg) = effects::run_with_progress(effect, &ops, &principal, &tx).await {
+                // The variant's name only: an effect's fields may hold names or numbers.
+                let kind = effect_kind(&effect);
+                let started = Instant::now();
+                let msg = effects::run_with_progress(effect, &ops, &principal, &tx).await;
+                tracing::debug!(
+                    effect = kind,
+                    us = started.elapsed().as_micros() as u64,
+                    "effect ran"
+                );
+                if let Some(msg) = msg {
                     let _ = tx.send(msg).await;
                 }
             });
@@ -556,4 +565,14 @@ mod tests {
         assert_eq!(h(D::from_secs(1)), "1 second");
         assert_eq!(h(D::from_secs(90)), "90 seconds");
     }
+}
+
+/// An effect's variant name, for timing logs (never its contents).
+fn effect_kind(e: &Effect) -> String {
+    let debug = format!("{e:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
