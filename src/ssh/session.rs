@@ -530,8 +530,38 @@ pub fn depth(pty: &Pty) -> ColorDepth {
     ColorDepth::from_term(&pty.term, pty.colorterm.as_deref())
 }
 
+/// An effect's variant name, for timing logs (never its contents).
+fn effect_kind(e: &Effect) -> String {
+    let debug = format!("{e:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    /// The timing log names the effect and never carries what it holds.
+    #[test]
+    fn effect_kind_is_the_variant_name_only() {
+        use crate::app::Effect;
+        use crate::ops::IntakeRequest;
+        let e = Effect::CommitIntake(IntakeRequest {
+            tracking: "1Z999AA10123456784".into(),
+            note: "for Ada Lovelace".into(),
+            ..Default::default()
+        });
+        assert_eq!(super::effect_kind(&e), "CommitIntake");
+        assert_eq!(super::effect_kind(&Effect::LoadStats), "LoadStats");
+        let search = Effect::Search {
+            seq: 1,
+            query: "lovelace".into(),
+            include_inactive: false,
+        };
+        assert_eq!(super::effect_kind(&search), "Search");
+    }
+
     #[test]
     fn live_batches_merge_per_kind_and_author() {
         use crate::live::LiveEvent;
@@ -565,14 +595,4 @@ mod tests {
         assert_eq!(h(D::from_secs(1)), "1 second");
         assert_eq!(h(D::from_secs(90)), "90 seconds");
     }
-}
-
-/// An effect's variant name, for timing logs (never its contents).
-fn effect_kind(e: &Effect) -> String {
-    let debug = format!("{e:?}");
-    debug
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
