@@ -21,8 +21,11 @@ CREATE FUNCTION audit_user_change(p_user_id bigint, p_actor text, p_action text,
     $$;
 REVOKE ALL ON FUNCTION audit_user_change(bigint, text, text, text, jsonb) FROM PUBLIC;
 
--- The login of a member of the current facility, or an error.
-CREATE FUNCTION facility_member_login(p_user_id bigint)
+-- The login of a member of the current facility whose keys and TOTP the acting admin may
+-- change, or an error. Keys and TOTP are the user's, in every facility they belong to: an
+-- admin of this facility must also administer each other facility of that user (else adding
+-- a key or enrolling TOTP would let them sign in as that user where they have no say).
+CREATE FUNCTION facility_member_login(p_user_id bigint, p_actor text)
     RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
@@ -35,10 +38,21 @@ CREATE FUNCTION facility_member_login(p_user_id bigint)
         IF v_login IS NULL THEN
             RAISE EXCEPTION 'not a member of this facility' USING ERRCODE = 'P0002';
         END IF;
+        IF EXISTS (
+            SELECT 1 FROM memberships m
+            WHERE m.user_id = p_user_id AND m.facility_id <> current_facility()
+              AND NOT EXISTS (
+                  SELECT 1 FROM memberships a JOIN users u ON u.id = a.user_id
+                  WHERE u.login = p_actor AND a.facility_id = m.facility_id
+                    AND a.role = 'admin' AND a.disabled_at IS NULL))
+        THEN
+            RAISE EXCEPTION '% also belongs to a facility you do not administer', v_login
+                USING ERRCODE = 'PT403';
+        END IF;
         RETURN v_login;
     END
     $$;
-REVOKE ALL ON FUNCTION facility_member_login(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION facility_member_login(bigint, text) FROM PUBLIC;
 
 -- Registers a key for a member. Returns the new key's id, or NULL when this key is already
 -- registered (active or revoked) for that user.
@@ -48,7 +62,7 @@ CREATE FUNCTION admin_add_ssh_key(p_user_id bigint, p_actor text, p_fingerprint 
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     DECLARE
-        v_login text := facility_member_login(p_user_id);
+        v_login text := facility_member_login(p_user_id, p_actor);
         v_id bigint;
     BEGIN
         INSERT INTO ssh_keys (user_id, fingerprint, algorithm, public_key, comment)
@@ -83,7 +97,7 @@ CREATE FUNCTION admin_revoke_ssh_key(p_key_id bigint, p_actor text)
         IF v_user IS NULL THEN
             RETURN NULL;
         END IF;
-        v_login := facility_member_login(v_user);
+        v_login := facility_member_login(v_user, p_actor);
         PERFORM audit_user_change(v_user, p_actor, 'key.revoke', v_login,
             jsonb_build_object('fingerprint', v_fp));
         RETURN v_fp;
@@ -97,7 +111,7 @@ CREATE FUNCTION admin_set_totp(p_user_id bigint, p_actor text, p_sealed bytea, p
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     DECLARE
-        v_login text := facility_member_login(p_user_id);
+        v_login text := facility_member_login(p_user_id, p_actor);
     BEGIN
         UPDATE users SET totp_secret = p_sealed, totp_last_step = p_step WHERE id = p_user_id;
         PERFORM audit_user_change(p_user_id, p_actor, 'totp.enroll', v_login,
@@ -111,7 +125,7 @@ CREATE FUNCTION admin_reset_totp(p_user_id bigint, p_actor text, p_reason text)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     DECLARE
-        v_login text := facility_member_login(p_user_id);
+        v_login text := facility_member_login(p_user_id, p_actor);
         v_n int;
     BEGIN
         UPDATE users SET totp_secret = NULL, totp_last_step = NULL

@@ -44,10 +44,20 @@ fn not_member(e: &sqlx::Error) -> bool {
 
 fn member_error(e: sqlx::Error) -> AppError {
     if not_member(&e) {
-        AppError::Invalid("that user is not a member of this facility".into())
-    } else {
-        e.into()
+        return AppError::Invalid("that user is not a member of this facility".into());
     }
+    // Raised by `facility_member_login` for a user who also belongs to a facility the admin
+    // does not administer: their keys and TOTP open that facility too.
+    if let sqlx::Error::Database(d) = &e
+        && d.code().as_deref() == Some("PT403")
+    {
+        return AppError::Invalid(format!(
+            "{}: their keys and TOTP are managed by an admin of all their facilities, or with \
+             the admin CLI on the server",
+            d.message()
+        ));
+    }
+    e.into()
 }
 
 /// Registers a key for a member; returns the new key's id.

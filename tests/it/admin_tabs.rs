@@ -651,6 +651,66 @@ async fn members_of_other_facilities_are_out_of_reach() {
     );
 }
 
+/// Keys and TOTP open every facility a user belongs to: north's admin may not add a key to,
+/// enroll or reset the TOTP of, or revoke a key of a member who is also in south (where
+/// north's admin has no say), and may once they administer south too.
+#[tokio::test]
+async fn a_member_of_a_facility_the_admin_does_not_administer_is_refused() {
+    let w = world().await;
+    // `other` is south's admin and, from now on, also an operator in north.
+    member(&w.db, "north", "other", Role::Operator).await;
+    let other = user_id(&w.db, "other").await;
+    let key = new_key().public_key().to_openssh().expect("line");
+    let refused = |e: AppError| {
+        let text = e.to_string();
+        assert!(
+            text.contains("other also belongs to a facility you do not administer"),
+            "{text}"
+        );
+    };
+    refused(
+        w.ops
+            .add_member_key(&w.admin, other, &key)
+            .await
+            .unwrap_err(),
+    );
+    refused(
+        w.ops
+            .totp_reset(&w.admin, other, "lost phone")
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        w.ops.member_keys(&w.admin).await.expect("keys").is_empty(),
+        "nothing was added"
+    );
+    // Not even south's admin (the user themself: they do not administer north). The admin
+    // CLI on the server registers the key; north's admin cannot revoke it.
+    refused(
+        w.ops
+            .add_member_key(&w.stranger, other, &key)
+            .await
+            .unwrap_err(),
+    );
+    let owner = w.db.owner_pool().await.expect("owner pool");
+    packtrack::db::unscoped::Admin::new(&owner)
+        .add_key(
+            "other",
+            &packtrack::auth::pubkey::parse_line(&key).expect("key"),
+        )
+        .await
+        .expect("the CLI registers it");
+    owner.close().await;
+    let id = w.ops.member_keys(&w.admin).await.expect("keys")[0].id;
+    refused(w.ops.revoke_member_key(&w.admin, id).await.unwrap_err());
+    // Once north's admin also administers south, they may.
+    member(&w.db, "south", "boss", Role::Admin).await;
+    w.ops
+        .revoke_member_key(&w.admin, id)
+        .await
+        .expect("admin of both facilities");
+}
+
 #[tokio::test]
 async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
     let w = world().await;
