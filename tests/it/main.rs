@@ -23,6 +23,7 @@ mod reports;
 mod reports_pickup_rollup;
 mod reports_screen;
 mod reports_stream;
+mod serve_demo;
 mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;
