@@ -75,7 +75,7 @@ async fn serve_demo_prints_the_ssh_line_and_lets_the_newcomers_key_in() {
     assert_eq!(listening, format!("listening on 127.0.0.1:{port}"));
 
     // The host key the server created, pinned like a known_hosts entry.
-    let host = PrivateKey::read_openssh_file(&s.keys_dir().join("ssh_host_ed25519_key"))
+    let host = PrivateKey::read_openssh_file(s.keys_dir().join("ssh_host_ed25519_key"))
         .expect("host key written 0600 in the keys dir");
     let mut client = Client::connect(
         format!("127.0.0.1:{port}").parse().unwrap(),
