@@ -140,6 +140,21 @@ CREATE FUNCTION admin_reset_totp(p_user_id bigint, p_actor text, p_reason text)
     END
     $$;
 
+-- Sets a member's kiosk unlock PIN (an argon2id PHC string made by the application).
+CREATE FUNCTION admin_set_pin(p_user_id bigint, p_actor text, p_pin_hash text)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    DECLARE
+        v_login text := facility_member_login(p_user_id, p_actor);
+    BEGIN
+        UPDATE users SET pin_hash = p_pin_hash WHERE id = p_user_id;
+        PERFORM audit_user_change(p_user_id, p_actor, 'pin.set', v_login, '{}'::jsonb);
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION admin_set_pin(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION admin_set_pin(bigint, text, text) TO packtrack_app;
 REVOKE ALL ON FUNCTION admin_add_ssh_key(bigint, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION admin_revoke_ssh_key(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION admin_set_totp(bigint, text, bytea, bigint) FROM PUBLIC;

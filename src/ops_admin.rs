@@ -144,6 +144,24 @@ impl Ops {
     }
 
     /// Removes a member's TOTP (they can then log in only with a key, until re-enrolled).
+    /// Sets a member's kiosk unlock PIN (argon2id), as `admin user set-pin` does.
+    pub async fn set_member_pin(
+        &self,
+        p: &Principal,
+        user_id: i64,
+        pin: &str,
+    ) -> Result<(), AppError> {
+        require_console(p)?;
+        if !crate::app::admin_keys::valid_pin(pin) {
+            return Err(AppError::Invalid("a kiosk PIN is 4 to 12 digits".into()));
+        }
+        let hash = crate::auth::password::hash(pin.to_string()).await;
+        let mut tx = self.db().tenant(p).await?;
+        keys_admin::set_pin(&mut tx, user_id, &hash).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn totp_reset(
         &self,
         p: &Principal,
@@ -240,6 +258,9 @@ pub async fn run_effect(effect: AdminEffect, ops: &Ops, p: &Principal) -> AdminM
                 .await
                 .map_err(shown),
         ),
+        AdminEffect::SetPin { user_id, pin } => {
+            AdminMsg::PinSet(ops.set_member_pin(p, user_id, &pin.0).await.map_err(shown))
+        }
         AdminEffect::TotpReset { user_id, reason } => {
             AdminMsg::TotpReset(ops.totp_reset(p, user_id, &reason).await.map_err(shown))
         }

@@ -89,6 +89,13 @@ pub enum TotpMode {
         reason: TextField,
         busy: bool,
     },
+    /// Setting the member's kiosk unlock PIN (4 to 12 digits, shown as dots).
+    Pin {
+        user_id: i64,
+        login: String,
+        pin: TextField,
+        busy: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +115,10 @@ impl Default for TotpTab {
 
 impl TotpTab {
     pub fn typing(&self) -> bool {
-        matches!(self.mode, TotpMode::Enroll { .. } | TotpMode::Reset { .. })
+        matches!(
+            self.mode,
+            TotpMode::Enroll { .. } | TotpMode::Reset { .. } | TotpMode::Pin { .. }
+        )
     }
 }
 
@@ -337,8 +347,63 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 }
                 Some(vec![])
             }
+            Some(Action::SetPin) => {
+                let Some(mem) = m.admin.members.get(t.cursor) else {
+                    return Some(vec![]);
+                };
+                if mem.disabled {
+                    m.note(
+                        format!("{} is disabled: enable the membership first", mem.login),
+                        Tone::Warning,
+                    );
+                    return Some(vec![]);
+                }
+                t.mode = TotpMode::Pin {
+                    user_id: mem.user_id,
+                    login: mem.login.clone(),
+                    pin: TextField::new(PIN_MAX),
+                    busy: false,
+                };
+                m.note(
+                    "type the new kiosk PIN (4-12 digits), Enter: set · Esc: cancel",
+                    Tone::Info,
+                );
+                Some(vec![])
+            }
             _ => None,
         },
+        TotpMode::Pin {
+            user_id, pin, busy, ..
+        } => {
+            if *busy {
+                return Some(vec![]);
+            }
+            match (action, key.code) {
+                (Some(Action::Back), _) => {
+                    t.mode = TotpMode::Browse;
+                    m.note("kiosk PIN unchanged", Tone::Info);
+                }
+                (Some(Action::Confirm), _) => {
+                    let p = pin.text();
+                    if !valid_pin(&p) {
+                        m.note("a kiosk PIN is 4 to 12 digits", Tone::Warning);
+                    } else {
+                        *busy = true;
+                        let e = fx(AdminEffect::SetPin {
+                            user_id: *user_id,
+                            pin: PinText(p),
+                        });
+                        pin.clear();
+                        return Some(vec![e]);
+                    }
+                }
+                (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
+                _ => {
+                    pin.edit(key);
+                }
+            }
+            Some(vec![])
+        }
         TotpMode::Enroll {
             enrollment,
             code,
@@ -412,6 +477,24 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
     }
 }
 
+/// A PIN on its way to be hashed; its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinText(pub String);
+
+impl std::fmt::Debug for PinText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinText(…)")
+    }
+}
+
+/// The longest kiosk PIN (the CLI's `user set-pin` takes the same 4 to 12 digits).
+pub const PIN_MAX: usize = 12;
+
+/// A kiosk PIN: 4 to 12 ASCII digits.
+pub fn valid_pin(pin: &str) -> bool {
+    (4..=PIN_MAX).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A pasted code (digits only) or reason.
 pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     let first = text.lines().next().unwrap_or("").trim();
@@ -421,6 +504,14 @@ pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
             code.set(&digits);
         }
         TotpMode::Reset { reason, busy, .. } if !*busy => reason.insert_str(first),
+        TotpMode::Pin { pin, busy, .. } if !*busy => {
+            let digits: String = first
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(PIN_MAX)
+                .collect();
+            pin.set(&digits);
+        }
         _ => {}
     }
     vec![]
@@ -523,6 +614,25 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     vec![]
                 }
             }
+        }
+        AdminMsg::PinSet(res) => {
+            let login = match &m.admin.totp.mode {
+                TotpMode::Pin { login, .. } => login.clone(),
+                _ => String::new(),
+            };
+            match res {
+                Ok(()) => {
+                    m.admin.totp.mode = TotpMode::Browse;
+                    m.note(format!("kiosk PIN of {login} set"), Tone::Success);
+                }
+                Err(e) => {
+                    if let TotpMode::Pin { busy, .. } = &mut m.admin.totp.mode {
+                        *busy = false;
+                    }
+                    m.note(format!("PIN not set: {e}"), Tone::Error);
+                }
+            }
+            vec![]
         }
         AdminMsg::TotpReset(res) => {
             let login = match &m.admin.totp.mode {

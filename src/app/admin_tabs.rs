@@ -32,6 +32,10 @@ pub enum AdminEffect {
         user_id: i64,
         reason: String,
     },
+    SetPin {
+        user_id: i64,
+        pin: super::admin_keys::PinText,
+    },
     LoadSettings,
     SaveSettings {
         before: Box<FacilitySettings>,
@@ -52,6 +56,7 @@ pub enum AdminMsg {
     TotpStarted(Result<Box<TotpEnrollment>, String>),
     TotpConfirmed(Result<(), String>),
     TotpReset(Result<(), String>),
+    PinSet(Result<(), String>),
     Settings(Result<Box<FacilitySettings>, String>),
     /// The keys that changed.
     SettingsSaved(Result<Vec<&'static str>, String>),
@@ -131,7 +136,8 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
         | AdminMsg::KeyRevoked(_)
         | AdminMsg::TotpStarted(_)
         | AdminMsg::TotpConfirmed(_)
-        | AdminMsg::TotpReset(_) => admin_keys::on_msg(m, msg),
+        | AdminMsg::TotpReset(_)
+        | AdminMsg::PinSet(_) => admin_keys::on_msg(m, msg),
         AdminMsg::Settings(_) | AdminMsg::SettingsSaved(_) => admin_settings::on_msg(m, msg),
         AdminMsg::Outbox(_) | AdminMsg::Retried(_) => admin_outbox::on_msg(m, msg),
     }

@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::admin_keys::{KeysMode, TotpMode};
+use super::admin_keys::{KeysMode, PinText, TotpMode};
 use super::admin_tabs::{AdminEffect, AdminMsg};
 use super::effect::Effect;
 use super::model::{AdminTab, Me, Model, Screen, Tone};
@@ -422,6 +422,44 @@ fn totp_reset_needs_a_reason_and_not_yourself() {
             Tone::Success
         )
     );
+}
+
+#[test]
+fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
+    let mut m = model(Role::Admin);
+    admin(&mut m);
+    to_tab(&mut m, AdminTab::Totp);
+    assert!(update(&mut m, ch('P')).is_empty());
+    assert!(matches!(
+        &m.admin.totp.mode,
+        TotpMode::Pin { user_id: 1, .. }
+    ));
+    assert!(typing(&m), "the PIN field takes the keys");
+    // Letters are ignored; a short PIN is refused before anything is sent.
+    typed(&mut m, "4a7b1");
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(status(&m).0.contains("4 to 12 digits"), "{:?}", status(&m));
+    typed(&mut m, "1");
+    let fx = admin_fx(&update(&mut m, key(KeyCode::Enter)));
+    assert_eq!(
+        fx,
+        vec![AdminEffect::SetPin {
+            user_id: 1,
+            pin: PinText("4711".into())
+        }]
+    );
+    assert!(
+        !format!("{fx:?}").contains("4711"),
+        "the effect's Debug never shows the PIN"
+    );
+    update(&mut m, Msg::Admin(AdminMsg::PinSet(Ok(()))));
+    assert_eq!(m.admin.totp.mode, TotpMode::Browse);
+    assert_eq!(status(&m), ("kiosk PIN of ada set".into(), Tone::Success));
+    // Esc leaves it unchanged.
+    update(&mut m, ch('P'));
+    typed(&mut m, "123456");
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert_eq!(m.admin.totp.mode, TotpMode::Browse);
 }
 
 fn loaded() -> FacilitySettings {

@@ -45,6 +45,7 @@ pub enum Action {
     AdminAdd,
     AdminRemove,
     Retry,
+    SetPin,
     NewRecipient,
     EditRecipient,
     ToggleActive,
@@ -332,6 +333,13 @@ pub const BINDINGS: &[Binding] = &[
         A::AdminRemove,
         "x",
         "keys: revoke · TOTP: reset",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        k(K::Char('P')),
+        A::SetPin,
+        "P",
+        "TOTP: set the member's kiosk PIN",
     ),
     b(
         S::Screen(Screen::Admin),

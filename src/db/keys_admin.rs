@@ -156,6 +156,19 @@ pub async fn reset_totp(tx: &mut TenantTx<'_>, user_id: i64, reason: &str) -> Re
     }
 }
 
+/// Stores a member's kiosk PIN hash (argon2id PHC string).
+pub async fn set_pin(tx: &mut TenantTx<'_>, user_id: i64, pin_hash: &str) -> Result<(), AppError> {
+    let actor = tx.actor_label().to_string();
+    sqlx::query("SELECT admin_set_pin($1, $2, $3)")
+        .bind(user_id)
+        .bind(actor)
+        .bind(pin_hash)
+        .execute(tx.conn())
+        .await
+        .map_err(member_error)?;
+    Ok(())
+}
+
 /// The login of a member of this facility (for the TOTP account name).
 pub async fn member_login(tx: &mut TenantTx<'_>, user_id: i64) -> Result<String, AppError> {
     sqlx::query_scalar(

@@ -35,10 +35,12 @@ pub fn hints(m: &Model) -> &'static [(&'static str, &'static str)] {
                 ("Tab", "next tab"),
                 ("n", "enroll"),
                 ("x", "reset"),
+                ("P", "kiosk PIN"),
                 ("Esc", "back"),
             ],
             TotpMode::Enroll { .. } => &[("Enter", "confirm code"), ("Esc", "cancel")],
             TotpMode::Reset { .. } => &[("Enter", "reset"), ("Esc", "cancel")],
+            TotpMode::Pin { .. } => &[("Enter", "set PIN"), ("Esc", "cancel")],
         },
         AdminTab::Settings if a.settings.editing.is_some() => {
             &[("Enter", "keep"), ("Esc", "cancel")]

@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::widgets::{age, field};
-use crate::app::admin_keys::{KeysMode, TotpMode};
+use crate::app::admin_keys::{KeysMode, PIN_MAX, TotpMode};
 use crate::app::model::Model;
+use crate::app::text::TextField;
 
 /// `ssh-ed25519` → `ed25519`, `ecdsa-sha2-nistp256` → `ecdsa-p256`.
 pub fn short_algorithm(a: &str) -> String {
@@ -182,7 +183,7 @@ pub fn draw_totp(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     if let TotpMode::Enroll { .. } = &tab.mode {
         return; // drawn over the whole body by `draw_enrollment`
     }
-    let panel = if matches!(tab.mode, TotpMode::Reset { .. }) {
+    let panel = if matches!(tab.mode, TotpMode::Reset { .. } | TotpMode::Pin { .. }) {
         2
     } else {
         0
@@ -236,6 +237,18 @@ pub fn draw_totp(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 t.warning,
             )),
             field("Reason", reason, true, w.saturating_sub(12), t),
+        ];
+        f.render_widget(Paragraph::new(lines), bottom);
+    }
+    if let TotpMode::Pin { login, pin, .. } = &tab.mode {
+        // Dots only: an admin's screen may be in view of others.
+        let dots = TextField::with_text(PIN_MAX, &"•".repeat(pin.text().chars().count()));
+        let lines = vec![
+            Line::from(Span::styled(
+                format!("Kiosk PIN for {login} · Enter: set · Esc: cancel"),
+                t.warning,
+            )),
+            field("PIN", &dots, true, PIN_MAX, t),
         ];
         f.render_widget(Paragraph::new(lines), bottom);
     }

@@ -294,6 +294,17 @@ fn totp_enrollment_qr_fits_80x24_and_asks_for_more_room_below() {
         "admin_totp_reset_80x24",
         render(&m, 80, 24, ColorDepth::Mono)
     );
+    // A kiosk PIN being typed shows as dots only.
+    m.admin.totp.mode = TotpMode::Pin {
+        user_id: 3,
+        login: "sam".into(),
+        pin: TextField::with_text(12, "4711"),
+        busy: false,
+    };
+    let s = render(&m, 80, 24, ColorDepth::Mono);
+    assert!(s.contains("Kiosk PIN for sam") && s.contains("••••"), "{s}");
+    assert!(!s.contains("4711"), "{s}");
+    insta::assert_snapshot!("admin_totp_pin_80x24", s);
 }
 
 #[test]

@@ -711,6 +711,58 @@ async fn a_member_of_a_facility_the_admin_does_not_administer_is_refused() {
         .expect("admin of both facilities");
 }
 
+/// The kiosk PIN is set from the console like the CLI's `user set-pin`: argon2id, audited
+/// without the PIN, 4 to 12 digits, admins only, and only for a member whose facilities the
+/// admin all administers.
+#[tokio::test]
+async fn an_admin_sets_a_members_kiosk_pin() {
+    let w = world().await;
+    let clerk = user_id(&w.db, "clerk").await;
+    let e = w
+        .ops
+        .set_member_pin(&w.admin, clerk, "47a1")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("4 to 12 digits"), "{e}");
+    let e = w
+        .ops
+        .set_member_pin(&w.operator, clerk, "4711")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::PermissionDenied), "{e:?}");
+    w.ops
+        .set_member_pin(&w.admin, clerk, "4711")
+        .await
+        .expect("admin sets the PIN");
+    let owner = w.db.owner_pool().await.expect("owner pool");
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT pin_hash FROM users WHERE login = 'clerk'")
+            .fetch_one(&owner)
+            .await
+            .unwrap();
+    owner.close().await;
+    let hash = hash.expect("a PIN hash is stored");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(packtrack::auth::password::verify("4711".into(), Some(hash.clone())).await);
+    assert!(!packtrack::auth::password::verify("4712".into(), Some(hash)).await);
+    let rows = audit(&w.db, "north", "pin.set").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(!format!("{rows:?}").contains("4711"), "{rows:?}");
+    // A member of south as well: north's admin has no say there.
+    member(&w.db, "north", "other", Role::Operator).await;
+    let other = user_id(&w.db, "other").await;
+    let e = w
+        .ops
+        .set_member_pin(&w.admin, other, "4711")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("also belongs to a facility you do not administer"),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
     let w = world().await;
