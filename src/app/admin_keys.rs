@@ -113,6 +113,36 @@ impl Default for TotpTab {
     }
 }
 
+impl TotpMode {
+    /// The member a reset or PIN dialog is for.
+    fn member_login(&self) -> String {
+        match self {
+            TotpMode::Reset { login, .. } | TotpMode::Pin { login, .. } => login.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The answer to a reset or PIN dialog: done (back to the list; the caller says what
+/// happened), or the error shown and the dialog given back for another try.
+fn dialog_answered(m: &mut Model, res: Result<(), String>, failed: &str) -> bool {
+    match res {
+        Ok(()) => {
+            m.admin.totp.mode = TotpMode::Browse;
+            true
+        }
+        Err(e) => {
+            if let TotpMode::Reset { busy, .. } | TotpMode::Pin { busy, .. } =
+                &mut m.admin.totp.mode
+            {
+                *busy = false;
+            }
+            m.note(format!("{failed}: {e}"), Tone::Error);
+            false
+        }
+    }
+}
+
 impl TotpTab {
     pub fn typing(&self) -> bool {
         matches!(
@@ -616,45 +646,22 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             }
         }
         AdminMsg::PinSet(res) => {
-            let login = match &m.admin.totp.mode {
-                TotpMode::Pin { login, .. } => login.clone(),
-                _ => String::new(),
-            };
-            match res {
-                Ok(()) => {
-                    m.admin.totp.mode = TotpMode::Browse;
-                    m.note(format!("kiosk PIN of {login} set"), Tone::Success);
-                }
-                Err(e) => {
-                    if let TotpMode::Pin { busy, .. } = &mut m.admin.totp.mode {
-                        *busy = false;
-                    }
-                    m.note(format!("PIN not set: {e}"), Tone::Error);
-                }
+            let login = m.admin.totp.mode.member_login();
+            if dialog_answered(m, res, "PIN not set") {
+                m.note(format!("kiosk PIN of {login} set"), Tone::Success);
             }
             vec![]
         }
         AdminMsg::TotpReset(res) => {
-            let login = match &m.admin.totp.mode {
-                TotpMode::Reset { login, .. } => login.clone(),
-                _ => String::new(),
-            };
-            match res {
-                Ok(()) => {
-                    m.admin.totp.mode = TotpMode::Browse;
-                    m.note(
-                        format!("TOTP of {login} reset, their password+TOTP sessions ended"),
-                        Tone::Success,
-                    );
-                    vec![Effect::LoadMembers]
-                }
-                Err(e) => {
-                    if let TotpMode::Reset { busy, .. } = &mut m.admin.totp.mode {
-                        *busy = false;
-                    }
-                    m.note(format!("not reset: {e}"), Tone::Error);
-                    vec![]
-                }
+            let login = m.admin.totp.mode.member_login();
+            if dialog_answered(m, res, "not reset") {
+                m.note(
+                    format!("TOTP of {login} reset, their password+TOTP sessions ended"),
+                    Tone::Success,
+                );
+                vec![Effect::LoadMembers]
+            } else {
+                vec![]
             }
         }
         _ => vec![],

@@ -452,6 +452,26 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
         !format!("{fx:?}").contains("4711"),
         "the effect's Debug never shows the PIN"
     );
+    // A failure gives the dialog back (the PIN is typed again, never kept).
+    update(
+        &mut m,
+        Msg::Admin(AdminMsg::PinSet(
+            Err("the database is not answering".into()),
+        )),
+    );
+    assert!(matches!(
+        &m.admin.totp.mode,
+        TotpMode::Pin { busy: false, pin, .. } if pin.text().is_empty()
+    ));
+    assert_eq!(
+        status(&m),
+        (
+            "PIN not set: the database is not answering".into(),
+            Tone::Error
+        )
+    );
+    typed(&mut m, "4711");
+    assert_eq!(admin_fx(&update(&mut m, key(KeyCode::Enter))).len(), 1);
     update(&mut m, Msg::Admin(AdminMsg::PinSet(Ok(()))));
     assert_eq!(m.admin.totp.mode, TotpMode::Browse);
     assert_eq!(status(&m), ("kiosk PIN of ada set".into(), Tone::Success));
