@@ -140,6 +140,22 @@ CREATE FUNCTION admin_reset_totp(p_user_id bigint, p_actor text, p_reason text)
     END
     $$;
 
+-- The facilities a member of the current facility belongs to, so that a revoked key or a
+-- reset TOTP ends their sessions in each of them (the changes above are allowed only to an
+-- admin of all of them).
+CREATE FUNCTION member_facilities(p_user_id bigint)
+    RETURNS SETOF bigint
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+        SELECT m.facility_id FROM memberships m
+        WHERE m.user_id = p_user_id
+          AND EXISTS (SELECT 1 FROM memberships c
+                      WHERE c.user_id = p_user_id AND c.facility_id = current_facility())
+        ORDER BY m.facility_id
+    $$;
+REVOKE ALL ON FUNCTION member_facilities(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION member_facilities(bigint) TO packtrack_app;
+
 -- Sets a member's kiosk unlock PIN (an argon2id PHC string made by the application).
 CREATE FUNCTION admin_set_pin(p_user_id bigint, p_actor text, p_pin_hash text)
     RETURNS void

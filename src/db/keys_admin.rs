@@ -112,8 +112,28 @@ pub async fn revoke(tx: &mut TenantTx<'_>, key_id: i64) -> Result<String, AppErr
         .bind(key_id)
         .fetch_one(tx.conn())
         .await?;
-    super::packages::notify(tx, "member", &[user_id]).await?;
+    tell_member_everywhere(tx, user_id).await?;
     Ok(fp)
+}
+
+/// A `member` live event for `user_id` in every facility they belong to: a key or TOTP
+/// opens all of them, so their sessions in each check again (and end if it was theirs).
+async fn tell_member_everywhere(tx: &mut TenantTx<'_>, user_id: i64) -> Result<(), AppError> {
+    let facilities: Vec<i64> = sqlx::query_scalar("SELECT member_facilities($1)")
+        .bind(user_id)
+        .fetch_all(tx.conn())
+        .await?;
+    let payload = serde_json::json!({
+        "kind": "member",
+        "ids": [user_id],
+        "by": tx.actor_label(),
+    })
+    .to_string();
+    for f in facilities {
+        let channel = super::packages::channel(crate::domain::FacilityId(f));
+        tx.notify_after_commit(channel, payload.clone());
+    }
+    Ok(())
 }
 
 /// Stores a member's confirmed, sealed TOTP secret.
@@ -148,8 +168,8 @@ pub async fn reset_totp(tx: &mut TenantTx<'_>, user_id: i64, reason: &str) -> Re
         .map_err(member_error)?;
     if done {
         // The member's open sessions check their second factor again and end if they
-        // logged in with password+TOTP.
-        super::packages::notify(tx, "member", &[user_id]).await?;
+        // logged in with password+TOTP, in every facility they belong to.
+        tell_member_everywhere(tx, user_id).await?;
         Ok(())
     } else {
         Err(AppError::Invalid("that member has no TOTP enrolled".into()))

@@ -763,6 +763,58 @@ async fn an_admin_sets_a_members_kiosk_pin() {
     );
 }
 
+/// A key opens every facility of its owner, so revoking it ends their sessions in each of
+/// them: the admin (of both) revokes in north, the member's session in south ends too.
+#[tokio::test]
+async fn a_revoked_key_ends_the_members_sessions_in_every_facility() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    server.facility("south", "South Hall").await;
+    server.key_user("boss", "north", Role::Admin).await;
+    server.member("boss", "south", Role::Admin).await;
+    server.member("ada", "north", Role::Operator).await;
+    server.member("ada", "south", Role::Operator).await;
+    let ada_key = server.add_key("ada").await;
+    let ada = server.login_key("ada+south", &ada_key).await;
+    let mut ada_screen = ada.shell(80, 24).await;
+    ada_screen.wait_text("South Hall").await;
+
+    // boss, working in north (in process, as the console's effect runs it).
+    let app = server.db.app(2).await.expect("app pool");
+    let user = app
+        .unscoped()
+        .user("boss")
+        .await
+        .expect("lookup")
+        .expect("boss");
+    let boss = app
+        .unscoped()
+        .principal(
+            &user,
+            Some("north"),
+            Source::Ssh {
+                peer: "127.0.0.1:50000".into(),
+            },
+        )
+        .await
+        .expect("lookup")
+        .expect("boss is north's admin");
+    let ops = Ops::new(app);
+    let keys = ops.member_keys(&boss).await.expect("keys");
+    let row = keys.iter().find(|k| k.login == "ada").expect("ada's key");
+    ops.revoke_member_key(&boss, row.id)
+        .await
+        .expect("revoked by an admin of both facilities");
+    ada_screen.wait_closed(crate::ssh_support::STEP).await;
+    assert!(
+        ada_screen
+            .raw_text()
+            .contains("your access to this facility was changed by an admin"),
+        "{}",
+        ada_screen.raw_text()
+    );
+}
+
 #[tokio::test]
 async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
     let w = world().await;
