@@ -123,16 +123,11 @@ async fn tell_member_everywhere(tx: &mut TenantTx<'_>, user_id: i64) -> Result<(
         .bind(user_id)
         .fetch_all(tx.conn())
         .await?;
-    let payload = serde_json::json!({
-        "kind": "member",
-        "ids": [user_id],
-        "by": tx.actor_label(),
-    })
-    .to_string();
-    for f in facilities {
-        let channel = super::packages::channel(crate::domain::FacilityId(f));
-        tx.notify_after_commit(channel, payload.clone());
-    }
+    let facilities: Vec<_> = facilities
+        .into_iter()
+        .map(crate::domain::FacilityId)
+        .collect();
+    super::packages::notify_in(tx, &facilities, "member", &[user_id]);
     Ok(())
 }
 

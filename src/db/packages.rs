@@ -345,13 +345,23 @@ pub fn channel(facility: crate::domain::FacilityId) -> String {
 
 /// Tells the facility's other sessions (on any server process) that packages changed.
 pub async fn notify(tx: &mut TenantTx<'_>, kind: &str, ids: &[i64]) -> Result<(), DbError> {
-    let channel = channel(tx.facility());
-    let by = tx.actor_label().to_string();
-    tx.notify_after_commit(
-        channel,
-        json!({ "kind": kind, "ids": ids, "by": by }).to_string(),
-    );
+    let facility = tx.facility();
+    notify_in(tx, &[facility], kind, ids);
     Ok(())
+}
+
+/// [`notify`] in each of `facilities` (a person's key or TOTP opens every facility they
+/// belong to), after the commit.
+pub(crate) fn notify_in(
+    tx: &mut TenantTx<'_>,
+    facilities: &[crate::domain::FacilityId],
+    kind: &str,
+    ids: &[i64],
+) {
+    let payload = json!({ "kind": kind, "ids": ids, "by": tx.actor_label() }).to_string();
+    for f in facilities {
+        tx.notify_after_commit(channel(*f), payload.clone());
+    }
 }
 
 /// One custody event, for the package timeline.
