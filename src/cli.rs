@@ -96,11 +96,18 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 600)]
     idle_timeout: u64,
     /// Most simultaneous connections.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = crate::ssh::limits::Limits::default().max_connections)]
     max_connections: usize,
     /// Most simultaneous connections from one address.
-    #[arg(long, default_value_t = 1100)]
+    #[arg(long, default_value_t = crate::ssh::limits::Limits::default().max_per_ip)]
     max_per_ip: usize,
+    /// Most connections from one address that have not authenticated yet.
+    #[arg(long, default_value_t = crate::ssh::limits::Limits::default().max_startups_per_ip)]
+    max_startups_per_ip: usize,
+    /// Most connections in all that have not authenticated yet (new ones are refused at
+    /// random from 30 % of this on, like OpenSSH's MaxStartups).
+    #[arg(long, default_value_t = crate::ssh::limits::Limits::default().max_startups)]
+    max_startups: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,6 +361,8 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_connections: args.max_connections,
         max_per_ip: args.max_per_ip,
+        max_startups_per_ip: args.max_startups_per_ip.max(1),
+        max_startups: args.max_startups.max(1),
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);

@@ -4,13 +4,17 @@
 //! no membership, disabled user and locked login all run one argon2 verification and are
 //! rejected after the same fixed delay (russh's `auth_rejection_time`). The log says why.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use russh::keys::PublicKey;
 
 use crate::auth::{password, pubkey, totp};
-use crate::config::{LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, PEER_FAILURE_THRESHOLD};
+use crate::config::{
+    LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, PEER_FAILURE_THRESHOLD, PIN_DEVICE_THRESHOLD,
+};
 use crate::db::Db;
 use crate::db::unscoped::UserRecord;
 use crate::domain::{Principal, Source};
@@ -37,9 +41,17 @@ pub struct SshUser {
     pub slug: Option<String>,
 }
 
+/// Longest SSH user name looked at: a login (63) + `+` + a slug (40), with room to spare.
+/// Longer names cannot be a login; they are cut before anything copies them around.
+const MAX_USER_NAME: usize = 128;
+
 impl SshUser {
     pub fn parse(user: &str) -> Self {
-        let user = user.trim().to_ascii_lowercase();
+        let cut = user
+            .char_indices()
+            .nth(MAX_USER_NAME)
+            .map_or(user, |(i, _)| &user[..i]);
+        let user = cut.trim().to_ascii_lowercase();
         match user.split_once('+') {
             Some((login, slug)) => Self {
                 login: login.to_string(),
@@ -56,6 +68,22 @@ impl SshUser {
     fn lockout_key(&self) -> &str {
         &self.login
     }
+
+    /// Whether the login part can be a person's login (the `users.login` rule). Anything
+    /// else — `pickup-code:device:1`, a name with control characters — names nobody: it
+    /// is refused without hashing and without touching any counter.
+    pub fn is_login_name(&self) -> bool {
+        is_login_name(&self.login) && self.login != KIOSK_LOGIN
+    }
+}
+
+/// `^[a-z0-9][a-z0-9._-]{0,62}$`, the shape of `users.login`.
+pub fn is_login_name(login: &str) -> bool {
+    let b = login.as_bytes();
+    (1..=63).contains(&b.len())
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
 }
 
 /// Why a login failed (for the log only; the client never learns it).
@@ -68,11 +96,17 @@ pub enum Failure {
     NoTotp,
     Disabled,
     NoMembership,
+    /// Several facilities and none named (`dave` instead of `dave+north`).
+    Ambiguous,
     Locked,
     PeerLocked,
     UnknownKey,
     Quarantined,
     NoPin,
+    /// Not a possible login name (see [`SshUser::is_login_name`]).
+    NotALogin,
+    /// The hashing queue is full, or this address already has its share of it.
+    Busy,
     Internal,
 }
 
@@ -86,26 +120,81 @@ impl Failure {
             Failure::NoTotp => "no TOTP enrolled",
             Failure::Disabled => "user disabled",
             Failure::NoMembership => "no membership for the facility",
+            Failure::Ambiguous => "several facilities, none named",
             Failure::Locked => "login locked after repeated failures",
             Failure::PeerLocked => "peer address locked after repeated failures",
             Failure::UnknownKey => "key not registered for this login",
             Failure::Quarantined => "device quarantined",
             Failure::NoPin => "no kiosk PIN set",
+            Failure::NotALogin => "not a login name",
+            Failure::Busy => "password hashing busy",
             Failure::Internal => "internal error",
         }
     }
 
-    /// Failures that are guesses at a secret count towards lockout. Attempts refused
-    /// because of a lock do not extend it.
-    fn counts(self) -> bool {
-        !matches!(
+    /// Failures that may be guesses at a secret count towards lockout. Not counted:
+    /// attempts refused because of a lock (they do not extend it), refusals before any
+    /// secret was checked, and honest mistakes after the secret was right — a facility the
+    /// person is not in, no facility named when they have several, a code used twice
+    /// within its step.
+    pub fn counts(self) -> bool {
+        matches!(
             self,
-            Failure::UnknownKey
-                | Failure::Internal
-                | Failure::Locked
-                | Failure::PeerLocked
-                | Failure::Quarantined
+            Failure::UnknownLogin
+                | Failure::BadPassword
+                | Failure::BadCode
+                | Failure::NoTotp
+                | Failure::Disabled
+                | Failure::NoPin
         )
+    }
+
+    /// The person proved who they are but the facility part of the login did not work:
+    /// they get in far enough to be told which logins would (see `ssh::server`).
+    pub fn is_facility_mistake(self) -> bool {
+        matches!(self, Failure::NoMembership | Failure::Ambiguous)
+    }
+}
+
+/// Password verifications one peer address may have queued or running at once. The
+/// hashing pool is small (a core or two); one address flooding logins must leave room for
+/// everyone else.
+const HASHES_PER_PEER: usize = 2;
+
+/// Per-address share of the hashing pool.
+#[derive(Clone, Default)]
+struct HashShares(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One claimed share; given back when dropped.
+struct HashShare {
+    shares: HashShares,
+    peer: IpAddr,
+}
+
+impl HashShares {
+    fn claim(&self, peer: IpAddr) -> Result<HashShare, Failure> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(peer).or_insert(0);
+        if *n >= HASHES_PER_PEER {
+            return Err(Failure::Busy);
+        }
+        *n += 1;
+        Ok(HashShare {
+            shares: self.clone(),
+            peer,
+        })
+    }
+}
+
+impl Drop for HashShare {
+    fn drop(&mut self) {
+        let mut map = self.shares.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.peer);
+            }
+        }
     }
 }
 
@@ -114,11 +203,16 @@ impl Failure {
 pub struct Authenticator {
     db: Db,
     secrets: SecretsKey,
+    shares: HashShares,
 }
 
 impl Authenticator {
     pub fn new(db: Db, secrets: SecretsKey) -> Self {
-        Self { db, secrets }
+        Self {
+            db,
+            secrets,
+            shares: HashShares::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -148,7 +242,10 @@ impl Authenticator {
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
         let res = self.publickey_inner(user, key, peer).await;
-        self.after(user, peer, "publickey", &res).await;
+        // A signature is proof of possession, not a guess: key logins never count towards
+        // a lockout and are never refused by one (a flood of wrong passwords for `admin`
+        // must not lock the owner's key out). russh bounds attempts per connection.
+        self.after(user, peer, "publickey", &res, false).await;
         res
     }
 
@@ -158,7 +255,6 @@ impl Authenticator {
         key: &PublicKey,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
-        self.check_lockout(user, peer).await?;
         let login = self.db.unscoped();
         let fp = pubkey::fingerprint(key);
         let (key_id, stored) = login
@@ -195,7 +291,7 @@ impl Authenticator {
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
         let res = self.password_totp_inner(user, password, code, peer).await;
-        self.after(user, peer, "password+totp", &res).await;
+        self.after(user, peer, "password+totp", &res, true).await;
         res
     }
 
@@ -206,19 +302,27 @@ impl Authenticator {
         code: &str,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
+        // Cheap refusals first: nothing unauthenticated reaches argon2 that a lock or a
+        // malformed name would refuse anyway. (russh answers every rejection at the same
+        // fixed time after the request, so the early return does not show.)
+        if !user.is_login_name() {
+            return Err(Failure::NotALogin);
+        }
+        self.check_lockout(user, peer).await?;
+        let _share = self.shares.claim(peer)?;
         let record = self
             .db
             .unscoped()
             .user(&user.login)
             .await
             .map_err(internal)?;
-        // Always one argon2 verification, whatever happens next: equal cost per attempt.
+        // One argon2 verification for known and unknown logins alike: equal cost.
         let password_ok = password::verify(
             password,
             record.as_ref().and_then(|r| r.password_hash.clone()),
         )
-        .await;
-        self.check_lockout(user, peer).await?;
+        .await
+        .map_err(|_| Failure::Busy)?;
         let record = record.ok_or(Failure::UnknownLogin)?;
         if !password_ok {
             return Err(Failure::BadPassword);
@@ -307,97 +411,109 @@ impl Authenticator {
             login: login.trim().to_ascii_lowercase(),
             slug: Some(device.slug.clone()),
         };
-        let device_key = format!("device:{}", device.id);
         let res = async {
+            if !user.is_login_name() {
+                return Err((Failure::NotALogin, None));
+            }
             let record = self
                 .db
                 .unscoped()
                 .user(&user.login)
                 .await
-                .map_err(internal)?;
-            let ok = password::verify(pin, record.as_ref().and_then(|r| r.pin_hash.clone())).await;
-            let (by_login, by_device) = self
-                .db
-                .unscoped()
-                .recent_failures(&user.login, &device_key, LOCKOUT_WINDOW)
+                .map_err(|e| (internal(e), None))?;
+            let user_id = record.as_ref().map(|r| r.id);
+            // Counted in their own table, per staff member and per device (never under
+            // the SSH login name, which anyone can type): checked before any hashing.
+            let (by_user, by_device) = crate::db::kiosk::pin_failures(&self.db, device, user_id)
                 .await
-                .map_err(internal)?;
-            if by_login >= LOCKOUT_THRESHOLD {
-                return Err(Failure::Locked);
+                .map_err(|e| (internal(e), None))?;
+            if by_user >= LOCKOUT_THRESHOLD {
+                return Err((Failure::Locked, None));
             }
-            if by_device >= PEER_FAILURE_THRESHOLD {
-                return Err(Failure::PeerLocked);
+            if by_device >= PIN_DEVICE_THRESHOLD {
+                return Err((Failure::PeerLocked, None));
             }
-            let record = record.ok_or(Failure::UnknownLogin)?;
-            if record.pin_hash.is_none() {
-                return Err(Failure::NoPin);
-            }
-            if !ok {
-                return Err(Failure::BadPassword);
-            }
-            if record.disabled {
-                return Err(Failure::Disabled);
-            }
-            let step = match code {
-                Some(code) => {
-                    let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
-                    let secret = self
-                        .secrets
-                        .open(&format!("user:{}", record.id), sealed)
-                        .map_err(|_| Failure::Internal)?;
-                    let now = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    let step = totp::verify(&secret, code.trim(), now).ok_or(Failure::BadCode)?;
-                    Some(i64::try_from(step).map_err(|_| Failure::BadCode)?)
+            let _share = self.shares.claim(peer).map_err(|f| (f, None))?;
+            let ok = password::verify(pin, record.as_ref().and_then(|r| r.pin_hash.clone()))
+                .await
+                .map_err(|_| (Failure::Busy, None))?;
+            let checked = async {
+                let record = record.ok_or(Failure::UnknownLogin)?;
+                if record.pin_hash.is_none() {
+                    return Err(Failure::NoPin);
                 }
-                None => None,
-            };
-            let principal = self
-                .db
-                .unscoped()
-                .principal(
-                    &record,
-                    Some(&device.slug),
-                    Source::Kiosk {
-                        device_id: device.id,
-                        device: device.name.clone(),
-                        peer: peer.to_string(),
-                    },
-                )
-                .await
-                .map_err(internal)?
-                .ok_or(Failure::NoMembership)?;
-            // Membership before consuming the code: a code spent on a failed bind is not lost.
-            if let Some(step) = step
-                && !self
+                if !ok {
+                    return Err(Failure::BadPassword);
+                }
+                if record.disabled {
+                    return Err(Failure::Disabled);
+                }
+                let step = match code {
+                    Some(code) => {
+                        let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
+                        let secret = self
+                            .secrets
+                            .open(&format!("user:{}", record.id), sealed)
+                            .map_err(|_| Failure::Internal)?;
+                        let now = SystemTime::now()
+                            .duration_since(UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs());
+                        let step =
+                            totp::verify(&secret, code.trim(), now).ok_or(Failure::BadCode)?;
+                        Some(i64::try_from(step).map_err(|_| Failure::BadCode)?)
+                    }
+                    None => None,
+                };
+                let principal = self
                     .db
                     .unscoped()
-                    .accept_totp_step(record.id, step)
+                    .principal(
+                        &record,
+                        Some(&device.slug),
+                        Source::Kiosk {
+                            device_id: device.id,
+                            device: device.name.clone(),
+                            peer: peer.to_string(),
+                        },
+                    )
                     .await
                     .map_err(internal)?
-            {
-                return Err(Failure::CodeReused);
+                    .ok_or(Failure::NoMembership)?;
+                // Membership before consuming the code: a code spent on a failed bind is not lost.
+                if let Some(step) = step
+                    && !self
+                        .db
+                        .unscoped()
+                        .accept_totp_step(record.id, step)
+                        .await
+                        .map_err(internal)?
+                {
+                    return Err(Failure::CodeReused);
+                }
+                Ok(principal)
             }
-            Ok(principal)
+            .await;
+            checked.map_err(|f| (f, user_id))
         }
         .await;
         let method = if code.is_some() { "pin+totp" } else { "pin" };
+        let res = match res {
+            Ok(p) => Ok(p),
+            Err((f, user_id)) => {
+                if f.counts() {
+                    let _ = crate::db::kiosk::record_pin_failure(&self.db, device, user_id).await;
+                }
+                Err(f)
+            }
+        };
         match &res {
             Ok(p) => tracing::info!(
                 login = %p.login(), facility = %p.slug(), device = %device.name, %peer, method,
                 "kiosk unlocked"
             ),
             Err(f) => {
-                tracing::warn!(login = %user.login, device = %device.name, %peer, method,
+                tracing::warn!(login = ?user.login, device = %device.name, %peer, method,
                     reason = f.as_str(), "kiosk unlock failed");
-                if f.counts() {
-                    let _ = self
-                        .db
-                        .unscoped()
-                        .record_failure(&user.login, &device_key, f.as_str())
-                        .await;
-                }
             }
         }
         res
@@ -423,7 +539,44 @@ impl Authenticator {
             )
             .await
             .map_err(internal)?
-            .ok_or(Failure::NoMembership)
+            .ok_or(if user.slug.is_none() {
+                Failure::Ambiguous
+            } else {
+                Failure::NoMembership
+            })
+    }
+
+    /// What to tell a person who proved who they are but whose login named no facility
+    /// (and they have several) or one they are not in: the logins that would work. The
+    /// typed facility is not repeated (it is the client's text), and a facility that
+    /// exists answers like one that does not.
+    pub async fn facility_hint(&self, user: &SshUser) -> String {
+        let slugs = match self.db.unscoped().user(&user.login).await {
+            Ok(Some(record)) => self
+                .db
+                .unscoped()
+                .facility_slugs(record.id)
+                .await
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let logins: Vec<String> = slugs
+            .iter()
+            .map(|s| format!("{}+{s}", user.login))
+            .collect();
+        match (user.slug.is_some(), logins.as_slice()) {
+            (_, []) => format!("{} is not a member of any open facility", user.login),
+            (false, _) => format!(
+                "{} belongs to several facilities; log in as {}",
+                user.login,
+                logins.join(" or ")
+            ),
+            (true, _) => format!(
+                "{} is not a member of that facility; log in as {}",
+                user.login,
+                logins.join(" or ")
+            ),
+        }
     }
 
     async fn check_lockout(&self, user: &SshUser, peer: IpAddr) -> Result<(), Failure> {
@@ -448,6 +601,7 @@ impl Authenticator {
         peer: IpAddr,
         method: &str,
         res: &Result<Principal, Failure>,
+        countable: bool,
     ) {
         match res {
             Ok(p) => tracing::info!(
@@ -455,12 +609,20 @@ impl Authenticator {
                 "login succeeded"
             ),
             Err(f) => {
-                tracing::warn!(login = %user.login, %peer, method, reason = f.as_str(), "login failed");
-                if f.counts() {
+                // The login is the client's text: logged escaped (`?`), so it cannot forge
+                // a log line or send escape sequences to whoever reads the log.
+                tracing::warn!(login = ?user.login, facility = ?user.slug, %peer, method,
+                    reason = f.as_str(), "login failed");
+                if countable && f.counts() && user.is_login_name() {
                     let _ = self
                         .db
                         .unscoped()
-                        .record_failure(user.lockout_key(), &peer.to_string(), f.as_str())
+                        .record_failure(
+                            user.lockout_key(),
+                            &peer.to_string(),
+                            f.as_str(),
+                            LOCKOUT_WINDOW,
+                        )
                         .await;
                 }
             }

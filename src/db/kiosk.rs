@@ -160,24 +160,82 @@ pub const LOCKED_OUT: &str =
 /// The message for a code that finds nothing (wrong, or everything already collected).
 pub const NO_MATCH: &str = "no waiting packages for that code; check it or ask at the counter";
 
-fn code_key(device: &Device) -> String {
-    format!("pickup-code:device:{}", device.id)
-}
-
 fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Wrong codes typed at this device within [`CODE_WINDOW`].
+/// Wrong codes typed at this device within [`CODE_WINDOW`]. Kept in `guess_failures`
+/// by device id: nothing typed as an SSH login name can reach this counter.
 async fn wrong_codes(tx: &mut TenantTx<'_>, device: &Device) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM login_failures \
-         WHERE login = $1 AND at > now() - make_interval(secs => $2)",
+        "SELECT count(*) FROM guess_failures \
+         WHERE facility_id = $1 AND device_id = $2 AND kind = 'kiosk_code' \
+           AND at > now() - make_interval(secs => $3)",
     )
-    .bind(code_key(device))
+    .bind(device.facility.0)
+    .bind(device.id)
     .bind(CODE_WINDOW.as_secs_f64())
     .fetch_one(tx.conn())
     .await?)
+}
+
+/// Wrong kiosk PINs within the lockout window: for this staff member (at any kiosk of
+/// the facility; `None` when the typed login does not exist) and at this device.
+pub async fn pin_failures(
+    db: &Db,
+    device: &Device,
+    user_id: Option<i64>,
+) -> Result<(i64, i64), DbError> {
+    let mut tx = device_tx(db, device, "-").await?;
+    let counts = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE user_id = $3), count(*) FILTER (WHERE device_id = $2) \
+         FROM guess_failures WHERE facility_id = $1 AND kind = 'kiosk_pin' \
+           AND at > now() - make_interval(secs => $4)",
+    )
+    .bind(device.facility.0)
+    .bind(device.id)
+    .bind(user_id)
+    .bind(crate::config::LOCKOUT_WINDOW.as_secs_f64())
+    .fetch_one(tx.conn())
+    .await?;
+    tx.rollback().await?;
+    Ok(counts)
+}
+
+/// Records a wrong kiosk PIN, and forgets those older than the lockout window.
+pub async fn record_pin_failure(
+    db: &Db,
+    device: &Device,
+    user_id: Option<i64>,
+) -> Result<(), DbError> {
+    let mut tx = device_tx(db, device, "-").await?;
+    prune_guesses(&mut tx).await?;
+    sqlx::query(
+        "INSERT INTO guess_failures (facility_id, kind, device_id, user_id) \
+         VALUES ($1, 'kiosk_pin', $2, $3)",
+    )
+    .bind(device.facility.0)
+    .bind(device.id)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Guesses older than every window that counts them are of no use: removed, so the table
+/// stays small.
+pub(crate) async fn prune_guesses(tx: &mut TenantTx<'_>) -> Result<(), DbError> {
+    let window = crate::config::LOCKOUT_WINDOW.max(CODE_WINDOW);
+    sqlx::query(
+        "DELETE FROM guess_failures WHERE facility_id = $1 \
+           AND at < now() - make_interval(secs => $2)",
+    )
+    .bind(tx.facility().0)
+    .bind(window.as_secs_f64())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// A recipient typed their pickup code at a self-service terminal. Wrong codes count per
@@ -214,14 +272,16 @@ pub async fn lookup_code(
         return Err(AppError::Invalid(LOCKED_OUT.into()));
     }
     let Some(found) = packages::find_by_code(&mut tx, code).await? else {
-        // Not under the peer address: wrong codes must not count towards the address's
-        // SSH login lockout (several terminals may share one address).
-        sqlx::query("INSERT INTO login_failures (login, peer, reason) VALUES ($1, $2, $3)")
-            .bind(code_key(device))
-            .bind(format!("device:{}:pickup", device.id))
-            .bind("wrong pickup code")
-            .execute(tx.conn())
-            .await?;
+        // Per device, not under the peer address: wrong codes must not count towards the
+        // address's SSH login lockout (several terminals may share one address).
+        prune_guesses(&mut tx).await?;
+        sqlx::query(
+            "INSERT INTO guess_failures (facility_id, kind, device_id) VALUES ($1, 'kiosk_code', $2)",
+        )
+        .bind(device.facility.0)
+        .bind(device.id)
+        .execute(tx.conn())
+        .await?;
         let n = wrong_codes(&mut tx, device).await?;
         audit::record(
             &mut tx,

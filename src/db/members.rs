@@ -23,8 +23,8 @@ pub async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Member>, DbError> {
     Ok(sqlx::query_as(
         "SELECT u.id AS user_id, u.login, u.display_name, m.role, \
                 (m.disabled_at IS NOT NULL OR u.disabled_at IS NOT NULL) AS disabled, \
-                u.password_hash IS NOT NULL AS has_password, \
-                u.totp_secret IS NOT NULL AS has_totp, \
+                u.has_password, \
+                u.has_totp, \
                 (SELECT count(*) FROM ssh_keys k WHERE k.user_id = u.id AND k.disabled_at IS NULL) AS keys, \
                 (SELECT max(k.last_used_at) FROM ssh_keys k WHERE k.user_id = u.id) AS key_last_used \
          FROM memberships m JOIN users u ON u.id = m.user_id \

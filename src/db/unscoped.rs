@@ -48,14 +48,12 @@ impl<'a> Login<'a> {
     }
 
     pub async fn user(&self, login: &str) -> Result<Option<UserRecord>, DbError> {
-        Ok(sqlx::query_as(
-            "SELECT id, login, display_name, password_hash, totp_secret, totp_last_step, \
-                    pin_hash, disabled_at IS NOT NULL AS disabled \
-             FROM users WHERE login = $1",
-        )
-        .bind(login)
-        .fetch_optional(self.pool)
-        .await?)
+        // Hashes are not readable by SELECT for this role: one login at a time, through
+        // the SECURITY DEFINER function (migration 0010).
+        Ok(sqlx::query_as("SELECT * FROM login_user($1)")
+            .bind(login)
+            .fetch_optional(self.pool)
+            .await?)
     }
 
     /// The id of `login`'s active key with this fingerprint and public key, when the user
@@ -91,34 +89,45 @@ impl<'a> Login<'a> {
         peer: &str,
         window: std::time::Duration,
     ) -> Result<(i64, i64), DbError> {
-        let secs = window.as_secs_f64();
-        Ok(sqlx::query_as(
-            "SELECT \
-               (SELECT count(*) FROM login_failures \
-                 WHERE login = $1 AND at > now() - make_interval(secs => $3)), \
-               (SELECT count(*) FROM login_failures \
-                 WHERE peer = $2 AND at > now() - make_interval(secs => $3))",
+        Ok(
+            sqlx::query_as("SELECT * FROM login_failure_counts($1, $2, $3)")
+                .bind(login)
+                .bind(peer)
+                .bind(window.as_secs_f64())
+                .fetch_one(self.pool)
+                .await?,
         )
-        .bind(login)
-        .bind(peer)
-        .bind(secs)
-        .fetch_one(self.pool)
-        .await?)
     }
 
+    /// Records a failed login; rows older than `window` go at the same time. `false`: not
+    /// recorded, because `login` cannot be a login name (nothing to lock).
     pub async fn record_failure(
         &self,
         login: &str,
         peer: &str,
         reason: &str,
-    ) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO login_failures (login, peer, reason) VALUES ($1, $2, $3)")
-            .bind(login)
-            .bind(peer)
-            .bind(reason)
-            .execute(self.pool)
-            .await?;
-        Ok(())
+        window: std::time::Duration,
+    ) -> Result<bool, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT record_login_failure($1, $2, $3, $4)")
+                .bind(login)
+                .bind(peer)
+                .bind(reason)
+                .bind(window.as_secs_f64())
+                .fetch_one(self.pool)
+                .await?,
+        )
+    }
+
+    /// The slugs of every open facility the user belongs to, for the hint to a user who
+    /// proved who they are but named no facility (or one they are not in).
+    pub async fn facility_slugs(&self, user_id: i64) -> Result<Vec<String>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT slug FROM resolve_membership($1, NULL) ORDER BY slug")
+                .bind(user_id)
+                .fetch_all(self.pool)
+                .await?,
+        )
     }
 
     /// Accepts a TOTP time step only if it is newer than the last accepted one, atomically:

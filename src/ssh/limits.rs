@@ -10,6 +10,13 @@ use std::time::Duration;
 pub struct Limits {
     pub max_connections: usize,
     pub max_per_ip: usize,
+    /// Connections not yet authenticated, per peer address (OpenSSH's `PerSourceMaxStartups`):
+    /// one address cannot hold the handshake and password work of the whole server.
+    pub max_startups_per_ip: usize,
+    /// Connections not yet authenticated in all (OpenSSH's `MaxStartups start:rate:full`
+    /// with a rate of 30 %): from `full * 3 / 10` on, new ones are refused at random with a
+    /// chance rising to 100 % at `full`.
+    pub max_startups: usize,
     /// A connection that has not authenticated by then is closed.
     pub pre_auth: Duration,
     pub max_auth_attempts: usize,
@@ -30,8 +37,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_connections: 2000,
-            max_per_ip: 1100,
+            // A mailroom's terminals, kiosks and admins, with room for a campus; one office
+            // NAT address may carry a whole building's terminals.
+            max_connections: 1000,
+            max_per_ip: 100,
+            max_startups_per_ip: 10,
+            max_startups: 100,
             pre_auth: Duration::from_secs(30),
             max_auth_attempts: 6,
             idle: Duration::from_secs(600),
@@ -48,7 +59,9 @@ impl Default for Limits {
 #[derive(Debug, Default)]
 struct Counts {
     total: usize,
-    per_ip: HashMap<IpAddr, usize>,
+    /// Per address: (connections, of which not yet authenticated).
+    per_ip: HashMap<IpAddr, (usize, usize)>,
+    pending: usize,
 }
 
 /// Hands out connection slots; a slot is given back when dropped.
@@ -57,6 +70,8 @@ pub struct ConnectionLimiter {
     counts: Arc<Mutex<Counts>>,
     max_total: usize,
     max_per_ip: usize,
+    max_startups_per_ip: usize,
+    max_startups: usize,
 }
 
 /// Why a connection was refused.
@@ -64,35 +79,57 @@ pub struct ConnectionLimiter {
 pub enum Refusal {
     Total,
     PerIp,
+    /// Too many unauthenticated connections from this address.
+    StartupsPerIp,
+    /// Too many unauthenticated connections in all (random early drop).
+    Startups,
 }
 
+/// One connection's place in the counts; counted as unauthenticated until
+/// [`Slot::authenticated`], given back when dropped.
 pub struct Slot {
     ip: IpAddr,
+    pending: bool,
     counts: Arc<Mutex<Counts>>,
 }
 
 impl ConnectionLimiter {
-    pub fn new(max_total: usize, max_per_ip: usize) -> Self {
+    pub fn new(limits: &Limits) -> Self {
         Self {
             counts: Arc::default(),
-            max_total,
-            max_per_ip,
+            max_total: limits.max_connections,
+            max_per_ip: limits.max_per_ip,
+            max_startups_per_ip: limits.max_startups_per_ip,
+            max_startups: limits.max_startups,
         }
     }
 
     pub fn try_acquire(&self, ip: IpAddr) -> Result<Slot, Refusal> {
+        self.try_acquire_with(ip, random_percent())
+    }
+
+    /// `roll`: a number in 0..100 for the random early drop.
+    fn try_acquire_with(&self, ip: IpAddr, roll: u32) -> Result<Slot, Refusal> {
         let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if c.total >= self.max_total {
             return Err(Refusal::Total);
         }
-        let n = c.per_ip.entry(ip).or_insert(0);
-        if *n >= self.max_per_ip {
+        if early_drop(c.pending, self.max_startups, roll) {
+            return Err(Refusal::Startups);
+        }
+        let (n, pending) = c.per_ip.get(&ip).copied().unwrap_or((0, 0));
+        if n >= self.max_per_ip {
             return Err(Refusal::PerIp);
         }
-        *n += 1;
+        if pending >= self.max_startups_per_ip {
+            return Err(Refusal::StartupsPerIp);
+        }
+        c.per_ip.insert(ip, (n + 1, pending + 1));
         c.total += 1;
+        c.pending += 1;
         Ok(Slot {
             ip,
+            pending: true,
             counts: self.counts.clone(),
         })
     }
@@ -100,13 +137,53 @@ impl ConnectionLimiter {
     pub fn active(&self) -> usize {
         self.counts.lock().unwrap_or_else(|e| e.into_inner()).total
     }
+
+    /// Connections not yet authenticated.
+    pub fn pending(&self) -> usize {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending
+    }
+}
+
+/// MaxStartups' random early drop with a 30 % start rate: nothing below 30 % of `full`,
+/// then a refusal chance from 30 % rising linearly to 100 % at `full`.
+fn early_drop(pending: usize, full: usize, roll: u32) -> bool {
+    let start = full * 3 / 10;
+    if pending < start {
+        return false;
+    }
+    if pending >= full {
+        return true;
+    }
+    let chance = 30 + 70 * (pending - start) / (full - start).max(1);
+    (roll as usize) < chance
+}
+
+fn random_percent() -> u32 {
+    getrandom::u32().unwrap_or(0) % 100
+}
+
+impl Slot {
+    /// The connection authenticated: it no longer counts against the startup limits.
+    pub fn authenticated(&mut self) {
+        if std::mem::take(&mut self.pending) {
+            let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            c.pending = c.pending.saturating_sub(1);
+            if let Some((_, p)) = c.per_ip.get_mut(&self.ip) {
+                *p = p.saturating_sub(1);
+            }
+        }
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        self.authenticated();
         let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         c.total = c.total.saturating_sub(1);
-        if let Some(n) = c.per_ip.get_mut(&self.ip) {
+        if let Some((n, _)) = c.per_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
                 c.per_ip.remove(&self.ip);
@@ -119,9 +196,24 @@ impl Drop for Slot {
 mod tests {
     use super::*;
 
+    fn limiter(
+        total: usize,
+        per_ip: usize,
+        startups_per_ip: usize,
+        startups: usize,
+    ) -> ConnectionLimiter {
+        ConnectionLimiter::new(&Limits {
+            max_connections: total,
+            max_per_ip: per_ip,
+            max_startups_per_ip: startups_per_ip,
+            max_startups: startups,
+            ..Limits::default()
+        })
+    }
+
     #[test]
     fn per_ip_and_total_limits_release_on_drop() {
-        let l = ConnectionLimiter::new(3, 2);
+        let l = limiter(3, 2, 10, 100);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let s1 = l.try_acquire(a).unwrap();
@@ -132,5 +224,52 @@ mod tests {
         drop(s1);
         let _s4 = l.try_acquire(a).unwrap();
         assert_eq!(l.active(), 3);
+    }
+
+    #[test]
+    fn one_address_cannot_hold_more_than_its_share_of_unauthenticated_connections() {
+        let l = limiter(100, 50, 3, 100);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut s: Vec<Slot> = (0..3).map(|_| l.try_acquire_with(a, 99).unwrap()).collect();
+        assert_eq!(
+            l.try_acquire_with(a, 99).err(),
+            Some(Refusal::StartupsPerIp)
+        );
+        // Another address is not affected.
+        let _b = l.try_acquire_with(b, 99).unwrap();
+        // Authenticated connections of the same office address do not count (one NAT for
+        // a whole building): its terminals log in while a flood is refused.
+        s[0].authenticated();
+        s[1].authenticated();
+        let _more = l.try_acquire_with(a, 99).unwrap();
+        assert_eq!(l.pending(), 3);
+        assert_eq!(l.active(), 5);
+        drop(s);
+        assert_eq!(l.pending(), 2);
+        assert_eq!(l.active(), 2);
+    }
+
+    #[test]
+    fn unauthenticated_connections_are_dropped_early_like_max_startups() {
+        assert!(
+            !early_drop(29, 100, 0),
+            "below the start nothing is dropped"
+        );
+        assert!(early_drop(30, 100, 29), "at the start 30 % are");
+        assert!(!early_drop(30, 100, 30));
+        assert!(early_drop(65, 100, 64));
+        assert!(!early_drop(65, 100, 65));
+        assert!(early_drop(100, 100, 99), "at full every one is");
+        let l = limiter(1000, 1000, 1000, 10);
+        let slots: Vec<Slot> = (0..10u8)
+            .map(|i| l.try_acquire_with(IpAddr::from([10, 0, 1, i]), 99).unwrap())
+            .collect();
+        assert_eq!(
+            l.try_acquire_with("10.0.2.1".parse().unwrap(), 0).err(),
+            Some(Refusal::Startups)
+        );
+        drop(slots);
+        assert!(l.try_acquire_with("10.0.2.1".parse().unwrap(), 0).is_ok());
     }
 }

@@ -139,7 +139,7 @@ pub fn start(
     let config = Arc::new(config(host_key, &limits));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::default());
-    let limiter = ConnectionLimiter::new(limits.max_connections, limits.max_per_ip);
+    let limiter = ConnectionLimiter::new(&limits);
     let shared = Arc::new(Shared {
         ops: crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone()),
         live: crate::live::LiveHub::start(auth.db()),
@@ -224,9 +224,10 @@ async fn connection(
     let handler = Conn {
         shared: shared.clone(),
         peer,
-        _slot: slot,
+        slot,
         authed: authed.clone(),
         principal: None,
+        unbound: None,
         kiosk: None,
         method: String::new(),
         kbd: Kbd::Idle,
@@ -405,9 +406,13 @@ struct Chan {
 struct Conn {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    _slot: Slot,
+    slot: Slot,
     authed: Arc<AtomicBool>,
     principal: Option<Principal>,
+    /// The person proved who they are, but the login named no facility (and they have
+    /// several) or one they are not in: every channel gets this hint and exit status 1.
+    /// The connection stays under the pre-authentication deadline.
+    unbound: Option<String>,
     /// A kiosk terminal (device key); staff unlock it with their PIN.
     kiosk: Option<crate::auth::login::Device>,
     /// "publickey SHA256:…" or "password+totp", for the session log.
@@ -433,6 +438,13 @@ impl Conn {
         self.principal = Some(principal);
         self.method = method;
         self.authed.store(true, Ordering::Release);
+        self.slot.authenticated();
+        Auth::Accept
+    }
+
+    /// Right credentials, wrong facility part: let them in far enough to read the hint.
+    async fn accept_unbound(&mut self, user: &SshUser) -> Auth {
+        self.unbound = Some(self.shared.auth.facility_hint(user).await);
         Auth::Accept
     }
 
@@ -463,6 +475,22 @@ impl Conn {
         exec: Option<String>,
         stdin: Option<Vec<u8>>,
     ) -> Result<bool, russh::Error> {
+        if let Some(hint) = &self.unbound {
+            let Some(chan) = self.channels.get_mut(&channel) else {
+                return Ok(false);
+            };
+            let Some(writer) = chan.writer.take() else {
+                return Ok(false);
+            };
+            // A terminal in raw mode needs the carriage return.
+            let eol = if chan.pty.is_some() { "\r\n" } else { "\n" };
+            let shared = self.shared.clone();
+            let msg = format!("packtrack: {hint}{eol}");
+            tokio::spawn(async move {
+                let _ = write_exec(&writer, String::new(), msg, 1, &shared).await;
+            });
+            return Ok(true);
+        }
         // Everyone but a kiosk has a principal by now.
         if self.principal.is_none() && self.kiosk.is_none() {
             return Ok(false);
@@ -688,6 +716,7 @@ impl Handler for Conn {
                     self.method = format!("device {}", pubkey::fingerprint(key.public_key));
                     self.kiosk = Some(device);
                     self.authed.store(true, Ordering::Release);
+                    self.slot.authenticated();
                     Auth::Accept
                 }
                 Err(f) => {
@@ -707,6 +736,7 @@ impl Handler for Conn {
                 let method = format!("publickey {}", pubkey::fingerprint(key.public_key));
                 Ok(self.accept(p, method))
             }
+            Err(f) if f.is_facility_mistake() => Ok(self.accept_unbound(&user).await),
             Err(_) => Ok(self.reject()),
         }
     }
@@ -742,6 +772,7 @@ impl Handler for Conn {
                         Metrics::inc(&self.shared.metrics.auth_ok_password);
                         Ok(self.accept(p, "password+totp".into()))
                     }
+                    Err(f) if f.is_facility_mistake() => Ok(self.accept_unbound(&user).await),
                     Err(_) => Ok(self.reject()),
                 }
             }
@@ -758,7 +789,7 @@ impl Handler for Conn {
         // Channels the server closed never get `channel_close`: prune finished ones.
         self.channels
             .retain(|_, c| c.task.as_ref().is_none_or(|t| !t.is_finished()));
-        let authed = self.principal.is_some() || self.kiosk.is_some();
+        let authed = self.principal.is_some() || self.kiosk.is_some() || self.unbound.is_some();
         if !authed || self.channels.len() >= self.shared.limits.max_channels {
             reply
                 .reject(russh::ChannelOpenFailure::ResourceShortage)

@@ -743,8 +743,8 @@ async fn an_admin_sets_a_members_kiosk_pin() {
     owner.close().await;
     let hash = hash.expect("a PIN hash is stored");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(packtrack::auth::password::verify("4711".into(), Some(hash.clone())).await);
-    assert!(!packtrack::auth::password::verify("4712".into(), Some(hash)).await);
+    assert!(packtrack::auth::password::verify("4711".into(), Some(hash.clone())).await == Ok(true));
+    assert!(packtrack::auth::password::verify("4712".into(), Some(hash)).await == Ok(false));
     let rows = audit(&w.db, "north", "pin.set").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(!format!("{rows:?}").contains("4711"), "{rows:?}");

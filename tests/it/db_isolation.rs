@@ -65,6 +65,16 @@ async fn world() -> World {
             .add_device(slug, "Front desk", &key)
             .await
             .expect("device");
+        // A wrong kiosk PIN per facility (guess_failures).
+        sqlx::query(
+            "INSERT INTO guess_failures (facility_id, kind, device_id) \
+             SELECT facility_id, 'kiosk_pin', id FROM devices \
+             WHERE facility_id = (SELECT id FROM facilities WHERE slug = $1)",
+        )
+        .bind(slug)
+        .execute(&owner)
+        .await
+        .expect("guess failure");
     }
     owner.close().await;
     let (a_recipient, a_package) =

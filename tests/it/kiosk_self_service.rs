@@ -49,7 +49,7 @@ pub async fn kiosk_setup(server: &TestServer, self_service: bool) -> Arc<Private
 }
 
 /// `name` with waiting packages `trackings`; returns their pickup codes.
-async fn waiting(server: &TestServer, name: &str, trackings: &[&str]) -> Vec<String> {
+pub async fn waiting(server: &TestServer, name: &str, trackings: &[&str]) -> Vec<String> {
     let owner = server.db.owner_pool().await.expect("owner");
     let admin = Admin::new(&owner);
     let mut tx = admin.tenant("north").await.expect("tenant");

@@ -17,6 +17,7 @@ mod db_pickup;
 mod kiosk;
 mod kiosk_self_service;
 mod kiosk_settings;
+mod login_attacks;
 mod notify;
 mod recipients_admin;
 mod reports;

@@ -231,11 +231,19 @@ async fn facility_binding_by_user_name() {
     let multi = s.key_user("multi", SLUG, Role::Viewer).await;
     s.member("multi", "annex", Role::Admin).await;
 
-    // LOGIN+SLUG without a membership of SLUG fails, with a valid key.
-    let mut c = s.connect().await;
-    assert!(failed(&c.pubkey("solo+annex", solo.clone()).await));
-    assert!(failed(&c.pubkey("solo+nowhere", solo.clone()).await));
-    assert!(!can_open_channel(&c).await);
+    // LOGIN+SLUG without a membership of SLUG gives no session, with a valid key: only
+    // the logins that would work (a facility that exists answers like one that does not).
+    for user in ["solo+annex", "solo+nowhere"] {
+        let mut c = s.connect().await;
+        assert!(!failed(&c.pubkey(user, solo.clone()).await));
+        let out = c.exec("whoami").await;
+        assert_eq!(out.stdout, "", "{user}");
+        assert_eq!(
+            out.stderr,
+            "packtrack: solo is not a member of that facility; log in as solo+harbor\n"
+        );
+        assert_eq!(out.status, Some(1));
+    }
 
     // Plain LOGIN with exactly one membership binds it.
     let c = s.login_key("solo", &solo).await;
@@ -244,9 +252,15 @@ async fn facility_binding_by_user_name() {
         format!("solo {SLUG} operator\n")
     );
 
-    // Plain LOGIN with two memberships is ambiguous; naming one works.
+    // Plain LOGIN with two memberships is ambiguous (and says so); naming one works.
     let mut c = s.connect().await;
-    assert!(failed(&c.pubkey("multi", multi.clone()).await));
+    assert!(!failed(&c.pubkey("multi", multi.clone()).await));
+    let out = c.exec("whoami").await;
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("log in as multi+annex or multi+harbor"),
+        "{out:?}"
+    );
     let c = s.login_key("multi+annex", &multi).await;
     assert_eq!(c.exec("whoami").await.stdout, "multi annex admin\n");
     let c = s.login_key(&format!("multi+{SLUG}"), &multi).await;
@@ -314,10 +328,10 @@ async fn a_code_spent_on_a_failed_facility_binding_is_not_lost() {
     let code = creds.code();
     let mut c = s.connect().await;
     let (r, _) = c.kbd("clerk+annex", &creds.password, &code).await;
-    assert!(
-        kbd_failed(&r),
-        "bound to a facility without membership: {r:?}"
-    );
+    assert!(matches!(r, Kbd::Success), "{r:?}");
+    let out = c.exec("whoami").await;
+    assert_eq!(out.stdout, "", "bound to a facility without membership");
+    assert_eq!(out.status, Some(1));
     let mut c = s.connect().await;
     let (r, _) = c
         .kbd(&format!("clerk+{SLUG}"), &creds.password, &code)

@@ -2,7 +2,7 @@
 //! client that logs in with a key or password+TOTP, runs exec commands and reads a PTY
 //! screen through a `vt100` parser.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU16;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -285,6 +285,28 @@ impl Client {
             .await
             .expect("connect timed out")
             .expect("ssh handshake");
+        Self { handle }
+    }
+
+    /// Like [`Client::connect`], from another loopback source address (`127.0.0.2` …), as a
+    /// second office would connect.
+    pub async fn connect_from(addr: SocketAddr, host_key: PublicKey, source: IpAddr) -> Self {
+        let config = Arc::new(client::Config {
+            inactivity_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        });
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .expect("bind source address");
+        let stream = socket.connect(addr).await.expect("tcp connect");
+        let handle = tokio::time::timeout(
+            STEP,
+            client::connect_stream(config, stream, Pinned { host_key }),
+        )
+        .await
+        .expect("connect timed out")
+        .expect("ssh handshake");
         Self { handle }
     }
 
