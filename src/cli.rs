@@ -645,9 +645,7 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
         AdminCmd::User(UserCmd::SetPin { login, .. }) => {
             let pin = read_secret_line("PIN")?;
             let pin = pin.trim();
-            if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
-                bail!("a PIN is 4 to 12 digits");
-            }
+            crate::domain::pin::check(pin)?;
             let hash = password::hash(pin.to_string()).await;
             admin.set_pin(&login, &hash).await?;
             println!("kiosk PIN set for {login}");

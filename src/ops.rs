@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::RwLock;
 
+use crate::config::USER_CODE_THRESHOLD;
 use crate::db::Db;
+use crate::db::guesses;
 use crate::db::members;
 use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
@@ -84,6 +86,10 @@ pub struct Stats {
     /// The facility's latest custody events, newest first, as display lines.
     pub recent: Vec<String>,
 }
+
+/// The answer once a user typed too many wrong pickup codes.
+pub const WRONG_CODES: &str =
+    "too many wrong pickup codes; wait 15 minutes, or scan the parcel or search the recipient";
 
 #[derive(Clone)]
 pub struct Ops {
@@ -240,6 +246,8 @@ impl Ops {
     }
 
     /// The waiting package with a pickup code, and the recipient's other waiting packages.
+    /// After [`USER_CODE_THRESHOLD`] wrong codes within the lockout window the user's code
+    /// lookups are refused (scan the parcel or search the recipient instead).
     pub async fn find_for_pickup(
         &self,
         p: &Principal,
@@ -250,9 +258,19 @@ impl Ops {
             return Err(AppError::Invalid("a pickup code is 6 digits".into()));
         }
         let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::find_by_code(&mut tx, code)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        // Codes are bearer secrets: guessing them is rate limited per user, like the
+        // kiosk's per device (the interface and `packages pickup --code` alike).
+        let user = p.user().0;
+        if guesses::user_code_failures(&mut tx, user).await? >= USER_CODE_THRESHOLD {
+            tx.rollback().await?;
+            tracing::warn!(login = %p.login(), facility = %p.slug(), "pickup code refused: too many wrong codes");
+            return Err(AppError::Invalid(WRONG_CODES.into()));
+        }
+        let Some(pkg) = packages::find_by_code(&mut tx, code).await? else {
+            guesses::record_user_code_failure(&mut tx, user).await?;
+            tx.commit().await?;
+            return Err(AppError::NotFound);
+        };
         let list = match pkg.recipient_id {
             Some(r) => packages::waiting_for(&mut tx, r).await?,
             None => vec![pkg],

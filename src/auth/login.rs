@@ -73,17 +73,8 @@ impl SshUser {
     /// else — `pickup-code:device:1`, a name with control characters — names nobody: it
     /// is refused without hashing and without touching any counter.
     pub fn is_login_name(&self) -> bool {
-        is_login_name(&self.login) && self.login != KIOSK_LOGIN
+        crate::domain::valid_login(&self.login) && self.login != KIOSK_LOGIN
     }
-}
-
-/// `^[a-z0-9][a-z0-9._-]{0,62}$`, the shape of `users.login`.
-pub fn is_login_name(login: &str) -> bool {
-    let b = login.as_bytes();
-    (1..=63).contains(&b.len())
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
 }
 
 /// Why a login failed (for the log only; the client never learns it).

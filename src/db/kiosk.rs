@@ -209,7 +209,7 @@ pub async fn record_pin_failure(
     user_id: Option<i64>,
 ) -> Result<(), DbError> {
     let mut tx = device_tx(db, device, "-").await?;
-    prune_guesses(&mut tx).await?;
+    super::guesses::prune(&mut tx).await?;
     sqlx::query(
         "INSERT INTO guess_failures (facility_id, kind, device_id, user_id) \
          VALUES ($1, 'kiosk_pin', $2, $3)",
@@ -220,21 +220,6 @@ pub async fn record_pin_failure(
     .execute(tx.conn())
     .await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Guesses older than every window that counts them are of no use: removed, so the table
-/// stays small.
-pub(crate) async fn prune_guesses(tx: &mut TenantTx<'_>) -> Result<(), DbError> {
-    let window = crate::config::LOCKOUT_WINDOW.max(CODE_WINDOW);
-    sqlx::query(
-        "DELETE FROM guess_failures WHERE facility_id = $1 \
-           AND at < now() - make_interval(secs => $2)",
-    )
-    .bind(tx.facility().0)
-    .bind(window.as_secs_f64())
-    .execute(tx.conn())
-    .await?;
     Ok(())
 }
 
@@ -274,7 +259,7 @@ pub async fn lookup_code(
     let Some(found) = packages::find_by_code(&mut tx, code).await? else {
         // Per device, not under the peer address: wrong codes must not count towards the
         // address's SSH login lockout (several terminals may share one address).
-        prune_guesses(&mut tx).await?;
+        super::guesses::prune(&mut tx).await?;
         sqlx::query(
             "INSERT INTO guess_failures (facility_id, kind, device_id) VALUES ($1, 'kiosk_code', $2)",
         )

@@ -1,5 +1,6 @@
 //! Domain newtypes and rules. No IO.
 
+pub mod pin;
 mod principal;
 mod role;
 
