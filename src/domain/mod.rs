@@ -2,6 +2,7 @@
 
 mod principal;
 mod role;
+pub mod text;
 
 pub use principal::{Principal, Source};
 pub use role::Role;

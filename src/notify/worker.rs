@@ -634,7 +634,7 @@ impl Worker {
                         channel = %row.channel,
                         event = %row.event,
                         attempt = row.attempts,
-                        %error,
+                        error = %crate::logging::Clean(&error),
                         "notification dead-lettered"
                     );
                 } else {
@@ -645,7 +645,7 @@ impl Worker {
                         event = %row.event,
                         attempt = row.attempts,
                         retry_in_s = delay.as_secs(),
-                        %error,
+                        error = %crate::logging::Clean(&error),
                         "notification delivery failed"
                     );
                 }
