@@ -284,7 +284,8 @@ impl SmtpReceiver {
     }
 
     fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        // Plain SMTP (this receiver offers no STARTTLS): only when the URL says so.
+        format!("smtp://{}?tls=none", self.addr)
     }
 
     fn mails(&self) -> Vec<Mail> {
@@ -964,7 +965,7 @@ async fn dead_lettered_after_max_attempts() {
         let l = listen("127.0.0.1:0".parse().unwrap());
         l.local_addr().unwrap()
     };
-    fx.smtp(&format!("smtp://{closed}")).await;
+    fx.smtp(&format!("smtp://{closed}?tls=none")).await;
     fx.intake("TBA000000000201").await;
     let cfg = WorkerConfig {
         max_attempts: 3,
