@@ -560,7 +560,8 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                     anyhow::anyhow!("`{url}` is not an smtp:// or smtps:// URL with a host")
                 })?;
             // The TLS rules the worker applies on every delivery, checked now.
-            let has_credentials = password_stdin || username.as_deref().is_some_and(|u| !u.is_empty());
+            let has_credentials =
+                password_stdin || username.as_deref().is_some_and(|u| !u.is_empty());
             crate::notify::email::endpoint(parsed.as_str(), has_credentials)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if crate::admin::import::valid_email(&from).is_none() {

@@ -105,7 +105,10 @@ mod tests {
             "login=x\\u000a2099-01-01T00:00:00Z  INFO login succeeded login=admin\\u001b[2J\\u0007\\u000d"
         );
         // Bidi overrides and C1 controls too; ordinary text untouched.
-        assert_eq!(Clean("\u{202e}nimda\u{9b}").to_string(), "\\u202enimda\\u009b");
+        assert_eq!(
+            Clean("\u{202e}nimda\u{9b}").to_string(),
+            "\\u202enimda\\u009b"
+        );
         assert_eq!(Clean("clerk+north").to_string(), "clerk+north");
     }
 

@@ -89,18 +89,36 @@ mod tests {
         assert_eq!(e.field, "location");
         assert_eq!(e.code, 0x1b);
         let msg = e.to_string();
-        assert!(msg.starts_with("location contains a control character"), "{msg}");
+        assert!(
+            msg.starts_with("location contains a control character"),
+            "{msg}"
+        );
         assert!(!msg.contains('\x1b'));
     }
 
     #[test]
     fn what_is_refused() {
-        for bad in ["a\rb", "a\tb", "\x7f", "\u{9b}2J", "\u{202e}21-A", "\u{2066}x", "a\u{2028}b"] {
+        for bad in [
+            "a\rb",
+            "a\tb",
+            "\x7f",
+            "\u{9b}2J",
+            "\u{202e}21-A",
+            "\u{2066}x",
+            "a\u{2028}b",
+        ] {
             assert!(check("f", bad, Lines::Many).is_err(), "{bad:?}");
         }
         assert!(check("f", "a\nb", Lines::One).is_err());
         assert!(check("note", "line 1\nline 2", Lines::Many).is_ok());
-        for good in ["Shelf B-3", "Zoë Ångström", "棚 3", "O'Brien; Jr.", "📦", ""] {
+        for good in [
+            "Shelf B-3",
+            "Zoë Ångström",
+            "棚 3",
+            "O'Brien; Jr.",
+            "📦",
+            "",
+        ] {
             assert!(check("f", good, Lines::One).is_ok(), "{good:?}");
         }
     }

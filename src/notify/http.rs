@@ -191,8 +191,13 @@ mod tests {
         );
         let text = String::from_utf8(body).unwrap();
         assert!(!text.contains("example.org") && !text.contains("5550100"));
-        let unmatched =
-            webhook_body("d-2", "intake", "north", &json!({ "recipient": null }), false);
+        let unmatched = webhook_body(
+            "d-2",
+            "intake",
+            "north",
+            &json!({ "recipient": null }),
+            false,
+        );
         let v: Value = serde_json::from_slice(&unmatched).unwrap();
         assert!(v["recipient"].is_null());
     }

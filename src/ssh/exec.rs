@@ -265,8 +265,13 @@ async fn execute(
                 ops.reveal_recipients(p, &ids, "exec search").await?;
             }
             let email = |e: &Option<String>| -> Option<String> {
-                e.as_deref()
-                    .map(|e| if reveal { e.to_string() } else { mask::email(e) })
+                e.as_deref().map(|e| {
+                    if reveal {
+                        e.to_string()
+                    } else {
+                        mask::email(e)
+                    }
+                })
             };
             let mut out = String::new();
             for f in &found {

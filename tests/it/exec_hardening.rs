@@ -96,8 +96,11 @@ async fn viewer_cannot_list_full_emails_over_exec() {
         assert_eq!(out.stdout, "");
     }
     assert_eq!(
-        owner_count(&server, "SELECT count(*) FROM audit_log WHERE action = 'recipient.reveal'")
-            .await,
+        owner_count(
+            &server,
+            "SELECT count(*) FROM audit_log WHERE action = 'recipient.reveal'"
+        )
+        .await,
         0
     );
 
@@ -179,7 +182,10 @@ async fn terminal_escape_in_location_is_rejected_at_intake() {
         assert_eq!(out.stderr.lines().count(), 1);
         assert_no_controls("stderr", &out.stderr);
     }
-    assert_eq!(owner_count(&server, "SELECT count(*) FROM packages").await, 0);
+    assert_eq!(
+        owner_count(&server, "SELECT count(*) FROM packages").await,
+        0
+    );
     // A clean location still works.
     let ok = c
         .exec(&format!(
@@ -220,7 +226,11 @@ async fn exec_output_escapes_control_characters_from_old_rows() {
     assert_eq!(text.status, Some(0), "{}", text.stderr);
     assert!(text.stdout.contains(UPS));
     assert_no_controls("packages list", &text.stdout);
-    assert!(text.stdout.contains("Shelf \\u001b]0;owned\\u0007"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Shelf \\u001b]0;owned\\u0007"),
+        "{}",
+        text.stdout
+    );
 
     // JSON stays JSON and still says exactly what is stored.
     let json = c.exec("packages list --json").await;
@@ -248,7 +258,9 @@ async fn concurrent_pickup_of_one_code_answers_every_client() {
     // Other waiting parcels of the same recipient: a pickup by code takes only its own.
     for t in ["986578788855", UPS] {
         let out = c
-            .exec(&format!("packages intake --tracking {t} --recipient {ada} --json"))
+            .exec(&format!(
+                "packages intake --tracking {t} --recipient {ada} --json"
+            ))
             .await;
         assert_eq!(out.status, Some(0), "{}", out.stderr);
     }
@@ -295,4 +307,56 @@ async fn concurrent_pickup_of_one_code_answers_every_client() {
     let waiting = c.exec("packages list --status waiting --json").await;
     assert_eq!(waiting.stdout.lines().count(), 1, "{}", waiting.stdout);
     assert!(waiting.stdout.contains("986578788855"));
+}
+
+/// Recipient fields (form and CSV import share the rules) and the facility name refuse
+/// control characters and bidi overrides, naming the field and never quoting the text.
+#[tokio::test]
+async fn bidi_override_or_escape_in_recipient_and_settings_is_rejected() {
+    use packtrack::ops::{Ops, RecipientFields};
+    let db = crate::support::fresh_db().await;
+    let boss = crate::support::member(&db, "north", "boss", Role::Admin).await;
+    let ops = Ops::new(db.app(2).await.expect("app pool"));
+
+    // U+202E shows "Alice" reversed: "ecilA" is stored, "Alice" is what people read.
+    let err = ops
+        .create_recipient(
+            &boss,
+            &RecipientFields {
+                name: "\u{202e}ecilA".into(),
+                unit: "A-1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_err("bidi override refused");
+    assert!(
+        err.to_string()
+            .starts_with("name contains a bidirectional override"),
+        "{err}"
+    );
+
+    let csv = b"name,unit,email,phone,aliases\nAda,\x1b[2J,,,\nGrace,B-2,,,\n";
+    let plan = ops.plan_import(&boss, csv).await.expect("plan");
+    assert_eq!(plan.rows.len(), 1);
+    assert_eq!(plan.rejected.len(), 1, "{:?}", plan.rejected);
+    let reason = &plan.rejected[0].reason;
+    assert!(
+        reason.contains("unit contains a control character"),
+        "{reason}"
+    );
+    assert_no_controls("import reason", reason);
+
+    let before = ops.facility_settings(&boss).await.expect("settings");
+    let mut after = before.clone();
+    after.name = "North \x1b]0;owned\x07".into();
+    let err = ops
+        .save_facility_settings(&boss, &before, &after)
+        .await
+        .expect_err("escape in the facility name refused");
+    assert!(
+        err.to_string()
+            .starts_with("name contains a control character"),
+        "{err}"
+    );
 }

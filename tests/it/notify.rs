@@ -1662,7 +1662,10 @@ async fn webhook_without_the_option_never_receives_pickup_codes() {
     assert_eq!(plain[0].json()["package"]["tracking"], "1Z999AA10123456784");
     assert!(plain[0].json()["package"]["pickup_code"].is_null());
     assert!(!String::from_utf8_lossy(&plain[0].body).contains(&code));
-    assert_eq!(http.accepted("/coded")[0].json()["package"]["pickup_code"], code);
+    assert_eq!(
+        http.accepted("/coded")[0].json()["package"]["pickup_code"],
+        code
+    );
     let detail: Value = sqlx::query_scalar(
         "SELECT detail FROM audit_log WHERE action = 'integration.webhook.add' ORDER BY seq DESC \
          LIMIT 1",
@@ -1705,8 +1708,15 @@ async fn admin_smtp_set_refuses_plain_smtp_with_a_password_over_a_network() {
                 db,
                 &keys_dir,
                 &[
-                    "smtp", "set", "--facility", "north", "--url", url, "--from",
-                    "mail@north.example", "--password-stdin",
+                    "smtp",
+                    "set",
+                    "--facility",
+                    "north",
+                    "--url",
+                    url,
+                    "--from",
+                    "mail@north.example",
+                    "--password-stdin",
                 ],
                 "pw-0123456789\n",
             )

@@ -103,8 +103,8 @@ mod tests {
 
     #[test]
     fn json_stays_json() {
-        let json = serde_json::to_string(&serde_json::json!({"l": "a\u{7f}\u{9b}\u{202e}b\x1b"}))
-            .unwrap();
+        let json =
+            serde_json::to_string(&serde_json::json!({"l": "a\u{7f}\u{9b}\u{202e}b\x1b"})).unwrap();
         let out = text::escape(&json, &KEEP);
         assert!(!out.chars().any(|c| text::forbidden(c).is_some()));
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
