@@ -491,7 +491,8 @@ async fn intake_budget(
     Admin::new(owner)
         .set_smtp(
             slug,
-            &format!("smtp://127.0.0.1:{port}"),
+            // Its receiver offers no STARTTLS: plain, as the URL says.
+            &format!("smtp://127.0.0.1:{port}?tls=none"),
             "mailroom@bench.example",
             None,
             |_| None,

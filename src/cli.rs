@@ -147,7 +147,9 @@ pub enum SmtpCmd {
     Set {
         #[arg(long)]
         facility: String,
-        /// smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT (TLS).
+        /// smtp://HOST:PORT (STARTTLS required), smtps://HOST:PORT (TLS), or
+        /// smtp://HOST:PORT?tls=none for plain SMTP to a local relay (with a password only
+        /// to localhost).
         #[arg(long)]
         url: String,
         /// The From address.
@@ -189,6 +191,10 @@ pub enum WebhookCmd {
         /// Read the signing secret from the first line of stdin.
         #[arg(long, required = true)]
         secret_stdin: bool,
+        /// Send each package's pickup code too. Off by default: a pickup code lets whoever
+        /// holds it collect the parcel, so only receivers that need it should get it.
+        #[arg(long)]
+        include_pickup_code: bool,
     },
 }
 
@@ -474,6 +480,7 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
     let admin = Admin::new(&owner);
     match cmd {
         AdminCmd::Facility(FacilityCmd::Create { slug, name }) => {
+            text_arg("--name", &name)?;
             admin.create_facility(&slug, &name).await?;
             println!("facility {slug} created");
         }
@@ -488,6 +495,7 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 None
             };
             let display = add.name.clone().unwrap_or_else(|| add.login.clone());
+            text_arg("--name", &display)?;
             let created = admin
                 .add_user(&add.login, &display, &add.facility, add.role, hash)
                 .await?;
@@ -560,6 +568,11 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("`{url}` is not an smtp:// or smtps:// URL with a host")
                 })?;
+            // The TLS rules the worker applies on every delivery, checked now.
+            let has_credentials =
+                password_stdin || username.as_deref().is_some_and(|u| !u.is_empty());
+            crate::notify::email::endpoint(parsed.as_str(), has_credentials)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if crate::admin::import::valid_email(&from).is_none() {
                 bail!("`{from}` is not a valid From address");
             }
@@ -616,7 +629,12 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 }
             );
         }
-        AdminCmd::Webhook(WebhookCmd::Add { facility, url, .. }) => {
+        AdminCmd::Webhook(WebhookCmd::Add {
+            facility,
+            url,
+            include_pickup_code,
+            ..
+        }) => {
             let parsed = url::Url::parse(&url)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -626,12 +644,22 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
                 bail!("the webhook secret must be at least 16 characters");
             }
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
-            let id = admin
-                .add_webhook(&facility, parsed.as_str(), |f| {
-                    keys.seal(&format!("facility:{}", f.0), secret.as_bytes())
-                })
-                .await?;
-            println!("webhook {id} added for {facility}: {parsed}");
+            let id = crate::db::webhooks::add(
+                &owner,
+                &facility,
+                parsed.as_str(),
+                include_pickup_code,
+                |f| keys.seal(&format!("facility:{}", f.0), secret.as_bytes()),
+            )
+            .await?;
+            println!(
+                "webhook {id} added for {facility}: {parsed} (pickup codes {})",
+                if include_pickup_code {
+                    "included"
+                } else {
+                    "left out"
+                }
+            );
         }
         AdminCmd::Secrets(SecretsCmd::Rotate) => {
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
@@ -656,6 +684,7 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             key_file,
             self_service,
         }) => {
+            text_arg("--name", &name)?;
             let line = std::fs::read_to_string(&key_file)
                 .with_context(|| format!("cannot read {}", key_file.display()))?;
             let key = pubkey::parse_line(&line)
@@ -694,6 +723,7 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             if reason.trim().is_empty() {
                 bail!("a reason is required");
             }
+            text_arg("--reason", reason.trim())?;
             admin
                 .quarantine_device(&facility, &name, Some(reason.trim()))
                 .await?;
@@ -782,6 +812,13 @@ async fn psql(db: &Database, args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
     ))
+}
+
+/// A free-text option that will be stored and shown to others: no control characters or
+/// bidi overrides (`domain::text`), refused with the option's name.
+fn text_arg(option: &'static str, value: &str) -> Result<()> {
+    crate::domain::text::check(option, value, crate::domain::text::Lines::One)?;
+    Ok(())
 }
 
 /// A URL as it may be shown and audited: without user name, password, query or fragment

@@ -12,6 +12,7 @@ use crate::db::guesses;
 use crate::db::members;
 use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
+use crate::domain::text::{self, Lines};
 use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
@@ -130,6 +131,32 @@ impl Ops {
         }
     }
 
+    /// Records that `p` was shown these recipients' full contact data (exec `--reveal`),
+    /// as opening the edit form does: admins only, never at a kiosk. Called before the data
+    /// is shown, so a failed audit shows nothing.
+    pub async fn reveal_recipients(
+        &self,
+        p: &Principal,
+        ids: &[i64],
+        purpose: &str,
+    ) -> Result<(), AppError> {
+        Self::require_recipient_admin(p)?;
+        let target = match ids {
+            [one] => format!("recipient:{one}"),
+            _ => format!("recipients:{}", ids.len()),
+        };
+        let mut tx = self.db.tenant(p).await?;
+        crate::db::audit::record(
+            &mut tx,
+            "recipient.reveal",
+            &target,
+            serde_json::json!({ "for": purpose, "ids": ids }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Fuzzy search over the facility's recipients.
     pub async fn search_recipients(
         &self,
@@ -190,7 +217,7 @@ impl Ops {
         let mut tx = self.db.tenant(p).await?;
         let list = packages::list(&mut tx, status, limit.clamp(1, MAX_LIST)).await?;
         tx.commit().await?;
-        Ok(list)
+        Ok(codes_for(p, list))
     }
 
     pub async fn package(
@@ -202,7 +229,7 @@ impl Ops {
         let pkg = packages::get(&mut tx, id).await?;
         let events = packages::events(&mut tx, id).await?;
         tx.commit().await?;
-        Ok((pkg, events))
+        Ok((code_for(p, pkg), events))
     }
 
     /// Records a parcel. A tracking number already waiting returns that package.
@@ -215,6 +242,8 @@ impl Ops {
             normalize_tracking(&req.tracking)?
         };
         let location = req.location.trim();
+        checked("location", location, Lines::One)?;
+        checked("note", req.note.trim(), Lines::Many)?;
         if location.chars().count() > 64 {
             return Err(AppError::Invalid(
                 "location is longer than 64 characters".into(),
@@ -276,7 +305,7 @@ impl Ops {
             None => vec![pkg],
         };
         tx.commit().await?;
-        Ok(list)
+        Ok(codes_for(p, list))
     }
 
     /// The waiting parcel with this tracking number and its recipient's other ones.
@@ -294,7 +323,7 @@ impl Ops {
             None => vec![pkg],
         };
         tx.commit().await?;
-        Ok(list)
+        Ok(codes_for(p, list))
     }
 
     pub async fn find_waiting(
@@ -305,7 +334,7 @@ impl Ops {
         let mut tx = self.db.tenant(p).await?;
         let found = packages::find_waiting(&mut tx, tracking).await?;
         tx.commit().await?;
-        Ok(found)
+        Ok(found.map(|pkg| code_for(p, pkg)))
     }
 
     pub async fn waiting_for(
@@ -316,7 +345,7 @@ impl Ops {
         let mut tx = self.db.tenant(p).await?;
         let list = packages::waiting_for(&mut tx, recipient).await?;
         tx.commit().await?;
-        Ok(list)
+        Ok(codes_for(p, list))
     }
 
     /// Hands packages over, all or nothing.
@@ -327,8 +356,46 @@ impl Ops {
         handover: &Handover,
     ) -> Result<Vec<Package>, AppError> {
         Self::require_handler(p)?;
+        checked("receiver name", handover.receiver.trim(), Lines::One)?;
         let mut tx = self.db.tenant(p).await?;
         let done = packages::pickup(&mut tx, ids, handover).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Hands over the one waiting package with this pickup code, in one transaction:
+    /// `receiver` defaults to the recipient's name. A code that is not (or no longer)
+    /// waiting answers "not found", also when another counter handed the parcel over
+    /// between our lookup and our row lock; a viewer is refused before any lookup, so the
+    /// answer never tells them whether a code exists.
+    pub async fn pickup_by_code(
+        &self,
+        p: &Principal,
+        code: &str,
+        receiver: Option<String>,
+    ) -> Result<Vec<Package>, AppError> {
+        Self::require_handler(p)?;
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let pkg = packages::find_by_code(&mut tx, code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let receiver = receiver
+            .or(pkg.recipient_name)
+            .unwrap_or_else(|| "unknown".into());
+        checked("receiver name", receiver.trim(), Lines::One)?;
+        let handover = Handover {
+            receiver,
+            proxy: false,
+        };
+        let done = match packages::pickup(&mut tx, &[pkg.id], &handover).await {
+            // Picked up since we looked: the row lock saw it no longer waiting.
+            Err(AppError::Conflict(_)) => Err(AppError::NotFound),
+            other => other,
+        }?;
         tx.commit().await?;
         Ok(done)
     }
@@ -355,6 +422,10 @@ impl Ops {
         reason: &str,
     ) -> Result<Package, AppError> {
         Self::require_handler(p)?;
+        checked("reason", reason.trim(), Lines::One)?;
+        if let packages::Change::Move { to } = change {
+            checked("location", to.trim(), Lines::One)?;
+        }
         let mut tx = self.db.tenant(p).await?;
         let pkg = packages::change(&mut tx, id, change, reason).await?;
         tx.commit().await?;
@@ -417,6 +488,26 @@ impl Ops {
         tx.commit().await?;
         Ok(s)
     }
+}
+
+/// A free-text field as the user gave it, refused (with the field's name) when it holds a
+/// control character or a bidi override. Every stored free-text field goes through this or
+/// [`text::check`] before it is written.
+pub fn checked(field: &'static str, value: &str, lines: Lines) -> Result<(), AppError> {
+    text::check(field, value, lines).map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// Pickup codes are bearer secrets: whoever holds one can collect the parcel at a kiosk.
+/// Only those who hand parcels over (operators, admins) see them; a viewer gets none.
+fn code_for(p: &Principal, mut pkg: Package) -> Package {
+    if !p.role().can_handle_packages() {
+        pkg.pickup_code = None;
+    }
+    pkg
+}
+
+fn codes_for(p: &Principal, list: Vec<Package>) -> Vec<Package> {
+    list.into_iter().map(|pkg| code_for(p, pkg)).collect()
 }
 
 fn found(index: &RecipientIndex, query: &str, limit: usize, inactive: bool) -> Vec<Found> {

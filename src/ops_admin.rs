@@ -175,6 +175,7 @@ impl Ops {
                 "a reason is required to reset TOTP".into(),
             ));
         }
+        crate::ops::checked("reason", reason, crate::domain::text::Lines::One)?;
         if reason.chars().count() > REASON_MAX {
             return Err(AppError::Invalid(format!(
                 "the reason is longer than {REASON_MAX} characters"

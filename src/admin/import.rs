@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use crate::db::recipients::{NewRecipient, Recipient, Upserted};
+use crate::domain::text::{self, Lines};
 
 pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
 
@@ -168,6 +169,23 @@ pub fn validate_fields(
     aliases: &str,
 ) -> Result<NewRecipient, FieldError> {
     let err = |field, message: String| FieldError { field, message };
+    // No control characters or bidi overrides in anything stored (they would reach every
+    // terminal that shows the recipient), checked before any message quotes a value.
+    // Whitespace runs (tabs, line breaks) in name, unit and aliases become one space below.
+    for (field, label, raw, collapsed) in [
+        (FieldName::Name, "name", name, true),
+        (FieldName::Unit, "unit", unit, true),
+        (FieldName::Email, "email", email, false),
+        (FieldName::Phone, "phone", phone, false),
+        (FieldName::Aliases, "aliases", aliases, true),
+    ] {
+        let value = if collapsed {
+            collapse_spaces(raw)
+        } else {
+            raw.trim().to_string()
+        };
+        text::check(label, &value, Lines::One).map_err(|e| err(field, e.to_string()))?;
+    }
     let name = collapse_spaces(name.trim());
     if name.is_empty() {
         return Err(err(FieldName::Name, "name is required".into()));

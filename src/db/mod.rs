@@ -16,6 +16,7 @@ pub mod tenant;
 #[doc(hidden)]
 pub mod testing;
 pub mod unscoped;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

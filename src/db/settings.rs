@@ -105,6 +105,10 @@ impl FacilitySettings {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             out.push(("name", "name: 1 to 200 characters".to_string()));
+        } else if let Err(e) =
+            crate::domain::text::check("name", name, crate::domain::text::Lines::One)
+        {
+            out.push(("name", e.to_string()));
         }
         let tz = self.time_zone.trim();
         if tz.is_empty() || tz.len() > 64 || tz.contains(char::is_whitespace) {

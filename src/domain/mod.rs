@@ -3,6 +3,7 @@
 pub mod pin;
 mod principal;
 mod role;
+pub mod text;
 
 pub use principal::{Principal, Source};
 pub use role::Role;

@@ -1,9 +1,11 @@
 //! The e-mail channel: SMTP with lettre's async tokio transport over rustls.
 //!
 //! `smtps://HOST[:PORT]` speaks TLS from the first byte (port 465 by default).
-//! `smtp://HOST[:PORT]` (port 587 by default) upgrades with STARTTLS whenever the server
-//! offers it; when credentials are configured and the server is not on this machine,
-//! STARTTLS is required, so a password never crosses a network in clear text.
+//! `smtp://HOST[:PORT]` (port 587 by default) requires STARTTLS: a server that does not offer
+//! it (or a network that strips the offer) gets no mail, rather than mail in clear text.
+//! `smtp://HOST[:PORT]?tls=none` is the explicit way to talk plain SMTP to a local relay
+//! (a Postfix on this machine or the LAN); it is refused with credentials unless the host is
+//! this machine, so a password never crosses a network in clear text.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -46,13 +48,14 @@ impl std::fmt::Debug for SmtpServer<'_> {
 pub enum TlsMode {
     /// TLS from the first byte (`smtps://`).
     Wrapper,
-    /// STARTTLS, or fail.
+    /// STARTTLS, or fail (`smtp://`).
     Required,
-    /// STARTTLS when the server offers it.
-    Opportunistic,
+    /// No TLS at all: asked for with `smtp://…?tls=none`, for a local relay.
+    None,
 }
 
-/// Host, port and TLS mode of an SMTP URL.
+/// Host, port and TLS mode of an SMTP URL (the checks `admin smtp set` makes, and the worker
+/// again on every delivery).
 pub fn endpoint(url: &str, has_credentials: bool) -> Result<(String, u16, TlsMode), DeliveryError> {
     let parsed =
         url::Url::parse(url).map_err(|_| DeliveryError::permanent("the SMTP URL is not valid"))?;
@@ -67,16 +70,32 @@ pub fn endpoint(url: &str, has_credentials: bool) -> Result<(String, u16, TlsMod
         Some(url::Host::Ipv6(ip)) => (ip.to_string(), ip.is_loopback()),
         None => return Err(DeliveryError::permanent("the SMTP URL has no host")),
     };
-    match parsed.scheme() {
-        "smtps" => Ok((host, parsed.port().unwrap_or(465), TlsMode::Wrapper)),
-        "smtp" => {
-            let mode = if has_credentials && !loopback {
-                TlsMode::Required
-            } else {
-                TlsMode::Opportunistic
-            };
-            Ok((host, parsed.port().unwrap_or(587), mode))
+    // The one option: `tls=none` (or the default, `tls=starttls`). Anything else is a typo
+    // we must not silently read as "plain".
+    let mut plain = false;
+    for (k, v) in parsed.query_pairs() {
+        match (k.as_ref(), v.as_ref()) {
+            ("tls", "none") => plain = true,
+            ("tls", "starttls") => plain = false,
+            _ => {
+                return Err(DeliveryError::permanent(
+                    "the SMTP URL's only option is tls=none (plain SMTP to a local relay) \
+                     or tls=starttls",
+                ));
+            }
         }
+    }
+    match parsed.scheme() {
+        "smtps" if plain => Err(DeliveryError::permanent(
+            "smtps:// is TLS from the first byte; for plain SMTP use smtp://HOST:PORT?tls=none",
+        )),
+        "smtps" => Ok((host, parsed.port().unwrap_or(465), TlsMode::Wrapper)),
+        "smtp" if plain && has_credentials && !loopback => Err(DeliveryError::permanent(
+            "tls=none with a password is allowed only to a relay on this machine \
+             (localhost); use smtp:// (STARTTLS) or smtps://",
+        )),
+        "smtp" if plain => Ok((host, parsed.port().unwrap_or(25), TlsMode::None)),
+        "smtp" => Ok((host, parsed.port().unwrap_or(587), TlsMode::Required)),
         _ => Err(DeliveryError::permanent(
             "the SMTP URL must start with smtp:// or smtps://",
         )),
@@ -131,11 +150,10 @@ pub fn transport(
         .filter(|u| !u.is_empty())
         .or(server.password.map(|_| server.sender));
     let (host, port, mode) = endpoint(server.url, user.is_some())?;
-    let params = tls_parameters(&host)?;
     let tls = match mode {
-        TlsMode::Wrapper => Tls::Wrapper(params),
-        TlsMode::Required => Tls::Required(params),
-        TlsMode::Opportunistic => Tls::Opportunistic(params),
+        TlsMode::Wrapper => Tls::Wrapper(tls_parameters(&host)?),
+        TlsMode::Required => Tls::Required(tls_parameters(&host)?),
+        TlsMode::None => Tls::None,
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)
@@ -202,31 +220,52 @@ mod tests {
             Ok(("mail.example.org".into(), 465, TlsMode::Wrapper))
         );
         assert_eq!(
-            e("smtp://mail.example.org", false),
-            Ok(("mail.example.org".into(), 587, TlsMode::Opportunistic))
-        );
-        assert_eq!(
             e("smtp://mail.example.org:2525", true),
             Ok(("mail.example.org".into(), 2525, TlsMode::Required))
-        );
-        assert_eq!(
-            e("smtp://127.0.0.1:2525", true),
-            Ok(("127.0.0.1".into(), 2525, TlsMode::Opportunistic))
-        );
-        assert_eq!(
-            e("smtp://localhost", true),
-            Ok(("localhost".into(), 587, TlsMode::Opportunistic))
-        );
-        assert_eq!(
-            e("smtp://[::1]:25", true),
-            Ok(("::1".into(), 25, TlsMode::Opportunistic))
         );
         assert_eq!(
             e("smtp://10.0.0.1:25", true),
             Ok(("10.0.0.1".into(), 25, TlsMode::Required))
         );
+        // Plain only when the URL says so.
+        assert_eq!(
+            e("smtp://127.0.0.1:2525?tls=none", true),
+            Ok(("127.0.0.1".into(), 2525, TlsMode::None))
+        );
+        assert_eq!(
+            e("smtp://relay.lan?tls=none", false),
+            Ok(("relay.lan".into(), 25, TlsMode::None))
+        );
+        assert_eq!(
+            e("smtp://[::1]:25?tls=none", true),
+            Ok(("::1".into(), 25, TlsMode::None))
+        );
+        assert_eq!(
+            e("smtp://mail.example.org?tls=starttls", false),
+            Ok(("mail.example.org".into(), 587, TlsMode::Required))
+        );
+        // A password never goes plain over a network; typos are not read as "plain".
+        assert!(e("smtp://10.0.0.1:25?tls=none", true).is_err());
+        assert!(e("smtp://mail.example.org?tls=off", false).is_err());
+        assert!(e("smtp://mail.example.org?starttls=no", false).is_err());
+        assert!(e("smtps://mail.example.org?tls=none", false).is_err());
         assert!(e("http://mail.example.org", false).is_err());
         assert!(e("smtp://", false).is_err());
+    }
+
+    #[test]
+    fn smtp_without_tls_option_never_falls_back_to_plain() {
+        // Before: `smtp://HOST` without a password, or to localhost, sent in clear text when
+        // the server (or a man in the middle stripping the offer) did not offer STARTTLS.
+        let e = |u, c| endpoint(u, c).map(|(_, _, m)| m).map_err(|e| e.message);
+        for (url, creds) in [
+            ("smtp://mail.example.org", false),
+            ("smtp://localhost", true),
+            ("smtp://127.0.0.1:2525", false),
+            ("smtp://[::1]:25", true),
+        ] {
+            assert_eq!(e(url, creds), Ok(TlsMode::Required), "{url}");
+        }
     }
 
     #[test]

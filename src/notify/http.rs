@@ -67,7 +67,7 @@ async fn post(
     if status.is_success() {
         return Ok(());
     }
-    let text = resp.text().await.unwrap_or_default();
+    let text = error_body(resp).await;
     let mut snippet: String = text.chars().take(120).collect();
     if let Some(s) = secret.filter(|s| !s.is_empty()) {
         snippet = snippet.replace(s, "[secret]");
@@ -78,6 +78,26 @@ async fn post(
     } else {
         format!("HTTP {status}: {snippet}")
     }))
+}
+
+/// Most of an error answer's body that is read (its start goes into the error message).
+pub const ERROR_BODY_MAX: usize = 64 * 1024;
+
+/// The start of an error answer's body, at most [`ERROR_BODY_MAX`] bytes: a receiver that
+/// streams without end (or a huge page) costs the worker no more memory or time than that,
+/// and the connection is dropped instead of drained.
+async fn error_body(mut resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_MAX {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = ERROR_BODY_MAX - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// Sends an SMS through the facility's API: `POST url` with `{"to", "message"}` and
@@ -100,17 +120,29 @@ pub async fn send_sms(
 
 /// The webhook body: the delivery id (idempotency key), the event, the facility slug, the
 /// package and who it is for — the recipient's id, name and unit, never contact details.
-pub fn webhook_body(delivery_id: &str, event: &str, facility: &str, payload: &Value) -> Vec<u8> {
+/// The package's pickup code (a bearer secret) only with `include_pickup_code`, which the
+/// webhook was added with; otherwise `pickup_code` is null.
+pub fn webhook_body(
+    delivery_id: &str,
+    event: &str,
+    facility: &str,
+    payload: &Value,
+    include_pickup_code: bool,
+) -> Vec<u8> {
     let recipient = payload
         .get("recipient")
         .filter(|r| r.is_object())
         .map(|r| json!({ "id": r.get("id"), "name": r.get("name"), "unit": r.get("unit") }))
         .unwrap_or(Value::Null);
+    let mut package = payload.get("package").cloned().unwrap_or(Value::Null);
+    if !include_pickup_code && let Some(p) = package.as_object_mut() {
+        p.insert("pickup_code".into(), Value::Null);
+    }
     let body = json!({
         "delivery_id": delivery_id,
         "event": event,
         "facility": facility,
-        "package": payload.get("package").cloned().unwrap_or(Value::Null),
+        "package": package,
         "recipient": recipient,
     });
     // Serialising a `Value` cannot fail.
@@ -149,7 +181,7 @@ mod tests {
             "recipient": { "id": 5, "name": "Ada", "unit": "A-1",
                            "email": "ada@example.org", "phone": "+15550100" }
         });
-        let body = webhook_body("d-1", "intake", "north", &payload);
+        let body = webhook_body("d-1", "intake", "north", &payload, false);
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["delivery_id"], "d-1");
         assert_eq!(v["package"]["tracking"], "T1");
@@ -159,8 +191,26 @@ mod tests {
         );
         let text = String::from_utf8(body).unwrap();
         assert!(!text.contains("example.org") && !text.contains("5550100"));
-        let unmatched = webhook_body("d-2", "intake", "north", &json!({ "recipient": null }));
+        let unmatched = webhook_body(
+            "d-2",
+            "intake",
+            "north",
+            &json!({ "recipient": null }),
+            false,
+        );
         let v: Value = serde_json::from_slice(&unmatched).unwrap();
         assert!(v["recipient"].is_null());
+    }
+
+    #[test]
+    fn webhook_gets_pickup_code_only_when_added_with_the_option() {
+        let payload = json!({ "package": { "id": 1, "tracking": "T1", "pickup_code": "482913" } });
+        let without: Value =
+            serde_json::from_slice(&webhook_body("d", "intake", "n", &payload, false)).unwrap();
+        assert!(without["package"]["pickup_code"].is_null());
+        assert_eq!(without["package"]["tracking"], "T1");
+        let with: Value =
+            serde_json::from_slice(&webhook_body("d", "intake", "n", &payload, true)).unwrap();
+        assert_eq!(with["package"]["pickup_code"], "482913");
     }
 }

@@ -127,7 +127,14 @@ impl std::fmt::Display for DeliveryError {
 fn short(message: String) -> String {
     let line: String = message
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            // A receiver's answer is shown in the console and logged: no controls, no bidi.
+            if c.is_control() || crate::domain::text::forbidden(c).is_some() {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let line = line.trim();
     match line.char_indices().nth(300) {

@@ -222,6 +222,8 @@ struct Claimed {
     sender: Option<String>,
     username: Option<String>,
     secret: Option<Vec<u8>>,
+    /// The webhook was added with `--include-pickup-code`.
+    include_pickup_code: Option<bool>,
     facility_slug: String,
     facility_name: String,
 }
@@ -281,7 +283,7 @@ const CLAIM: &str = "\
     ) \
     SELECT c.facility_id, c.id, c.integration_id, c.delivery_id, c.channel, c.event, \
            c.payload, c.attempts, \
-           i.kind, i.enabled, i.url, i.sender, i.username, i.secret, \
+           i.kind, i.enabled, i.url, i.sender, i.username, i.secret, i.include_pickup_code, \
            f.slug AS facility_slug, f.name AS facility_name \
     FROM claimed c \
     JOIN facilities f ON f.id = c.facility_id \
@@ -634,7 +636,7 @@ impl Worker {
                         channel = %row.channel,
                         event = %row.event,
                         attempt = row.attempts,
-                        %error,
+                        error = %crate::logging::Clean(&error),
                         "notification dead-lettered"
                     );
                 } else {
@@ -645,7 +647,7 @@ impl Worker {
                         event = %row.event,
                         attempt = row.attempts,
                         retry_in_s = delay.as_secs(),
-                        %error,
+                        error = %crate::logging::Clean(&error),
                         "notification delivery failed"
                     );
                 }
@@ -732,6 +734,7 @@ impl Worker {
                     &row.event,
                     &row.facility_slug,
                     &row.payload,
+                    row.include_pickup_code == Some(true),
                 );
                 http::send_webhook(
                     &self.http,

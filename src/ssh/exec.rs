@@ -7,10 +7,12 @@ use serde::Serialize;
 use crate::db::packages::{Handover, Package};
 use crate::domain::Principal;
 use crate::error::AppError;
+use crate::logging::mask;
 use crate::ops::{IntakeRequest, Ops};
 use crate::reports;
 
 mod import;
+mod output;
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +43,10 @@ impl Output {
 const HELP: &str = "\
 packtrack commands (ssh HOST COMMAND):
   whoami                                        LOGIN FACILITY ROLE
-  recipients search QUERY [--limit N] [--json]  fuzzy search by name, unit, email, alias
+  recipients search QUERY [--limit N] [--json] [--reveal]
+                                                fuzzy search by name, unit, email, alias;
+                                                e-mail masked; --reveal (admins, audited)
+                                                shows it in full
   recipients import [--dry-run] < FILE.csv      admins; header name,unit,email,phone,aliases;
                                                 --dry-run: what would change, nothing written
   packages list [--status S] [--json]           S: waiting, picked_up, returned, lost
@@ -97,6 +102,9 @@ enum RecipientsCmd {
         /// Include inactive recipients.
         #[arg(long)]
         all: bool,
+        /// Full e-mail addresses (admins; audited as `recipient.reveal`).
+        #[arg(long)]
+        reveal: bool,
     },
     /// CSV on stdin (admins).
     Import {
@@ -141,13 +149,13 @@ struct IntakeArgs {
     json: bool,
 }
 
-/// Recipient JSON of the contract.
+/// Recipient JSON of the contract (`email` masked unless revealed).
 #[derive(Serialize)]
 struct RecipientJson<'a> {
     id: i64,
     name: &'a str,
     unit: &'a str,
-    email: Option<&'a str>,
+    email: Option<String>,
     score: u32,
 }
 
@@ -195,7 +203,9 @@ pub async fn run_full(
 ) -> Output {
     let args = match shell_words::split(line) {
         Ok(a) => a,
-        Err(e) => return Output::user_error(format!("cannot parse the command line: {e}")),
+        Err(e) => {
+            return Output::user_error(format!("cannot parse the command line: {e}")).cleaned();
+        }
     };
     if args.is_empty() {
         return Output::ok(HELP.to_string());
@@ -210,13 +220,16 @@ pub async fn run_full(
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid command")
                 .trim_start_matches("error: ");
-            return Output::user_error(format!("{first}; try `help`"));
+            // clap quotes the offending argument: escaped like all output.
+            return Output::user_error(format!("{first}; try `help`")).cleaned();
         }
     };
-    match execute(cmd.cmd, stdin, principal, ops, stdout).await {
+    let stdout = stdout.map(output::clean_stream);
+    let out = match execute(cmd.cmd, stdin, principal, ops, stdout).await {
         Ok(out) => out,
         Err(e) => Output::user_error(e),
-    }
+    };
+    out.cleaned()
 }
 
 async fn execute(
@@ -237,10 +250,29 @@ async fn execute(
             limit,
             json,
             all,
+            reveal,
         }) => {
+            // Contact data is masked as on the screens; in full only for an admin who asks,
+            // and that is audited before anything is shown.
+            if reveal {
+                Ops::require_recipient_admin(p)?;
+            }
             let found = ops
                 .search_recipients(p, &query.join(" "), limit.clamp(1, 1000), all)
                 .await?;
+            if reveal && !found.is_empty() {
+                let ids: Vec<i64> = found.iter().map(|f| f.recipient.id).collect();
+                ops.reveal_recipients(p, &ids, "exec search").await?;
+            }
+            let email = |e: &Option<String>| -> Option<String> {
+                e.as_deref().map(|e| {
+                    if reveal {
+                        e.to_string()
+                    } else {
+                        mask::email(e)
+                    }
+                })
+            };
             let mut out = String::new();
             for f in &found {
                 let r = &f.recipient;
@@ -249,7 +281,7 @@ async fn execute(
                         id: r.id,
                         name: &r.name,
                         unit: &r.unit,
-                        email: r.email.as_deref(),
+                        email: email(&r.email),
                         score: f.hit.score,
                     }));
                     out.push('\n');
@@ -259,7 +291,7 @@ async fn execute(
                         r.id,
                         r.name,
                         r.unit,
-                        r.email.as_deref().unwrap_or("")
+                        email(&r.email).unwrap_or_default()
                     ));
                 }
             }
@@ -293,32 +325,24 @@ async fn execute(
             name,
             json,
         }) => {
-            let ids: Vec<i64> = match (code, id) {
-                (Some(code), _) => {
-                    let list = ops.find_for_pickup(p, &code).await?;
-                    // The code names one package; the others of the recipient stay.
-                    list.iter()
-                        .filter(|pkg| pkg.pickup_code.as_deref() == Some(code.trim()))
-                        .map(|pkg| pkg.id)
-                        .collect()
-                }
-                (None, Some(id)) => vec![id],
-                (None, None) => return Err(AppError::Invalid("give --code or --id".into())),
-            };
-            let first = ops.package(p, ids[0]).await?.0;
-            let receiver = name
-                .or(first.recipient_name.clone())
-                .unwrap_or_else(|| "unknown".into());
-            let done = ops
-                .pickup(
-                    p,
-                    &ids,
-                    &Handover {
+            let done = match (code, id) {
+                // The code names one package; the recipient's others stay. Looked up and
+                // handed over in one transaction: a parcel another counter took meanwhile
+                // is "not found", like any code that is not waiting.
+                (Some(code), _) => ops.pickup_by_code(p, &code, name).await?,
+                (None, Some(id)) => {
+                    let first = ops.package(p, id).await?.0;
+                    let receiver = name
+                        .or(first.recipient_name)
+                        .unwrap_or_else(|| "unknown".into());
+                    let handover = Handover {
                         receiver,
                         proxy: false,
-                    },
-                )
-                .await?;
+                    };
+                    ops.pickup(p, &[id], &handover).await?
+                }
+                (None, None) => return Err(AppError::Invalid("give --code or --id".into())),
+            };
             Output::ok(packages_out(&done, json))
         }
         Top::Reports(a) => reports_out(a, p, ops, stdout).await?,

@@ -553,7 +553,8 @@ impl Conn {
                     }
                     tracing::info!(
                         login = %principal.login(), facility = %principal.slug(), %peer,
-                        auth = %method, command = %line.split_whitespace().next().unwrap_or(""),
+                        auth = %method,
+                        command = %crate::logging::Clean(line.split_whitespace().next().unwrap_or("")),
                         duration_ms = started.elapsed().as_millis() as u64, bytes,
                         "exec"
                     );

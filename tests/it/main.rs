@@ -14,6 +14,7 @@ mod db_catalog;
 mod db_isolation;
 mod db_packages;
 mod db_pickup;
+mod exec_hardening;
 mod kiosk;
 mod kiosk_self_service;
 mod kiosk_settings;

@@ -284,7 +284,8 @@ impl SmtpReceiver {
     }
 
     fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        // Plain SMTP (this receiver offers no STARTTLS): only when the URL says so.
+        format!("smtp://{}?tls=none", self.addr)
     }
 
     fn mails(&self) -> Vec<Mail> {
@@ -964,7 +965,7 @@ async fn dead_lettered_after_max_attempts() {
         let l = listen("127.0.0.1:0".parse().unwrap());
         l.local_addr().unwrap()
     };
-    fx.smtp(&format!("smtp://{closed}")).await;
+    fx.smtp(&format!("smtp://{closed}?tls=none")).await;
     fx.intake("TBA000000000201").await;
     let cfg = WorkerConfig {
         max_attempts: 3,
@@ -1634,4 +1635,150 @@ async fn admin_sms_set_configures_the_sms_api_with_a_sealed_token() {
         assert!(!ok, "{all:?} accepted: {stdout}");
         assert!(stderr.contains(why), "{all:?}: {stderr}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13: what receivers get, and what they can make the worker do
+// ---------------------------------------------------------------------------------------
+
+/// Pickup codes are bearer secrets: a webhook added without `--include-pickup-code` (the
+/// default, and every webhook added before the option existed) gets `pickup_code: null`;
+/// one added with it gets the code.
+#[tokio::test]
+async fn webhook_without_the_option_never_receives_pickup_codes() {
+    let fx = Fixture::new().await;
+    let http = HttpReceiver::start().await;
+    fx.webhook(&http.url("/plain")).await;
+    packtrack::db::webhooks::add(&fx.owner, "north", &http.url("/coded"), true, |f| {
+        fx.seal(f, WEBHOOK_SECRET)
+    })
+    .await
+    .expect("webhook with codes");
+    let pkg = fx.intake("1Z999AA10123456784").await;
+    let code = pkg.pickup_code.clone().expect("code");
+    let stats = fx.run(&quick()).await;
+    assert_eq!(stats.delivered, 2, "{stats:?}");
+    let plain = http.accepted("/plain");
+    assert_eq!(plain[0].json()["package"]["tracking"], "1Z999AA10123456784");
+    assert!(plain[0].json()["package"]["pickup_code"].is_null());
+    assert!(!String::from_utf8_lossy(&plain[0].body).contains(&code));
+    assert_eq!(
+        http.accepted("/coded")[0].json()["package"]["pickup_code"],
+        code
+    );
+    let detail: Value = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'integration.webhook.add' ORDER BY seq DESC \
+         LIMIT 1",
+    )
+    .fetch_one(&fx.owner)
+    .await
+    .unwrap();
+    assert_eq!(detail["include_pickup_code"], true);
+}
+
+/// `smtp://HOST` means STARTTLS, required: a server that does not offer it (as this one;
+/// or a network that strips the offer) gets no mail and no password, instead of both in
+/// clear text as before (opportunistic for local servers and for servers without a login).
+#[tokio::test]
+async fn smtp_server_without_starttls_gets_no_mail_in_clear() {
+    let fx = Fixture::new().await;
+    let smtp = SmtpReceiver::start().await;
+    fx.smtp(&format!("smtp://{}", smtp.addr)).await;
+    fx.intake("1Z999AA10123456784").await;
+    let stats = fx.run(&quick()).await;
+    assert_eq!(stats.delivered, 0, "{stats:?}");
+    assert!(smtp.mails().is_empty(), "{:?}", smtp.mails());
+    let row = fx.row().await;
+    assert_eq!(row.status, "pending");
+    assert!(row.last_error.is_some());
+}
+
+/// `admin smtp set` checks the TLS rules up front: an unknown option is not read as plain,
+/// and a password never goes in clear text to a server off this machine.
+#[tokio::test]
+async fn admin_smtp_set_refuses_plain_smtp_with_a_password_over_a_network() {
+    let fx = Fixture::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys_dir = dir.path().join("keys");
+    let set = |url: &'static str| {
+        let keys_dir = keys_dir.clone();
+        let db = &fx._db;
+        async move {
+            cli(
+                db,
+                &keys_dir,
+                &[
+                    "smtp",
+                    "set",
+                    "--facility",
+                    "north",
+                    "--url",
+                    url,
+                    "--from",
+                    "mail@north.example",
+                    "--password-stdin",
+                ],
+                "pw-0123456789\n",
+            )
+            .await
+        }
+    };
+    let (ok, _, stderr) = set("smtp://10.0.0.1:25?tls=none").await;
+    assert!(!ok && stderr.contains("tls=none"), "{stderr}");
+    let (ok, _, stderr) = set("smtp://mail.example.org?tls=off").await;
+    assert!(!ok && stderr.contains("tls=none"), "{stderr}");
+    let (ok, _, stderr) = set("smtp://127.0.0.1:2525?tls=none").await;
+    assert!(ok, "{stderr}");
+}
+
+/// An SMS or webhook endpoint answering an error with an endless body: the worker reads
+/// 64 KiB of it, drops the connection and records a short error (before: it read the whole
+/// body into memory until the delivery timeout).
+#[tokio::test]
+async fn endless_http_error_body_is_read_only_to_64_kib() {
+    const TOTAL: usize = 256 * 1024 * 1024;
+    let fx = Fixture::new().await;
+    let listener = listen("127.0.0.1:0".parse().unwrap());
+    let addr = listener.local_addr().unwrap();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).await.unwrap();
+            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if h.trim_end().is_empty() {
+                break;
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).await.unwrap();
+        let mut stream = reader.into_inner();
+        let head = format!("HTTP/1.1 500 Internal Server Error\r\ncontent-length: {TOTAL}\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b'x'; 64 * 1024];
+        while counter.load(Ordering::SeqCst) < TOTAL {
+            if stream.write_all(&chunk).await.is_err() {
+                return;
+            }
+            counter.fetch_add(chunk.len(), Ordering::SeqCst);
+        }
+    });
+    fx.webhook(&format!("http://{addr}/hook")).await;
+    fx.intake("1Z999AA10123456784").await;
+    let stats = fx.run(&quick()).await;
+    assert_eq!(stats.delivered, 0, "{stats:?}");
+    let row = fx.row().await;
+    let error = row.last_error.expect("error kept");
+    assert!(error.starts_with("HTTP 500"), "{error}");
+    assert!(error.chars().count() <= 301, "{error}");
+    server.await.unwrap();
+    // The worker hung up long before the end (what is sent counts the kernel's buffers).
+    let sent = sent.load(Ordering::SeqCst);
+    assert!(sent < TOTAL / 4, "the whole body was read: {sent} bytes");
 }

@@ -1,0 +1,140 @@
+//! The last pass over everything an exec command writes: control characters and bidi
+//! overrides become visible `\uXXXX` escapes. Input is refused at intake now, but rows stored
+//! before that (or written behind the application's back) must not drive the terminal of
+//! whoever lists them. Line breaks and tabs stay (they are the output's layout); JSON stays
+//! valid JSON, because serde already escapes C0 and the rest occurs only inside strings.
+
+use tokio::sync::mpsc;
+
+use super::Output;
+use crate::domain::text;
+
+/// What exec output may keep as it is.
+const KEEP: [char; 2] = ['\n', '\t'];
+
+/// Chunks a streaming command may send ahead of the relay (as the server's own channel).
+const RELAY_DEPTH: usize = 4;
+
+impl Output {
+    /// This output with its text escaped.
+    pub(super) fn cleaned(self) -> Self {
+        Self {
+            stdout: text::escape(&self.stdout, &KEEP),
+            stderr: text::escape(&self.stderr, &KEEP),
+            status: self.status,
+        }
+    }
+}
+
+/// A sender for a streaming command whose chunks reach `out` escaped. A chunk may end in the
+/// middle of a character: those bytes wait for the next chunk. The relay ends when the
+/// command drops its sender, or when `out` is closed (the client went away), which closes
+/// the command's sender in turn.
+pub(super) fn clean_stream(out: mpsc::Sender<Vec<u8>>) -> mpsc::Sender<Vec<u8>> {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(RELAY_DEPTH);
+    tokio::spawn(async move {
+        let mut carry = Vec::new();
+        while let Some(chunk) = rx.recv().await {
+            carry.extend_from_slice(&chunk);
+            let clean = clean_prefix(&mut carry);
+            if !clean.is_empty() && out.send(clean.into_bytes()).await.is_err() {
+                return;
+            }
+        }
+        if !carry.is_empty() {
+            let rest = text::escape(&String::from_utf8_lossy(&carry), &KEEP);
+            let _ = out.send(rest.into_bytes()).await;
+        }
+    });
+    tx
+}
+
+/// Escapes the complete characters at the start of `buf` and leaves in it only an
+/// incomplete UTF-8 sequence at its end (invalid bytes become U+FFFD).
+fn clean_prefix(buf: &mut Vec<u8>) -> String {
+    let mut out = String::with_capacity(buf.len());
+    let mut rest: &[u8] = buf;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(&text::escape(s, &KEEP));
+                rest = &[];
+                break;
+            }
+            Err(e) => {
+                let (valid, tail) = rest.split_at(e.valid_up_to());
+                // `valid` is UTF-8 by the error's own account.
+                out.push_str(&text::escape(&String::from_utf8_lossy(valid), &KEEP));
+                match e.error_len() {
+                    // Incomplete at the end: wait for the rest.
+                    None => {
+                        rest = tail;
+                        break;
+                    }
+                    Some(n) => {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        rest = &tail[n..];
+                    }
+                }
+            }
+        }
+    }
+    let keep = rest.to_vec();
+    *buf = keep;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_escapes_terminal_sequences_but_keeps_layout() {
+        let out = Output {
+            stdout: "1  Shelf \x1b]0;owned\x07\x1b[2J\tB\n".into(),
+            stderr: "bad \u{9b}\n".into(),
+            status: 1,
+        }
+        .cleaned();
+        assert_eq!(out.stdout, "1  Shelf \\u001b]0;owned\\u0007\\u001b[2J\tB\n");
+        assert_eq!(out.stderr, "bad \\u009b\n");
+        assert_eq!(out.status, 1);
+    }
+
+    #[test]
+    fn json_stays_json() {
+        let json =
+            serde_json::to_string(&serde_json::json!({"l": "a\u{7f}\u{9b}\u{202e}b\x1b"})).unwrap();
+        let out = text::escape(&json, &KEEP);
+        assert!(!out.chars().any(|c| text::forbidden(c).is_some()));
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["l"], "a\u{7f}\u{9b}\u{202e}b\x1b");
+    }
+
+    #[test]
+    fn a_character_split_across_chunks_is_kept_whole() {
+        // U+009B (CSI) is C2 9B in UTF-8; U+00E9 is C3 A9.
+        let mut buf = b"caf\xc3".to_vec();
+        assert_eq!(clean_prefix(&mut buf), "caf");
+        assert_eq!(buf, b"\xc3");
+        buf.extend_from_slice(b"\xa9 \xc2");
+        assert_eq!(clean_prefix(&mut buf), "é ");
+        buf.extend_from_slice(b"\x9b2J\xff!");
+        assert_eq!(clean_prefix(&mut buf), "\\u009b2J\u{fffd}!");
+        assert!(buf.is_empty());
+    }
+
+    #[tokio::test]
+    async fn stream_relay_escapes_and_closes() {
+        let (out_tx, mut out_rx) = mpsc::channel(8);
+        let tx = clean_stream(out_tx);
+        tx.send(b"a\x1b[2J\xc2".to_vec()).await.unwrap();
+        tx.send(b"\x9b\n".to_vec()).await.unwrap();
+        drop(tx);
+        let mut all = Vec::new();
+        while let Some(c) = out_rx.recv().await {
+            all.extend(c);
+        }
+        assert_eq!(String::from_utf8(all).unwrap(), "a\\u001b[2J\\u009b\n");
+    }
+}
