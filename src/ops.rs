@@ -274,6 +274,41 @@ impl Ops {
         Ok(intake)
     }
 
+    /// A transaction and the waiting package with this pickup code. Codes are bearer
+    /// secrets: guessing them is rate limited per user, like the kiosk's per device (the
+    /// interface and `packages pickup --code` alike). A wrong code is recorded (and that
+    /// transaction committed) before the answer "not found".
+    async fn open_code<'p>(
+        &self,
+        p: &'p Principal,
+        code: &str,
+    ) -> Result<(crate::db::TenantTx<'p>, Package), AppError> {
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
+        }
+        let mut tx = self.db.tenant(p).await?;
+        let user = p.user().0;
+        if guesses::user_code_failures(&mut tx, user).await? >= USER_CODE_THRESHOLD {
+            tx.rollback().await?;
+            tracing::warn!(login = %p.login(), facility = %p.slug(),
+                "pickup code refused: too many wrong codes");
+            return Err(AppError::Invalid(WRONG_CODES.into()));
+        }
+        match packages::find_by_code(&mut tx, code).await? {
+            Some(pkg) => Ok((tx, pkg)),
+            None => {
+                // The parcel was just handed over (two counters, one code): not a guess.
+                let window = crate::config::LOCKOUT_WINDOW;
+                if !packages::code_recently_picked_up(&mut tx, code, window).await? {
+                    guesses::record_user_code_failure(&mut tx, user).await?;
+                }
+                tx.commit().await?;
+                Err(AppError::NotFound)
+            }
+        }
+    }
+
     /// The waiting package with a pickup code, and the recipient's other waiting packages.
     /// After [`USER_CODE_THRESHOLD`] wrong codes within the lockout window the user's code
     /// lookups are refused (scan the parcel or search the recipient instead).
@@ -282,24 +317,7 @@ impl Ops {
         p: &Principal,
         code: &str,
     ) -> Result<Vec<Package>, AppError> {
-        let code = code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
-        }
-        let mut tx = self.db.tenant(p).await?;
-        // Codes are bearer secrets: guessing them is rate limited per user, like the
-        // kiosk's per device (the interface and `packages pickup --code` alike).
-        let user = p.user().0;
-        if guesses::user_code_failures(&mut tx, user).await? >= USER_CODE_THRESHOLD {
-            tx.rollback().await?;
-            tracing::warn!(login = %p.login(), facility = %p.slug(), "pickup code refused: too many wrong codes");
-            return Err(AppError::Invalid(WRONG_CODES.into()));
-        }
-        let Some(pkg) = packages::find_by_code(&mut tx, code).await? else {
-            guesses::record_user_code_failure(&mut tx, user).await?;
-            tx.commit().await?;
-            return Err(AppError::NotFound);
-        };
+        let (mut tx, pkg) = self.open_code(p, code).await?;
         let list = match pkg.recipient_id {
             Some(r) => packages::waiting_for(&mut tx, r).await?,
             None => vec![pkg],
@@ -375,14 +393,7 @@ impl Ops {
         receiver: Option<String>,
     ) -> Result<Vec<Package>, AppError> {
         Self::require_handler(p)?;
-        let code = code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
-        }
-        let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::find_by_code(&mut tx, code)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let (mut tx, pkg) = self.open_code(p, code).await?;
         let receiver = receiver
             .or(pkg.recipient_name)
             .unwrap_or_else(|| "unknown".into());

@@ -541,7 +541,9 @@ impl Authenticator {
     /// (and they have several) or one they are not in: the logins that would work. The
     /// typed facility is not repeated (it is the client's text), and a facility that
     /// exists answers like one that does not.
-    pub async fn facility_hint(&self, user: &SshUser) -> String {
+    /// `None`: they belong to no open facility (disabled everywhere): nothing to offer, the
+    /// login is refused like any other (and not counted).
+    pub async fn facility_hint(&self, user: &SshUser) -> Option<String> {
         let slugs = match self.db.unscoped().user(&user.login).await {
             Ok(Some(record)) => self
                 .db
@@ -555,8 +557,8 @@ impl Authenticator {
             .iter()
             .map(|s| format!("{}+{s}", user.login))
             .collect();
-        match (user.slug.is_some(), logins.as_slice()) {
-            (_, []) => format!("{} is not a member of any open facility", user.login),
+        Some(match (user.slug.is_some(), logins.as_slice()) {
+            (_, []) => return None,
             (false, _) => format!(
                 "{} belongs to several facilities; log in as {}",
                 user.login,
@@ -567,7 +569,7 @@ impl Authenticator {
                 user.login,
                 logins.join(" or ")
             ),
-        }
+        })
     }
 
     async fn check_lockout(&self, user: &SshUser, peer: IpAddr) -> Result<(), Failure> {

@@ -214,6 +214,25 @@ pub async fn find_by_code(tx: &mut TenantTx<'_>, code: &str) -> Result<Option<Pa
     .await?)
 }
 
+/// Whether `code` belonged to a package picked up within `window`: a second counter
+/// typing the code of a parcel just handed over is no guess (index `packages_picked_up_range`).
+pub async fn code_recently_picked_up(
+    tx: &mut TenantTx<'_>,
+    code: &str,
+    window: std::time::Duration,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM packages \
+           WHERE facility_id = $1 AND picked_up_at > now() - make_interval(secs => $3) \
+             AND pickup_code = $2)",
+    )
+    .bind(tx.facility().0)
+    .bind(code)
+    .bind(window.as_secs_f64())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// Waiting packages of one recipient, oldest first.
 pub async fn waiting_for(
     tx: &mut TenantTx<'_>,

@@ -442,10 +442,16 @@ impl Conn {
         Auth::Accept
     }
 
-    /// Right credentials, wrong facility part: let them in far enough to read the hint.
+    /// Right credentials, wrong facility part: let them in far enough to read the hint
+    /// (refused when they have no facility at all).
     async fn accept_unbound(&mut self, user: &SshUser) -> Auth {
-        self.unbound = Some(self.shared.auth.facility_hint(user).await);
-        Auth::Accept
+        match self.shared.auth.facility_hint(user).await {
+            Some(hint) => {
+                self.unbound = Some(hint);
+                Auth::Accept
+            }
+            None => self.reject(),
+        }
     }
 
     fn reject(&self) -> Auth {
