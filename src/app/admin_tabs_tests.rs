@@ -80,6 +80,7 @@ fn key_row(id: i64, user_id: i64, login: &str, fp: &str) -> KeyRow {
         created_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
         last_used_at: None,
         disabled_at: None,
+        all_facilities: false,
     }
 }
 

@@ -46,7 +46,7 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<login_w$} {:<10} {:<10} {:<11} {}",
-            "Login", "Algorithm", "Created", "Last used", "Status"
+            "Login", "Algorithm", "Created", "Last used", "Valid in"
         ),
         t.title,
     ))];
@@ -61,9 +61,12 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let start = k.cursor.saturating_sub(per_page - 1);
     for (i, r) in k.rows.iter().enumerate().skip(start).take(per_page) {
         let style = if i == k.cursor { t.selected } else { t.text };
+        // Where an active key logs in: the member's every facility (admin CLI) or this
+        // one (added in this console); a revoked key logs in nowhere.
         let status = match r.disabled_at {
             Some(at) => format!("revoked {}", m.local(at).format("%Y-%m-%d")),
-            None => "active".into(),
+            None if r.all_facilities => "all facilities".into(),
+            None => "this facility".into(),
         };
         lines.push(Line::from(Span::styled(
             format!(
@@ -115,7 +118,10 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             };
             let lines = vec![
                 Line::from(Span::styled(
-                    format!("New key for {login} · Enter: add · Esc: cancel"),
+                    cut(
+                        &format!("New key for {login}, valid in this facility only · Enter: add"),
+                        w,
+                    ),
                     t.title,
                 )),
                 field("Key", line, true, w.saturating_sub(12), t),
