@@ -43,9 +43,12 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         Layout::vertical([Constraint::Min(1), Constraint::Length(panel)]).areas(area);
     let w = list.width as usize;
     let login_w = if w >= 70 { 14 } else { 10 };
+    // Narrow: "Last used" (9) is as wide as its longest usual value, which leaves
+    // "all facilities" whole at 60 columns.
+    let used_w = if w >= 70 { 11 } else { 9 };
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<login_w$} {:<10} {:<10} {:<11} {}",
+            "{:<login_w$} {:<10} {:<10} {:<used_w$} {}",
             "Login", "Algorithm", "Created", "Last used", "Valid in"
         ),
         t.title,
@@ -70,7 +73,7 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         };
         lines.push(Line::from(Span::styled(
             format!(
-                "{:<login_w$} {:<10} {:<10} {:<11} {}",
+                "{:<login_w$} {:<10} {:<10} {:<used_w$} {}",
                 cut(&r.login, login_w),
                 cut(&short_algorithm(&r.algorithm), 10),
                 m.local(r.created_at).format("%Y-%m-%d"),
