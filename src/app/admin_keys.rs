@@ -648,7 +648,10 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
         AdminMsg::PinSet(res) => {
             let login = m.admin.totp.mode.member_login();
             if dialog_answered(m, res, "PIN not set") {
-                m.note(format!("kiosk PIN of {login} set"), Tone::Success);
+                m.note(
+                    format!("kiosk PIN of {login} set for this facility's kiosks"),
+                    Tone::Success,
+                );
             }
             vec![]
         }

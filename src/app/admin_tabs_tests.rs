@@ -475,7 +475,13 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
     assert_eq!(admin_fx(&update(&mut m, key(KeyCode::Enter))).len(), 1);
     update(&mut m, Msg::Admin(AdminMsg::PinSet(Ok(()))));
     assert_eq!(m.admin.totp.mode, TotpMode::Browse);
-    assert_eq!(status(&m), ("kiosk PIN of ada set".into(), Tone::Success));
+    assert_eq!(
+        status(&m),
+        (
+            "kiosk PIN of ada set for this facility's kiosks".into(),
+            Tone::Success
+        )
+    );
     // Esc leaves it unchanged.
     update(&mut m, ch('P'));
     typed(&mut m, "123456");

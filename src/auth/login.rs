@@ -11,8 +11,8 @@ use russh::keys::PublicKey;
 
 use crate::auth::{password, pubkey, totp};
 use crate::config::{LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, PEER_FAILURE_THRESHOLD};
-use crate::db::{Db, credential_scope};
 use crate::db::unscoped::UserRecord;
+use crate::db::{Db, credential_scope};
 use crate::domain::{Principal, Source};
 use crate::secrets::SecretsKey;
 
@@ -327,13 +327,10 @@ impl Authenticator {
                 .map_err(internal)?;
             // The PIN valid at this device's facility: one set in its admin console, else the
             // person's own from the admin CLI; a console PIN of another facility never is.
-            let pin_hash = credential_scope::kiosk_pin_hash(
-                self.db.pool(),
-                &user.login,
-                device.facility,
-            )
-            .await
-            .map_err(internal)?;
+            let pin_hash =
+                credential_scope::kiosk_pin_hash(self.db.pool(), &user.login, device.facility)
+                    .await
+                    .map_err(internal)?;
             let ok = password::verify(pin, pin_hash.clone()).await;
             let (by_login, by_device) = self
                 .db

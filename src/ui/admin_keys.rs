@@ -254,7 +254,7 @@ pub fn draw_totp(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         let dots = TextField::with_text(PIN_MAX, &"•".repeat(pin.text().chars().count()));
         let lines = vec![
             Line::from(Span::styled(
-                format!("Kiosk PIN for {login} · Enter: set · Esc: cancel"),
+                format!("Kiosk PIN for {login} at this facility's kiosks · Enter: set"),
                 t.warning,
             )),
             field("PIN", &dots, true, PIN_MAX, t),

@@ -687,7 +687,11 @@ async fn a_member_of_a_facility_the_admin_does_not_administer_is_refused() {
     assert_eq!(north.len(), 1);
     assert!(!north[0].all_facilities);
     assert!(
-        w.ops.member_keys(&w.stranger).await.expect("south").is_empty(),
+        w.ops
+            .member_keys(&w.stranger)
+            .await
+            .expect("south")
+            .is_empty(),
         "south lists north's key"
     );
     w.ops

@@ -236,12 +236,18 @@ async fn north_admin_cannot_revoke_a_members_all_facilities_key() {
             .contains("bob also belongs to a facility you do not administer"),
         "{e}"
     );
-    assert!(logs_in(&s, "bob+south", &key).await, "still logs in to south");
+    assert!(
+        logs_in(&s, "bob+south", &key).await,
+        "still logs in to south"
+    );
 }
 
 async fn kiosk(s: &TestServer, slug: &str, id: i64) -> Device {
     let owner = s.db.owner_pool().await.expect("owner pool");
-    let facility: FacilityId = Admin::new(&owner).facility_id(slug).await.expect("facility");
+    let facility: FacilityId = Admin::new(&owner)
+        .facility_id(slug)
+        .await
+        .expect("facility");
     owner.close().await;
     Device {
         facility,
@@ -255,9 +261,15 @@ async fn kiosk(s: &TestServer, slug: &str, id: i64) -> Device {
 
 async fn unlock(s: &TestServer, login: &str, pin: &str, device: &Device) -> Result<(), Failure> {
     let auth = Authenticator::new(s.db.app(1).await.expect("app pool"), s.secrets.clone());
-    auth.kiosk_unlock(login, pin.into(), None, device, "127.0.0.1".parse().unwrap())
-        .await
-        .map(|p| assert_eq!(p.slug(), device.slug))
+    auth.kiosk_unlock(
+        login,
+        pin.into(),
+        None,
+        device,
+        "127.0.0.1".parse().unwrap(),
+    )
+    .await
+    .map(|p| assert_eq!(p.slug(), device.slug))
 }
 
 async fn north_admin_sets_bobs_pin(s: &TestServer) {
@@ -295,10 +307,16 @@ async fn console_pin_set_in_north_cannot_unlock_south_kiosk_when_already_a_membe
     assert_eq!(unlock(&s, "bob", PIN, &north).await, Ok(()));
     assert_eq!(unlock(&s, "bob", PIN, &south).await, Err(Failure::NoPin));
     let north_rows = audit_about(&s, "north", "bob").await;
-    assert!(north_rows.iter().any(|r| r.1 == "pin.set"), "{north_rows:?}");
+    assert!(
+        north_rows.iter().any(|r| r.1 == "pin.set"),
+        "{north_rows:?}"
+    );
     assert!(!format!("{north_rows:?}").contains(PIN));
     let south_rows = audit_about(&s, "south", "bob").await;
-    assert!(south_rows.iter().all(|r| r.1 != "pin.set"), "{south_rows:?}");
+    assert!(
+        south_rows.iter().all(|r| r.1 != "pin.set"),
+        "{south_rows:?}"
+    );
 }
 
 /// The CLI's `user set-pin` is the person's PIN at every kiosk; a console PIN replaces it at
