@@ -47,8 +47,9 @@ ALTER TABLE member_pins ENABLE ROW LEVEL SECURITY;
 ALTER TABLE member_pins FORCE ROW LEVEL SECURITY;
 CREATE POLICY facility_isolation ON member_pins USING (facility_id = current_facility())
     WITH CHECK (facility_id = current_facility());
--- No grant to packtrack_app: the hashes are written and read only through the SECURITY
--- DEFINER functions below.
+-- The runtime role may see whose PIN is set here, never the hash: that is written and read
+-- only through the SECURITY DEFINER functions below.
+GRANT SELECT (facility_id, user_id, set_at) ON member_pins TO packtrack_app;
 
 -- PINs the console set before this migration, by the same rule as keys: every `pin.set`
 -- row of the person is a console row in one single facility.

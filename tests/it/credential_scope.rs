@@ -415,3 +415,36 @@ async fn membership_added_by_cli_audits_credentials_in_new_facility() {
         "{again:?}"
     );
 }
+
+/// The runtime role sees whose console PIN is set in its own facility, never the hash (the
+/// kiosk reads it through `kiosk_pin_hash`), and nothing of another facility.
+#[tokio::test]
+async fn runtime_role_cannot_read_console_pin_hashes() {
+    let s = two_facilities().await;
+    s.member("boss", "north", Role::Admin).await;
+    s.member("bob", "north", Role::Operator).await;
+    north_admin_sets_bobs_pin(&s).await;
+    let app = s.db.app(1).await.expect("app pool");
+    let north = kiosk(&s, "north", 1).await.facility;
+    let south = kiosk(&s, "south", 2).await.facility;
+    let mut tx = crate::support::raw_tx(app.pool(), Some(north)).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(user_id) FROM member_pins")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("whose PIN is set");
+    assert_eq!(n, 1);
+    let (code, _) = crate::support::sql_error(
+        sqlx::query_scalar::<_, String>("SELECT pin_hash FROM member_pins")
+            .fetch_all(&mut *tx)
+            .await,
+    );
+    assert_eq!(code, "42501", "the runtime role read a PIN hash");
+    tx.rollback().await.expect("rollback");
+    let mut tx = crate::support::raw_tx(app.pool(), Some(south)).await;
+    let n: i64 = sqlx::query_scalar("SELECT count(user_id) FROM member_pins")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("count");
+    assert_eq!(n, 0, "south sees north's PIN rows");
+    tx.rollback().await.expect("rollback");
+}
