@@ -67,7 +67,7 @@ impl Ops {
     }
 
     /// Registers a pasted OpenSSH public key line for a member (the same parser as
-    /// `admin user add-key`); returns what was registered.
+    /// `admin user add-key`), valid in this facility only; returns what was registered.
     pub async fn add_member_key(
         &self,
         p: &Principal,
@@ -143,8 +143,8 @@ impl Ops {
         Ok(())
     }
 
-    /// Removes a member's TOTP (they can then log in only with a key, until re-enrolled).
-    /// Sets a member's kiosk unlock PIN (argon2id), as `admin user set-pin` does.
+    /// Sets a member's kiosk unlock PIN (argon2id) for this facility's kiosks only; at the
+    /// kiosks of their other facilities their own PIN (`admin user set-pin`) goes on.
     pub async fn set_member_pin(
         &self,
         p: &Principal,
@@ -152,9 +152,7 @@ impl Ops {
         pin: &str,
     ) -> Result<(), AppError> {
         require_console(p)?;
-        if !crate::app::admin_keys::valid_pin(pin) {
-            return Err(AppError::Invalid("a kiosk PIN is 4 to 12 digits".into()));
-        }
+        crate::domain::pin::check(pin).map_err(|e| AppError::Invalid(e.to_string()))?;
         let hash = crate::auth::password::hash(pin.to_string()).await;
         let mut tx = self.db().tenant(p).await?;
         keys_admin::set_pin(&mut tx, user_id, &hash).await?;
@@ -162,6 +160,7 @@ impl Ops {
         Ok(())
     }
 
+    /// Removes a member's TOTP (they can then log in only with a key, until re-enrolled).
     pub async fn totp_reset(
         &self,
         p: &Principal,

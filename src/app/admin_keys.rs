@@ -89,7 +89,7 @@ pub enum TotpMode {
         reason: TextField,
         busy: bool,
     },
-    /// Setting the member's kiosk unlock PIN (4 to 12 digits, shown as dots).
+    /// Setting the member's kiosk unlock PIN (6 to 12 digits, shown as dots).
     Pin {
         user_id: i64,
         login: String,
@@ -415,8 +415,8 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 }
                 (Some(Action::Confirm), _) => {
                     let p = pin.text();
-                    if !valid_pin(&p) {
-                        m.note("a kiosk PIN is 4 to 12 digits", Tone::Warning);
+                    if let Err(e) = crate::domain::pin::check(&p) {
+                        m.note(e.to_string(), Tone::Warning);
                     } else {
                         *busy = true;
                         let e = fx(AdminEffect::SetPin {
@@ -517,13 +517,8 @@ impl std::fmt::Debug for PinText {
     }
 }
 
-/// The longest kiosk PIN (the CLI's `user set-pin` takes the same 4 to 12 digits).
-pub const PIN_MAX: usize = 12;
-
-/// A kiosk PIN: 4 to 12 ASCII digits.
-pub fn valid_pin(pin: &str) -> bool {
-    (4..=PIN_MAX).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
-}
+/// The longest kiosk PIN (the rule is `domain::pin::check`, as for the CLI's `user set-pin`).
+pub const PIN_MAX: usize = crate::domain::pin::PIN_MAX;
 
 /// A pasted code (digits only) or reason.
 pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
@@ -648,7 +643,10 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
         AdminMsg::PinSet(res) => {
             let login = m.admin.totp.mode.member_login();
             if dialog_answered(m, res, "PIN not set") {
-                m.note(format!("kiosk PIN of {login} set"), Tone::Success);
+                m.note(
+                    format!("kiosk PIN of {login} set for this facility's kiosks"),
+                    Tone::Success,
+                );
             }
             vec![]
         }

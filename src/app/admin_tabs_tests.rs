@@ -80,6 +80,7 @@ fn key_row(id: i64, user_id: i64, login: &str, fp: &str) -> KeyRow {
         created_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
         last_used_at: None,
         disabled_at: None,
+        all_facilities: false,
     }
 }
 
@@ -435,21 +436,35 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
         TotpMode::Pin { user_id: 1, .. }
     ));
     assert!(typing(&m), "the PIN field takes the keys");
-    // Letters are ignored; a short PIN is refused before anything is sent.
+    // Letters are ignored; a short PIN is refused before anything is sent, and so is a
+    // first guess.
     typed(&mut m, "4a7b1");
     assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-    assert!(status(&m).0.contains("4 to 12 digits"), "{:?}", status(&m));
-    typed(&mut m, "1");
+    assert!(status(&m).0.contains("6 to 12 digits"), "{:?}", status(&m));
+    for _ in 0..3 {
+        update(&mut m, key(KeyCode::Backspace));
+    }
+    typed(&mut m, "123456");
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(
+        status(&m).0.contains("too easy to guess"),
+        "{:?}",
+        status(&m)
+    );
+    for _ in 0..6 {
+        update(&mut m, key(KeyCode::Backspace));
+    }
+    typed(&mut m, "471193");
     let fx = admin_fx(&update(&mut m, key(KeyCode::Enter)));
     assert_eq!(
         fx,
         vec![AdminEffect::SetPin {
             user_id: 1,
-            pin: PinText("4711".into())
+            pin: PinText("471193".into())
         }]
     );
     assert!(
-        !format!("{fx:?}").contains("4711"),
+        !format!("{fx:?}").contains("471193"),
         "the effect's Debug never shows the PIN"
     );
     // A failure gives the dialog back (the PIN is typed again, never kept).
@@ -470,11 +485,17 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
             Tone::Error
         )
     );
-    typed(&mut m, "4711");
+    typed(&mut m, "471193");
     assert_eq!(admin_fx(&update(&mut m, key(KeyCode::Enter))).len(), 1);
     update(&mut m, Msg::Admin(AdminMsg::PinSet(Ok(()))));
     assert_eq!(m.admin.totp.mode, TotpMode::Browse);
-    assert_eq!(status(&m), ("kiosk PIN of ada set".into(), Tone::Success));
+    assert_eq!(
+        status(&m),
+        (
+            "kiosk PIN of ada set for this facility's kiosks".into(),
+            Tone::Success
+        )
+    );
     // Esc leaves it unchanged.
     update(&mut m, ch('P'));
     typed(&mut m, "123456");

@@ -15,8 +15,8 @@ use crate::auth::{password, pubkey, totp};
 use crate::config::{
     LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, PEER_FAILURE_THRESHOLD, PIN_DEVICE_THRESHOLD,
 };
-use crate::db::Db;
 use crate::db::unscoped::UserRecord;
+use crate::db::{Db, credential_scope};
 use crate::domain::{Principal, Source};
 use crate::secrets::SecretsKey;
 
@@ -92,6 +92,7 @@ pub enum Failure {
     Locked,
     PeerLocked,
     UnknownKey,
+    KeyNotValidHere,
     Quarantined,
     NoPin,
     /// Not a possible login name (see [`SshUser::is_login_name`]).
@@ -115,6 +116,7 @@ impl Failure {
             Failure::Locked => "login locked after repeated failures",
             Failure::PeerLocked => "peer address locked after repeated failures",
             Failure::UnknownKey => "key not registered for this login",
+            Failure::KeyNotValidHere => "key valid only in another facility",
             Failure::Quarantined => "device quarantined",
             Failure::NoPin => "no kiosk PIN set",
             Failure::NotALogin => "not a login name",
@@ -215,13 +217,14 @@ impl Authenticator {
         &self.secrets
     }
 
-    /// Whether `key` is worth a signature: it is registered (enabled) for that login. This
-    /// answers the offered-key probe only; it never authenticates.
+    /// Whether `key` is worth a signature: it is registered (enabled) for that login and,
+    /// when the user name names a facility, valid there. This answers the offered-key probe
+    /// only; it never authenticates.
     pub async fn key_may_sign(&self, user: &SshUser, key: &PublicKey) -> bool {
         let fp = pubkey::fingerprint(key);
         matches!(
             self.db.unscoped().active_key(&user.login, &fp).await,
-            Ok(Some(_))
+            Ok(Some(k)) if k.valid_for_slug(user.slug.as_deref())
         )
     }
 
@@ -248,14 +251,15 @@ impl Authenticator {
     ) -> Result<Principal, Failure> {
         let login = self.db.unscoped();
         let fp = pubkey::fingerprint(key);
-        let (key_id, stored) = login
+        let active = login
             .active_key(&user.login, &fp)
             .await
             .map_err(internal)?
             .ok_or(Failure::UnknownKey)?;
+        let key_id = active.id;
         // The fingerprint matched; make sure the key itself does too.
         let presented = key.to_openssh().map_err(|_| Failure::Internal)?;
-        if presented.split_whitespace().nth(1) != stored.split_whitespace().nth(1) {
+        if presented.split_whitespace().nth(1) != active.public_key.split_whitespace().nth(1) {
             return Err(Failure::UnknownKey);
         }
         let record = login
@@ -264,6 +268,11 @@ impl Authenticator {
             .map_err(internal)?
             .ok_or(Failure::UnknownLogin)?;
         let principal = self.bind(user, &record, peer).await?;
+        // A key added in one facility's admin console opens that facility only, whatever
+        // memberships the person gains later.
+        if !active.valid_in(principal.facility()) {
+            return Err(Failure::KeyNotValidHere);
+        }
         // Bookkeeping off the login path: a durable write would add a commit to every login.
         let db = self.db.clone();
         tokio::spawn(async move {
@@ -413,6 +422,12 @@ impl Authenticator {
                 .await
                 .map_err(|e| (internal(e), None))?;
             let user_id = record.as_ref().map(|r| r.id);
+            // The PIN valid at this device's facility: one set in its admin console, else the
+            // person's own from the admin CLI; a console PIN of another facility never is.
+            let pin_hash =
+                credential_scope::kiosk_pin_hash(self.db.pool(), &user.login, device.facility)
+                    .await
+                    .map_err(|e| (internal(e), None))?;
             // Counted in their own table, per staff member and per device (never under
             // the SSH login name, which anyone can type): checked before any hashing.
             let (by_user, by_device) = crate::db::kiosk::pin_failures(&self.db, device, user_id)
@@ -425,12 +440,12 @@ impl Authenticator {
                 return Err((Failure::PeerLocked, None));
             }
             let _share = self.shares.claim(peer).map_err(|f| (f, None))?;
-            let ok = password::verify(pin, record.as_ref().and_then(|r| r.pin_hash.clone()))
+            let ok = password::verify(pin, pin_hash.clone())
                 .await
                 .map_err(|_| (Failure::Busy, None))?;
             let checked = async {
                 let record = record.ok_or(Failure::UnknownLogin)?;
-                if record.pin_hash.is_none() {
+                if pin_hash.is_none() {
                     return Err(Failure::NoPin);
                 }
                 if !ok {

@@ -1,7 +1,9 @@
-//! SSH keys and TOTP of a facility's members, as the facility's admins manage them from the
-//! admin console. Users are global, so writes go through the SECURITY DEFINER functions of
-//! migration 0008, which touch only members of the transaction's facility and audit the
-//! change in every facility the user belongs to.
+//! SSH keys, TOTP and kiosk PINs of a facility's members, as the facility's admins manage
+//! them from the admin console. Users are global, so writes go through SECURITY DEFINER
+//! functions (migrations 0008, 0011) that touch only members of the transaction's facility.
+//! Keys and PINs added here are valid in this facility only and audited here; TOTP, and
+//! revoking a key valid in all facilities, need an admin of all the member's facilities and
+//! are audited in each.
 
 use chrono::{DateTime, Utc};
 
@@ -21,15 +23,22 @@ pub struct KeyRow {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Valid in every facility of the member (added with the admin CLI); otherwise valid
+    /// in this facility only (added in this console).
+    pub all_facilities: bool,
 }
 
-/// The keys of the facility's members: active ones first, then revoked, by login.
+/// The keys of the facility's members that log in here (all-facilities keys and this
+/// facility's own; not those another facility's console added): active ones first, then
+/// revoked, by login.
 pub async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<KeyRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT k.id, k.user_id, u.login, k.algorithm, k.fingerprint, k.comment, \
-                k.created_at, k.last_used_at, k.disabled_at \
+                k.created_at, k.last_used_at, k.disabled_at, \
+                k.scope_facility_id IS NULL AS all_facilities \
          FROM ssh_keys k JOIN users u ON u.id = k.user_id \
          JOIN memberships m ON m.user_id = u.id AND m.facility_id = $1 \
+         WHERE k.scope_facility_id IS NULL OR k.scope_facility_id = $1 \
          ORDER BY k.disabled_at IS NOT NULL, u.login, k.created_at, k.id",
     )
     .bind(tx.facility().0)
@@ -47,20 +56,20 @@ fn member_error(e: sqlx::Error) -> AppError {
         return AppError::Invalid("that user is not a member of this facility".into());
     }
     // Raised by `facility_member_login` for a user who also belongs to a facility the admin
-    // does not administer: their keys and TOTP open that facility too.
+    // does not administer: their TOTP and their all-facilities keys work there too.
     if let sqlx::Error::Database(d) = &e
         && d.code().as_deref() == Some("PT403")
     {
         return AppError::Invalid(format!(
-            "{}: their keys and TOTP are managed by an admin of all their facilities, or with \
-             the admin CLI on the server",
+            "{}: their TOTP and all-facilities keys are managed by an admin of all their \
+             facilities, or with the admin CLI on the server",
             d.message()
         ));
     }
     e.into()
 }
 
-/// Registers a key for a member; returns the new key's id.
+/// Registers a key for a member, valid in this facility only; returns the new key's id.
 pub async fn add(tx: &mut TenantTx<'_>, user_id: i64, key: &KeyInfo) -> Result<i64, AppError> {
     let actor = tx.actor_label().to_string();
     let id: Option<i64> = sqlx::query_scalar("SELECT admin_add_ssh_key($1, $2, $3, $4, $5, $6)")
@@ -171,10 +180,10 @@ pub async fn reset_totp(tx: &mut TenantTx<'_>, user_id: i64, reason: &str) -> Re
     }
 }
 
-/// Stores a member's kiosk PIN hash (argon2id PHC string).
+/// Stores a member's kiosk PIN hash (argon2id PHC string) for this facility's kiosks only.
 pub async fn set_pin(tx: &mut TenantTx<'_>, user_id: i64, pin_hash: &str) -> Result<(), AppError> {
     let actor = tx.actor_label().to_string();
-    sqlx::query("SELECT admin_set_pin($1, $2, $3)")
+    sqlx::query("SELECT admin_set_member_pin($1, $2, $3)")
         .bind(user_id)
         .bind(actor)
         .bind(pin_hash)

@@ -25,8 +25,10 @@ pub async fn list(tx: &mut TenantTx<'_>) -> Result<Vec<Member>, DbError> {
                 (m.disabled_at IS NOT NULL OR u.disabled_at IS NOT NULL) AS disabled, \
                 u.has_password, \
                 u.has_totp, \
-                (SELECT count(*) FROM ssh_keys k WHERE k.user_id = u.id AND k.disabled_at IS NULL) AS keys, \
-                (SELECT max(k.last_used_at) FROM ssh_keys k WHERE k.user_id = u.id) AS key_last_used \
+                (SELECT count(*) FROM ssh_keys k WHERE k.user_id = u.id AND k.disabled_at IS NULL \
+                   AND (k.scope_facility_id IS NULL OR k.scope_facility_id = m.facility_id)) AS keys, \
+                (SELECT max(k.last_used_at) FROM ssh_keys k WHERE k.user_id = u.id \
+                   AND (k.scope_facility_id IS NULL OR k.scope_facility_id = m.facility_id)) AS key_last_used \
          FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.facility_id = $1 ORDER BY u.login",
     )

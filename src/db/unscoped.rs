@@ -37,6 +37,34 @@ pub struct DeviceRecord {
     pub self_service: bool,
 }
 
+/// A registered, enabled key as the login path sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ActiveKey {
+    pub id: i64,
+    /// The OpenSSH line without comment.
+    pub public_key: String,
+    /// `None`: the person's key in every facility (admin CLI); `Some`: valid only in this
+    /// facility (added in its admin console).
+    pub scope_facility_id: Option<i64>,
+    pub scope_slug: Option<String>,
+}
+
+impl ActiveKey {
+    /// Whether the key may log in to `facility`.
+    pub fn valid_in(&self, facility: FacilityId) -> bool {
+        self.scope_facility_id.is_none_or(|f| f == facility.0)
+    }
+
+    /// Whether the key may log in to the facility the user name asks for (`LOGIN+SLUG`);
+    /// with no slug, the facility bound later decides ([`ActiveKey::valid_in`]).
+    pub fn valid_for_slug(&self, slug: Option<&str>) -> bool {
+        match (&self.scope_slug, slug) {
+            (Some(scope), Some(asked)) => scope == asked,
+            _ => true,
+        }
+    }
+}
+
 /// Login-time lookups, as the runtime role.
 pub struct Login<'a> {
     pool: &'a PgPool,
@@ -56,15 +84,17 @@ impl<'a> Login<'a> {
             .await?)
     }
 
-    /// The id of `login`'s active key with this fingerprint and public key, when the user
-    /// and the key are both enabled.
+    /// `login`'s active key with this fingerprint, when the user and the key are both
+    /// enabled, with where it is valid (the caller checks that against the facility bound).
     pub async fn active_key(
         &self,
         login: &str,
         fingerprint: &str,
-    ) -> Result<Option<(i64, String)>, DbError> {
+    ) -> Result<Option<ActiveKey>, DbError> {
         Ok(sqlx::query_as(
-            "SELECT k.id, k.public_key FROM ssh_keys k JOIN users u ON u.id = k.user_id \
+            "SELECT k.id, k.public_key, k.scope_facility_id, f.slug AS scope_slug \
+             FROM ssh_keys k JOIN users u ON u.id = k.user_id \
+             LEFT JOIN facilities f ON f.id = k.scope_facility_id \
              WHERE u.login = $1 AND k.fingerprint = $2 \
                AND k.disabled_at IS NULL AND u.disabled_at IS NULL",
         )
@@ -315,6 +345,13 @@ impl<'a> Admin<'a> {
                 .execute(&mut *tx)
                 .await?;
         }
+        let joins: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM memberships WHERE facility_id = $1 AND user_id = $2)",
+        )
+        .bind(facility.0)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO memberships (facility_id, user_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (facility_id, user_id) DO UPDATE SET role = EXCLUDED.role",
@@ -336,6 +373,12 @@ impl<'a> Admin<'a> {
             json!({ "role": role.as_str(), "password_set": password_hash.is_some() }),
         )
         .await?;
+        if joins && !created {
+            // An existing person's all-facilities credentials log in here from now on: the
+            // new facility's chain records which (never a secret).
+            let detail = super::credential_scope::global_credentials(&mut tx, user_id).await?;
+            audit_in(&mut tx, facility.0, "membership.credentials", login, detail).await?;
+        }
         tx.commit().await?;
         Ok(created)
     }

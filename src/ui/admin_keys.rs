@@ -43,10 +43,13 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         Layout::vertical([Constraint::Min(1), Constraint::Length(panel)]).areas(area);
     let w = list.width as usize;
     let login_w = if w >= 70 { 14 } else { 10 };
+    // Narrow: "Last used" (9) is as wide as its longest usual value, which leaves
+    // "all facilities" whole at 60 columns.
+    let used_w = if w >= 70 { 11 } else { 9 };
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<login_w$} {:<10} {:<10} {:<11} {}",
-            "Login", "Algorithm", "Created", "Last used", "Status"
+            "{:<login_w$} {:<10} {:<10} {:<used_w$} {}",
+            "Login", "Algorithm", "Created", "Last used", "Valid in"
         ),
         t.title,
     ))];
@@ -61,13 +64,16 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let start = k.cursor.saturating_sub(per_page - 1);
     for (i, r) in k.rows.iter().enumerate().skip(start).take(per_page) {
         let style = if i == k.cursor { t.selected } else { t.text };
+        // Where an active key logs in: the member's every facility (admin CLI) or this
+        // one (added in this console); a revoked key logs in nowhere.
         let status = match r.disabled_at {
             Some(at) => format!("revoked {}", m.local(at).format("%Y-%m-%d")),
-            None => "active".into(),
+            None if r.all_facilities => "all facilities".into(),
+            None => "this facility".into(),
         };
         lines.push(Line::from(Span::styled(
             format!(
-                "{:<login_w$} {:<10} {:<10} {:<11} {}",
+                "{:<login_w$} {:<10} {:<10} {:<used_w$} {}",
                 cut(&r.login, login_w),
                 cut(&short_algorithm(&r.algorithm), 10),
                 m.local(r.created_at).format("%Y-%m-%d"),
@@ -115,7 +121,10 @@ pub fn draw_keys(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             };
             let lines = vec![
                 Line::from(Span::styled(
-                    format!("New key for {login} · Enter: add · Esc: cancel"),
+                    cut(
+                        &format!("New key for {login}, valid in this facility only · Enter: add"),
+                        w,
+                    ),
                     t.title,
                 )),
                 field("Key", line, true, w.saturating_sub(12), t),
@@ -245,7 +254,7 @@ pub fn draw_totp(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         let dots = TextField::with_text(PIN_MAX, &"•".repeat(pin.text().chars().count()));
         let lines = vec![
             Line::from(Span::styled(
-                format!("Kiosk PIN for {login} · Enter: set · Esc: cancel"),
+                format!("Kiosk PIN for {login} at this facility's kiosks · Enter: set"),
                 t.warning,
             )),
             field("PIN", &dots, true, PIN_MAX, t),

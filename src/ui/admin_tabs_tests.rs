@@ -64,6 +64,8 @@ fn model(tab: AdminTab) -> Model {
         created_at: Utc.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap(),
         last_used_at: used.map(|h| now() - chrono::Duration::hours(h)),
         disabled_at: revoked.then(|| Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()),
+        // ada's key came from the admin CLI; the others were added in this console.
+        all_facilities: login == "ada",
     };
     m.admin.keys.rows = vec![
         key(

@@ -57,6 +57,8 @@ async fn admin_adds_a_key_by_paste_the_member_logs_in_then_revoked_is_refused() 
     screen.send(b"\r").await;
     screen.wait_text("key added for ada").await;
     screen.wait_text("ada@laptop").await;
+    // Added in this console: it logs in to this facility only, and the tab says so.
+    screen.wait_text("this facility").await;
 
     let mut c = server.connect().await;
     assert!(
@@ -651,9 +653,10 @@ async fn members_of_other_facilities_are_out_of_reach() {
     );
 }
 
-/// Keys and TOTP open every facility a user belongs to: north's admin may not add a key to,
-/// enroll or reset the TOTP of, or revoke a key of a member who is also in south (where
-/// north's admin has no say), and may once they administer south too.
+/// TOTP and keys from the admin CLI open every facility a user belongs to: north's admin may
+/// not reset the TOTP of, or revoke an all-facilities key of, a member who is also in south
+/// (where north's admin has no say), and may once they administer south too. Adding a key is
+/// fine: it is valid in north only.
 #[tokio::test]
 async fn a_member_of_a_facility_the_admin_does_not_administer_is_refused() {
     let w = world().await;
@@ -670,50 +673,60 @@ async fn a_member_of_a_facility_the_admin_does_not_administer_is_refused() {
     };
     refused(
         w.ops
-            .add_member_key(&w.admin, other, &key)
-            .await
-            .unwrap_err(),
-    );
-    refused(
-        w.ops
             .totp_reset(&w.admin, other, "lost phone")
             .await
             .unwrap_err(),
     );
+    // A key from north's console is north's alone: added, listed as this facility's, and
+    // south's console does not see it.
+    w.ops
+        .add_member_key(&w.admin, other, &key)
+        .await
+        .expect("a key valid in north only");
+    let north = w.ops.member_keys(&w.admin).await.expect("keys");
+    assert_eq!(north.len(), 1);
+    assert!(!north[0].all_facilities);
     assert!(
-        w.ops.member_keys(&w.admin).await.expect("keys").is_empty(),
-        "nothing was added"
-    );
-    // Not even south's admin (the user themself: they do not administer north). The admin
-    // CLI on the server registers the key; north's admin cannot revoke it.
-    refused(
         w.ops
-            .add_member_key(&w.stranger, other, &key)
+            .member_keys(&w.stranger)
             .await
-            .unwrap_err(),
+            .expect("south")
+            .is_empty(),
+        "south lists north's key"
     );
+    w.ops
+        .revoke_member_key(&w.admin, north[0].id)
+        .await
+        .expect("north revokes its own key");
+    // The admin CLI on the server registers a key for every facility; north's admin
+    // cannot revoke that one.
+    let cli_key = new_key().public_key().to_openssh().expect("line");
     let owner = w.db.owner_pool().await.expect("owner pool");
     packtrack::db::unscoped::Admin::new(&owner)
         .add_key(
             "other",
-            &packtrack::auth::pubkey::parse_line(&key).expect("key"),
+            &packtrack::auth::pubkey::parse_line(&cli_key).expect("key"),
         )
         .await
         .expect("the CLI registers it");
     owner.close().await;
-    let id = w.ops.member_keys(&w.admin).await.expect("keys")[0].id;
-    refused(w.ops.revoke_member_key(&w.admin, id).await.unwrap_err());
+    let keys = w.ops.member_keys(&w.admin).await.expect("keys");
+    let row = keys
+        .iter()
+        .find(|k| k.all_facilities)
+        .expect("the CLI's key");
+    refused(w.ops.revoke_member_key(&w.admin, row.id).await.unwrap_err());
     // Once north's admin also administers south, they may.
     member(&w.db, "south", "boss", Role::Admin).await;
     w.ops
-        .revoke_member_key(&w.admin, id)
+        .revoke_member_key(&w.admin, row.id)
         .await
         .expect("admin of both facilities");
 }
 
-/// The kiosk PIN is set from the console like the CLI's `user set-pin`: argon2id, audited
-/// without the PIN, 4 to 12 digits, admins only, and only for a member whose facilities the
-/// admin all administers.
+/// The kiosk PIN is set from the console: argon2id, audited without the PIN, 6 to 12
+/// digits and not a first guess, admins only, and valid at this facility's kiosks only (so also for a member of
+/// a facility the admin does not administer).
 #[tokio::test]
 async fn an_admin_sets_a_members_kiosk_pin() {
     let w = world().await;
@@ -723,44 +736,52 @@ async fn an_admin_sets_a_members_kiosk_pin() {
         .set_member_pin(&w.admin, clerk, "47a1")
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("4 to 12 digits"), "{e}");
+    assert!(e.to_string().contains("6 to 12 digits"), "{e}");
     let e = w
         .ops
-        .set_member_pin(&w.operator, clerk, "4711")
+        .set_member_pin(&w.admin, clerk, "123456")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("too easy to guess"), "{e}");
+    let e = w
+        .ops
+        .set_member_pin(&w.operator, clerk, "471193")
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::PermissionDenied), "{e:?}");
     w.ops
-        .set_member_pin(&w.admin, clerk, "4711")
+        .set_member_pin(&w.admin, clerk, "471193")
         .await
         .expect("admin sets the PIN");
     let owner = w.db.owner_pool().await.expect("owner pool");
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT pin_hash FROM users WHERE login = 'clerk'")
-            .fetch_one(&owner)
-            .await
-            .unwrap();
+    let (person, hash): (Option<String>, String) = sqlx::query_as(
+        "SELECT u.pin_hash, p.pin_hash FROM users u \
+         JOIN member_pins p ON p.user_id = u.id \
+         JOIN facilities f ON f.id = p.facility_id AND f.slug = 'north' \
+         WHERE u.login = 'clerk'",
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
     owner.close().await;
-    let hash = hash.expect("a PIN hash is stored");
+    assert_eq!(person, None, "not the person's all-facilities PIN");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    assert!(packtrack::auth::password::verify("4711".into(), Some(hash.clone())).await == Ok(true));
-    assert!(packtrack::auth::password::verify("4712".into(), Some(hash)).await == Ok(false));
+    assert!(
+        packtrack::auth::password::verify("471193".into(), Some(hash.clone())).await == Ok(true)
+    );
+    assert!(packtrack::auth::password::verify("471194".into(), Some(hash)).await == Ok(false));
     let rows = audit(&w.db, "north", "pin.set").await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(!format!("{rows:?}").contains("4711"), "{rows:?}");
-    // A member of south as well: north's admin has no say there.
+    assert!(!format!("{rows:?}").contains("471193"), "{rows:?}");
+    // A member of south as well: the PIN opens north's kiosks only, and only north audits it.
     member(&w.db, "north", "other", Role::Operator).await;
     let other = user_id(&w.db, "other").await;
-    let e = w
-        .ops
-        .set_member_pin(&w.admin, other, "4711")
+    w.ops
+        .set_member_pin(&w.admin, other, "471193")
         .await
-        .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("also belongs to a facility you do not administer"),
-        "{e}"
-    );
+        .expect("a PIN for north's kiosks");
+    assert_eq!(audit(&w.db, "north", "pin.set").await.len(), 2);
+    assert!(audit(&w.db, "south", "pin.set").await.is_empty());
 }
 
 /// A key opens every facility of its owner, so revoking it ends their sessions in each of

@@ -107,6 +107,14 @@ async fn world() -> World {
         .unwrap();
         tx.commit().await.unwrap();
     }
+    // A kiosk PIN set in each facility's console (member_pins).
+    for p in [&a, &b] {
+        let mut tx = app.tenant(p).await.unwrap();
+        packtrack::db::keys_admin::set_pin(&mut tx, p.user().0, "$argon2id$not-a-real-hash")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     World {
         db,
         app,
