@@ -444,7 +444,7 @@ impl Ops {
     }
 
     fn require_admin(p: &Principal) -> Result<(), AppError> {
-        if p.role().can_administer() {
+        if p.may_administer() {
             Ok(())
         } else {
             Err(AppError::PermissionDenied)

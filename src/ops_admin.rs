@@ -43,7 +43,7 @@ impl std::fmt::Debug for TotpEnrollment {
 pub const REASON_MAX: usize = 200;
 
 fn require_console(p: &Principal) -> Result<(), AppError> {
-    if !p.role().can_administer() || p.source().device_id().is_some() {
+    if !p.may_administer() {
         return Err(AppError::PermissionDenied);
     }
     Ok(())

@@ -870,7 +870,7 @@ pub async fn export_streamed<S: Sink + ?Sized>(
     sink: &mut S,
     mut stream: Option<&mut Stream>,
 ) -> Result<Summary, AppError> {
-    if !p.role().can_administer() {
+    if !p.may_administer() {
         return Err(AppError::PermissionDenied);
     }
     let mut tx = db.tenant(p).await?;
@@ -956,7 +956,7 @@ impl Overview {
 /// which never shows admin views) the daily log and aging.
 pub fn on_screen_for(p: &Principal) -> &'static [Report] {
     const COMPACT: [Report; 2] = [Report::Daily, Report::Aging];
-    if p.role().can_administer() && p.source().device_id().is_none() {
+    if p.may_administer() {
         &Report::ALL
     } else {
         &COMPACT

@@ -89,4 +89,11 @@ impl Principal {
     pub fn source(&self) -> &Source {
         &self.source
     }
+
+    /// Whether this session may use admin functions: an admin, and not at a kiosk (a
+    /// shared counter terminal, unlocked by PIN, never shows or runs admin views, whatever
+    /// the staff member's role). The one check every admin operation in `ops` uses.
+    pub fn may_administer(&self) -> bool {
+        self.role.can_administer() && self.source.device_id().is_none()
+    }
 }

@@ -64,7 +64,7 @@ impl Ops {
     /// Recipients management: admins, and not at a kiosk (a shared counter terminal never
     /// reaches the admin functions, whoever unlocked it).
     pub(crate) fn require_recipient_admin(p: &Principal) -> Result<(), AppError> {
-        if p.role().can_administer() && p.source().device_id().is_none() {
+        if p.may_administer() {
             Ok(())
         } else {
             Err(AppError::PermissionDenied)

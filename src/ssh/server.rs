@@ -929,7 +929,7 @@ impl Handler for Conn {
             && self
                 .principal
                 .as_ref()
-                .is_some_and(|p| p.role().can_administer())
+                .is_some_and(|p| p.may_administer())
         {
             match self.channels.get_mut(&channel) {
                 Some(chan) if chan.writer.is_some() && chan.stdin.is_none() => {

@@ -890,6 +890,30 @@ async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
         ));
         assert!(denied(w.ops.outbox(p).await.map(|_| ())));
         assert!(denied(w.ops.retry_notification(p, id).await));
+        // The Members, Audit and Security tabs, and the report export, in `ops` too (an
+        // admin at a kiosk was refused only by the interface).
+        assert!(denied(w.ops.members(p).await.map(|_| ())));
+        assert!(denied(
+            w.ops
+                .update_member(p, clerk, Some(Role::Admin), None)
+                .await
+        ));
+        assert!(denied(w.ops.audit(p, "").await.map(|_| ())));
+        assert!(denied(w.ops.scorecard(p).await.map(|_| ())));
+        let mut sink = packtrack::reports::CsvSink::new(Vec::new());
+        assert!(denied(
+            packtrack::reports::export(
+                w.ops.db(),
+                p,
+                packtrack::reports::Report::Daily,
+                None,
+                None,
+                "csv",
+                &mut sink,
+            )
+            .await
+            .map(|_| ())
+        ));
     }
     // Nothing happened.
     assert_eq!(w.ops.facility_settings(&w.admin).await.expect("load"), s);
