@@ -94,7 +94,9 @@ async fn key_login(cli: &Cli, key: &Arc<PrivateKey>) -> Result<Duration> {
 
 /// Keyboard-interactive with the two answers; whether it succeeded.
 async fn kbd(h: &mut Handle<Accept>, user: &str, password: &str, code: &str) -> Result<bool> {
-    let mut resp = h.authenticate_keyboard_interactive_start(user, None).await?;
+    let mut resp = h
+        .authenticate_keyboard_interactive_start(user, None)
+        .await?;
     for _ in 0..4 {
         match resp {
             Kbd::Success => return Ok(true),

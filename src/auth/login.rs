@@ -18,6 +18,7 @@ use crate::config::{
 use crate::db::unscoped::UserRecord;
 use crate::db::{Db, credential_scope};
 use crate::domain::{Principal, Source};
+use crate::logging::Clean;
 use crate::secrets::SecretsKey;
 
 /// The SSH user name of kiosk terminals (`kiosk+SLUG`); no person can have this login.
@@ -518,7 +519,7 @@ impl Authenticator {
                 "kiosk unlocked"
             ),
             Err(f) => {
-                tracing::warn!(login = ?user.login, device = %device.name, %peer, method,
+                tracing::warn!(login = %Clean(&user.login), device = %device.name, %peer, method,
                     reason = f.as_str(), "kiosk unlock failed");
             }
         }
@@ -617,9 +618,9 @@ impl Authenticator {
                 "login succeeded"
             ),
             Err(f) => {
-                // The login is the client's text: logged escaped (`?`), so it cannot forge
-                // a log line or send escape sequences to whoever reads the log.
-                tracing::warn!(login = ?user.login, facility = ?user.slug, %peer, method,
+                // The login is the client's text: logged escaped, so it cannot forge a log
+                // line or send escape sequences to whoever reads the log.
+                tracing::warn!(login = %Clean(&user.login), facility = %Clean(user.slug.as_deref().unwrap_or("")), %peer, method,
                     reason = f.as_str(), "login failed");
                 if countable && f.counts() && user.is_login_name() {
                     let _ = self

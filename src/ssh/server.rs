@@ -614,7 +614,7 @@ impl Conn {
                     let started = Instant::now();
                     tracing::info!(
                         login = %who, facility = %slug, %peer,
-                        auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
+                        auth = %method, term = %crate::logging::Clean(&pty.term), cols = pty.cols, rows = pty.rows,
                         "session start"
                     );
                     let (end, bytes) = sess.run(writer, rx, shared.shutdown.clone()).await;
@@ -623,7 +623,7 @@ impl Conn {
                     }
                     tracing::info!(
                         login = %who, facility = %slug, %peer,
-                        auth = %method, term = %pty.term, cols = pty.cols, rows = pty.rows,
+                        auth = %method, term = %crate::logging::Clean(&pty.term), cols = pty.cols, rows = pty.rows,
                         duration_s = started.elapsed().as_secs(), bytes, end = end.as_str(),
                         "session end"
                     );
@@ -926,10 +926,7 @@ impl Handler for Conn {
         // so only they can make the server buffer input (bounded by the import limit);
         // anyone else runs it at once and is refused.
         if super::exec::reads_stdin(&line)
-            && self
-                .principal
-                .as_ref()
-                .is_some_and(|p| p.may_administer())
+            && self.principal.as_ref().is_some_and(|p| p.may_administer())
         {
             match self.channels.get_mut(&channel) {
                 Some(chan) if chan.writer.is_some() && chan.stdin.is_none() => {

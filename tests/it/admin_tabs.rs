@@ -894,9 +894,7 @@ async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
         // admin at a kiosk was refused only by the interface).
         assert!(denied(w.ops.members(p).await.map(|_| ())));
         assert!(denied(
-            w.ops
-                .update_member(p, clerk, Some(Role::Admin), None)
-                .await
+            w.ops.update_member(p, clerk, Some(Role::Admin), None).await
         ));
         assert!(denied(w.ops.audit(p, "").await.map(|_| ())));
         assert!(denied(w.ops.scorecard(p).await.map(|_| ())));

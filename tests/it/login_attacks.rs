@@ -2,6 +2,7 @@
 //! for what it stops.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use packtrack::auth::login::Device;
@@ -314,4 +315,52 @@ async fn pickup_code_guessing_over_exec_is_rate_limited_per_user() {
         .exec(&format!("packages pickup --code {}", codes[0]))
         .await;
     assert_eq!(out.status, Some(0), "{out:?}");
+}
+
+/// Log output captured from the current thread (the test runtime runs every server task
+/// on it).
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Before logging in, anyone could write whole log lines (and terminal escapes for whoever
+/// reads the log) through the SSH user name of a failed login.
+#[test]
+fn ssh_user_name_cannot_forge_a_log_line() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let s = server().await;
+                let mut c = s.connect().await;
+                let forged = "x\n2099-01-01T00:00:00Z  INFO login succeeded login=admin \
+                              method=publickey\x1b]0;owned\x07\x1b[2J";
+                let (r, _) = c.kbd(forged, "pw", "123456").await;
+                assert!(kbd_failed(&r));
+            });
+    });
+    let log = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    assert!(log.contains("login failed"), "{log}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2099-01-01")),
+        "a forged line: {log}"
+    );
+    assert!(!log.contains('\x1b') && !log.contains('\x07'), "{log:?}");
 }
