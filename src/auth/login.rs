@@ -221,11 +221,20 @@ impl Authenticator {
     /// Whether `key` is worth a signature: it is registered (enabled) for that login and,
     /// when the user name names a facility, valid there. This answers the offered-key probe
     /// only; it never authenticates.
-    pub async fn key_may_sign(&self, user: &SshUser, key: &PublicKey) -> bool {
+    /// `Err(Failure::Internal)`: the database could not answer (not a refusal).
+    pub async fn key_may_sign(&self, user: &SshUser, key: &PublicKey) -> Result<bool, Failure> {
         let fp = pubkey::fingerprint(key);
-        matches!(
-            self.db.unscoped().active_key(&user.login, &fp).await,
-            Ok(Some(k)) if k.valid_for_slug(user.slug.as_deref())
+        Ok(
+            match self
+                .db
+                .unscoped()
+                .active_key(&user.login, &fp)
+                .await
+                .map_err(internal)?
+            {
+                Some(k) => k.valid_for_slug(user.slug.as_deref()),
+                None => false,
+            },
         )
     }
 

@@ -13,6 +13,9 @@ pub struct Metrics {
     pub auth_ok_publickey: AtomicU64,
     pub auth_ok_password: AtomicU64,
     pub auth_failed: AtomicU64,
+    /// Authentications that could not be checked (database error): disconnected with
+    /// "service temporarily unavailable", not counted as failures.
+    pub auth_unavailable: AtomicU64,
     pub sessions_active: AtomicU64,
     pub sessions_total: AtomicU64,
 }
@@ -62,6 +65,10 @@ impl Metrics {
                     get(&self.auth_ok_password),
                 ),
                 ("{result=\"failed\"}".into(), get(&self.auth_failed)),
+                (
+                    "{result=\"unavailable\"}".into(),
+                    get(&self.auth_unavailable),
+                ),
             ],
         );
         metric(

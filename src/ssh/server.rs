@@ -24,7 +24,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::limits::{ConnectionLimiter, Limits, Slot};
 use super::metrics::Metrics;
 use super::session::{self, Input};
-use crate::auth::login::{Authenticator, SshUser};
+use crate::auth::login::{Authenticator, Failure, SshUser};
 use crate::auth::pubkey;
 use crate::domain::Principal;
 
@@ -221,7 +221,9 @@ async fn connection(
 ) {
     let authed = Arc::new(AtomicBool::new(false));
     let kill = Arc::new(tokio::sync::Notify::new());
+    let unavailable = Arc::new(tokio::sync::Notify::new());
     let handler = Conn {
+        unavailable: unavailable.clone(),
         shared: shared.clone(),
         peer,
         slot,
@@ -291,11 +293,23 @@ async fn connection(
                 tracing::info!(%peer, "closed: the client stopped reading");
                 return;
             }
+            () = unavailable.notified() => {
+                // Authentication could not be checked (the database is not answering):
+                // not a refusal, and not the client's fault. Say so instead of letting it
+                // look like a wrong key.
+                tracing::warn!(%peer, "closed: authentication unavailable (database error)");
+                disconnect(&handle, "service temporarily unavailable; try again in a moment")
+                    .await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                return;
+            }
             _ = shutdown.changed() => {
                 // Sessions restore their terminals on the same signal; give them a moment.
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
-                disconnect(&handle, "server shutting down").await;
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                // A finished session future must not be polled again (it panics).
+                if tokio::time::timeout(Duration::from_secs(2), &mut session).await.is_err() {
+                    disconnect(&handle, "server shutting down").await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), &mut session).await;
+                }
                 return;
             }
         }
@@ -421,6 +435,9 @@ struct Conn {
     channels: HashMap<ChannelId, Chan>,
     /// Closes the whole connection (a session whose client stopped reading).
     kill: Arc<tokio::sync::Notify>,
+    /// Closes the connection with "service temporarily unavailable" (authentication could
+    /// not be checked).
+    unavailable: Arc<tokio::sync::Notify>,
     /// When input was last reported dropped (reported at most once a second).
     dropped_warned: Option<Instant>,
 }
@@ -457,6 +474,17 @@ impl Conn {
     fn reject(&self) -> Auth {
         Metrics::inc(&self.shared.metrics.auth_failed);
         Auth::reject()
+    }
+
+    /// A failed check: a refusal, or — when the database could not answer — a disconnect
+    /// that says the service is unavailable (never counted as a failed login).
+    fn refuse(&self, f: Failure) -> Auth {
+        if f == Failure::Internal {
+            Metrics::inc(&self.shared.metrics.auth_unavailable);
+            self.unavailable.notify_one();
+            return Auth::reject();
+        }
+        self.reject()
     }
 
     /// Starts the task that owns a channel's output.
@@ -551,6 +579,19 @@ impl Conn {
                         &shared.ops,
                         Some(tx),
                     );
+                    // A panic in the command (a bug) must still answer the client.
+                    let run = contain(run, || {
+                        tracing::error!(
+                            login = %principal.login(), facility = %principal.slug(), %peer,
+                            command = %crate::logging::Clean(line.split_whitespace().next().unwrap_or("")),
+                            "exec command panicked"
+                        );
+                        super::exec::Output {
+                            stdout: String::new(),
+                            stderr: INTERNAL_ERROR.into(),
+                            status: 70,
+                        }
+                    });
                     let (out, (streamed, alive)) = tokio::join!(run, pump);
                     let bytes = streamed + out.stdout.len() + out.stderr.len();
                     if alive {
@@ -634,6 +675,21 @@ impl Conn {
     }
 }
 
+/// What a client is told when its command or session hit a bug (the log has the detail).
+const INTERNAL_ERROR: &str =
+    "packtrack: internal error (logged); please try again, or tell your administrator\n";
+
+/// Runs `fut`; if it panics, the panic is caught (the process's panic hook has already
+/// logged it) and `on_panic` gives the answer instead, so a per-connection task never dies
+/// silently and leaves its client waiting for an exit status.
+async fn contain<T>(fut: impl std::future::Future<Output = T>, on_panic: impl FnOnce() -> T) -> T {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(v) => v,
+        Err(_) => on_panic(),
+    }
+}
+
 /// Decrements the active-session gauge when a session task ends, however it ends.
 struct ActiveGuard(Arc<Metrics>);
 
@@ -696,14 +752,14 @@ impl Handler for Conn {
             return Ok(
                 match self.shared.auth.device(&user, offer.public_key).await {
                     Ok(_) => Auth::Accept,
-                    Err(_) => self.reject(),
+                    Err(f) => self.refuse(f),
                 },
             );
         }
-        if self.shared.auth.key_may_sign(&user, offer.public_key).await {
-            Ok(Auth::Accept)
-        } else {
-            Ok(self.reject())
+        match self.shared.auth.key_may_sign(&user, offer.public_key).await {
+            Ok(true) => Ok(Auth::Accept),
+            Ok(false) => Ok(self.reject()),
+            Err(f) => Ok(self.refuse(f)),
         }
     }
 
@@ -728,7 +784,7 @@ impl Handler for Conn {
                 }
                 Err(f) => {
                     tracing::warn!(peer = %self.peer, reason = f.as_str(), "kiosk device refused");
-                    self.reject()
+                    self.refuse(f)
                 }
             });
         }
@@ -744,7 +800,7 @@ impl Handler for Conn {
                 Ok(self.accept(p, method))
             }
             Err(f) if f.is_facility_mistake() => Ok(self.accept_unbound(&user).await),
-            Err(_) => Ok(self.reject()),
+            Err(f) => Ok(self.refuse(f)),
         }
     }
 
@@ -780,7 +836,7 @@ impl Handler for Conn {
                         Ok(self.accept(p, "password+totp".into()))
                     }
                     Err(f) if f.is_facility_mistake() => Ok(self.accept_unbound(&user).await),
-                    Err(_) => Ok(self.reject()),
+                    Err(f) => Ok(self.refuse(f)),
                 }
             }
             Kbd::Idle => Ok(self.reject()),
@@ -1010,4 +1066,35 @@ impl Handler for Conn {
 /// the client does not know (no local terminal), so assume the classic size.
 fn clamp_dim(v: u32, unknown: u16) -> u16 {
     if v == 0 { unknown } else { v.min(1000) as u16 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bug that panics inside an exec command used to kill its task: the client never got
+    /// an exit status and waited forever.
+    #[tokio::test]
+    async fn a_panicking_command_still_answers() {
+        let out = contain(
+            async {
+                let ids: Vec<i64> = Vec::new();
+                let first = ids[0]; // the old pickup race: index out of bounds
+                super::super::exec::Output {
+                    stdout: first.to_string(),
+                    stderr: String::new(),
+                    status: 0,
+                }
+            },
+            || super::super::exec::Output {
+                stdout: String::new(),
+                stderr: INTERNAL_ERROR.into(),
+                status: 70,
+            },
+        )
+        .await;
+        assert_eq!(out.status, 70);
+        assert!(out.stderr.starts_with("packtrack: internal error"));
+        assert_eq!(contain(async { 7 }, || 0).await, 7);
+    }
 }

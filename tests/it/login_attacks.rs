@@ -364,3 +364,67 @@ fn ssh_user_name_cannot_forge_a_log_line() {
     );
     assert!(!log.contains('\x1b') && !log.contains('\x07'), "{log:?}");
 }
+
+/// A database that cannot answer made every login look like a wrong key ("Permission
+/// denied") and was counted like a guess. Now the client is disconnected with "service
+/// temporarily unavailable", the failure is not counted, and the metric says why.
+#[tokio::test]
+async fn database_error_during_login_is_unavailable_not_a_wrong_key() {
+    let s = server().await;
+    let key = s.key_user("clerk", SLUG, Role::Operator).await;
+    let creds = s.password_user("night", SLUG, Role::Operator).await;
+    // The login path's reads fail from now on (as during an outage).
+    s.owner_sql(
+        "REVOKE EXECUTE ON FUNCTION login_user(text) FROM packtrack_app",
+        "",
+    )
+    .await;
+    let mut c = s.connect().await;
+    let hash = c.handle.best_supported_rsa_hash().await.unwrap().flatten();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.handle.authenticate_publickey(
+            format!("clerk+{SLUG}"),
+            russh::keys::PrivateKeyWithHashAlg::new(key.clone(), hash),
+        ),
+    )
+    .await
+    .expect("an answer");
+    assert!(!matches!(r, Ok(AuthResult::Success)), "{r:?}");
+    let mut c2 = s.connect().await;
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        c2.handle
+            .authenticate_keyboard_interactive_start(format!("night+{SLUG}"), None),
+    )
+    .await
+    .expect("an answer");
+    if let Ok(Kbd::InfoRequest { .. }) = r {
+        let r = c2
+            .handle
+            .authenticate_keyboard_interactive_respond(vec![creds.password.clone()])
+            .await;
+        if let Ok(Kbd::InfoRequest { .. }) = r {
+            let _ = c2
+                .handle
+                .authenticate_keyboard_interactive_respond(vec![creds.code()])
+                .await;
+        }
+    }
+    for (what, client) in [("key", &c), ("password", &c2)] {
+        let t = std::time::Instant::now();
+        while !client.handle.is_closed() {
+            assert!(t.elapsed() < Duration::from_secs(10), "{what}: still open");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let m = s.metrics();
+    assert_eq!(
+        m.auth_unavailable
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    assert_eq!(m.auth_failed.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(s.failures_recorded("clerk").await, 0);
+    assert_eq!(s.failures_recorded("night").await, 0);
+}
