@@ -10,9 +10,14 @@ pub fn init(json: bool, default_level: &str) {
         .or_else(|| std::env::var("RUST_LOG").ok())
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new(format!("{default_level},sqlx=warn,russh=warn")));
+    // Colours only for a person at a terminal: a log file or journal gets plain lines (no
+    // escape sequences of our own, and none of anyone else's: see `Clean`).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false);
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = if json {

@@ -2,7 +2,6 @@
 //! for what it stops.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use packtrack::auth::login::Device;
@@ -317,52 +316,76 @@ async fn pickup_code_guessing_over_exec_is_rate_limited_per_user() {
     assert_eq!(out.status, Some(0), "{out:?}");
 }
 
-/// Log output captured from the current thread (the test runtime runs every server task
-/// on it).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Before logging in, anyone could write whole log lines (and terminal escapes for whoever
-/// reads the log) through the SSH user name of a failed login.
-#[test]
-fn ssh_user_name_cannot_forge_a_log_line() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let s = server().await;
-                let mut c = s.connect().await;
-                let forged = "x\n2099-01-01T00:00:00Z  INFO login succeeded login=admin \
-                              method=publickey\x1b]0;owned\x07\x1b[2J";
-                let (r, _) = c.kbd(forged, "pw", "123456").await;
-                assert!(kbd_failed(&r));
-            });
+/// reads the log) through the SSH user name of a failed login. Checked on the real
+/// server's log output.
+#[tokio::test]
+async fn ssh_user_name_cannot_forge_a_log_line() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let sandbox = crate::support::Sandbox::new();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_packtrack"))
+        .arg("--data-dir")
+        .arg(sandbox.data_dir())
+        .arg("--keys-dir")
+        .arg(sandbox.keys_dir())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("DATABASE_URL")
+        .env("PACKTRACK_LOG", "info")
+        .current_dir(sandbox.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn packtrack serve");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
     });
-    let log = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
-    assert!(log.contains("login failed"), "{log}");
+    let mut log = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) if line.starts_with("listening on") => break,
+            Ok(line) => log.push(line),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no `listening on` ({e}): {log:?}");
+            }
+        }
+    }
+    let host =
+        russh::keys::PrivateKey::read_openssh_file(sandbox.keys_dir().join("ssh_host_ed25519_key"))
+            .expect("host key");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut c = Client::connect(addr, host.public_key().clone()).await;
+    let forged = "x\n2099-01-01T00:00:00Z  INFO login succeeded login=admin \
+                  method=publickey\x1b]0;owned\x07\x1b[2J";
+    let (r, _) = c.kbd(forged, "pw", "123456").await;
+    assert!(kbd_failed(&r));
+    drop(c);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let _ = child.wait();
+    let _ = reader.join();
+    log.extend(rx.try_iter());
+    let all = log.join("\n");
+    assert!(all.contains("login failed"), "{all}");
     assert!(
-        !log.lines().any(|l| l.starts_with("2099-01-01")),
-        "a forged line: {log}"
+        !log.iter().any(|l| l.starts_with("2099-01-01")),
+        "a forged line: {all}"
     );
-    assert!(!log.contains('\x1b') && !log.contains('\x07'), "{log:?}");
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all:?}");
 }
 
 /// A database that cannot answer made every login look like a wrong key ("Permission
