@@ -101,6 +101,11 @@ pub struct ServeArgs {
     /// Most simultaneous connections from one address.
     #[arg(long, default_value_t = 1100)]
     max_per_ip: usize,
+    /// Seconds between re-checks of every session's access (revoked keys, reset TOTP,
+    /// disabled members, quarantined kiosks end within this long even if a notification
+    /// was lost).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    recheck_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,6 +359,7 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_connections: args.max_connections,
         max_per_ip: args.max_per_ip,
+        recheck: std::time::Duration::from_secs(args.recheck_secs),
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);
