@@ -228,8 +228,7 @@ impl Session {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let recheck_every = self.recheck.max(Duration::from_millis(10));
-        let mut recheck =
-            tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
+        let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let mut end = out.send(term::ENTER.as_bytes().to_vec()).await.err();
