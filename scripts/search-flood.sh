@@ -156,10 +156,12 @@ SSH=(ssh -F /dev/null -i "$WORK/id" -o IdentitiesOnly=yes -o BatchMode=yes
 N=$("${SSH[@]}" clerk+demo@127.0.0.1 recipients search resident --limit 1 --json | wc -l)
 [ "$N" = 1 ] || die "recipients search failed"
 perl -e "print \"a\\x7f\" x $PAIRS" >"$WORK/burst"
+# The burst ends in a marker: once the search field shows it, every key was handled.
+printf zq >>"$WORK/burst"
 BURST_BYTES=$(wc -c <"$WORK/burst")
 
 # ---------------------------------------------------------------- 1. one burst, alone
-log "burst: viewer on the recipients screen sends a<DEL> x $PAIRS ($BURST_BYTES bytes)"
+log "burst: viewer on the recipients screen sends a<DEL> x $PAIRS + zq ($BURST_BYTES bytes)"
 mkfifo "$WORK/flood.in"
 "${SSH[@]}" -tt viewer+demo@127.0.0.1 <"$WORK/flood.in" >"$WORK/flood.out" 2>&1 &
 FLOOD_PID=$!
@@ -194,6 +196,8 @@ CPU1=$(cpu_ticks "$PT_PID")
 HWM=$(hwm_kib "$PT_PID")
 RSS1=$(rss_kib "$PT_PID")
 STARTED1=$(metric packtrack_effects_started_total)
+HANDLED=no
+grep -q 'zq' "$WORK/flood.out" && HANDLED=yes
 # Does the flooding session still answer? Esc (back), q (quit): its ssh exits.
 printf '\x1b' >&7
 sleep 0.2
@@ -234,7 +238,7 @@ if [ "${SKIP_TYPING:-0}" != 1 ]; then
     printf r >&7
     BURSTS=0
     while kill -0 "$LOAD_PID" 2>/dev/null; do
-        cat "$WORK/burst" >&7 || break
+        { cat "$WORK/burst"; printf '\x15'; } >&7 || break
         BURSTS=$((BURSTS + 1))
         sleep "$FLOOD_EVERY"
     done
@@ -245,6 +249,11 @@ if [ "${SKIP_TYPING:-0}" != 1 ]; then
     wait "$FLOOD_PID" 2>/dev/null || true
     FLOOD_PID=
     P99_FLOOD=$(grep '^RESULT' "$WORK/typing_flood.txt" | stats_p99)
+    # The same quiet run again: how much p99 drifts without any flood (the noise floor).
+    log "typing: $SESSIONS sessions, quiet again (control)"
+    timeout 900 "$LOAD" "${LOADARGS[@]}" >"$WORK/typing_quiet2.txt" 2>&1 ||
+        die "loadtest (quiet again) failed: $(tail -3 "$WORK/typing_quiet2.txt")"
+    P99_QUIET2=$(grep '^RESULT' "$WORK/typing_quiet2.txt" | stats_p99)
 fi
 
 # ---------------------------------------------------------------- report
@@ -261,15 +270,16 @@ cat <<EOF
 
 ## search-flood $(date -u +%Y-%m-%dT%H:%MZ)  packtrack $SRC_REV
 machine: $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr)
-facility: demo + $RECIPIENTS recipients; burst: a<DEL> x $PAIRS = $BURST_BYTES bytes in one write
+facility: demo + $RECIPIENTS recipients; burst: a<DEL> x $PAIRS then zq = $BURST_BYTES bytes in one write
 
 burst alone:
   server CPU from the burst to quiet: ${CPU_S} s (budget < 0.5 s: $(verdict "$CPU_S" 0.5))
   server memory: RSS before $(mib "$RSS0") MiB, peak $(mib "$HWM") MiB (+${PEAK_MB} MB; budget < 50 MB: $(verdict "$PEAK_MB" 50)), after $(mib "$RSS1") MiB
   effect tasks started for the burst: $EFFECTS (most in flight at a sample: $MAX_INFLIGHT)
   another user's ssh whoami during the burst: ${WHOAMI_MS} ms; server quiet again after ${SETTLE_MS} ms
-  the flooding session still answers (Esc, q -> exits): $ANSWERS
+  every key handled (the field shows the final zq): $HANDLED; the flooding session still answers (Esc, q -> exits): $ANSWERS
 
 typing, $SESSIONS sessions, think ${THINK_MS} ms, ${DURATION} s measured:
   keystroke p99 quiet ${P99_QUIET} ms, with a burst every ${FLOOD_EVERY} s ${P99_FLOOD} ms (${BURSTS:-0} bursts): delta ${DELTA} ms (budget <= 2 ms: $(verdict "${DELTA#-}" 2.0001))
+  control: quiet again ${P99_QUIET2:-n/a} ms (the drift between two quiet runs is the noise floor of this machine)
 EOF

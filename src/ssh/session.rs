@@ -36,6 +36,9 @@ const ESC_TIMEOUT: Duration = Duration::from_millis(30);
 /// 16 clerks recording parcels: most of the server's CPU; docs/PERFORMANCE.md, issue 8).
 const LIVE_BATCH: Duration = Duration::from_millis(100);
 
+/// Messages handled in one go before the session task yields its worker thread.
+const YIELD_EVERY: usize = 256;
+
 /// What the SSH handler forwards to a session.
 #[derive(Debug)]
 pub enum Input {
@@ -372,7 +375,12 @@ impl Session {
             }
             // Reloads asked for more than once in one turn (a batch of live events) run once.
             let mut reloads: Vec<Effect> = Vec::new();
-            for msg in msgs {
+            for (i, msg) in msgs.into_iter().enumerate() {
+                // A burst of input (a paste, a flood) is thousands of keys: give the worker
+                // thread back now and then so other sessions' keystrokes are not held up.
+                if i > 0 && i % YIELD_EVERY == 0 {
+                    tokio::task::yield_now().await;
+                }
                 // The answer to an older keystroke changes nothing (`update` drops it): no
                 // redraw (typing fast, or pasting, leaves one behind per key).
                 let stale =
