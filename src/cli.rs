@@ -108,6 +108,11 @@ pub struct ServeArgs {
     /// random from 30 % of this on, like OpenSSH's MaxStartups).
     #[arg(long, default_value_t = crate::ssh::limits::Limits::default().max_startups)]
     max_startups: usize,
+    /// Seconds between re-checks of every session's access (revoked keys, reset TOTP,
+    /// disabled members, quarantined kiosks end within this long even if a notification
+    /// was lost).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    recheck_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +374,7 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         max_per_ip: args.max_per_ip,
         max_startups_per_ip: args.max_startups_per_ip.max(1),
         max_startups: args.max_startups.max(1),
+        recheck: std::time::Duration::from_secs(args.recheck_secs),
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);

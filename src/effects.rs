@@ -7,6 +7,19 @@ use crate::error::AppError;
 use crate::ops::Ops;
 
 mod recipients_admin;
+pub mod runner;
+
+pub use runner::Runner;
+
+/// An effect's variant name, for timing logs (never its contents).
+pub fn kind_name(e: &Effect) -> String {
+    let debug = format!("{e:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
 
 /// Runs one effect; effects that report progress (the recipients import) send it to
 /// `progress` before their answer. `None`: nothing to report (quit).

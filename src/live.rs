@@ -12,6 +12,14 @@ use tokio::sync::{broadcast, mpsc};
 use crate::db::{Db, packages};
 use crate::domain::FacilityId;
 
+/// The kind of the event the hub sends every session after its listener reconnected:
+/// notifications sent meanwhile are lost, so sessions re-check their access.
+pub const RESYNC: &str = "resync";
+
+/// A channel name to UNLISTEN from after an error: it needs a connection, so the listener
+/// reconnects (and re-LISTENs its channels) before the hub tells sessions to re-check.
+const PROBE: &str = "packtrack_listener_probe";
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LiveEvent {
     pub kind: String,
@@ -52,8 +60,8 @@ impl LiveHub {
                         }
                         None => return,
                     },
-                    n = listener.recv() => match n {
-                        Ok(n) => {
+                    n = listener.try_recv() => match n {
+                        Ok(Some(n)) => {
                             let Ok(ev) = serde_json::from_str::<LiveEvent>(n.payload()) else {
                                 continue;
                             };
@@ -63,16 +71,32 @@ impl LiveHub {
                                 let _ = tx.send(ev);
                             }
                         }
-                        // sqlx reconnects and re-listens on the next recv.
+                        // The connection was lost and sqlx has reconnected and re-listened.
+                        Ok(None) => {
+                            tracing::warn!("live updates: connection lost and re-established");
+                            resync(&fan);
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "live updates: connection lost");
                             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                            // Listening again before the sessions re-check: a change after
+                            // their re-check is then notified as usual.
+                            match listener.unlisten(PROBE).await {
+                                Ok(()) => resync(&fan),
+                                Err(e) => tracing::warn!(error = %e, "live updates: cannot listen yet"),
+                            }
                         }
                     },
                 }
             }
         });
         Self { senders, listen }
+    }
+
+    /// Tells every session to re-check its access, as after a lost listener connection
+    /// (for tests and operators: the same path).
+    pub fn resync(&self) {
+        resync(&self.senders);
     }
 
     /// Events for one facility (the session's, from its principal).
@@ -86,5 +110,22 @@ impl LiveHub {
         map.insert(channel.clone(), tx);
         let _ = self.listen.send(channel);
         rx
+    }
+}
+
+/// Every session of every facility re-checks its access (notifications may have been lost).
+fn resync(senders: &Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>) {
+    let all: Vec<_> = senders
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    for tx in all {
+        let _ = tx.send(LiveEvent {
+            kind: RESYNC.into(),
+            ids: Vec::new(),
+            by: String::new(),
+        });
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, Semaphore};
 
 use crate::config::USER_CODE_THRESHOLD;
 use crate::db::Db;
@@ -27,9 +27,21 @@ pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];
 pub const MAX_LIST: i64 = 5000;
 
 /// The per-facility recipient indexes, built on first use and kept current on changes.
-#[derive(Default)]
 pub struct Directory {
     indexes: Mutex<HashMap<FacilityId, Arc<RwLock<Option<RecipientIndex>>>>>,
+    /// Searches are CPU work: they run on blocking threads, this many at once server-wide,
+    /// so a flood of them can neither stall the async workers nor take every core.
+    searches: Arc<Semaphore>,
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self {
+            indexes: Mutex::default(),
+            searches: Arc::new(Semaphore::new(cores)),
+        }
+    }
 }
 
 impl Directory {
@@ -166,21 +178,50 @@ impl Ops {
         include_inactive: bool,
     ) -> Result<Vec<Found>, AppError> {
         let slot = self.directory.slot(p.facility());
-        {
-            let guard = slot.read().await;
-            if let Some(index) = guard.as_ref() {
-                return Ok(found(index, query, limit, include_inactive));
+        if slot.read().await.is_none() {
+            let mut guard = slot.write().await;
+            if guard.is_none() {
+                let mut tx = self.db.tenant(p).await?;
+                let all = recipients::all(&mut tx).await?;
+                tx.commit().await?;
+                *guard = Some(self.blocking(move || RecipientIndex::new(all)).await?);
             }
         }
-        let mut guard = slot.write().await;
-        if guard.is_none() {
-            let mut tx = self.db.tenant(p).await?;
-            let all = recipients::all(&mut tx).await?;
-            tx.commit().await?;
-            *guard = Some(RecipientIndex::new(all));
-        }
-        let index = guard.as_ref().ok_or(AppError::NotFound)?;
-        Ok(found(index, query, limit, include_inactive))
+        // An owned guard: the search runs on a blocking thread, off the async workers.
+        let guard = slot.read_owned().await;
+        let query = query.to_string();
+        self.blocking(move || {
+            guard
+                .as_ref()
+                .map(|index| found(index, &query, limit, include_inactive))
+                .ok_or(AppError::NotFound)
+        })
+        .await?
+    }
+
+    /// CPU-bound work on a blocking thread, at most one per core at once. (A caller that
+    /// gives up waiting does not stop work already started: each piece is one search.)
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let permit = self
+            .directory
+            .searches
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| shutting_down())?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| match e.try_into_panic() {
+            // A bug in the search: fail the caller's task as if it had run there.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => shutting_down(),
+        })
     }
 
     /// Keeps a built index current after a recipient changed.
@@ -532,6 +573,11 @@ fn found(index: &RecipientIndex, query: &str, limit: usize, inactive: bool) -> V
             })
         })
         .collect()
+}
+
+/// Blocking work is cancelled only when the runtime shuts down.
+fn shutting_down() -> AppError {
+    AppError::Conflict("the server is shutting down; try again in a moment".into())
 }
 
 /// `PT-` and 8 characters from an alphabet without look-alikes (no 0/O, 1/I).

@@ -374,6 +374,21 @@ pub async fn handover(
     Ok(done)
 }
 
+/// Whether the device may still be used: registered and not quarantined. Sessions re-check
+/// this periodically, whether or not the quarantine's notification arrived.
+pub async fn device_in_service(db: &Db, device: &Device) -> Result<bool, DbError> {
+    let mut tx = device_tx(db, device, "-").await?;
+    let ok: Option<bool> = sqlx::query_scalar(
+        "SELECT quarantined_at IS NULL FROM devices WHERE facility_id = $1 AND id = $2",
+    )
+    .bind(device.facility.0)
+    .bind(device.id)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(ok == Some(true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

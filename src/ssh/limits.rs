@@ -32,6 +32,9 @@ pub struct Limits {
     pub auth_rejection: Duration,
     /// An unlocked kiosk locks itself after this long without input.
     pub kiosk_relock: Duration,
+    /// Every PTY session re-reads its access (key, TOTP, membership, role, kiosk device)
+    /// this often, so a revocation whose notification was lost still takes effect.
+    pub recheck: Duration,
 }
 
 impl Default for Limits {
@@ -52,6 +55,7 @@ impl Default for Limits {
             keepalive: Duration::from_secs(30),
             auth_rejection: Duration::from_millis(1000),
             kiosk_relock: Duration::from_secs(120),
+            recheck: Duration::from_secs(30),
         }
     }
 }

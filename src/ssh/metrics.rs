@@ -18,6 +18,11 @@ pub struct Metrics {
     pub auth_unavailable: AtomicU64,
     pub sessions_active: AtomicU64,
     pub sessions_total: AtomicU64,
+    /// Effect tasks of interactive sessions alive now (bounded per session).
+    pub effects_in_flight: AtomicU64,
+    pub effects_started: AtomicU64,
+    /// Sessions ended because their access could not be confirmed (re-check failed).
+    pub recheck_failed: AtomicU64,
 }
 
 impl Metrics {
@@ -82,6 +87,24 @@ impl Metrics {
             "counter",
             "SSH sessions started.",
             &[(String::new(), get(&self.sessions_total))],
+        );
+        metric(
+            "packtrack_effects_in_flight",
+            "gauge",
+            "Effect tasks (queries, searches, commits) of interactive sessions running now.",
+            &[(String::new(), get(&self.effects_in_flight))],
+        );
+        metric(
+            "packtrack_effects_started_total",
+            "counter",
+            "Effect tasks started by interactive sessions.",
+            &[(String::new(), get(&self.effects_started))],
+        );
+        metric(
+            "packtrack_session_recheck_failed_total",
+            "counter",
+            "Sessions ended because the periodic re-check of their access failed.",
+            &[(String::new(), get(&self.recheck_failed))],
         );
         out
     }

@@ -649,6 +649,8 @@ impl Conn {
                     live: Some(shared.live.subscribe(facility)),
                     auth_key: method.strip_prefix("publickey ").map(str::to_string),
                     auth_totp: method == "password+totp",
+                    recheck: shared.limits.recheck,
+                    metrics: shared.metrics.clone(),
                 };
                 chan.task = Some(tokio::spawn(async move {
                     let _guard = guard;

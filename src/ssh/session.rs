@@ -1,5 +1,6 @@
 //! One interactive (PTY) session: input parsing, drawing, idle timeout, clean exit.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,14 +15,16 @@ use chrono::Utc;
 use tokio::sync::broadcast;
 
 use super::input::{Event, InputParser};
+use super::metrics::Metrics;
 use super::term::{self, ColorDepth};
 use super::wire::WireBackend;
 use crate::app::model::Me;
 use crate::app::{Effect, Model, Msg as AppMsg, update};
 use crate::auth::login::{Authenticator, Device};
 use crate::domain::Principal;
-use crate::effects;
-use crate::live::LiveEvent;
+use crate::effects::Runner;
+use crate::error::DbError;
+use crate::live::{self, LiveEvent};
 use crate::ops::Ops;
 use crate::ui::{self, Theme};
 
@@ -32,6 +35,9 @@ const ESC_TIMEOUT: Duration = Duration::from_millis(30);
 /// event used to cost every open session of the facility a redraw and a reload (measured with
 /// 16 clerks recording parcels: most of the server's CPU; docs/PERFORMANCE.md, issue 8).
 const LIVE_BATCH: Duration = Duration::from_millis(100);
+
+/// Messages handled in one go before the session task yields its worker thread.
+const YIELD_EVERY: usize = 256;
 
 /// What the SSH handler forwards to a session.
 #[derive(Debug)]
@@ -63,6 +69,8 @@ pub enum End {
     AccessRevoked,
     /// The kiosk device was quarantined.
     Quarantined,
+    /// The periodic re-check of the session's access failed (database error): fail closed.
+    Unconfirmed,
 }
 
 impl End {
@@ -76,6 +84,7 @@ impl End {
             End::WriteStalled => "client stopped reading",
             End::AccessRevoked => "access revoked",
             End::Quarantined => "device quarantined",
+            End::Unconfirmed => "access could not be confirmed",
         }
     }
 }
@@ -107,6 +116,10 @@ pub struct Session {
     pub auth_key: Option<String>,
     /// Logged in with password+TOTP: a TOTP reset (admin console) ends the session.
     pub auth_totp: bool,
+    /// How often the session re-reads its principal from the database, whatever the live
+    /// notifications said (they can be lost): a revocation takes effect within this long.
+    pub recheck: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Output through the channel, one frame at a time, with backpressure: a frame waits for
@@ -199,33 +212,17 @@ impl Session {
         if let Some(k) = &self.kiosk {
             super::kiosk::start(k, &self.ops, &kiosk_tx);
         }
-        // Effects answer through this queue; each runs in its own task, so a slow query
-        // never holds up typing (and a newer search never waits for an older one).
+        // Effects answer through this queue. They run as tasks the runner owns: bounded in
+        // number, searches coalesced (the latest wins), all aborted when the session ends.
         let (results_tx, mut results) = mpsc::channel::<AppMsg>(64);
-        let ops = self.ops.clone();
+        let mut runner = Runner::new(self.ops.clone(), results_tx, self.metrics.clone());
         // Nobody at a locked kiosk: nothing to load until someone unlocks it.
-        let spawn = |effect: Effect, principal: &Option<Principal>| {
-            let Some(principal) = principal.clone() else {
-                return;
-            };
-            let ops = ops.clone();
-            let tx = results_tx.clone();
-            tokio::spawn(async move {
-                // The variant's name only: an effect's fields may hold names or numbers.
-                let kind = effect_kind(&effect);
-                let started = Instant::now();
-                let msg = effects::run_with_progress(effect, &ops, &principal, &tx).await;
-                tracing::debug!(
-                    effect = kind,
-                    us = started.elapsed().as_micros() as u64,
-                    "effect ran"
-                );
-                if let Some(msg) = msg {
-                    let _ = tx.send(msg).await;
-                }
-            });
+        let spawn = |runner: &mut Runner, effect: Effect, principal: &Option<Principal>| {
+            if let Some(p) = principal {
+                runner.push(effect, p);
+            }
         };
-        spawn(Effect::LoadStats, &self.principal);
+        spawn(&mut runner, Effect::LoadStats, &self.principal);
         let mut parser = InputParser::new();
         let mut events = Vec::new();
         let mut last_input = Instant::now();
@@ -233,6 +230,9 @@ impl Session {
         let mut live_due: Option<Instant> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let recheck_every = self.recheck.max(Duration::from_millis(10));
+        let mut recheck = tokio::time::interval_at(Instant::now() + recheck_every, recheck_every);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let mut end = out.send(term::ENTER.as_bytes().to_vec()).await.err();
         let mut dirty = true;
@@ -252,7 +252,9 @@ impl Session {
             let esc_pending = parser.pending_escape();
             let mut msgs: Vec<AppMsg> = Vec::new();
             tokio::select! {
-                msg = input.recv() => match msg {
+                // While too many writes wait for a slot, input waits too (and the input
+                // queue's bound applies): typing faster than the database never piles up work.
+                msg = input.recv(), if !runner.saturated() => match msg {
                     Some(Input::Data(bytes)) => {
                         last_input = Instant::now();
                         parser.feed(&bytes, &mut events);
@@ -281,6 +283,7 @@ impl Session {
                     None => end = Some(End::ClientGone),
                 },
                 Some(msg) = results.recv() => msgs.push(msg),
+                () = runner.reap() => {}
                 Some(reply) = kiosk_replies.recv() => match reply {
                     super::kiosk::Reply::Unlocked(res) => {
                         msgs.push(AppMsg::Unlocked(res.map(|p| {
@@ -306,18 +309,21 @@ impl Session {
                     }
                     super::kiosk::Reply::Msg(msg) => msgs.push(msg),
                 },
-                ev = recv_live(&mut self.live) => {
-                    if let Some(ev) = ev {
+                ev = recv_live(&mut self.live) => match ev {
+                    // Notifications may have been lost (a lagging receiver, the listener
+                    // reconnected): whatever they said about this member, read it now.
+                    Some(Live::Missed) => {
+                        if let Err(e) = self.recheck(&mut model, &mut runner).await {
+                            end = Some(e);
+                        }
+                    }
+                    Some(Live::Event(ev)) => {
                         let me = self.principal.as_ref().map(|p| p.user().0);
                         if ev.kind == "member" && me.is_some_and(|id| ev.ids.contains(&id)) {
                             // An admin changed this member: the new role applies now, and a
                             // disabled member's session ends.
-                            match self.rebind().await {
-                                Some(p) => {
-                                    model.me.role = p.role();
-                                    self.principal = Some(p);
-                                }
-                                None => end = Some(End::AccessRevoked),
+                            if let Err(e) = self.recheck(&mut model, &mut runner).await {
+                                end = Some(e);
                             }
                         }
                         if ev.kind == "device"
@@ -331,6 +337,13 @@ impl Session {
                             live_batch.push(ev);
                             live_due.get_or_insert_with(|| Instant::now() + LIVE_BATCH);
                         }
+                    }
+                    None => {}
+                },
+                // Certain revocation: a lost notification delays it by at most this long.
+                _ = recheck.tick() => {
+                    if let Err(e) = self.recheck(&mut model, &mut runner).await {
+                        end = Some(e);
                     }
                 }
                 () = tokio::time::sleep_until(live_due.unwrap_or_else(Instant::now)), if live_due.is_some() => {
@@ -362,7 +375,12 @@ impl Session {
             }
             // Reloads asked for more than once in one turn (a batch of live events) run once.
             let mut reloads: Vec<Effect> = Vec::new();
-            for msg in msgs {
+            for (i, msg) in msgs.into_iter().enumerate() {
+                // A burst of input (a paste, a flood) is thousands of keys: give the worker
+                // thread back now and then so other sessions' keystrokes are not held up.
+                if i > 0 && i % YIELD_EVERY == 0 {
+                    tokio::task::yield_now().await;
+                }
                 // The answer to an older keystroke changes nothing (`update` drops it): no
                 // redraw (typing fast, or pasting, leaves one behind per key).
                 let stale =
@@ -405,12 +423,12 @@ impl Session {
                                 reloads.push(effect);
                             }
                         }
-                        effect => spawn(effect, &self.principal),
+                        effect => spawn(&mut runner, effect, &self.principal),
                     }
                 }
             }
             for effect in reloads {
-                spawn(effect, &self.principal);
+                spawn(&mut runner, effect, &self.principal);
             }
             if model.quit && end.is_none() {
                 end = Some(End::Quit);
@@ -430,6 +448,11 @@ impl Session {
                 End::Quarantined => {
                     bye.extend_from_slice(
                         b"packtrack: this terminal was taken out of service by an admin\r\n",
+                    );
+                }
+                End::Unconfirmed => {
+                    bye.extend_from_slice(
+                        b"packtrack: your access could not be confirmed; log in again\r\n",
                     );
                 }
                 End::AccessRevoked => {
@@ -453,48 +476,114 @@ impl Session {
 }
 
 impl Session {
-    /// The principal as the database has it now: `None` when no longer allowed in. On a
-    /// database error the session keeps what it has (the next change will tell again).
-    async fn rebind(&self) -> Option<Principal> {
-        let current = self.principal.as_ref()?;
+    /// Reads this session's access from the database again: the member's role applies now;
+    /// revoked access, a quarantined kiosk, or a re-check that fails (fail closed) ends the
+    /// session.
+    async fn recheck(&mut self, model: &mut Model, runner: &mut Runner) -> Result<(), End> {
+        let mut outcome = self.confirm().await;
+        if outcome.is_err() {
+            // One retry: a dropped pool connection should not end every session at once.
+            tokio::time::sleep(RECHECK_RETRY).await;
+            outcome = self.confirm().await;
+        }
+        match outcome {
+            Ok(Confirmed::Still(p)) => {
+                if let Some(p) = p {
+                    model.me.role = p.role();
+                    runner.rebind(&p);
+                    self.principal = Some(p);
+                }
+                Ok(())
+            }
+            Ok(Confirmed::Revoked) => Err(End::AccessRevoked),
+            Ok(Confirmed::Quarantined) => Err(End::Quarantined),
+            Err(e) => {
+                Metrics::inc(&self.metrics.recheck_failed);
+                tracing::warn!(error = %e, "session access re-check failed: ending the session");
+                Err(End::Unconfirmed)
+            }
+        }
+    }
+
+    /// What the database says about this session's access now.
+    async fn confirm(&self) -> Result<Confirmed, DbError> {
+        let check = async {
+            if let Some(k) = &self.kiosk
+                && !crate::db::kiosk::device_in_service(self.ops.db(), &k.device).await?
+            {
+                return Ok(Confirmed::Quarantined);
+            }
+            Ok(match self.rebind().await? {
+                Some(p) => Confirmed::Still(Some(p)),
+                None if self.principal.is_none() => Confirmed::Still(None),
+                None => Confirmed::Revoked,
+            })
+        };
+        tokio::time::timeout(RECHECK_TIMEOUT, check)
+            .await
+            .map_err(|_| DbError::Setup("the access re-check timed out".into()))?
+    }
+
+    /// The principal as the database has it now: `None` when no longer allowed in (or
+    /// nobody is at a locked kiosk).
+    async fn rebind(&self) -> Result<Option<Principal>, DbError> {
+        let Some(current) = self.principal.as_ref() else {
+            return Ok(None);
+        };
         let login = self.ops.db().unscoped();
-        let user = match login.user(current.login()).await {
-            Ok(Some(u)) if !u.disabled => u,
-            Ok(_) => return None,
-            Err(_) => return Some(current.clone()),
+        let user = match login.user(current.login()).await? {
+            Some(u) if !u.disabled => u,
+            _ => return Ok(None),
         };
         if let Some(fp) = &self.auth_key
-            && let Ok(None) = login.active_key(current.login(), fp).await
+            && login.active_key(current.login(), fp).await?.is_none()
         {
-            return None;
+            return Ok(None);
         }
         // The second factor this session logged in with was reset (lost phone, suspected
         // compromise): whoever holds the session may hold the phone.
         if self.auth_totp && user.totp_secret.is_none() {
-            return None;
+            return Ok(None);
         }
         let source = current.source().clone();
-        match login.principal(&user, Some(current.slug()), source).await {
-            Ok(p) => p,
-            Err(_) => Some(current.clone()),
-        }
+        login.principal(&user, Some(current.slug()), source).await
     }
 }
 
-/// The next live event, or never when the session has no subscription. A lagging
-/// receiver skips what it missed (the next reload shows the current state anyway).
-async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<LiveEvent> {
+/// The outcome of a re-check that could read the database.
+enum Confirmed {
+    /// Still allowed, with the principal as it is now (`None`: a locked kiosk).
+    Still(Option<Principal>),
+    Revoked,
+    Quarantined,
+}
+
+/// A re-check that takes longer than this fails (closed).
+const RECHECK_TIMEOUT: Duration = Duration::from_secs(10);
+/// A failed re-check is tried once more after this pause before the session ends.
+const RECHECK_RETRY: Duration = Duration::from_millis(500);
+
+/// What the live channel brought.
+enum Live {
+    Event(LiveEvent),
+    /// Events may have been lost: re-check.
+    Missed,
+}
+
+/// The next live event, or never when the session has no subscription. A lagging receiver
+/// skips what it missed (the next reload shows the current state anyway) and says so, as
+/// does the hub after its listener reconnected: a revocation may have been among them.
+async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<Live> {
     let Some(rx) = live.as_mut() else {
         return std::future::pending().await;
     };
-    loop {
-        match rx.recv().await {
-            Ok(ev) => return Some(ev),
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(broadcast::error::RecvError::Closed) => {
-                *live = None;
-                return None;
-            }
+    match rx.recv().await {
+        Ok(ev) if ev.kind == live::RESYNC => Some(Live::Missed),
+        Ok(ev) => Some(Live::Event(ev)),
+        Err(broadcast::error::RecvError::Lagged(_)) => Some(Live::Missed),
+        Err(broadcast::error::RecvError::Closed) => {
+            *live = None;
+            None
         }
     }
 }
@@ -530,16 +619,6 @@ pub fn depth(pty: &Pty) -> ColorDepth {
     ColorDepth::from_term(&pty.term, pty.colorterm.as_deref())
 }
 
-/// An effect's variant name, for timing logs (never its contents).
-fn effect_kind(e: &Effect) -> String {
-    let debug = format!("{e:?}");
-    debug
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     /// The timing log names the effect and never carries what it holds.
@@ -552,14 +631,14 @@ mod tests {
             note: "for Ada Lovelace".into(),
             ..Default::default()
         });
-        assert_eq!(super::effect_kind(&e), "CommitIntake");
-        assert_eq!(super::effect_kind(&Effect::LoadStats), "LoadStats");
+        assert_eq!(crate::effects::kind_name(&e), "CommitIntake");
+        assert_eq!(crate::effects::kind_name(&Effect::LoadStats), "LoadStats");
         let search = Effect::Search {
             seq: 1,
             query: "lovelace".into(),
             include_inactive: false,
         };
-        assert_eq!(super::effect_kind(&search), "Search");
+        assert_eq!(crate::effects::kind_name(&search), "Search");
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod reports_pickup_rollup;
 mod reports_screen;
 mod reports_stream;
 mod serve_demo;
+mod session_bounds;
 mod ssh_auth;
 mod ssh_limits;
 mod ssh_session;
