@@ -26,7 +26,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use hmac::{Hmac, Mac};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
@@ -350,7 +350,8 @@ impl Anchor {
         heads: Vec<Head>,
     ) -> Result<Checkpoint, AnchorError> {
         let (id, key) = self.keys.derive(PURPOSE, None).ok_or(AnchorError::NoKey)?;
-        let at = Utc::now();
+        // Microseconds, as written: the checkpoint returned equals the one read back.
+        let at = Utc::now().trunc_subsecs(6);
         let body = Body {
             n: prev.map_or(1, |p| p.n + 1),
             at: at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -480,7 +481,9 @@ fn split_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 fn to_checkpoint(body: &Body, line: &[u8]) -> Option<Checkpoint> {
-    let at = DateTime::parse_from_rfc3339(&body.at).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc3339(&body.at)
+        .ok()?
+        .with_timezone(&Utc);
     let heads = body
         .heads
         .iter()
@@ -647,7 +650,10 @@ mod tests {
         let (dir, a) = anchor();
         write(&a, vec![head(1, 3, 1)]);
         let other = Anchor::new(dir.path(), SecretsKey::from_bytes(&[8u8; 32]));
-        assert!(matches!(other.latest(), Err(AnchorError::Forged { n: 1, .. })));
+        assert!(matches!(
+            other.latest(),
+            Err(AnchorError::Forged { n: 1, .. })
+        ));
     }
 
     #[test]
@@ -659,7 +665,10 @@ mod tests {
         let text = std::fs::read_to_string(a.path()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         std::fs::write(a.path(), format!("{}\n{}\n", lines[0], lines[2])).unwrap();
-        assert!(matches!(a.latest(), Err(AnchorError::Corrupt { line: 2, .. })));
+        assert!(matches!(
+            a.latest(),
+            Err(AnchorError::Corrupt { line: 2, .. })
+        ));
     }
 
     #[test]
@@ -685,7 +694,10 @@ mod tests {
             vec![head(1, 9, 4), head(2, 7, 2), head(3, 2, 3), head(4, 1, 6)]
         );
         assert_eq!(
-            regressed.iter().map(|r| r.facility.as_str()).collect::<Vec<_>>(),
+            regressed
+                .iter()
+                .map(|r| r.facility.as_str())
+                .collect::<Vec<_>>(),
             ["f2", "f3"]
         );
     }

@@ -545,7 +545,11 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
         }) => {
             import(&admin, &facility, &file, dry_run).await?;
         }
-        AdminCmd::Audit(AuditCmd::Verify) => return audit_verify(cfg, &owner).await,
+        AdminCmd::Audit(AuditCmd::Verify) => {
+            let code = audit_verify(cfg, &owner).await;
+            owner.close().await;
+            return code;
+        }
         AdminCmd::Smtp(SmtpCmd::Set {
             facility,
             url,
@@ -715,10 +719,10 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             print_demo_login(&seeded);
         }
     }
-    owner.close().await;
     if anchors {
         checkpoint(cfg, &owner).await;
     }
+    owner.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,7 +62,16 @@ pub struct Verified {
 /// first entry whose digest, sequence number or link to its predecessor is wrong. Edits,
 /// deletions inside a chain and reordering are all caught.
 pub async fn verify(owner: &PgPool) -> Result<Result<Verified, Broken>, DbError> {
-    type Row = (i64, i64, String, i64, i16, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+    type Row = (
+        i64,
+        i64,
+        String,
+        i64,
+        i16,
+        Vec<u8>,
+        Vec<u8>,
+        Option<Vec<u8>>,
+    );
     let mut rows = sqlx::query_as::<_, Row>(
         "SELECT a.id, a.facility_id, f.slug, a.seq, a.digest, a.prev_hash, a.hash, \
                 audit_entry_digest(a.digest, a.prev_hash, a.facility_id, a.seq, a.at, \

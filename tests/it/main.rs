@@ -9,6 +9,7 @@ mod support;
 
 mod admin_cli;
 mod admin_tabs;
+mod audit_anchor;
 mod crash_recovery;
 mod db_catalog;
 mod db_isolation;
