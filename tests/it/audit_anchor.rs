@@ -110,30 +110,48 @@ fn deleting_a_whole_chain_fails_verify() {
 fn forged_checkpoint_is_rejected() {
     let s = two_chains();
     // The owner deletes north's newest entry and, without the keys dir, appends a
-    // checkpoint that matches the shortened chain: right number, right link to the line
-    // before, the real key id, and an HMAC under a key of their own.
+    // checkpoint that matches the shortened chain: the next number, the right link to the
+    // line before, the real key id, and an HMAC under a key of their own.
     s.psql(
         "DELETE FROM audit_log WHERE seq = 3 \
          AND facility_id = (SELECT id FROM facilities WHERE slug = 'north')",
     );
-    let head = s.psql(
-        "SELECT encode(hash, 'hex') FROM audit_log \
-         WHERE seq = 2 AND facility_id = (SELECT id FROM facilities WHERE slug = 'north')",
+    let heads = s.psql(
+        "SELECT string_agg(f.id || ' ' || f.slug || ' ' || h.seq || ' ' || encode(h.hash, 'hex'), \
+                           ',' ORDER BY f.id) \
+         FROM facilities f CROSS JOIN LATERAL (SELECT seq, hash FROM audit_log a \
+              WHERE a.facility_id = f.id ORDER BY seq DESC LIMIT 1) h",
     );
+    let heads: Vec<serde_json::Value> = heads
+        .split(',')
+        .map(|h| {
+            let [id, slug, seq, hash] = h.split(' ').collect::<Vec<_>>()[..] else {
+                panic!("unexpected head {h}");
+            };
+            serde_json::json!({
+                "facility": id.parse::<i64>().unwrap(), "slug": slug,
+                "seq": seq.parse::<i64>().unwrap(), "hash": hash,
+            })
+        })
+        .collect();
     let path = s.data_dir().join("audit-checkpoints");
-    let text = std::fs::read_to_string(&path).expect("checkpoint file");
-    let last = text.lines().last().expect("a checkpoint");
-    let (body, _mac) = last.rsplit_once('\t').expect("body TAB mac");
-    let mut body: serde_json::Value = serde_json::from_str(body).expect("json body");
-    body["n"] = (body["n"].as_u64().unwrap() + 1).into();
-    body["prev"] = hex::encode(Sha256::digest(last.as_bytes())).into();
-    for h in body["heads"].as_array_mut().unwrap() {
-        if h["slug"] == "north" {
-            h["seq"] = 2.into();
-            h["hash"] = head.clone().into();
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let (n, prev, key) = match text.lines().last() {
+        Some(last) => {
+            let body: serde_json::Value =
+                serde_json::from_str(last.rsplit_once('\t').expect("body TAB mac").0).unwrap();
+            (
+                body["n"].as_u64().unwrap() + 1,
+                hex::encode(Sha256::digest(last.as_bytes())),
+                body["key"].as_str().unwrap().to_string(),
+            )
         }
-    }
-    let forged = serde_json::to_string(&body).unwrap();
+        None => (1, String::new(), "00000000".to_string()),
+    };
+    let forged = serde_json::json!({
+        "n": n, "at": "2026-01-01T00:00:00.000000Z", "prev": prev, "key": key, "heads": heads,
+    })
+    .to_string();
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"the attacker's own key").unwrap();
     mac.update(forged.as_bytes());
     let mac = hex::encode(mac.finalize().into_bytes());
@@ -152,6 +170,8 @@ fn forged_checkpoint_is_rejected() {
         r.stderr.contains("audit checkpoint not written") && r.stderr.contains("not authentic"),
         "{r:?}"
     );
+    let err = verify_fails(&s);
+    assert!(err.contains("is not authentic"), "{err}");
 }
 
 #[test]
