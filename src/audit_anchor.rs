@@ -43,8 +43,12 @@ pub const FILE: &str = "audit-checkpoints";
 pub const INTERVAL: Duration = Duration::from_secs(60);
 /// What the HMAC key is derived for; a new purpose string makes a new, unrelated key.
 const PURPOSE: &str = "packtrack audit checkpoints v1";
-/// A file this large is not ours (a minute's line for 100 facilities is ~15 KB).
-const MAX_FILE: u64 = 4 << 30;
+/// A file this large is not ours (it is rotated long before).
+const MAX_FILE: u64 = 1 << 30;
+/// Past this size the next checkpoint starts a new file and the old one is kept as
+/// `audit-checkpoints.1` (replacing the one before): bounded disk, and a bounded read per
+/// checkpoint (a line is ~120 bytes per facility; measured by scripts/audit-anchor-cost.sh).
+const ROTATE_AT: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
@@ -228,32 +232,45 @@ impl Anchor {
     /// Opens the file under an advisory lock (shared to read, exclusive to append), so a
     /// reader never sees half a line and two writers (server and CLI) chain in turn.
     fn lock(&self, exclusive: bool) -> Result<Option<Flock<File>>, AnchorError> {
-        let file = if exclusive {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let file = if exclusive {
+                if let Some(dir) = self.path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+                }
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .mode(0o600)
+                    .open(&self.path)
+            } else {
+                File::open(&self.path)
+            };
+            let file = match file {
+                Ok(f) => f,
+                Err(e) if !exclusive && e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.io(e)),
+            };
+            let arg = if exclusive {
+                FlockArg::LockExclusive
+            } else {
+                FlockArg::LockShared
+            };
+            let file = Flock::lock(file, arg).map_err(|(_, errno)| self.io(errno.into()))?;
+            // A writer may have rotated the file while we waited: lock the current one.
+            let held = file.metadata().map_err(|e| self.io(e))?;
+            match std::fs::metadata(&self.path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
+                    return Ok(Some(file));
+                }
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(self.io(e)),
             }
-            OpenOptions::new()
-                .read(true)
-                .append(true)
-                .create(true)
-                .mode(0o600)
-                .open(&self.path)
-        } else {
-            File::open(&self.path)
-        };
-        let file = match file {
-            Ok(f) => f,
-            Err(e) if !exclusive && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io(e)),
-        };
-        let arg = if exclusive {
-            FlockArg::LockExclusive
-        } else {
-            FlockArg::LockShared
-        };
-        Flock::lock(file, arg)
-            .map(Some)
-            .map_err(|(_, errno)| self.io(errno.into()))
+        }
     }
 
     /// The newest checkpoint, after checking the file's chain of lines and the newest
@@ -294,11 +311,12 @@ impl Anchor {
             let (body_bytes, _) = split_line(line).ok_or_else(|| corrupt("not a checkpoint"))?;
             let body: Body =
                 serde_json::from_slice(body_bytes).map_err(|_| corrupt("not a checkpoint"))?;
-            let (expect_n, expect_prev) = match &latest {
-                None => (1, String::new()),
-                Some((c, _, _)) => (c.n + 1, hex::encode(c.line_hash)),
+            let follows = match &latest {
+                // The first line of a rotated file continues the previous file's chain.
+                None => body.n > 1 || body.prev.is_empty(),
+                Some((c, _, _)) => body.n == c.n + 1 && body.prev == hex::encode(c.line_hash),
             };
-            if body.n != expect_n || body.prev != expect_prev {
+            if !follows {
                 return Err(corrupt(
                     "does not follow the line before it (lines removed, reordered or edited)",
                 ));
@@ -380,13 +398,44 @@ impl Anchor {
             line_hash: Sha256::digest(&line).into(),
         };
         line.push(b'\n');
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len >= ROTATE_AT {
+            // The new file's first line links to this file's last one. Writers waiting for
+            // the lock on the old file notice the rename and lock the new one.
+            let mut old = self.path.clone().into_os_string();
+            old.push(".1");
+            std::fs::rename(&self.path, &old).map_err(|e| self.io(e))?;
+            let mut new = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&self.path)
+                .map_err(|e| self.io(e))?;
+            new.write_all(&line).map_err(|e| self.io(e))?;
+            new.sync_all().map_err(|e| self.io(e))?;
+            self.sync_dir()?;
+            return Ok(checkpoint);
+        }
         // Drop a torn line left by a crash, so the new line starts a line of its own.
-        if file.metadata().map_err(|e| self.io(e))?.len() != complete {
+        if len != complete {
             file.set_len(complete).map_err(|e| self.io(e))?;
         }
         file.write_all(&line).map_err(|e| self.io(e))?;
         file.sync_all().map_err(|e| self.io(e))?;
+        if complete == 0 {
+            // A new file: make its directory entry durable too.
+            self.sync_dir()?;
+        }
         Ok(checkpoint)
+    }
+
+    fn sync_dir(&self) -> Result<(), AnchorError> {
+        match self.path.parent() {
+            Some(dir) => File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| self.io(e)),
+            None => Ok(()),
+        }
     }
 
     /// Anchors the current chain heads: reads them (one query), checks that every chain
@@ -680,6 +729,24 @@ mod tests {
         assert_eq!(a.latest().unwrap(), Some(first));
         let second = write(&a, vec![head(1, 2, 2)]);
         assert_eq!(a.latest().unwrap(), Some(second));
+    }
+
+    #[test]
+    fn a_full_file_rotates_and_the_chain_continues() {
+        let (dir, a) = anchor();
+        let first = write(&a, vec![head(1, 1, 1)]);
+        // Pad the file past the rotation size with a valid-looking history: simplest is
+        // to grow it with a torn tail, which `read` ignores and the rotation leaves behind.
+        let mut f = OpenOptions::new().append(true).open(a.path()).unwrap();
+        f.write_all(&vec![b'x'; ROTATE_AT as usize]).unwrap();
+        assert_eq!(a.latest().unwrap(), Some(first.clone()));
+        let second = write(&a, vec![head(1, 2, 2)]);
+        assert_eq!(second.n, 2);
+        assert!(dir.path().join("audit-checkpoints.1").exists());
+        assert!(std::fs::metadata(a.path()).unwrap().len() < 1024);
+        assert_eq!(a.latest().unwrap(), Some(second.clone()));
+        let third = write(&a, vec![head(1, 3, 3)]);
+        assert_eq!(a.latest().unwrap(), Some(third));
     }
 
     #[test]
