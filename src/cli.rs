@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+use crate::audit_anchor::Anchor;
 use crate::auth::{password, pubkey, totp};
 use crate::config::{self, Config};
 use crate::db::unscoped::Admin;
-use crate::db::{Database, audit, recipients};
+use crate::db::{Database, recipients};
 use crate::domain::Role;
 use crate::secrets::SecretsKey;
 
@@ -365,6 +366,13 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         crate::notify::worker::WorkerConfig::default(),
         notify_rx,
     ));
+    // Audit chain heads anchored outside the database: now, every minute, at shutdown.
+    let (anchor_stop, anchor_rx) = tokio::sync::watch::channel(false);
+    let anchorer = tokio::spawn(crate::audit_anchor::run(
+        db.owner_pool().await?,
+        Anchor::new(&cfg.data_dir, keys.clone()),
+        anchor_rx,
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -408,6 +416,8 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     // The worker finishes its current round (bounded by the delivery timeout).
     let _ = notify_stop.send(true);
     let _ = notifier.await;
+    let _ = anchor_stop.send(true);
+    let _ = anchorer.await;
     app.close().await;
     drop(db);
     Ok(ExitCode::SUCCESS)
@@ -484,6 +494,13 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
     let db = open(cfg).await?;
     let owner = db.owner_pool().await?;
     let admin = Admin::new(&owner);
+    // Commands that may have written audit entries anchor the chain heads afterwards; not
+    // `psql`, whose changes nobody vouches for (a checkpoint never moves an anchor back
+    // anyway), nor `audit verify`, which anchors only what it verified.
+    let anchors = !matches!(
+        cmd,
+        AdminCmd::DbUrl | AdminCmd::Psql { .. } | AdminCmd::Audit(_)
+    );
     match cmd {
         AdminCmd::Facility(FacilityCmd::Create { slug, name }) => {
             text_arg("--name", &name)?;
@@ -551,16 +568,11 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
         }) => {
             import(&admin, &facility, &file, dry_run).await?;
         }
-        AdminCmd::Audit(AuditCmd::Verify) => match audit::verify(&owner).await? {
-            Ok(v) => println!(
-                "audit chain intact: {} entries in {} facilities",
-                v.entries, v.facilities
-            ),
-            Err(broken) => {
-                eprintln!("{broken}");
-                return Ok(ExitCode::FAILURE);
-            }
-        },
+        AdminCmd::Audit(AuditCmd::Verify) => {
+            let code = audit_verify(cfg, &owner).await;
+            owner.close().await;
+            return code;
+        }
         AdminCmd::Smtp(SmtpCmd::Set {
             facility,
             url,
@@ -750,8 +762,68 @@ async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             print_demo_login(&seeded);
         }
     }
+    if anchors {
+        checkpoint(cfg, &owner).await;
+    }
     owner.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `admin audit verify`: every chain on its own, then against the newest checkpoint of
+/// this data dir; a clean result is anchored in turn.
+async fn audit_verify(cfg: &Config, owner: &sqlx::PgPool) -> Result<ExitCode> {
+    let anchor = Anchor::new(&cfg.data_dir, SecretsKey::load_or_create(&cfg.keys_dir)?);
+    match anchor.verify(owner).await? {
+        Ok(report) => {
+            let v = &report.verified;
+            println!(
+                "audit chain intact: {} entries in {} facilities",
+                v.entries, v.facilities
+            );
+            match report.checkpoint {
+                Some((n, at)) => println!(
+                    "every chain holds its head at checkpoint {n} ({})",
+                    at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                None => println!(
+                    "no audit checkpoint yet in {}: the server and the admin CLI write them",
+                    anchor.path().display()
+                ),
+            }
+            checkpoint(cfg, owner).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(findings) => {
+            for f in findings {
+                eprintln!("{f}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Anchors the chain heads after an admin command. The command itself is done: a failure
+/// here is a warning, not an error.
+async fn checkpoint(cfg: &Config, owner: &sqlx::PgPool) {
+    let keys = match SecretsKey::load_or_create(&cfg.keys_dir) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("warning: audit checkpoint not written: {e}");
+            return;
+        }
+    };
+    match Anchor::new(&cfg.data_dir, keys).checkpoint(owner).await {
+        Ok(w) => {
+            for r in w.regressed {
+                eprintln!(
+                    "warning: the audit chain of facility {} lost its checkpointed entry seq {}; \
+                     run `packtrack admin audit verify`",
+                    r.facility, r.anchored_seq
+                );
+            }
+        }
+        Err(e) => eprintln!("warning: audit checkpoint not written: {e}"),
+    }
 }
 
 async fn import(

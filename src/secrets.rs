@@ -168,6 +168,33 @@ impl SecretsKey {
             .map_err(|_| SecretsError::Open)
     }
 
+    /// A key for `purpose` derived from a ring key (HMAC-SHA256 of the purpose under it), with
+    /// that key's id: the current key for `None`, else the key with that id (re-reading the key
+    /// file when another process rotated). Authenticates data kept outside the database (the
+    /// audit checkpoints) without using a sealing key for two things.
+    pub fn derive(&self, purpose: &str, id: Option<[u8; 4]>) -> Option<([u8; 4], [u8; 32])> {
+        use hmac::{Hmac, Mac};
+        let pick = |ring: &Vec<Key>| -> Option<Key> {
+            match id {
+                None => ring.first().cloned(),
+                Some(id) => ring.iter().find(|k| k.id == id).cloned(),
+            }
+        };
+        let mut key = pick(&self.ring.read().unwrap_or_else(|e| e.into_inner()));
+        if key.is_none()
+            && let Some(path) = &self.path
+            && let Ok(fresh) = read_ring(path)
+        {
+            key = pick(&fresh);
+            *self.ring.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        }
+        let key = key?;
+        let raw = hex::decode(&key.hex).ok()?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&raw).ok()?;
+        mac.update(purpose.as_bytes());
+        Some((key.id, mac.finalize().into_bytes().into()))
+    }
+
     /// Puts a new key in front of the ring and writes the key file (atomically: a
     /// temporary file renamed over the old one). Older keys stay for opening.
     pub fn rotate(&self) -> Result<(), SecretsError> {

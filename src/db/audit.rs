@@ -1,5 +1,6 @@
 //! The hash-chained audit log. Rows are chained by a trigger (see the schema), one chain
-//! per facility; `verify` recomputes every digest and checks the links.
+//! per facility; `verify` recomputes every digest and checks the links. The chain heads
+//! are anchored outside the database by `crate::audit_anchor`, which reads them here.
 
 use futures_util::TryStreamExt;
 use serde_json::Value;
@@ -61,10 +62,20 @@ pub struct Verified {
 /// first entry whose digest, sequence number or link to its predecessor is wrong. Edits,
 /// deletions inside a chain and reordering are all caught.
 pub async fn verify(owner: &PgPool) -> Result<Result<Verified, Broken>, DbError> {
-    let mut rows = sqlx::query_as::<_, (i64, i64, String, i64, Vec<u8>, Vec<u8>, Vec<u8>)>(
-        "SELECT a.id, a.facility_id, f.slug, a.seq, a.prev_hash, a.hash, \
-                audit_digest(a.prev_hash, a.facility_id, a.seq, a.at, a.actor, a.action, \
-                             a.target, a.detail) \
+    type Row = (
+        i64,
+        i64,
+        String,
+        i64,
+        i16,
+        Vec<u8>,
+        Vec<u8>,
+        Option<Vec<u8>>,
+    );
+    let mut rows = sqlx::query_as::<_, Row>(
+        "SELECT a.id, a.facility_id, f.slug, a.seq, a.digest, a.prev_hash, a.hash, \
+                audit_entry_digest(a.digest, a.prev_hash, a.facility_id, a.seq, a.at, \
+                                   a.actor, a.action, a.target, a.detail) \
          FROM audit_log a JOIN facilities f ON f.id = a.facility_id \
          ORDER BY a.facility_id, a.seq, a.id",
     )
@@ -73,15 +84,19 @@ pub async fn verify(owner: &PgPool) -> Result<Result<Verified, Broken>, DbError>
     let mut expected_seq = 1;
     let mut last_hash: Vec<u8> = Vec::new();
     let mut last_id = 0;
+    let mut last_digest = 1;
     let mut facilities = 0;
     let mut entries = 0u64;
-    while let Some((id, facility_id, slug, seq, prev, hash, computed)) = rows.try_next().await? {
+    while let Some((id, facility_id, slug, seq, digest, prev, hash, computed)) =
+        rows.try_next().await?
+    {
         if current != Some(facility_id) {
             current = Some(facility_id);
             facilities += 1;
             expected_seq = 1;
             last_hash.clear();
             last_id = 0;
+            last_digest = 1;
         }
         let broken = |reason: &str| Broken {
             id,
@@ -99,14 +114,26 @@ pub async fn verify(owner: &PgPool) -> Result<Result<Verified, Broken>, DbError>
                 "does not link to the previous entry (deleted or reordered)",
             )));
         }
-        if hash != computed {
-            return Ok(Err(broken("content does not match its hash (edited)")));
+        // Once a chain uses the length-prefixed digest it never goes back: relabelling a
+        // row as version 1 would let its fields be re-split under the old digest.
+        if digest < last_digest {
+            return Ok(Err(broken(
+                "uses an older digest version than the entry before it (relabelled)",
+            )));
+        }
+        match computed {
+            None => return Ok(Err(broken(&format!("unknown digest version {digest}")))),
+            Some(computed) if computed != hash => {
+                return Ok(Err(broken("content does not match its hash (edited)")));
+            }
+            Some(_) => {}
         }
         if id <= last_id {
             return Ok(Err(broken("out of insertion order (reordered)")));
         }
         last_hash = hash;
         last_id = id;
+        last_digest = digest;
         expected_seq += 1;
         entries += 1;
     }
@@ -114,4 +141,55 @@ pub async fn verify(owner: &PgPool) -> Result<Result<Verified, Broken>, DbError>
         facilities,
         entries,
     }))
+}
+
+/// The newest entry of one facility's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub facility: i64,
+    pub slug: String,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+/// Every chain's newest entry (facilities without entries are left out). One index probe
+/// per facility on `(facility_id, seq)`, so the server can ask every minute.
+pub async fn heads(owner: &PgPool) -> Result<Vec<Head>, DbError> {
+    let rows = sqlx::query_as::<_, (i64, String, i64, Vec<u8>)>(
+        "SELECT f.id, f.slug, h.seq, h.hash FROM facilities f \
+         CROSS JOIN LATERAL (SELECT a.seq, a.hash FROM audit_log a \
+                             WHERE a.facility_id = f.id ORDER BY a.seq DESC LIMIT 1) h \
+         ORDER BY f.id",
+    )
+    .fetch_all(owner)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(facility, slug, seq, hash)| Head {
+            facility,
+            slug,
+            seq,
+            hash,
+        })
+        .collect())
+}
+
+/// The hash each chain holds now at the given `(facility, seq)` positions, in the same
+/// order; `None` where that entry no longer exists.
+pub async fn hashes_at(
+    owner: &PgPool,
+    positions: &[(i64, i64)],
+) -> Result<Vec<Option<Vec<u8>>>, DbError> {
+    let (facilities, seqs): (Vec<i64>, Vec<i64>) = positions.iter().copied().unzip();
+    let rows = sqlx::query_as::<_, (i64, Option<Vec<u8>>)>(
+        "SELECT c.ord, a.hash \
+         FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS c(facility_id, seq, ord) \
+         LEFT JOIN audit_log a ON a.facility_id = c.facility_id AND a.seq = c.seq \
+         ORDER BY c.ord",
+    )
+    .bind(&facilities)
+    .bind(&seqs)
+    .fetch_all(owner)
+    .await?;
+    Ok(rows.into_iter().map(|(_, hash)| hash).collect())
 }

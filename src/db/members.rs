@@ -177,13 +177,16 @@ pub async fn scorecard(tx: &mut TenantTx<'_>) -> Result<Scorecard, DbError> {
     // The same checks as `admin audit verify`, for this facility's chain.
     let (audit_entries, audit_first_bad): (i64, Option<i64>) = sqlx::query_as(
         "WITH c AS ( \
-           SELECT seq, prev_hash, hash, \
-                  audit_digest(prev_hash, facility_id, seq, at, actor, action, target, detail) AS d, \
+           SELECT seq, prev_hash, hash, digest, \
+                  audit_entry_digest(digest, prev_hash, facility_id, seq, at, actor, action, \
+                                     target, detail) AS d, \
                   lag(hash) OVER (ORDER BY seq) AS lh, \
+                  lag(digest) OVER (ORDER BY seq) AS ld, \
                   row_number() OVER (ORDER BY seq) AS rn \
            FROM audit_log WHERE facility_id = $1) \
-         SELECT count(*), min(seq) FILTER (WHERE hash <> d \
-              OR coalesce(lh, '\\x'::bytea) <> prev_hash OR seq <> rn) FROM c",
+         SELECT count(*), min(seq) FILTER (WHERE d IS NULL OR hash <> d \
+              OR coalesce(lh, '\\x'::bytea) <> prev_hash OR seq <> rn \
+              OR digest < coalesce(ld, 1)) FROM c",
     )
     .bind(facility)
     .fetch_one(tx.conn())

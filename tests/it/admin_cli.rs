@@ -184,8 +184,9 @@ fn admin_cli_end_to_end_from_an_empty_data_dir() {
     assert_eq!(r.stderr.trim().lines().count(), 1, "one clear line: {r:?}");
 
     // --- TOTP -----------------------------------------------------------------------
+    // The first write created it: audit checkpoints are signed with a key derived from it.
     let secrets_key = s.keys_dir().join("secrets.key");
-    assert!(!secrets_key.exists());
+    assert!(secrets_key.exists());
     let r = s.ok(&["admin", "user", "totp-enroll", "--login", "clerk"], None);
     let uri = r.stdout.trim();
     assert!(uri.starts_with("otpauth://totp/"), "{r:?}");

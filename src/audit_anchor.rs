@@ -1,0 +1,805 @@
+//! Anchors every facility's audit chain head outside the database, so that deleting the
+//! newest entries of a chain, or a whole chain, no longer verifies as intact.
+//!
+//! The anchor is an append-only file, `DATA_DIR/audit-checkpoints`, one checkpoint per
+//! line: for each facility its id, slug, newest `seq` and that entry's hash. Each line
+//! carries the SHA-256 of the line before it (so the file is a chain too) and an
+//! HMAC-SHA256 under a key derived from the secrets key in `KEYS_DIR`: whoever owns the
+//! database (or can write the data dir) but has no keys dir cannot write a checkpoint that
+//! verifies. The file lives in the data dir whether the database is the embedded cluster or
+//! `DATABASE_URL`: it is this installation's memory of what its database held.
+//!
+//! The server appends a checkpoint at start, every minute when a chain moved, and at
+//! shutdown; the admin CLI after every command that writes and after a clean `audit
+//! verify`. A checkpoint never moves a facility's anchor backwards: when a chain no longer
+//! holds its anchored entry, the writer keeps the old anchor (and logs it), so a truncation
+//! stays visible to `audit verify` however many checkpoints follow.
+//!
+//! Line format: `{json body}` TAB `hex(hmac(body))`; the body names the key by its id, so
+//! checkpoints written before `admin secrets rotate` still check while the key ring holds
+//! their key. Only the newest line's HMAC matters: every older line is covered by the chain
+//! of `prev` hashes leading up to it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use hmac::{Hmac, Mac};
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::db::audit::{self, Broken, Head, Verified};
+use crate::error::DbError;
+use crate::secrets::SecretsKey;
+
+/// The checkpoint file's name in the data dir.
+pub const FILE: &str = "audit-checkpoints";
+/// How often the server looks for moved chain heads.
+pub const INTERVAL: Duration = Duration::from_secs(60);
+/// What the HMAC key is derived for; a new purpose string makes a new, unrelated key.
+const PURPOSE: &str = "packtrack audit checkpoints v1";
+/// A file this large is not ours (it is rotated long before).
+const MAX_FILE: u64 = 1 << 30;
+/// Past this size the next checkpoint starts a new file and the old one is kept as
+/// `audit-checkpoints.1` (replacing the one before): bounded disk, and a bounded read per
+/// checkpoint (a line is ~120 bytes per facility; measured by scripts/audit-anchor-cost.sh).
+const ROTATE_AT: u64 = 8 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    #[error("audit checkpoint file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("audit checkpoint file {path}, line {line}: {reason}")]
+    Corrupt {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+    #[error(
+        "audit checkpoint {n} in {path} is not authentic: forged, or signed with a key that \
+         is not in the keys directory"
+    )]
+    Forged { path: String, n: u64 },
+    #[error("no key in the keys directory to sign audit checkpoints with")]
+    NoKey,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// One checkpoint: every anchored chain head at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// 1 for the first line of the file, then +1 per line.
+    pub n: u64,
+    pub at: DateTime<Utc>,
+    pub heads: Vec<Head>,
+    /// SHA-256 of the whole line: the next checkpoint's `prev`.
+    line_hash: [u8; 32],
+}
+
+/// What `audit verify` found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// An entry inside a chain does not verify (edited, deleted from the middle, reordered).
+    Entry(Broken),
+    /// The facility's chain ends before the anchored entry: its newest entries are gone.
+    Truncated {
+        facility: String,
+        anchored_seq: i64,
+        head_seq: i64,
+        checkpoint: u64,
+    },
+    /// The facility has no entries left, but a checkpoint recorded some.
+    ChainGone {
+        facility: String,
+        anchored_seq: i64,
+        checkpoint: u64,
+    },
+    /// The chain holds an entry at the anchored position, but not the anchored one (the
+    /// tail was deleted and written again, or the chain recomputed).
+    Rewritten {
+        facility: String,
+        anchored_seq: i64,
+        checkpoint: u64,
+    },
+    /// The checkpoint file itself does not check.
+    Checkpoints(String),
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::Entry(b) => b.fmt(f),
+            Finding::Truncated {
+                facility,
+                anchored_seq,
+                head_seq,
+                checkpoint,
+            } => write!(
+                f,
+                "audit chain of facility {facility} was truncated: it ends at seq {head_seq}, \
+                 but checkpoint {checkpoint} recorded seq {anchored_seq} (entries deleted)"
+            ),
+            Finding::ChainGone {
+                facility,
+                anchored_seq,
+                checkpoint,
+            } => write!(
+                f,
+                "audit chain of facility {facility} is gone: it has no entries, but checkpoint \
+                 {checkpoint} recorded seq {anchored_seq} (chain deleted)"
+            ),
+            Finding::Rewritten {
+                facility,
+                anchored_seq,
+                checkpoint,
+            } => write!(
+                f,
+                "audit chain of facility {facility} was rewritten: entry seq {anchored_seq} is \
+                 not the one checkpoint {checkpoint} recorded (entries deleted and replaced)"
+            ),
+            Finding::Checkpoints(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// A clean verification: the chains, and the checkpoint they were checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub verified: Verified,
+    /// `None` when no checkpoint has been written yet.
+    pub checkpoint: Option<(u64, DateTime<Utc>)>,
+}
+
+/// A facility whose chain no longer holds its anchored entry, found while checkpointing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regression {
+    pub facility: String,
+    pub anchored_seq: i64,
+}
+
+/// What one checkpoint run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The newest checkpoint after the run; `None` when there is nothing to anchor yet.
+    pub n: Option<u64>,
+    /// Whether a line was appended (nothing is written when no chain moved).
+    pub appended: bool,
+    /// Facilities whose anchor was kept because their chain lost the anchored entry.
+    pub regressed: Vec<Regression>,
+}
+
+/// The checkpoint file of one data dir, and the key that signs it.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    path: PathBuf,
+    keys: SecretsKey,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    n: u64,
+    at: String,
+    /// Hex SHA-256 of the previous line; empty for the first.
+    prev: String,
+    /// Hex id of the secrets key the HMAC key was derived from.
+    key: String,
+    heads: Vec<HeadJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeadJson {
+    facility: i64,
+    slug: String,
+    seq: i64,
+    hash: String,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl Anchor {
+    pub fn new(data_dir: &Path, keys: SecretsKey) -> Self {
+        Self {
+            path: data_dir.join(FILE),
+            keys,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn io(&self, source: std::io::Error) -> AnchorError {
+        AnchorError::Io {
+            path: self.shown(),
+            source,
+        }
+    }
+
+    /// Opens the file under an advisory lock (shared to read, exclusive to append), so a
+    /// reader never sees half a line and two writers (server and CLI) chain in turn.
+    fn lock(&self, exclusive: bool) -> Result<Option<Flock<File>>, AnchorError> {
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let file = if exclusive {
+                if let Some(dir) = self.path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+                }
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .mode(0o600)
+                    .open(&self.path)
+            } else {
+                File::open(&self.path)
+            };
+            let file = match file {
+                Ok(f) => f,
+                Err(e) if !exclusive && e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.io(e)),
+            };
+            let arg = if exclusive {
+                FlockArg::LockExclusive
+            } else {
+                FlockArg::LockShared
+            };
+            let file = Flock::lock(file, arg).map_err(|(_, errno)| self.io(errno.into()))?;
+            // A writer may have rotated the file while we waited: lock the current one.
+            let held = file.metadata().map_err(|e| self.io(e))?;
+            match std::fs::metadata(&self.path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
+                    return Ok(Some(file));
+                }
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(self.io(e)),
+            }
+        }
+    }
+
+    /// The newest checkpoint, after checking the file's chain of lines and the newest
+    /// line's HMAC. `None` when there is no file or it is empty.
+    pub fn latest(&self) -> Result<Option<Checkpoint>, AnchorError> {
+        match self.lock(false)? {
+            None => Ok(None),
+            Some(mut file) => Ok(self.read(&mut file)?.0),
+        }
+    }
+
+    /// Reads and checks the whole file; also returns the length of its complete lines (a
+    /// crash during an append can leave a torn last line without its newline).
+    fn read(&self, file: &mut File) -> Result<(Option<Checkpoint>, u64), AnchorError> {
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len > MAX_FILE {
+            return Err(AnchorError::Corrupt {
+                path: self.shown(),
+                line: 0,
+                reason: format!("{len} bytes is larger than a checkpoint file grows"),
+            });
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
+        file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut latest: Option<(Checkpoint, Body, &[u8])> = None;
+        for (i, line) in bytes[..complete]
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+        {
+            let corrupt = |reason: &str| AnchorError::Corrupt {
+                path: self.shown(),
+                line: i + 1,
+                reason: reason.to_string(),
+            };
+            let (body_bytes, _) = split_line(line).ok_or_else(|| corrupt("not a checkpoint"))?;
+            let body: Body =
+                serde_json::from_slice(body_bytes).map_err(|_| corrupt("not a checkpoint"))?;
+            let follows = match &latest {
+                // The first line of a rotated file continues the previous file's chain.
+                None => body.n > 1 || body.prev.is_empty(),
+                Some((c, _, _)) => body.n == c.n + 1 && body.prev == hex::encode(c.line_hash),
+            };
+            if !follows {
+                return Err(corrupt(
+                    "does not follow the line before it (lines removed, reordered or edited)",
+                ));
+            }
+            let checkpoint = to_checkpoint(&body, line).ok_or_else(|| corrupt("bad field"))?;
+            latest = Some((checkpoint, body, line));
+        }
+        let Some((checkpoint, body, line)) = latest else {
+            return Ok((None, complete as u64));
+        };
+        // The newest line vouches for every line before it through the `prev` chain.
+        if !self.authentic(&body, line) {
+            return Err(AnchorError::Forged {
+                path: self.shown(),
+                n: checkpoint.n,
+            });
+        }
+        Ok((Some(checkpoint), complete as u64))
+    }
+
+    fn authentic(&self, body: &Body, line: &[u8]) -> bool {
+        let Some((body_bytes, mac)) = split_line(line) else {
+            return false;
+        };
+        let Some(id) = hex::decode(&body.key)
+            .ok()
+            .and_then(|id| <[u8; 4]>::try_from(id).ok())
+        else {
+            return false;
+        };
+        let Some((_, key)) = self.keys.derive(PURPOSE, Some(id)) else {
+            return false;
+        };
+        let Ok(mac) = hex::decode(mac) else {
+            return false;
+        };
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&key).expect("HMAC takes any key");
+        m.update(body_bytes);
+        m.verify_slice(&mac).is_ok()
+    }
+
+    /// Appends a checkpoint of `heads` after `prev` and syncs it to disk. The caller holds
+    /// the exclusive lock and has read the file (`complete` bytes of whole lines).
+    fn append(
+        &self,
+        file: &mut File,
+        complete: u64,
+        prev: Option<&Checkpoint>,
+        heads: Vec<Head>,
+    ) -> Result<Checkpoint, AnchorError> {
+        let (id, key) = self.keys.derive(PURPOSE, None).ok_or(AnchorError::NoKey)?;
+        // Microseconds, as written: the checkpoint returned equals the one read back.
+        let at = Utc::now().trunc_subsecs(6);
+        let body = Body {
+            n: prev.map_or(1, |p| p.n + 1),
+            at: at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            prev: prev.map(|p| hex::encode(p.line_hash)).unwrap_or_default(),
+            key: hex::encode(id),
+            heads: heads
+                .iter()
+                .map(|h| HeadJson {
+                    facility: h.facility,
+                    slug: h.slug.clone(),
+                    seq: h.seq,
+                    hash: hex::encode(&h.hash),
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec(&body).expect("a checkpoint serialises");
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&key).expect("HMAC takes any key");
+        m.update(&json);
+        let mut line = json;
+        line.push(b'\t');
+        line.extend_from_slice(hex::encode(m.finalize().into_bytes()).as_bytes());
+        let checkpoint = Checkpoint {
+            n: body.n,
+            at,
+            heads,
+            line_hash: Sha256::digest(&line).into(),
+        };
+        line.push(b'\n');
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len >= ROTATE_AT {
+            // The new file's first line links to this file's last one. Writers waiting for
+            // the lock on the old file notice the rename and lock the new one.
+            let mut old = self.path.clone().into_os_string();
+            old.push(".1");
+            std::fs::rename(&self.path, &old).map_err(|e| self.io(e))?;
+            let mut new = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&self.path)
+                .map_err(|e| self.io(e))?;
+            new.write_all(&line).map_err(|e| self.io(e))?;
+            new.sync_all().map_err(|e| self.io(e))?;
+            self.sync_dir()?;
+            return Ok(checkpoint);
+        }
+        // Drop a torn line left by a crash, so the new line starts a line of its own.
+        if len != complete {
+            file.set_len(complete).map_err(|e| self.io(e))?;
+        }
+        file.write_all(&line).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        if complete == 0 {
+            // A new file: make its directory entry durable too.
+            self.sync_dir()?;
+        }
+        Ok(checkpoint)
+    }
+
+    fn sync_dir(&self) -> Result<(), AnchorError> {
+        match self.path.parent() {
+            Some(dir) => File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| self.io(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Anchors the current chain heads: reads them (one query), checks that every chain
+    /// still holds its anchored entry (one query), and appends a checkpoint when a head
+    /// moved. A chain that lost its anchored entry keeps its old anchor.
+    pub async fn checkpoint(&self, owner: &PgPool) -> Result<Written, AnchorError> {
+        let this = self.clone();
+        let (mut file, latest, complete) = blocking(move || {
+            let mut file = this.lock(true)?.expect("exclusive lock creates the file");
+            let (latest, complete) = this.read(&mut file)?;
+            Ok((file, latest, complete))
+        })
+        .await?;
+        let anchored = latest.as_ref().map(|c| c.heads.clone()).unwrap_or_default();
+        let current = audit::heads(owner).await?;
+        let positions: Vec<(i64, i64)> = anchored.iter().map(|h| (h.facility, h.seq)).collect();
+        let found = audit::hashes_at(owner, &positions).await?;
+        let (heads, regressed) = plan(&anchored, &current, &found);
+        if heads.is_empty() || latest.as_ref().is_some_and(|c| c.heads == heads) {
+            return Ok(Written {
+                n: latest.map(|c| c.n),
+                appended: false,
+                regressed,
+            });
+        }
+        let this = self.clone();
+        let written = blocking(move || {
+            let c = this.append(&mut file, complete, latest.as_ref(), heads)?;
+            drop(file);
+            Ok(c)
+        })
+        .await?;
+        Ok(Written {
+            n: Some(written.n),
+            appended: true,
+            regressed,
+        })
+    }
+
+    /// Everything `admin audit verify` checks: every chain on its own (digests, links,
+    /// sequence), then every chain against the newest checkpoint.
+    pub async fn verify(&self, owner: &PgPool) -> Result<Result<Report, Vec<Finding>>, DbError> {
+        let verified = match audit::verify(owner).await? {
+            Ok(v) => v,
+            Err(broken) => return Ok(Err(vec![Finding::Entry(broken)])),
+        };
+        let this = self.clone();
+        let latest = match blocking(move || this.latest()).await {
+            Ok(latest) => latest,
+            Err(AnchorError::Db(e)) => return Err(e),
+            Err(e) => return Ok(Err(vec![Finding::Checkpoints(e.to_string())])),
+        };
+        let Some(checkpoint) = latest else {
+            return Ok(Ok(Report {
+                verified,
+                checkpoint: None,
+            }));
+        };
+        let current = audit::heads(owner).await?;
+        let positions: Vec<(i64, i64)> = checkpoint
+            .heads
+            .iter()
+            .map(|h| (h.facility, h.seq))
+            .collect();
+        let found = audit::hashes_at(owner, &positions).await?;
+        let findings = compare(&checkpoint, &current, &found);
+        if !findings.is_empty() {
+            return Ok(Err(findings));
+        }
+        Ok(Ok(Report {
+            verified,
+            checkpoint: Some((checkpoint.n, checkpoint.at)),
+        }))
+    }
+}
+
+/// Runs file work off the async worker threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AnchorError> + Send + 'static,
+) -> Result<T, AnchorError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AnchorError::Io {
+            path: FILE.to_string(),
+            source: std::io::Error::other(format!("checkpoint task failed: {e}")),
+        })?
+}
+
+fn split_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let tab = line.iter().rposition(|&b| b == b'\t')?;
+    Some((&line[..tab], &line[tab + 1..]))
+}
+
+fn to_checkpoint(body: &Body, line: &[u8]) -> Option<Checkpoint> {
+    let at = DateTime::parse_from_rfc3339(&body.at)
+        .ok()?
+        .with_timezone(&Utc);
+    let heads = body
+        .heads
+        .iter()
+        .map(|h| {
+            Some(Head {
+                facility: h.facility,
+                // Printed in findings: only what a slug may hold (the database checks it).
+                slug: crate::domain::valid_slug(&h.slug).then(|| h.slug.clone())?,
+                seq: h.seq,
+                hash: hex::decode(&h.hash).ok()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Checkpoint {
+        n: body.n,
+        at,
+        heads,
+        line_hash: Sha256::digest(line).into(),
+    })
+}
+
+/// Whether the chain still holds the anchored entry `h`, given the hash found at its seq.
+fn holds(h: &Head, found: Option<&Option<Vec<u8>>>) -> bool {
+    matches!(found, Some(Some(hash)) if *hash == h.hash)
+}
+
+/// The next checkpoint's heads: every current head, except that a facility whose chain no
+/// longer holds its anchored entry keeps its old anchor (reported as a regression). Pure.
+fn plan(
+    anchored: &[Head],
+    current: &[Head],
+    found: &[Option<Vec<u8>>],
+) -> (Vec<Head>, Vec<Regression>) {
+    let mut heads = Vec::with_capacity(current.len().max(anchored.len()));
+    let mut regressed = Vec::new();
+    let mut kept = std::collections::HashSet::new();
+    for (i, a) in anchored.iter().enumerate() {
+        if !holds(a, found.get(i)) {
+            kept.insert(a.facility);
+            heads.push(a.clone());
+            regressed.push(Regression {
+                facility: a.slug.clone(),
+                anchored_seq: a.seq,
+            });
+        }
+    }
+    heads.extend(
+        current
+            .iter()
+            .filter(|h| !kept.contains(&h.facility))
+            .cloned(),
+    );
+    heads.sort_by_key(|h| h.facility);
+    (heads, regressed)
+}
+
+/// What is wrong with the chains against `checkpoint`. Pure.
+fn compare(checkpoint: &Checkpoint, current: &[Head], found: &[Option<Vec<u8>>]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (i, a) in checkpoint.heads.iter().enumerate() {
+        if holds(a, found.get(i)) {
+            continue;
+        }
+        let now = current.iter().find(|h| h.facility == a.facility);
+        let facility = now.map_or_else(|| a.slug.clone(), |h| h.slug.clone());
+        let checkpoint = checkpoint.n;
+        let anchored_seq = a.seq;
+        findings.push(match now {
+            None => Finding::ChainGone {
+                facility,
+                anchored_seq,
+                checkpoint,
+            },
+            Some(h) if h.seq < a.seq => Finding::Truncated {
+                facility,
+                anchored_seq,
+                head_seq: h.seq,
+                checkpoint,
+            },
+            Some(_) => Finding::Rewritten {
+                facility,
+                anchored_seq,
+                checkpoint,
+            },
+        });
+    }
+    findings
+}
+
+/// The server's checkpoint loop: one at start, one every [`INTERVAL`] when a chain moved,
+/// one when `stop` turns true. Errors are logged, never fatal: the server keeps serving.
+pub async fn run(owner: PgPool, anchor: Anchor, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut reported = std::collections::HashSet::new();
+    let mut tick = tokio::time::interval(INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        match anchor.checkpoint(&owner).await {
+            Ok(w) => {
+                for r in w.regressed {
+                    // Once per facility and process: the anchor stays put, so every
+                    // minute would say the same.
+                    if reported.insert(r.facility.clone()) {
+                        tracing::error!(
+                            facility = %r.facility,
+                            anchored_seq = r.anchored_seq,
+                            "audit chain no longer holds its checkpointed entry: entries were \
+                             deleted or rewritten; run `packtrack admin audit verify`"
+                        );
+                    }
+                }
+                if w.appended {
+                    tracing::debug!(checkpoint = w.n, "audit checkpoint written");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "audit checkpoint not written"),
+        }
+        if stopping || *stop.borrow() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(facility: i64, seq: i64, hash: u8) -> Head {
+        Head {
+            facility,
+            slug: format!("f{facility}"),
+            seq,
+            hash: vec![hash; 32],
+        }
+    }
+
+    fn anchor() -> (tempfile::TempDir, Anchor) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = Anchor::new(dir.path(), SecretsKey::from_bytes(&[9u8; 32]));
+        (dir, a)
+    }
+
+    fn write(a: &Anchor, heads: Vec<Head>) -> Checkpoint {
+        let mut f = a.lock(true).unwrap().unwrap();
+        let (latest, complete) = a.read(&mut f).unwrap();
+        a.append(&mut f, complete, latest.as_ref(), heads).unwrap()
+    }
+
+    #[test]
+    fn checkpoints_chain_and_read_back() {
+        let (_d, a) = anchor();
+        assert_eq!(a.latest().unwrap(), None);
+        write(&a, vec![head(1, 3, 1)]);
+        let second = write(&a, vec![head(1, 5, 2), head(2, 1, 3)]);
+        assert_eq!(second.n, 2);
+        assert_eq!(a.latest().unwrap(), Some(second));
+    }
+
+    #[test]
+    fn a_line_signed_with_another_key_is_forged() {
+        let (dir, a) = anchor();
+        write(&a, vec![head(1, 3, 1)]);
+        let other = Anchor::new(dir.path(), SecretsKey::from_bytes(&[8u8; 32]));
+        assert!(matches!(
+            other.latest(),
+            Err(AnchorError::Forged { n: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn removing_a_middle_line_breaks_the_file_chain() {
+        let (_d, a) = anchor();
+        for seq in 1..=3 {
+            write(&a, vec![head(1, seq, seq as u8)]);
+        }
+        let text = std::fs::read_to_string(a.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(a.path(), format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+        assert!(matches!(
+            a.latest(),
+            Err(AnchorError::Corrupt { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_replaced() {
+        let (_d, a) = anchor();
+        let first = write(&a, vec![head(1, 1, 1)]);
+        let mut f = OpenOptions::new().append(true).open(a.path()).unwrap();
+        f.write_all(b"{\"n\":2,\"at\"").unwrap();
+        assert_eq!(a.latest().unwrap(), Some(first));
+        let second = write(&a, vec![head(1, 2, 2)]);
+        assert_eq!(a.latest().unwrap(), Some(second));
+    }
+
+    #[test]
+    fn a_full_file_rotates_and_the_chain_continues() {
+        let (dir, a) = anchor();
+        let first = write(&a, vec![head(1, 1, 1)]);
+        // Pad the file past the rotation size with a valid-looking history: simplest is
+        // to grow it with a torn tail, which `read` ignores and the rotation leaves behind.
+        let mut f = OpenOptions::new().append(true).open(a.path()).unwrap();
+        f.write_all(&vec![b'x'; ROTATE_AT as usize]).unwrap();
+        assert_eq!(a.latest().unwrap(), Some(first.clone()));
+        let second = write(&a, vec![head(1, 2, 2)]);
+        assert_eq!(second.n, 2);
+        assert!(dir.path().join("audit-checkpoints.1").exists());
+        assert!(std::fs::metadata(a.path()).unwrap().len() < 1024);
+        assert_eq!(a.latest().unwrap(), Some(second.clone()));
+        let third = write(&a, vec![head(1, 3, 3)]);
+        assert_eq!(a.latest().unwrap(), Some(third));
+    }
+
+    #[test]
+    fn plan_keeps_the_anchor_of_a_chain_that_lost_its_entry() {
+        let anchored = vec![head(1, 5, 1), head(2, 7, 2), head(3, 2, 3)];
+        let current = vec![head(1, 9, 4), head(2, 4, 5), head(4, 1, 6)];
+        // 1 still holds seq 5; 2 lost seq 7; 3 lost its whole chain.
+        let found = vec![Some(vec![1; 32]), None, None];
+        let (heads, regressed) = plan(&anchored, &current, &found);
+        assert_eq!(
+            heads,
+            vec![head(1, 9, 4), head(2, 7, 2), head(3, 2, 3), head(4, 1, 6)]
+        );
+        assert_eq!(
+            regressed
+                .iter()
+                .map(|r| r.facility.as_str())
+                .collect::<Vec<_>>(),
+            ["f2", "f3"]
+        );
+    }
+
+    #[test]
+    fn compare_names_truncated_gone_and_rewritten_chains() {
+        let checkpoint = Checkpoint {
+            n: 4,
+            at: Utc::now(),
+            heads: vec![head(1, 5, 1), head(2, 7, 2), head(3, 2, 3), head(5, 1, 7)],
+            line_hash: [0; 32],
+        };
+        let current = vec![head(1, 5, 1), head(2, 4, 5), head(5, 3, 8)];
+        let found = vec![Some(vec![1; 32]), None, None, Some(vec![9; 32])];
+        let f = compare(&checkpoint, &current, &found);
+        assert_eq!(
+            f,
+            vec![
+                Finding::Truncated {
+                    facility: "f2".into(),
+                    anchored_seq: 7,
+                    head_seq: 4,
+                    checkpoint: 4
+                },
+                Finding::ChainGone {
+                    facility: "f3".into(),
+                    anchored_seq: 2,
+                    checkpoint: 4
+                },
+                Finding::Rewritten {
+                    facility: "f5".into(),
+                    anchored_seq: 1,
+                    checkpoint: 4
+                },
+            ]
+        );
+    }
+}
