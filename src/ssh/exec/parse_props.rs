@@ -33,7 +33,12 @@ fn line() -> impl Strategy<Value = String> {
         2 => "[a-z0-9'\"\\\\ =-]{0,6}",
         1 => any::<String>(),
     ];
-    prop_oneof![vec(word, 0..8).prop_map(|w| w.join(" ")), any::<String>(),]
+    prop_oneof![
+        vec(word.clone(), 0..8).prop_map(|w| w.join(" ")),
+        // The one command that reads stdin, with whatever follows.
+        vec(word, 0..3).prop_map(|w| format!("recipients import {}", w.join(" "))),
+        any::<String>(),
+    ]
 }
 
 fn split_args(line: &str) -> Vec<String> {

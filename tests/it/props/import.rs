@@ -184,7 +184,7 @@ fn between_good_rows(row: &str) -> packtrack::admin::import::Parsed {
 fn csv_huge_row_is_rejected_not_echoed_back() {
     let huge = "x".repeat(MAX_ROW_BYTES * 4);
     for at in 0..5 {
-        let mut fields = vec!["Ada", "1", "", "", ""];
+        let mut fields = ["Ada", "1", "", "", ""];
         fields[at] = &huge;
         let p = between_good_rows(&fields.join(","));
         assert_eq!(p.rows.len(), 2, "field {at}: {:?}", p.rejected);
@@ -218,7 +218,7 @@ fn csv_rejection_reasons_cannot_echo_a_long_field() {
     let long_email = format!("{long}@example.org");
     let long_alias = format!("a{long}");
     for (at, value) in [(1, &long), (2, &long_email), (3, &long), (4, &long_alias)] {
-        let mut fields = vec![
+        let mut fields = [
             "Ada".to_string(),
             "1".into(),
             String::new(),
