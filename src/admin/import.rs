@@ -3,12 +3,15 @@
 //! Parsing and validation are pure; every row is checked and every rejection is reported
 //! with its line number before anything is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::db::recipients::{NewRecipient, Recipient, Upserted};
 use crate::domain::text::{self, Lines};
 
 pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
+
+/// Most bytes one row may hold (its fields, trimmed); a longer row is rejected unread.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
 
 /// One rejected data row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +27,21 @@ pub struct Parsed {
     pub rejected: Vec<Rejected>,
 }
 
+/// Most characters of a user's value quoted back in a message.
+const QUOTE_MAX: usize = 40;
+
 /// Parses and validates a whole file. A wrong header is an error for the whole file; a bad
-/// row is rejected on its own.
+/// row is rejected on its own. What it returns is bounded by the input: at most `max_rows`
+/// rows and rejections, each message short and free of control characters.
 pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
+    // The callers check the size first; this keeps the bound a property of the parser.
+    if data.len() as u64 > crate::config::MAX_IMPORT_BYTES {
+        return Err(format!(
+            "the file is {} bytes; the limit is {} bytes: split it",
+            data.len(),
+            crate::config::MAX_IMPORT_BYTES
+        ));
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -45,10 +60,11 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
         || got_first.as_deref() != Some(HEADER[0])
         || got[1..] != HEADER[1..]
     {
+        // The file is anyone's: what it holds is quoted escaped and cut.
         return Err(format!(
             "line 1: expected the header `{}`, found `{}`",
             HEADER.join(","),
-            header.iter().collect::<Vec<_>>().join(",")
+            quote(&header.iter().collect::<Vec<_>>().join(","))
         ));
     }
 
@@ -58,12 +74,21 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line();
+        // Every row read counts towards the limit, unreadable ones too: a file of two-byte
+        // lines must not turn into millions of rejection messages.
+        let over = |out: &Parsed, line: u64| {
+            (out.rows.len() + out.rejected.len() >= max_rows)
+                .then(|| format!("line {line}: the file has more than {max_rows} rows; split it"))
+        };
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 // Invalid UTF-8 or a broken quote: reject the row, keep reading.
                 let line = e.position().map_or(line, |p| p.line());
+                if let Some(e) = over(&out, line) {
+                    return Err(e);
+                }
                 out.rejected.push(Rejected {
                     line,
                     reason: format!("unreadable row: {e}"),
@@ -75,13 +100,19 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
             }
         }
         let line = record.position().map_or(line, |p| p.line());
-        if out.rows.len() + out.rejected.len() >= max_rows {
-            return Err(format!(
-                "line {line}: the file has more than {max_rows} rows; split it"
-            ));
+        if let Some(e) = over(&out, line) {
+            return Err(e);
         }
         if record.iter().all(str::is_empty) {
             continue; // blank line
+        }
+        // No recipient needs this much; validating it would only cost time.
+        if record.as_byte_record().as_slice().len() > MAX_ROW_BYTES {
+            out.rejected.push(Rejected {
+                line,
+                reason: format!("the row is longer than {MAX_ROW_BYTES} bytes"),
+            });
+            continue;
         }
         match validate(&record) {
             Err(reason) => out.rejected.push(Rejected { line, reason }),
@@ -206,7 +237,10 @@ pub fn validate_fields(
     if unit.chars().count() > UNIT_MAX || unit.chars().any(char::is_control) {
         return Err(err(
             FieldName::Unit,
-            format!("unit `{unit}` is not valid (at most {UNIT_MAX} characters)"),
+            format!(
+                "unit `{}` is not valid (at most {UNIT_MAX} characters)",
+                quote(&unit)
+            ),
         ));
     }
     let email = match email.trim() {
@@ -214,7 +248,7 @@ pub fn validate_fields(
         e => Some(valid_email(e).ok_or_else(|| {
             err(
                 FieldName::Email,
-                format!("email `{e}` is not a valid address"),
+                format!("email `{}` is not a valid address", quote(e)),
             )
         })?),
     };
@@ -223,19 +257,24 @@ pub fn validate_fields(
         p => Some(normalize_phone(p).ok_or_else(|| {
             err(
                 FieldName::Phone,
-                format!("phone `{p}` is not a valid number"),
+                format!("phone `{}` is not a valid number", quote(p)),
             )
         })?),
     };
     let mut list: Vec<String> = Vec::new();
+    // Duplicates compared without ASCII case; a set keeps a long list linear.
+    let mut seen: HashSet<String> = HashSet::new();
     for a in aliases.trim().split(';').map(collapse_spaces) {
-        if a.is_empty() || list.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+        if a.is_empty() || !seen.insert(a.to_ascii_lowercase()) {
             continue;
         }
         if a.chars().count() > ALIAS_MAX || a.chars().any(char::is_control) {
             return Err(err(
                 FieldName::Aliases,
-                format!("alias `{a}` is not valid (at most {ALIAS_MAX} characters)"),
+                format!(
+                    "alias `{}` is not valid (at most {ALIAS_MAX} characters)",
+                    quote(&a)
+                ),
             ));
         }
         list.push(a);
@@ -358,6 +397,19 @@ pub fn preview_lines(plan: &Plan) -> Vec<String> {
             .map(|r| format!("line {}: {}", r.line, r.reason)),
     );
     out
+}
+
+/// A user's value as quoted in a message: control characters escaped, at most
+/// [`QUOTE_MAX`] characters (then `…`), so a message stays one short printable line.
+fn quote(value: &str) -> String {
+    let head: String = value.chars().take(QUOTE_MAX).collect();
+    let escaped = text::escape(&head, &[]);
+    if head.len() == value.len() && escaped.len() == head.len() {
+        return escaped;
+    }
+    let mut cut: String = escaped.chars().take(QUOTE_MAX).collect();
+    cut.push('…');
+    cut
 }
 
 fn collapse_spaces(s: &str) -> String {

@@ -13,6 +13,8 @@ use crate::reports;
 
 mod import;
 mod output;
+#[cfg(test)]
+mod parse_props;
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,11 +162,15 @@ struct RecipientJson<'a> {
 }
 
 /// Whether a command line reads its input from stdin (it then runs at the client's EOF).
+/// Decided by the parser itself: a line it refuses (`recipients import typo`) runs at once
+/// and is refused, instead of first taking up to the import limit of stdin.
 pub fn reads_stdin(line: &str) -> bool {
-    shell_words::split(line).is_ok_and(|a| {
-        a.first().map(String::as_str) == Some("recipients")
-            && a.get(1).map(String::as_str) == Some("import")
-    })
+    matches!(
+        parse(line),
+        Ok(Some(Cmd {
+            cmd: Top::Recipients(RecipientsCmd::Import { .. })
+        }))
+    )
 }
 
 /// Runs one command line for an authenticated principal.
@@ -201,28 +207,10 @@ pub async fn run_full(
     ops: &Ops,
     stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Output {
-    let args = match shell_words::split(line) {
-        Ok(a) => a,
-        Err(e) => {
-            return Output::user_error(format!("cannot parse the command line: {e}")).cleaned();
-        }
-    };
-    if args.is_empty() {
-        return Output::ok(HELP.to_string());
-    }
-    let cmd = match Cmd::try_parse_from(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            // clap explains over several lines; the contract wants one.
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid command")
-                .trim_start_matches("error: ");
-            // clap quotes the offending argument: escaped like all output.
-            return Output::user_error(format!("{first}; try `help`")).cleaned();
-        }
+    let cmd = match parse(line) {
+        Ok(Some(cmd)) => cmd,
+        Ok(None) => return Output::ok(HELP.to_string()),
+        Err(out) => return out,
     };
     let stdout = stdout.map(output::clean_stream);
     let out = match execute(cmd.cmd, stdin, principal, ops, stdout).await {
@@ -230,6 +218,27 @@ pub async fn run_full(
         Err(e) => Output::user_error(e),
     };
     out.cleaned()
+}
+
+/// The command a line names: `None` for an empty line (help), or the one-line user error to
+/// answer with (escaped, like all output). Pure, so its properties are tested on any line.
+fn parse(line: &str) -> Result<Option<Cmd>, Output> {
+    let args = shell_words::split(line)
+        .map_err(|e| Output::user_error(format!("cannot parse the command line: {e}")).cleaned())?;
+    if args.is_empty() {
+        return Ok(None);
+    }
+    Cmd::try_parse_from(&args).map(Some).map_err(|e| {
+        // clap explains over several lines; the contract wants one.
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("invalid command")
+            .trim_start_matches("error: ");
+        // clap quotes the offending argument: escaped like all output.
+        Output::user_error(format!("{first}; try `help`")).cleaned()
+    })
 }
 
 async fn execute(

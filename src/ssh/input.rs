@@ -641,6 +641,10 @@ fn xterm_mods(p: Option<u32>) -> Mods {
 }
 
 #[cfg(test)]
+#[path = "input_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

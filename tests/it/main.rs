@@ -22,6 +22,7 @@ mod kiosk_self_service;
 mod kiosk_settings;
 mod login_attacks;
 mod notify;
+mod props;
 mod recipients_admin;
 mod reports;
 mod reports_pickup_rollup;
