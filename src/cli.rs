@@ -386,6 +386,7 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {addr} for metrics"))?;
         tokio::spawn(crate::ssh::metrics::serve(l, handle.metrics.clone()));
     }
+    let signals = shutdown_signals()?;
     eprintln!("listening on {}", handle.addr);
     if let Some(seeded) = &seeded {
         print_demo_login(seeded);
@@ -403,7 +404,7 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
             println!("(no ~/.ssh/id_*.pub found: use the password and a code from the TOTP URI)");
         }
     }
-    wait_for_signal().await;
+    signals.await;
     eprintln!("shutting down");
     // Every step is bounded, so SIGTERM exits in time whatever the database is doing (down,
     // restarting, not answering): a service manager's restart must not hang.
@@ -430,7 +431,7 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
 
 /// SIGTERM to exit, at most (plus the process's own teardown); the budget in
 /// docs/RELIABILITY.md is 10 s.
-const SHUTDOWN_BUDGET: std::time::Duration = std::time::Duration::from_secs(9);
+const SHUTDOWN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Runs one shutdown step for at most `step`, and never past `deadline`. `None` (and a log
 /// line naming the step) when it did not finish.
@@ -450,18 +451,18 @@ async fn bounded<F: std::future::Future>(
     }
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT handlers, installed before `listening on` is printed: a signal sent
+/// as soon as the server says it listens must shut it down, not kill it (exit by signal).
+fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async {
-            match term.as_mut() {
-                Some(t) => { t.recv().await; }
-                None => std::future::pending::<()>().await,
-            }
-        } => {}
-    }
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 /// Opens the configured database and brings the schema up to date.

@@ -15,6 +15,7 @@ mod db_catalog;
 mod db_isolation;
 mod db_packages;
 mod db_pickup;
+mod faults;
 mod exec_hardening;
 mod kiosk;
 mod kiosk_self_service;
