@@ -411,19 +411,42 @@ async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     let deadline = tokio::time::Instant::now() + SHUTDOWN_BUDGET;
     // First, so the server being stopped is not restarted.
     if let Some(s) = supervisor {
-        bounded(deadline, std::time::Duration::from_secs(1), "supervisor", s.stop()).await;
+        bounded(
+            deadline,
+            std::time::Duration::from_secs(1),
+            "supervisor",
+            s.stop(),
+        )
+        .await;
     }
-    bounded(deadline, std::time::Duration::from_secs(4), "ssh server", handle.shutdown()).await;
+    bounded(
+        deadline,
+        std::time::Duration::from_secs(4),
+        "ssh server",
+        handle.shutdown(),
+    )
+    .await;
     // The worker finishes its current round when the database answers; not otherwise.
     let _ = notify_stop.send(true);
-    if bounded(deadline, std::time::Duration::from_millis(1500), "notification worker", &mut notifier)
-        .await
-        .is_none()
+    if bounded(
+        deadline,
+        std::time::Duration::from_millis(1500),
+        "notification worker",
+        &mut notifier,
+    )
+    .await
+    .is_none()
     {
         notifier.abort();
     }
     // Waits for connections lent out; those stuck on a silent server are left behind.
-    bounded(deadline, std::time::Duration::from_secs(1), "database pool", app.close()).await;
+    bounded(
+        deadline,
+        std::time::Duration::from_secs(1),
+        "database pool",
+        app.close(),
+    )
+    .await;
     db.shutdown(deadline.into_std()).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -445,7 +468,10 @@ async fn bounded<F: std::future::Future>(
     match tokio::time::timeout_at(until, fut).await {
         Ok(out) => Some(out),
         Err(_) => {
-            tracing::warn!(step = what, "shutdown step did not finish in time; going on");
+            tracing::warn!(
+                step = what,
+                "shutdown step did not finish in time; going on"
+            );
             None
         }
     }

@@ -398,7 +398,11 @@ impl EmbeddedCluster {
             // A zombie counts as dead: postgres checks with kill(pid, 0), which succeeds for
             // an unreaped zombie, and would refuse to start.
             if !is_postmaster_of(pid, &self.pgdata) {
-                tracing::warn!(pid, file = name, "removing a stale lock file left by a crashed cluster");
+                tracing::warn!(
+                    pid,
+                    file = name,
+                    "removing a stale lock file left by a crashed cluster"
+                );
                 let _ = fs::remove_file(&path);
             }
         }
@@ -521,7 +525,10 @@ impl EmbeddedCluster {
             return;
         };
         if !is_postmaster_of(pid, &self.pgdata) {
-            tracing::warn!(pid, "postmaster.pid names no postmaster of this cluster; not signalling it");
+            tracing::warn!(
+                pid,
+                "postmaster.pid names no postmaster of this cluster; not signalling it"
+            );
             self.remove_stale_locks();
             return;
         }
@@ -547,7 +554,10 @@ impl EmbeddedCluster {
             }
             tracing::warn!(pid, ?signal, "PostgreSQL did not stop in time");
         }
-        tracing::warn!(pid, "leaving PostgreSQL running; the next packtrack process will stop or reuse it");
+        tracing::warn!(
+            pid,
+            "leaving PostgreSQL running; the next packtrack process will stop or reuse it"
+        );
     }
 
     fn users_file(&self) -> PathBuf {
@@ -664,12 +674,18 @@ fn is_postmaster_of(pid: i32, pgdata: &Path) -> bool {
         // `PID (COMM) STATE …`. A postmaster killed by SIGKILL stays a zombie (state Z) until
         // its parent reaps it, and after pg_ctl exits that parent is PID 1 — which in many
         // containers never reaps. A zombie runs nothing.
+        // The name is necessary (an administrator's shell sitting in the data dir is not a
+        // postmaster), never sufficient.
         Ok(stat) => {
+            let comm = stat
+                .split_once('(')
+                .and_then(|(_, rest)| rest.rsplit_once(')'))
+                .map_or("", |(c, _)| c);
             let state = stat
                 .rsplit_once(')')
                 .and_then(|(_, rest)| rest.split_whitespace().next())
                 .unwrap_or("Z");
-            if matches!(state, "Z" | "X" | "x") {
+            if !comm.starts_with("postgres") || matches!(state, "Z" | "X" | "x") {
                 return false;
             }
         }
@@ -750,4 +766,65 @@ fn check_traversable(dir: &Path, user: &nix::unistd::User) -> Result<(), DbError
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_dir_survives_the_shell_and_postgres_list_parsing() {
+        assert_eq!(
+            socket_dir_option(Path::new("/srv/pt/postgres")).unwrap(),
+            r#"-k '"/srv/pt/postgres"'"#
+        );
+        // A quote for the shell, a comma and a double quote for postgres' list syntax.
+        assert_eq!(
+            socket_dir_option(Path::new(r#"/srv/o'neil, "x"/postgres"#)).unwrap(),
+            r#"-k '"/srv/o'\''neil, ""x""/postgres"'"#
+        );
+    }
+
+    /// `sleep` under the name `postgres`, with its working directory in `cwd`.
+    fn fake_postgres(bin_dir: &Path, cwd: &Path) -> std::process::Child {
+        let fake = bin_dir.join("postgres");
+        if !fake.exists() {
+            fs::copy("/bin/sleep", &fake).unwrap();
+        }
+        Command::new(&fake)
+            .arg("5")
+            .current_dir(cwd)
+            .spawn()
+            .unwrap()
+    }
+
+    #[test]
+    fn another_clusters_postgres_is_not_our_postmaster() {
+        let (bins, ours, theirs) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let mut other = fake_postgres(bins.path(), theirs.path());
+        assert!(!is_postmaster_of(other.id() as i32, ours.path()));
+        assert!(is_postmaster_of(other.id() as i32, theirs.path()));
+        let _ = other.kill();
+        let _ = other.wait();
+        assert!(
+            !is_postmaster_of(other.id() as i32, theirs.path()),
+            "reaped"
+        );
+        // Not postgres, though in the data dir (an administrator's shell, say).
+        let mut shell = Command::new("sleep")
+            .arg("5")
+            .current_dir(ours.path())
+            .spawn()
+            .unwrap();
+        assert!(!is_postmaster_of(shell.id() as i32, ours.path()));
+        let _ = shell.kill();
+        let _ = shell.wait();
+        assert!(!is_postmaster_of(std::process::id() as i32, ours.path()));
+        assert!(!is_postmaster_of(0, ours.path()));
+        assert!(!is_postmaster_of(-1, ours.path()));
+    }
 }

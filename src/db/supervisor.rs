@@ -116,7 +116,11 @@ async fn watch(
                         attempt,
                         down_ms = down_since.elapsed().as_millis() as u64,
                         pid = cluster.postmaster_pid(),
-                        by = if restarted { "this process" } else { "another packtrack process" },
+                        by = if restarted {
+                            "this process"
+                        } else {
+                            "another packtrack process"
+                        },
                         "PostgreSQL is running again"
                     );
                     break;

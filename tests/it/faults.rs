@@ -98,7 +98,10 @@ impl Served {
         self.signal(Signal::SIGTERM);
         let status = self.wait_exit(EXIT_LIMIT);
         let log = self.log();
-        assert!(status.is_some(), "serve did not exit on SIGTERM {what}:\n{log}");
+        assert!(
+            status.is_some(),
+            "serve did not exit on SIGTERM {what}:\n{log}"
+        );
         assert!(
             status.is_some_and(|st| st.success()),
             "serve exited with {status:?} on SIGTERM {what}:\n{log}"
@@ -207,7 +210,9 @@ async fn ssh_exec(
 async fn scrape(addr: SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut sock = tokio::net::TcpStream::connect(addr).await.expect("metrics");
-    sock.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").await.unwrap();
+    sock.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
     let mut body = String::new();
     sock.read_to_string(&mut body).await.unwrap();
     body
@@ -239,7 +244,8 @@ impl Loops {
         for l in 0..n {
             let done = Arc::new(Mutex::new(Vec::new()));
             acked.push(done.clone());
-            let (stop, errors, host, key) = (stop.clone(), errors.clone(), host.clone(), key.clone());
+            let (stop, errors, host, key) =
+                (stop.clone(), errors.clone(), host.clone(), key.clone());
             tasks.push(tokio::spawn(async move {
                 let mut n = 0u32;
                 while !stop.load(Ordering::Relaxed) {
@@ -310,14 +316,20 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
     );
     let metrics: SocketAddr = format!("127.0.0.1:{metrics}").parse().unwrap();
     let host = host_key(&s.keys_dir());
-    let rcpt: i64 = ssh_exec(served.addr, &host, "clerk+demo", &key, "recipients search a --json")
-        .await
-        .expect("recipients search")
-        .lines()
-        .next()
-        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .and_then(|v| v["id"].as_i64())
-        .expect("a demo recipient id");
+    let rcpt: i64 = ssh_exec(
+        served.addr,
+        &host,
+        "clerk+demo",
+        &key,
+        "recipients search a --json",
+    )
+    .await
+    .expect("recipients search")
+    .lines()
+    .next()
+    .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    .and_then(|v| v["id"].as_i64())
+    .expect("a demo recipient id");
 
     let loops = Loops::start(4, served.addr, host.clone(), key.clone(), rcpt);
     loops
@@ -347,7 +359,10 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
     assert!(text.contains("packtrack_db_restarts_total 1"), "{text}");
     assert!(text.contains("packtrack_db_up 1"), "{text}");
     let log = served.log();
-    assert!(log.contains("PostgreSQL is not running; restarting it"), "{log}");
+    assert!(
+        log.contains("PostgreSQL is not running; restarting it"),
+        "{log}"
+    );
     assert!(log.contains("PostgreSQL is running again"), "{log}");
 
     // --- every acknowledged intake exactly once, none partial ---------------------------
@@ -403,9 +418,11 @@ fn sigterm_while_the_database_does_not_answer_exits_in_time() {
     served.terminate_ok("while PostgreSQL did not answer");
     drop(resume);
     // Resumed, the postmaster finds the stop signals it was sent.
-    wait_until("the resumed postmaster stops", Duration::from_secs(30), || {
-        !pid_alive(pid)
-    });
+    wait_until(
+        "the resumed postmaster stops",
+        Duration::from_secs(30),
+        || !pid_alive(pid),
+    );
 }
 
 /// Sends SIGCONT to `pid` when dropped.
@@ -425,9 +442,11 @@ fn stop_leftover(s: &Sandbox) {
             .is_ok_and(|d| d == s.data_dir().join("postgres"))
     {
         let _ = kill(Pid::from_raw(pid), Signal::SIGQUIT);
-        wait_until("the leftover postmaster stops", Duration::from_secs(30), || {
-            !pid_alive(pid)
-        });
+        wait_until(
+            "the leftover postmaster stops",
+            Duration::from_secs(30),
+            || !pid_alive(pid),
+        );
     }
 }
 
@@ -444,7 +463,10 @@ async fn copied_data_dir_starts_from_the_copy_and_logs_in() {
     // path in postgresql.conf; the start from the copy must not use it.
     let original = std::fs::canonicalize(s.data_dir()).unwrap();
     let conf = original.join("postgres/postgresql.conf");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&conf).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&conf)
+        .unwrap();
     writeln!(
         f,
         "unix_socket_directories = '{}'",
@@ -479,7 +501,10 @@ async fn copied_data_dir_starts_from_the_copy_and_logs_in() {
             .filter(|l| !l.trim_start().starts_with('#'))
             .filter(|l| l.contains(original.to_str().unwrap()) || l.contains("unix_socket_dir"))
             .collect();
-        assert!(live.is_empty(), "{file} still names a socket path: {live:?}");
+        assert!(
+            live.is_empty(),
+            "{file} still names a socket path: {live:?}"
+        );
     }
     served.terminate_ok("on the copy");
     let pid = std::fs::read_to_string(copy.join("postgres/postmaster.pid")).ok();
@@ -511,7 +536,10 @@ fn stale_pid_file_naming_another_clusters_postgres_never_signals_it_nor_blocks_s
     ours.stop();
     drop(ours);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(pid_alive(other_pid), "the other cluster's postgres was signalled");
+    assert!(
+        pid_alive(other_pid),
+        "the other cluster's postgres was signalled"
+    );
     assert!(answers(&other), "the other cluster stopped answering");
 
     // Starting ours over the same stale file works, and leaves the other one alone.
