@@ -150,7 +150,7 @@ fn home_with_key(s: &Sandbox) -> (PathBuf, Arc<PrivateKey>) {
 }
 
 fn host_key(keys_dir: &Path) -> PublicKey {
-    PrivateKey::read_openssh_file(&keys_dir.join("ssh_host_ed25519_key"))
+    PrivateKey::read_openssh_file(keys_dir.join("ssh_host_ed25519_key"))
         .expect("host key")
         .public_key()
         .clone()
