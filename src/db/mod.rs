@@ -13,6 +13,7 @@ pub mod packages;
 pub mod pg;
 pub mod recipients;
 pub mod settings;
+pub mod supervisor;
 pub mod tenant;
 #[doc(hidden)]
 pub mod testing;
@@ -101,6 +102,32 @@ impl Database {
 
     pub fn cluster(&self) -> Option<&Arc<EmbeddedCluster>> {
         self.cluster.as_ref()
+    }
+
+    /// Detaches from the embedded cluster (stopping it when this is the last packtrack
+    /// process using it) by `deadline`, whatever the server is doing. The stop runs on a
+    /// thread of its own, so a server that does not answer signals cannot hold up the exit.
+    pub async fn shutdown(&self, deadline: std::time::Instant) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        let budget = deadline.saturating_duration_since(std::time::Instant::now());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pg-stop".into())
+            .spawn(move || {
+                cluster.stop_within(budget);
+                let _ = tx.send(());
+            });
+        if spawned.is_err() {
+            tracing::warn!("cannot start a thread to stop PostgreSQL; leaving it running");
+            return;
+        }
+        // The stop keeps its own deadline; the margin covers the thread's last poll.
+        let margin = std::time::Duration::from_millis(200);
+        if tokio::time::timeout(budget + margin, rx).await.is_err() {
+            tracing::warn!("PostgreSQL did not stop in time; leaving it running");
+        }
     }
 
     /// The owner role's connection URL (for `admin db-url` and `admin psql`).

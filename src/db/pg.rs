@@ -8,9 +8,12 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+use nix::sys::signal::{Signal, kill};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DbError;
@@ -24,6 +27,10 @@ pub const DATABASE: &str = "packtrack";
 pub const PORT: u16 = 5432;
 /// sun_path is 108 bytes on Linux, including the NUL.
 const MAX_SOCKET_PATH: usize = 107;
+/// How long [`EmbeddedCluster::stop`] (and so `Drop`) gives the server to stop.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Of a stop's budget, the part kept for an immediate shutdown after a fast one ran late.
+const IMMEDIATE_RESERVE: Duration = Duration::from_millis(1500);
 
 const INSTALL_HINT: &str = "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found \
      via `pg_config --bindir`, PATH or /usr/lib/postgresql/*/bin; install the server package \
@@ -125,7 +132,7 @@ pub struct EmbeddedCluster {
     /// A shared lock on `DATA_DIR/.cluster.users`, held while this process uses the
     /// cluster: it tells a process about to stop the server that others still need it.
     /// `None` once detached.
-    attached: Option<Flock<fs::File>>,
+    attached: Mutex<Option<Flock<fs::File>>>,
 }
 
 impl EmbeddedCluster {
@@ -180,7 +187,7 @@ impl EmbeddedCluster {
             bins,
             run_as,
             started_here: false,
-            attached: None,
+            attached: Mutex::new(None),
         };
         let fresh = !cluster.pgdata.join("PG_VERSION").exists();
         if fresh {
@@ -191,19 +198,51 @@ impl EmbeddedCluster {
         if cluster.is_running() {
             tracing::debug!(pgdata = %cluster.pgdata.display(), "reusing running cluster");
         } else {
-            cluster.remove_stale_pid_file();
-            cluster.pg_ctl_start()?;
+            cluster.start_stopped()?;
             cluster.started_here = true;
         }
         // Still under the setup lock, so no process can stop the server between the check
         // above and this.
-        cluster.attached = Some(cluster.lock_users(FlockArg::LockShared).map_err(|e| {
+        let attached = cluster.lock_users(FlockArg::LockShared).map_err(|e| {
             setup(format!(
                 "cannot lock {}: {e}",
                 cluster.users_file().display()
             ))
-        })?);
+        })?;
+        *lock(&cluster.attached) = Some(attached);
         Ok(cluster)
+    }
+
+    /// Starts the server again when it is not running (the supervisor's restart). `Ok(true)`
+    /// when this call started it, `Ok(false)` when it was running (another packtrack process
+    /// may have restarted it first).
+    pub fn ensure_running(&self) -> Result<bool, DbError> {
+        let _setup = self
+            .lock_setup()
+            .map_err(|e| setup(format!("cannot lock {}: {e}", self.root.display())))?;
+        if self.is_running() {
+            return Ok(false);
+        }
+        self.start_stopped()?;
+        Ok(true)
+    }
+
+    /// Whether this cluster's postmaster runs and its socket exists. Cheap (a few reads in
+    /// /proc): the supervisor polls it.
+    pub fn is_running(&self) -> bool {
+        let Some(pid) = self.postmaster_pid() else {
+            return false;
+        };
+        is_postmaster_of(pid, &self.pgdata) && self.pgdata.join(format!(".s.PGSQL.{PORT}")).exists()
+    }
+
+    /// Clears what a crash left behind, then starts the server. Under the setup lock.
+    fn start_stopped(&self) -> Result<(), DbError> {
+        self.remove_stale_locks();
+        for conf in ["postgresql.conf", "postgresql.auto.conf"] {
+            self.drop_socket_dir_setting(&self.pgdata.join(conf))?;
+        }
+        self.pg_ctl_start()
     }
 
     pub fn socket_dir(&self) -> &Path {
@@ -224,8 +263,7 @@ impl EmbeddedCluster {
 
     /// The postmaster's pid, from its lock file.
     pub fn postmaster_pid(&self) -> Option<i32> {
-        let text = fs::read_to_string(self.pgdata.join("postmaster.pid")).ok()?;
-        text.lines().next()?.trim().parse().ok()
+        read_pid(&self.pgdata.join("postmaster.pid"))
     }
 
     /// Connection options for one of the cluster's roles.
@@ -300,18 +338,18 @@ impl EmbeddedCluster {
             nix::unistd::syncfs(&dir)
                 .map_err(|e| setup(format!("cannot sync {}: {e}", self.pgdata.display())))?;
         }
+        // No paths here: the socket directory is passed at each start (`-k`), so the data
+        // directory can be copied or moved.
         let mut conf = format!(
-            "\n# packtrack: private cluster, Unix socket only\n\
+            "\n# packtrack: private cluster, Unix socket only (its directory is passed at start)\n\
              listen_addresses = ''\n\
-             unix_socket_directories = '{}'\n\
              unix_socket_permissions = 0700\n\
              port = {PORT}\n\
              max_connections = 200\n\
              shared_buffers = 128MB\n\
              password_encryption = 'scram-sha-256'\n\
              log_min_messages = warning\n\
-             log_line_prefix = '%m [%p] '\n",
-            self.pgdata.display()
+             log_line_prefix = '%m [%p] '\n"
         );
         if !opts.durable {
             conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
@@ -346,35 +384,61 @@ impl EmbeddedCluster {
             .map_err(|e| setup(format!("corrupt credentials file {}: {e}", path.display())))
     }
 
-    /// Running means: the pid in the lock file is alive, is a postgres process, and the
-    /// socket exists. (`pg_ctl status` alone is fooled by pid reuse after a crash.)
-    fn is_running(&self) -> bool {
-        let Some(pid) = self.postmaster_pid() else {
-            return false;
-        };
-        process_is_postgres(pid) && self.pgdata.join(format!(".s.PGSQL.{PORT}")).exists()
+    /// After a crash (kill -9, power loss) the lock files name a dead pid, or one the system
+    /// has since given to another process — possibly another cluster's postgres. Postgres
+    /// refuses to start while such a pid is alive, so a lock file whose pid is not this
+    /// cluster's postmaster (checked by data directory, never by name) is removed.
+    fn remove_stale_locks(&self) {
+        let socket_lock = format!(".s.PGSQL.{PORT}.lock");
+        for name in ["postmaster.pid", socket_lock.as_str()] {
+            let path = self.pgdata.join(name);
+            let Some(pid) = read_pid(&path) else {
+                continue;
+            };
+            // A zombie counts as dead: postgres checks with kill(pid, 0), which succeeds for
+            // an unreaped zombie, and would refuse to start.
+            if !is_postmaster_of(pid, &self.pgdata) {
+                tracing::warn!(
+                    pid,
+                    file = name,
+                    "removing a stale lock file left by a crashed cluster"
+                );
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 
-    /// After a crash (kill -9, power loss) the lock file names a dead or unrelated pid;
-    /// postgres refuses to start if that pid now belongs to someone else.
-    fn remove_stale_pid_file(&self) {
-        if let Some(pid) = self.postmaster_pid()
-            && !process_is_postgres(pid)
-        {
-            tracing::warn!(
-                pid,
-                "removing stale postmaster.pid left by a crashed cluster"
-            );
-            let _ = fs::remove_file(self.pgdata.join("postmaster.pid"));
-            // The socket's lock file names the same pid. Postgres checks it with kill(pid, 0),
-            // which succeeds for an unreaped zombie, so it would refuse to start; the pid is
-            // known dead here, so the lock is stale too.
-            let _ = fs::remove_file(self.pgdata.join(format!(".s.PGSQL.{PORT}.lock")));
+    /// Clusters made before the socket directory was passed at start name it in their
+    /// configuration as an absolute path, which breaks a copied or moved data dir. The
+    /// command line overrides it anyway; the line is commented out so no stale path stays.
+    fn drop_socket_dir_setting(&self, path: &Path) -> Result<(), DbError> {
+        let Ok(text) = fs::read_to_string(path) else {
+            return Ok(());
+        };
+        let is_setting = |l: &str| l.trim_start().starts_with("unix_socket_directories");
+        if !text.lines().any(is_setting) {
+            return Ok(());
         }
+        let mut fixed = String::with_capacity(text.len() + 80);
+        for line in text.lines() {
+            if is_setting(line) {
+                fixed.push_str("# packtrack: the socket directory is passed at start; was: ");
+            }
+            fixed.push_str(line);
+            fixed.push('\n');
+        }
+        let tmp = path.with_extension("conf.packtrack-tmp");
+        write_private(&tmp, fixed.as_bytes())?;
+        self.chown(&tmp)?;
+        fs::rename(&tmp, path)
+            .map_err(|e| setup(format!("cannot replace {}: {e}", path.display())))?;
+        tracing::info!(file = %path.display(), "removed the absolute socket directory from the cluster configuration");
+        Ok(())
     }
 
     fn pg_ctl_start(&self) -> Result<(), DbError> {
         let log = self.pgdata.join("server.log");
+        let socket_option = socket_dir_option(&self.pgdata)?;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = self
@@ -383,6 +447,8 @@ impl EmbeddedCluster {
                 .arg(&self.pgdata)
                 .arg("-l")
                 .arg(&log)
+                .arg("-o")
+                .arg(&socket_option)
                 .args(["-w", "-t", "30", "-s", "start"])
                 .stdin(Stdio::null())
                 .output()
@@ -395,7 +461,7 @@ impl EmbeddedCluster {
             let retryable = tail.contains("shared memory block is still in use")
                 || tail.contains("lock file \"postmaster.pid\" already exists");
             if retryable && Instant::now() < deadline {
-                self.remove_stale_pid_file();
+                self.remove_stale_locks();
                 std::thread::sleep(Duration::from_millis(250));
                 continue;
             }
@@ -413,9 +479,17 @@ impl EmbeddedCluster {
     }
 
     /// Detaches this process from the cluster, and stops the server when no other packtrack
-    /// process is attached to it (whichever process started it).
-    pub fn stop(&mut self) {
-        let Some(attached) = self.attached.take() else {
+    /// process is attached to it (whichever process started it). At most [`STOP_TIMEOUT`].
+    pub fn stop(&self) {
+        self.stop_within(STOP_TIMEOUT);
+    }
+
+    /// [`EmbeddedCluster::stop`] in at most about `budget`, whatever the server is doing:
+    /// a fast shutdown, then an immediate one (safe: the next start replays the WAL, as
+    /// after a crash); past the budget the server is left to the next packtrack process.
+    pub fn stop_within(&self, budget: Duration) {
+        let deadline = Instant::now() + budget;
+        let Some(attached) = lock(&self.attached).take() else {
             return;
         };
         // Regression: the process that started the server used to stop it on exit even
@@ -423,10 +497,10 @@ impl EmbeddedCluster {
         // killing that process's connections. Now the last process out stops it, whoever
         // started it. Deciding under the setup lock keeps a new process from attaching
         // in between.
-        let _setup = match self.lock_setup() {
+        let _setup = match lock_file_until(&self.root.join(".cluster.lock"), deadline) {
             Ok(l) => l,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot lock the data dir; leaving PostgreSQL running");
+                tracing::warn!(error = %e, "cannot lock the data dir in time; leaving PostgreSQL running");
                 return;
             }
         };
@@ -441,21 +515,49 @@ impl EmbeddedCluster {
             tracing::debug!("another packtrack process uses the cluster; leaving it running");
             return;
         }
-        let res = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "fast", "-w", "-t", "30", "-s", "stop"])
-            .stdin(Stdio::null())
-            .output();
-        match res {
-            Ok(out) if out.status.success() => tracing::debug!("embedded PostgreSQL stopped"),
-            Ok(out) => tracing::warn!(
-                stderr = %String::from_utf8_lossy(&out.stderr).trim(),
-                "pg_ctl stop failed"
-            ),
-            Err(e) => tracing::warn!(error = %e, "cannot run pg_ctl stop"),
+        self.shutdown_server(deadline);
+    }
+
+    /// Signals this cluster's postmaster — only after checking that the pid in the lock file
+    /// is it (`pg_ctl stop` signals whatever that pid is now) — and waits for it to exit.
+    fn shutdown_server(&self, deadline: Instant) {
+        let Some(pid) = self.postmaster_pid() else {
+            return;
+        };
+        if !is_postmaster_of(pid, &self.pgdata) {
+            tracing::warn!(
+                pid,
+                "postmaster.pid names no postmaster of this cluster; not signalling it"
+            );
+            self.remove_stale_locks();
+            return;
         }
+        let fast_until = deadline
+            .checked_sub(IMMEDIATE_RESERVE)
+            .filter(|t| *t > Instant::now())
+            .unwrap_or(deadline);
+        // SIGINT is `pg_ctl stop -m fast`, SIGQUIT `-m immediate`.
+        for (signal, until) in [(Signal::SIGINT, fast_until), (Signal::SIGQUIT, deadline)] {
+            if let Err(e) = kill(nix::unistd::Pid::from_raw(pid), signal) {
+                tracing::warn!(pid, error = %e, "cannot signal the postmaster");
+                return;
+            }
+            while is_postmaster_of(pid, &self.pgdata) {
+                if Instant::now() >= until {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !is_postmaster_of(pid, &self.pgdata) {
+                tracing::debug!(?signal, "embedded PostgreSQL stopped");
+                return;
+            }
+            tracing::warn!(pid, ?signal, "PostgreSQL did not stop in time");
+        }
+        tracing::warn!(
+            pid,
+            "leaving PostgreSQL running; the next packtrack process will stop or reuse it"
+        );
     }
 
     fn users_file(&self) -> PathBuf {
@@ -503,15 +605,38 @@ impl Drop for EmbeddedCluster {
     }
 }
 
+/// The attach lock, whatever a panicking holder left (an `Option` is always consistent).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// [`lock_file`] exclusively, waiting at most until `deadline`.
+fn lock_file_until(path: &Path, deadline: Instant) -> std::io::Result<Flock<fs::File>> {
+    let mut file = lock_target(path)?;
+    loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => return Ok(l),
+            Err((f, Errno::EWOULDBLOCK)) if Instant::now() < deadline => {
+                file = f;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err((_, e)) => return Err(std::io::Error::from(e)),
+        }
+    }
+}
+
 /// Opens (creating, 0600) and flocks a file in the data dir.
 fn lock_file(path: &Path, how: FlockArg) -> std::io::Result<Flock<fs::File>> {
-    let file = fs::OpenOptions::new()
+    Flock::lock(lock_target(path)?, how).map_err(|(_, e)| std::io::Error::from(e))
+}
+
+fn lock_target(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .open(path)?;
-    Flock::lock(file, how).map_err(|(_, e)| std::io::Error::from(e))
+        .open(path)
 }
 
 fn setup(msg: String) -> DbError {
@@ -530,28 +655,75 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DbError> {
         .map_err(|e| setup(format!("cannot write {}: {e}", path.display())))
 }
 
-fn process_is_postgres(pid: i32) -> bool {
+/// The first line of a postgres lock file: the pid of the process that holds it.
+fn read_pid(path: &Path) -> Option<i32> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+/// Whether `pid` is a live postmaster of the cluster in `pgdata`. Identified by data
+/// directory — its working directory (a postmaster chdirs into it) or, where that link is
+/// not readable, its `-D` argument — never by name: with several clusters on one host, a
+/// stale lock file can name another cluster's postgres, which must never be signalled.
+fn is_postmaster_of(pid: i32, pgdata: &Path) -> bool {
     if pid <= 0 || pid as u32 == std::process::id() {
         return false;
     }
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    match fs::read_to_string(proc_dir.join("stat")) {
         // `PID (COMM) STATE …`. A postmaster killed by SIGKILL stays a zombie (state Z) until
         // its parent reaps it, and after pg_ctl exits that parent is PID 1 — which in many
-        // containers never reaps. A zombie still shows its name but runs nothing.
-        Ok(stat) => match (stat.split_once('('), stat.rsplit_once(')')) {
-            (Some((_, after_open)), Some((_, after_close))) => {
-                let comm = after_open.rsplit_once(')').map_or("", |(c, _)| c);
-                let state = after_close.split_whitespace().next().unwrap_or("");
-                comm.starts_with("postgres") && !matches!(state, "Z" | "X" | "x")
+        // containers never reaps. A zombie runs nothing.
+        // The name is necessary (an administrator's shell sitting in the data dir is not a
+        // postmaster), never sufficient.
+        Ok(stat) => {
+            let comm = stat
+                .split_once('(')
+                .and_then(|(_, rest)| rest.rsplit_once(')'))
+                .map_or("", |(c, _)| c);
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .unwrap_or("Z");
+            if !comm.starts_with("postgres") || matches!(state, "Z" | "X" | "x") {
+                return false;
             }
-            _ => false,
-        },
-        // No procfs: fall back to "is the pid alive".
-        Err(_) => {
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
-                && !Path::new("/proc/self").exists()
         }
+        // No procfs (not Linux): "is the pid alive" is all there is to know.
+        Err(_) if !Path::new("/proc/self").exists() => {
+            return kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        }
+        Err(_) => return false,
     }
+    let Ok(ours) = fs::canonicalize(pgdata) else {
+        return false;
+    };
+    if let Ok(cwd) = fs::read_link(proc_dir.join("cwd")) {
+        return cwd == ours;
+    }
+    // Another user's cwd link is unreadable without privileges; the command line is not.
+    let Ok(cmdline) = fs::read(proc_dir.join("cmdline")) else {
+        return false;
+    };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.windows(2)
+        .find(|w| w[0] == b"-D")
+        .and_then(|w| std::str::from_utf8(w[1]).ok())
+        .and_then(|d| fs::canonicalize(d).ok())
+        .is_some_and(|d| d == ours)
+}
+
+/// `pg_ctl -o` value naming the socket directory. pg_ctl runs the server through
+/// `/bin/sh`, and postgres reads the value as a list with double-quoted items.
+fn socket_dir_option(dir: &Path) -> Result<String, DbError> {
+    let dir = dir.to_str().ok_or_else(|| {
+        setup(format!(
+            "the data directory path is not UTF-8: {}",
+            dir.display()
+        ))
+    })?;
+    let item = format!("\"{}\"", dir.replace('"', "\"\""));
+    Ok(format!("-k '{}'", item.replace('\'', r"'\''")))
 }
 
 fn log_tail(path: &Path) -> String {
@@ -594,4 +766,65 @@ fn check_traversable(dir: &Path, user: &nix::unistd::User) -> Result<(), DbError
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_dir_survives_the_shell_and_postgres_list_parsing() {
+        assert_eq!(
+            socket_dir_option(Path::new("/srv/pt/postgres")).unwrap(),
+            r#"-k '"/srv/pt/postgres"'"#
+        );
+        // A quote for the shell, a comma and a double quote for postgres' list syntax.
+        assert_eq!(
+            socket_dir_option(Path::new(r#"/srv/o'neil, "x"/postgres"#)).unwrap(),
+            r#"-k '"/srv/o'\''neil, ""x""/postgres"'"#
+        );
+    }
+
+    /// `sleep` under the name `postgres`, with its working directory in `cwd`.
+    fn fake_postgres(bin_dir: &Path, cwd: &Path) -> std::process::Child {
+        let fake = bin_dir.join("postgres");
+        if !fake.exists() {
+            fs::copy("/bin/sleep", &fake).unwrap();
+        }
+        Command::new(&fake)
+            .arg("5")
+            .current_dir(cwd)
+            .spawn()
+            .unwrap()
+    }
+
+    #[test]
+    fn another_clusters_postgres_is_not_our_postmaster() {
+        let (bins, ours, theirs) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        let mut other = fake_postgres(bins.path(), theirs.path());
+        assert!(!is_postmaster_of(other.id() as i32, ours.path()));
+        assert!(is_postmaster_of(other.id() as i32, theirs.path()));
+        let _ = other.kill();
+        let _ = other.wait();
+        assert!(
+            !is_postmaster_of(other.id() as i32, theirs.path()),
+            "reaped"
+        );
+        // Not postgres, though in the data dir (an administrator's shell, say).
+        let mut shell = Command::new("sleep")
+            .arg("5")
+            .current_dir(ours.path())
+            .spawn()
+            .unwrap();
+        assert!(!is_postmaster_of(shell.id() as i32, ours.path()));
+        let _ = shell.kill();
+        let _ = shell.wait();
+        assert!(!is_postmaster_of(std::process::id() as i32, ours.path()));
+        assert!(!is_postmaster_of(0, ours.path()));
+        assert!(!is_postmaster_of(-1, ours.path()));
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -23,6 +24,8 @@ pub struct Metrics {
     pub effects_started: AtomicU64,
     /// Sessions ended because their access could not be confirmed (re-check failed).
     pub recheck_failed: AtomicU64,
+    /// The embedded cluster's supervisor, when there is one (not with `DATABASE_URL`).
+    db: OnceLock<Arc<crate::db::supervisor::ClusterHealth>>,
 }
 
 impl Metrics {
@@ -32,6 +35,11 @@ impl Metrics {
 
     pub fn dec(counter: &AtomicU64) {
         counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Adds the supervisor's view of the embedded cluster to the metrics.
+    pub fn watch_db(&self, health: Arc<crate::db::supervisor::ClusterHealth>) {
+        let _ = self.db.set(health);
     }
 
     /// Prometheus text exposition format.
@@ -106,12 +114,26 @@ impl Metrics {
             "Sessions ended because the periodic re-check of their access failed.",
             &[(String::new(), get(&self.recheck_failed))],
         );
+        if let Some(db) = self.db.get() {
+            metric(
+                "packtrack_db_up",
+                "gauge",
+                "Whether the embedded PostgreSQL server ran at the supervisor's last check.",
+                &[(String::new(), u64::from(db.is_up()))],
+            );
+            metric(
+                "packtrack_db_restarts_total",
+                "counter",
+                "Restarts of the embedded PostgreSQL server by the supervisor.",
+                &[(String::new(), db.restarts())],
+            );
+        }
         out
     }
 }
 
 /// Serves the metrics on every HTTP request (any path) until the listener fails.
-pub async fn serve(listener: TcpListener, metrics: std::sync::Arc<Metrics>) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
     loop {
         let Ok((mut sock, _)) = listener.accept().await else {
             return;
@@ -146,5 +168,20 @@ mod tests {
         assert!(text.contains("packtrack_connections_total 1"), "{text}");
         assert!(text.contains("packtrack_sessions_active 1"));
         assert!(text.contains("# TYPE packtrack_sessions_active gauge"));
+        assert!(
+            !text.contains("packtrack_db_"),
+            "no database metrics without a supervised cluster: {text}"
+        );
+    }
+
+    #[test]
+    fn renders_the_supervised_clusters_health() {
+        let m = Metrics::default();
+        m.watch_db(Arc::new(crate::db::supervisor::ClusterHealth::default()));
+        let text = m.render();
+        assert!(text.contains("# TYPE packtrack_db_up gauge"), "{text}");
+        assert!(text.contains("packtrack_db_up 1"), "{text}");
+        assert!(text.contains("# TYPE packtrack_db_restarts_total counter"));
+        assert!(text.contains("packtrack_db_restarts_total 0"), "{text}");
     }
 }

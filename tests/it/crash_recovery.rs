@@ -51,7 +51,7 @@ fn running_cluster_is_reused_and_a_killed_one_recovers() {
     // This process plays the long-running server (`serve`) that started the cluster, with
     // the configuration the binary uses. (The test suite's `durable: false` turns off
     // synchronous_commit: a commit acknowledged just before a SIGKILL may be lost there.)
-    let mut cluster = EmbeddedCluster::start(&s.data_dir(), ClusterOptions::default())
+    let cluster = EmbeddedCluster::start(&s.data_dir(), ClusterOptions::default())
         .expect("start the embedded cluster");
     assert!(cluster.started_here());
     let pid = cluster.postmaster_pid().expect("postmaster.pid");

@@ -17,6 +17,7 @@ mod db_isolation;
 mod db_packages;
 mod db_pickup;
 mod exec_hardening;
+mod faults;
 mod kiosk;
 mod kiosk_self_service;
 mod kiosk_settings;
