@@ -49,6 +49,10 @@ struct Cli {
     other: IpAddr,
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Each flooding client on an address of its own (127.0.1.N) instead of all on
+    /// 127.0.0.1: the per-address limits no longer help, only the global ones do.
+    #[arg(long)]
+    spread: bool,
 }
 
 struct Accept;
@@ -231,10 +235,18 @@ async fn main() -> Result<()> {
     for i in 0..cli.flood {
         let (stop, attempts, refused, addr) =
             (stop.clone(), attempts.clone(), refused.clone(), cli.addr);
+        let from: IpAddr = if cli.spread {
+            IpAddr::from([127, 0, 1, (i % 250 + 1) as u8])
+        } else {
+            IpAddr::from([127, 0, 0, 1])
+        };
         flood.push(tokio::spawn(async move {
-            let user = format!("admin{}+flood", i % 4);
+            let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                match connect(addr, "127.0.0.1".parse().expect("ip")).await {
+                // A new name now and then: the per-login lock is not what stops this.
+                n += 1;
+                let user = format!("guess{i}x{}+flood", n / 4);
+                match connect(addr, from).await {
                     Ok(mut h) => {
                         for _ in 0..6 {
                             attempts.fetch_add(1, Ordering::Relaxed);
@@ -268,8 +280,9 @@ async fn main() -> Result<()> {
     }
     let after = proc_stats(cli.server_pid);
     println!(
-        "RESULT flood clients={} seconds={flood_secs:.1} kbd_attempts={} connections_refused={}",
+        "RESULT flood clients={} spread={} seconds={flood_secs:.1} kbd_attempts={} connections_refused={}",
         cli.flood,
+        cli.spread,
         attempts.load(Ordering::Relaxed),
         refused.load(Ordering::Relaxed)
     );

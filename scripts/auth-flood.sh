@@ -4,7 +4,9 @@
 #   While one address (127.0.0.1) floods keyboard-interactive logins with FLOOD (48)
 #   parallel clients, a key login from another address (127.0.0.2) stays under 2x its
 #   quiet time, and a correct password+TOTP login from there completes in under 1 s.
-#   Also prints the server's CPU time and memory over the flood.
+#   Also prints the server's CPU time and memory over the flood. A second run spreads the
+#   flooding clients over 48 addresses (127.0.1.N), so only the global limits (the short
+#   hashing queue, MaxStartups) stand between them and the server's memory.
 #
 # Usage: scripts/auth-flood.sh     (env: FLOOD=48 RUNS=30 KEEP=1 keeps the temp dir,
 #                                   NO_BUILD=1 uses the existing release build)
@@ -48,16 +50,18 @@ for i in 1 2 3 4 5; do
 done
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PACKTRACK_LOG=warn PT serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
+PACKTRACK_LOG=warn "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" \
+    serve --listen "127.0.0.1:$PORT" >/dev/null 2>"$WORK/serve.log" &
 PT_PID=$!
 for _ in $(seq 1 100); do
     grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break
     sleep 0.1
 done
 grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log" >&2; exit 1; }
-# `serve` may be a wrapper's child: measure the process that listens.
-SERVER_PID=$PT_PID
 
 echo ">> flood: $FLOOD clients from 127.0.0.1; measured logins from 127.0.0.2" >&2
 "$PROBE" --addr "127.0.0.1:$PORT" --key "$WORK/owner" --user owner+flood "${KBD[@]}" \
-    --flood "$FLOOD" --runs "$RUNS" --server-pid "$SERVER_PID"
+    --flood "$FLOOD" --runs "$RUNS" --server-pid "$PT_PID"
+echo ">> flood: $FLOOD clients, each from its own address (127.0.1.N)" >&2
+"$PROBE" --addr "127.0.0.1:$PORT" --key "$WORK/owner" --user owner+flood "${KBD[@]}" \
+    --flood "$FLOOD" --runs "$RUNS" --server-pid "$PT_PID" --spread

@@ -22,7 +22,7 @@ use crate::secrets::SecretsKey;
     about = "Mailroom package tracker served over SSH"
 )]
 pub struct Cli {
-    /// State: the embedded PostgreSQL cluster (DIR/postgres), photos, logs.
+    /// State: the embedded PostgreSQL cluster (DIR/postgres) and the audit checkpoints.
     #[arg(
         long,
         env = "PACKTRACK_DATA_DIR",

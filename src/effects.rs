@@ -136,11 +136,5 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
 
 /// The user's line for an error; database details go to the log only.
 pub(crate) fn shown(e: AppError) -> String {
-    match e {
-        AppError::Db(inner) => {
-            tracing::error!(error = %inner, "database error in session");
-            "the database is not answering; try again in a moment".into()
-        }
-        other => other.to_string(),
-    }
+    e.user_message()
 }

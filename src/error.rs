@@ -13,6 +13,54 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// What a user is told when the database failed; the detail (SQL state, file paths,
+/// line numbers) goes to the log only.
+pub const NOT_ANSWERING: &str = "the database is not answering; try again in a moment";
+pub const DISK_FULL: &str = "the server's disk is full; nothing was saved. Call your administrator";
+pub const OVERLOADED: &str = "the server is short of resources; try again in a moment";
+pub const REFUSED: &str = "the database refused this (the details are in the server log); try again or call your administrator";
+
+impl DbError {
+    /// The one line a user sees for this error (never the database's own text).
+    pub fn user_message(&self) -> &'static str {
+        match self {
+            DbError::Sql(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                // disk_full: a WAL segment or table file could not be extended.
+                Some("53100") => DISK_FULL,
+                // insufficient_resources, out_of_memory, too_many_connections, …
+                Some(c) if c.starts_with("53") => OVERLOADED,
+                // shutting down, starting up, crash recovery; connection exceptions.
+                Some(c) if c.starts_with("57P") || c.starts_with("08") => NOT_ANSWERING,
+                _ => REFUSED,
+            },
+            DbError::Sql(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => NOT_ANSWERING,
+            DbError::Sql(_) => REFUSED,
+            DbError::Setup(_) | DbError::Migrate(_) => NOT_ANSWERING,
+        }
+    }
+}
+
+impl AppError {
+    /// The line a user sees: the error itself, except database errors, which are logged
+    /// with their detail and shown as what the user can do about them.
+    pub fn user_message(self) -> String {
+        match self {
+            AppError::Db(inner) => {
+                tracing::error!(error = %inner, "database error");
+                inner.user_message().into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Errors of domain operations, shared by the admin CLI, exec commands and the TUI.
 #[derive(Debug, Error)]
 pub enum AppError {

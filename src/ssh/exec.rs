@@ -215,7 +215,8 @@ pub async fn run_full(
     let stdout = stdout.map(output::clean_stream);
     let out = match execute(cmd.cmd, stdin, principal, ops, stdout).await {
         Ok(out) => out,
-        Err(e) => Output::user_error(e),
+        // Database errors as what the user can do; their detail in the log only.
+        Err(e) => Output::user_error(e.user_message()),
     };
     out.cleaned()
 }

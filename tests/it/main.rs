@@ -18,6 +18,7 @@ mod db_packages;
 mod db_pickup;
 mod exec_hardening;
 mod faults;
+mod honest_errors;
 mod kiosk;
 mod kiosk_self_service;
 mod kiosk_settings;
