@@ -494,7 +494,7 @@ impl Conn {
         exec: Option<String>,
         session: &mut Session,
     ) -> Result<(), russh::Error> {
-        if self.spawn_task_with(channel, exec, None)? {
+        if self.spawn_task_with(channel, exec, None, session.handle())? {
             session.channel_success(channel)
         } else {
             session.channel_failure(channel)
@@ -508,6 +508,7 @@ impl Conn {
         channel: ChannelId,
         exec: Option<String>,
         stdin: Option<Vec<u8>>,
+        handle: server::Handle,
     ) -> Result<bool, russh::Error> {
         if let Some(hint) = &self.unbound {
             let Some(chan) = self.channels.get_mut(&channel) else {
@@ -660,7 +661,14 @@ impl Conn {
                         auth = %method, term = %crate::logging::Clean(&pty.term), cols = pty.cols, rows = pty.rows,
                         "session start"
                     );
-                    let (end, bytes) = sess.run(writer, rx, shared.shutdown.clone()).await;
+                    // A panic in the session (a bug) still gives the client its terminal
+                    // back, a line saying what happened and an exit status.
+                    let run = sess.run(writer, rx, shared.shutdown.clone());
+                    let (end, bytes) = contain(run, || (session::End::Panicked, 0)).await;
+                    if end == session::End::Panicked {
+                        tracing::error!(login = %who, facility = %slug, %peer, "session panicked");
+                        answer_panic(&handle, channel, true).await;
+                    }
                     if end == session::End::WriteStalled {
                         kill.notify_one();
                     }
@@ -690,6 +698,29 @@ async fn contain<T>(fut: impl std::future::Future<Output = T>, on_panic: impl Fn
         Ok(v) => v,
         Err(_) => on_panic(),
     }
+}
+
+/// Tells a client whose session panicked, through the connection's handle (the session's
+/// own writer went down with it): the terminal restored, the message, exit status 70, close.
+async fn answer_panic(handle: &server::Handle, channel: ChannelId, pty: bool) {
+    let msg = if pty {
+        format!(
+            "{}\r\n{}",
+            super::term::LEAVE,
+            INTERNAL_ERROR.replace('\n', "\r\n")
+        )
+    } else {
+        INTERNAL_ERROR.to_string()
+    };
+    let send = async {
+        let _ = handle
+            .extended_data(channel, 1, bytes::Bytes::from(msg))
+            .await;
+        let _ = handle.exit_status_request(channel, 70).await;
+        let _ = handle.eof(channel).await;
+        let _ = handle.close(channel).await;
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), send).await;
 }
 
 /// Decrements the active-session gauge when a session task ends, however it ends.
@@ -1039,7 +1070,7 @@ impl Handler for Conn {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some((line, data)) = self.channels.get_mut(&channel).and_then(|c| c.stdin.take()) {
-            if !self.spawn_task_with(channel, Some(line), Some(data))? {
+            if !self.spawn_task_with(channel, Some(line), Some(data), session.handle())? {
                 session.close(channel)?;
             }
             return Ok(());

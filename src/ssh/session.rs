@@ -71,6 +71,8 @@ pub enum End {
     Quarantined,
     /// The periodic re-check of the session's access failed (database error): fail closed.
     Unconfirmed,
+    /// The session task panicked (a bug); the server answered the client for it.
+    Panicked,
 }
 
 impl End {
@@ -85,6 +87,7 @@ impl End {
             End::AccessRevoked => "access revoked",
             End::Quarantined => "device quarantined",
             End::Unconfirmed => "access could not be confirmed",
+            End::Panicked => "internal error (panic)",
         }
     }
 }
