@@ -78,10 +78,29 @@ async fn connect(addr: SocketAddr, from: IpAddr) -> Result<Handle<Accept>> {
     client::connect_stream(config(), stream, Accept).await
 }
 
-/// Connect + key exchange + publickey auth; the time it took.
+/// Retries when the server dropped the connection before authentication (MaxStartups'
+/// random early drop under a flood from many addresses), as a person would press Enter
+/// again; counted in [`RETRIES`].
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+async fn connect_retrying(addr: SocketAddr, from: IpAddr) -> Result<Handle<Accept>> {
+    let mut last = None;
+    for _ in 0..20 {
+        match connect(addr, from).await {
+            Ok(h) => return Ok(h),
+            Err(e) => {
+                RETRIES.fetch_add(1, Ordering::Relaxed);
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no connection")))
+}
+
+/// Connect + key exchange + publickey auth; the time it took (retries included).
 async fn key_login(cli: &Cli, key: &Arc<PrivateKey>) -> Result<Duration> {
     let t = Instant::now();
-    let mut h = connect(cli.addr, cli.other).await?;
+    let mut h = connect_retrying(cli.addr, cli.other).await?;
     let hash = h.best_supported_rsa_hash().await?.flatten();
     let r = h
         .authenticate_publickey(&cli.user, PrivateKeyWithHashAlg::new(key.clone(), hash))
@@ -155,7 +174,7 @@ async fn kbd_logins(cli: &Cli) -> Result<Vec<Duration>> {
             bail!("--kbd LOGIN+SLUG:PASSWORD:SECRET");
         };
         let t = Instant::now();
-        let mut h = connect(cli.addr, cli.other).await?;
+        let mut h = connect_retrying(cli.addr, cli.other).await?;
         let ok = kbd(&mut h, user, pw, &totp_now(secret)?).await?;
         let took = t.elapsed();
         if !ok {
@@ -280,11 +299,12 @@ async fn main() -> Result<()> {
     }
     let after = proc_stats(cli.server_pid);
     println!(
-        "RESULT flood clients={} spread={} seconds={flood_secs:.1} kbd_attempts={} connections_refused={}",
+        "RESULT flood clients={} spread={} seconds={flood_secs:.1} kbd_attempts={} connections_refused={} measured_retries={}",
         cli.flood,
         cli.spread,
         attempts.load(Ordering::Relaxed),
-        refused.load(Ordering::Relaxed)
+        refused.load(Ordering::Relaxed),
+        RETRIES.load(Ordering::Relaxed)
     );
     if let (Some(b), Some(a)) = (before, after) {
         println!(
