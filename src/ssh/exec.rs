@@ -207,6 +207,11 @@ pub async fn run_full(
     ops: &Ops,
     stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Output {
+    // Fault injection for the tests of panic containment; not in release builds.
+    #[cfg(debug_assertions)]
+    if line.trim() == "debug-panic" {
+        panic!("fault injection: debug-panic");
+    }
     let cmd = match parse(line) {
         Ok(Some(cmd)) => cmd,
         Ok(None) => return Output::ok(HELP.to_string()),

@@ -46,3 +46,23 @@ async fn full_disk_reaches_the_user_as_a_clear_line_without_internal_paths() {
     assert_eq!(out.status, Some(0), "{out:?}");
     assert!(!out.stdout.contains("base/16384"));
 }
+
+/// A bug that panics inside a command killed its task: the client never got an exit status
+/// and waited forever (the same-code pickup race did this). Forced here with the debug
+/// build's fault-injection command; the connection stays usable.
+#[tokio::test]
+async fn a_panicking_command_answers_its_client_and_the_connection_lives_on() {
+    let s = TestServer::start(test_limits()).await;
+    s.facility("north", "North Hall").await;
+    let key = s.key_user("clerk", "north", Role::Operator).await;
+    let c = s.login_key("clerk+north", &key).await;
+    let out = tokio::time::timeout(std::time::Duration::from_secs(20), c.exec("debug-panic"))
+        .await
+        .expect("the client gets an answer");
+    assert_eq!(out.status, Some(70), "{out:?}");
+    assert!(
+        out.stderr.starts_with("packtrack: internal error"),
+        "{out:?}"
+    );
+    assert_eq!(c.exec("whoami").await.stdout, "clerk north operator\n");
+}
