@@ -14,9 +14,7 @@ pub const PIN_MAX: usize = 12;
 pub enum PinError {
     #[error("a kiosk PIN is 6 to 12 digits")]
     Shape,
-    #[error(
-        "that PIN is too easy to guess (a repeated digit, a run like 123456, or a repeated pattern like 121212)"
-    )]
+    #[error("that PIN is too easy to guess (like 123456, 000000 or 121212)")]
     Trivial,
 }
 
