@@ -115,7 +115,7 @@ pub(super) async fn run(admin: &Admin<'_>, cmd: DeviceCmd) -> Result<()> {
 }
 
 #[cfg(test)]
-mod device_cli_tests {
+mod tests {
     use clap::Parser;
 
     use super::{DeviceCmd, OnOff};

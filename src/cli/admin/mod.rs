@@ -121,6 +121,8 @@ fn text_arg(option: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The first line of stdin (of at most 4 KiB): secrets never go on the command line, where
+/// `ps` and shell history would show them.
 fn read_secret_line(what: &str) -> Result<String> {
     let mut buf = String::new();
     std::io::stdin()
