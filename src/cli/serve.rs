@@ -1,0 +1,186 @@
+//! `packtrack serve`: the composition root. Opens the database, starts the cluster
+//! supervisor, the notification worker, the audit anchorer and the SSH server, and on
+//! SIGTERM/SIGINT stops them in order, each step bounded (docs/RELIABILITY.md).
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use super::{ServeArgs, open, print_demo_login};
+use crate::audit_anchor::Anchor;
+use crate::config::Config;
+use crate::secrets::SecretsKey;
+
+pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
+    use crate::ssh::{hostkey, limits::Limits, server};
+    let host_key = hostkey::load_or_create(&cfg.keys_dir).map_err(anyhow::Error::msg)?;
+    let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
+    let db = open(cfg).await?;
+    let seeded = if args.demo {
+        let owner = db.owner_pool().await?;
+        let seeded = crate::admin::demo::seed(&owner, &keys).await?;
+        owner.close().await;
+        Some(seeded)
+    } else {
+        None
+    };
+    let app = db.app_default().await?;
+    // Restarts the embedded cluster should its postmaster die (docs/RELIABILITY.md).
+    let supervisor = db
+        .cluster()
+        .map(|c| crate::db::supervisor::Supervisor::spawn(c.clone()));
+    // Notification delivery: one worker per server (several servers share the outbox safely).
+    let (notify_stop, notify_rx) = tokio::sync::watch::channel(false);
+    let mut notifier = tokio::spawn(crate::notify::worker::run(
+        db.owner_pool().await?,
+        keys.clone(),
+        crate::notify::worker::WorkerConfig::default(),
+        notify_rx,
+    ));
+    // Audit chain heads anchored outside the database: now, every minute, at shutdown.
+    let (anchor_stop, anchor_rx) = tokio::sync::watch::channel(false);
+    let mut anchorer = tokio::spawn(crate::audit_anchor::run(
+        db.owner_pool().await?,
+        Anchor::new(&cfg.data_dir, keys.clone()),
+        anchor_rx,
+    ));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let limits = Limits {
+        idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: args.max_connections,
+        max_per_ip: args.max_per_ip,
+        max_startups_per_ip: args.max_startups_per_ip.max(1),
+        max_startups: args.max_startups.max(1),
+        recheck: std::time::Duration::from_secs(args.recheck_secs),
+        ..Limits::default()
+    };
+    let auth = crate::auth::login::Authenticator::new(app.clone(), keys);
+    let handle = server::start(listener, auth, host_key, limits)?;
+    if let Some(s) = &supervisor {
+        handle.metrics.watch_db(s.health());
+    }
+    if let Some(addr) = args.metrics {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        tokio::spawn(crate::ssh::metrics::serve(l, handle.metrics.clone()));
+    }
+    let signals = shutdown_signals()?;
+    eprintln!("listening on {}", handle.addr);
+    if let Some(seeded) = &seeded {
+        print_demo_login(seeded);
+        let host = if handle.addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            handle.addr.ip().to_string()
+        };
+        println!(
+            "log in:  ssh -p {} admin+{}@{host}",
+            handle.addr.port(),
+            crate::admin::demo::SLUG
+        );
+        if seeded.local_keys.is_empty() && seeded.created {
+            println!("(no ~/.ssh/id_*.pub found: use the password and a code from the TOTP URI)");
+        }
+    }
+    signals.await;
+    eprintln!("shutting down");
+    // Every step is bounded, so SIGTERM exits in time whatever the database is doing (down,
+    // restarting, not answering): a service manager's restart must not hang.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_BUDGET;
+    // First, so the server being stopped is not restarted.
+    if let Some(s) = supervisor {
+        bounded(
+            deadline,
+            std::time::Duration::from_secs(1),
+            "supervisor",
+            s.stop(),
+        )
+        .await;
+    }
+    bounded(
+        deadline,
+        std::time::Duration::from_secs(4),
+        "ssh server",
+        handle.shutdown(),
+    )
+    .await;
+    // The worker finishes its current round when the database answers; not otherwise.
+    let _ = notify_stop.send(true);
+    if bounded(
+        deadline,
+        std::time::Duration::from_millis(1500),
+        "notification worker",
+        &mut notifier,
+    )
+    .await
+    .is_none()
+    {
+        notifier.abort();
+    }
+    // The last audit checkpoint (bounded like the rest: it needs the database).
+    let _ = anchor_stop.send(true);
+    if bounded(
+        deadline,
+        std::time::Duration::from_millis(1500),
+        "audit checkpoint",
+        &mut anchorer,
+    )
+    .await
+    .is_none()
+    {
+        anchorer.abort();
+    }
+    // Waits for connections lent out; those stuck on a silent server are left behind.
+    bounded(
+        deadline,
+        std::time::Duration::from_secs(1),
+        "database pool",
+        app.close(),
+    )
+    .await;
+    db.shutdown(deadline.into_std()).await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM to exit, at most (plus the process's own teardown); the budget in
+/// docs/RELIABILITY.md is 10 s.
+const SHUTDOWN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Runs one shutdown step for at most `step`, and never past `deadline`. `None` (and a log
+/// line naming the step) when it did not finish.
+async fn bounded<F: std::future::Future>(
+    deadline: tokio::time::Instant,
+    step: std::time::Duration,
+    what: &'static str,
+    fut: F,
+) -> Option<F::Output> {
+    let until = deadline.min(tokio::time::Instant::now() + step);
+    match tokio::time::timeout_at(until, fut).await {
+        Ok(out) => Some(out),
+        Err(_) => {
+            tracing::warn!(
+                step = what,
+                "shutdown step did not finish in time; going on"
+            );
+            None
+        }
+    }
+}
+
+/// SIGTERM and SIGINT handlers, installed before `listening on` is printed: a signal sent
+/// as soon as the server says it listens must shut it down, not kill it (exit by signal).
+fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
