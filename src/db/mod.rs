@@ -15,7 +15,7 @@ pub mod recipients;
 pub mod settings;
 pub mod supervisor;
 pub mod tenant;
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod unscoped;
 pub mod webhooks;

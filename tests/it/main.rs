@@ -22,6 +22,7 @@ mod honest_errors;
 mod kiosk;
 mod kiosk_self_service;
 mod kiosk_settings;
+mod layering;
 mod login_attacks;
 mod notify;
 mod props;
