@@ -298,34 +298,8 @@ pub struct Plan {
     pub rejected: Vec<Rejected>,
 }
 
-/// Counts of an import, planned or done.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub rejected: usize,
-}
-
-impl std::fmt::Display for Counts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "added {}, updated {}, unchanged {}, rejected {}",
-            self.added, self.updated, self.unchanged, self.rejected
-        )
-    }
-}
-
-impl Counts {
-    pub fn count(&mut self, change: Upserted) {
-        match change {
-            Upserted::Added => self.added += 1,
-            Upserted::Updated => self.updated += 1,
-            Upserted::Unchanged => self.unchanged += 1,
-        }
-    }
-}
+// The counts are the database apply's result type; re-exported for the import's callers.
+pub use crate::db::recipients::Counts;
 
 impl Plan {
     pub fn counts(&self) -> Counts {

@@ -21,19 +21,8 @@ use crate::domain::{Principal, Source};
 use crate::logging::Clean;
 use crate::secrets::SecretsKey;
 
-/// The SSH user name of kiosk terminals (`kiosk+SLUG`); no person can have this login.
-pub const KIOSK_LOGIN: &str = "kiosk";
-
-/// A kiosk terminal that authenticated with its device key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Device {
-    pub facility: crate::domain::FacilityId,
-    pub slug: String,
-    pub facility_name: String,
-    pub id: i64,
-    pub name: String,
-    pub self_service: bool,
-}
+// The kiosk's login name and device are domain types (the database layer uses them too).
+pub use crate::domain::{Device, KIOSK_LOGIN};
 
 /// `LOGIN+SLUG` or `LOGIN`, as typed in `ssh LOGIN+SLUG@host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,6 +329,16 @@ impl Authenticator {
         if record.disabled {
             return Err(Failure::Disabled);
         }
+        let step = self.totp_step(&record, code)?;
+        // Membership before consuming the code: a code spent on a failed bind is not lost.
+        let principal = self.bind(user, &record, peer).await?;
+        self.consume_totp_step(record.id, step).await?;
+        Ok(principal)
+    }
+
+    /// The time step `code` is valid for, for this user (not consumed yet). The one TOTP
+    /// check of both login paths (SSH and kiosk unlock).
+    fn totp_step(&self, record: &UserRecord, code: &str) -> Result<i64, Failure> {
         let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
         let secret = self
             .secrets
@@ -348,20 +347,24 @@ impl Authenticator {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let step = totp::verify(&secret, code, now).ok_or(Failure::BadCode)?;
-        let step = i64::try_from(step).map_err(|_| Failure::BadCode)?;
-        // Membership before consuming the code: a code spent on a failed bind is not lost.
-        let principal = self.bind(user, &record, peer).await?;
-        if !self
+        let step = totp::verify(&secret, code.trim(), now).ok_or(Failure::BadCode)?;
+        i64::try_from(step).map_err(|_| Failure::BadCode)
+    }
+
+    /// Spends `step` for the user, atomically: a code opens one login or kiosk unlock, and
+    /// of two racing with the same code one wins. Call it only once everything else passed.
+    async fn consume_totp_step(&self, user_id: i64, step: i64) -> Result<(), Failure> {
+        if self
             .db
             .unscoped()
-            .accept_totp_step(record.id, step)
+            .accept_totp_step(user_id, step)
             .await
             .map_err(internal)?
         {
-            return Err(Failure::CodeReused);
+            Ok(())
+        } else {
+            Err(Failure::CodeReused)
         }
-        Ok(principal)
     }
 
     /// A kiosk terminal: `kiosk+SLUG` with a registered, not quarantined device key of
@@ -464,22 +467,7 @@ impl Authenticator {
                 if record.disabled {
                     return Err(Failure::Disabled);
                 }
-                let step = match code {
-                    Some(code) => {
-                        let sealed = record.totp_secret.as_ref().ok_or(Failure::NoTotp)?;
-                        let secret = self
-                            .secrets
-                            .open(&format!("user:{}", record.id), sealed)
-                            .map_err(|_| Failure::Internal)?;
-                        let now = SystemTime::now()
-                            .duration_since(UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs());
-                        let step =
-                            totp::verify(&secret, code.trim(), now).ok_or(Failure::BadCode)?;
-                        Some(i64::try_from(step).map_err(|_| Failure::BadCode)?)
-                    }
-                    None => None,
-                };
+                let step = code.map(|c| self.totp_step(&record, c)).transpose()?;
                 let principal = self
                     .db
                     .unscoped()
@@ -496,15 +484,8 @@ impl Authenticator {
                     .map_err(internal)?
                     .ok_or(Failure::NoMembership)?;
                 // Membership before consuming the code: a code spent on a failed bind is not lost.
-                if let Some(step) = step
-                    && !self
-                        .db
-                        .unscoped()
-                        .accept_totp_step(record.id, step)
-                        .await
-                        .map_err(internal)?
-                {
-                    return Err(Failure::CodeReused);
+                if let Some(step) = step {
+                    self.consume_totp_step(record.id, step).await?;
                 }
                 Ok(principal)
             }

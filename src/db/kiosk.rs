@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 
 use super::tenant::Scope;
 use super::{Db, TenantTx, audit, packages};
-use crate::auth::login::Device;
-use crate::domain::Principal;
+use crate::domain::{Device, Principal};
 use crate::error::{AppError, DbError};
 
 /// Relock time when the facility has none (`settings.kiosk_relock_secs`).

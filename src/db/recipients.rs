@@ -421,7 +421,7 @@ pub async fn merge(tx: &mut TenantTx<'_>, keep: i64, duplicate: i64) -> Result<M
 /// What [`import`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Imported {
-    pub counts: crate::admin::import::Counts,
+    pub counts: Counts,
     /// Added and updated recipients as now stored (to keep a search index current).
     pub changed: Vec<Recipient>,
 }
@@ -462,4 +462,33 @@ pub async fn import(
     )
     .await?;
     Ok(out)
+}
+
+/// Counts of an import, planned or done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "added {}, updated {}, unchanged {}, rejected {}",
+            self.added, self.updated, self.unchanged, self.rejected
+        )
+    }
+}
+
+impl Counts {
+    pub fn count(&mut self, change: Upserted) {
+        match change {
+            Upserted::Added => self.added += 1,
+            Upserted::Updated => self.updated += 1,
+            Upserted::Unchanged => self.unchanged += 1,
+        }
+    }
 }

@@ -309,7 +309,7 @@ impl<'a> Admin<'a> {
         role: Role,
         password_hash: Option<String>,
     ) -> Result<bool, AppError> {
-        if login == crate::auth::login::KIOSK_LOGIN {
+        if login == crate::domain::KIOSK_LOGIN {
             return Err(AppError::Invalid(
                 "`kiosk` is reserved for kiosk terminals (kiosk+FACILITY)".into(),
             ));

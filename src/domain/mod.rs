@@ -1,10 +1,12 @@
 //! Domain newtypes and rules. No IO.
 
+mod device;
 pub mod pin;
 mod principal;
 mod role;
 pub mod text;
 
+pub use device::{Device, KIOSK_LOGIN};
 pub use principal::{Principal, Source};
 pub use role::Role;
 

@@ -57,12 +57,8 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     // db calls notify::enqueue and its outbox macros while notify imports db: outbox
     // enqueueing is to live with the database code it is part of.
     ("src/db/packages.rs", "notify"),
-    // db uses admin::import::Counts for the import result (a shared type for domain).
-    ("src/db/recipients.rs", "admin"),
-    // db uses auth::pubkey::KeyInfo, auth::login::{Device, KIOSK_LOGIN} (shared types and
-    // constants for domain).
+    // db uses auth::pubkey::KeyInfo (a parsed key: a shared type for domain).
     ("src/db/keys_admin.rs", "auth"),
-    ("src/db/kiosk.rs", "auth"),
     ("src/db/unscoped.rs", "auth"),
     // The admin console's operations speak the app's AdminMsg/AdminEffect and use
     // effects::shown, while app imports ops_admin back (a cycle).
