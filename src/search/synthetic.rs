@@ -1,9 +1,5 @@
 //! A synthetic recipient directory for tests, benchmarks and examples (the `bench-data`
 //! feature; always in tests): name data and a seeded generator.
-//!
-//! Over 600 lines because most of it is name data (given and family names, nicknames,
-//! native-script names): splitting the lists from the generator that weighs them would only
-//! scatter one table.
 
 use super::fold::fold_lower;
 use crate::db::recipients::Recipient;
@@ -385,30 +381,19 @@ const DOMAINS: &[&str] = &[
     "corp.example.com",
 ];
 
-/// A small deterministic generator: a 64-bit LCG (Knuth's MMIX constants) with an xorshift
-/// output step, so that low bits are usable too.
+/// The draws the generator makes, over fastrand's seeded generator (deterministic for a seed
+/// with the fastrand version in Cargo.lock).
 #[derive(Debug, Clone)]
-struct Lcg(u64);
+struct Draws(fastrand::Rng);
 
-impl Lcg {
+impl Draws {
     fn new(seed: u64) -> Self {
-        let mut lcg = Lcg(seed ^ 0x9E37_79B9_7F4A_7C15);
-        lcg.next_u64();
-        lcg
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let x = self.0;
-        (x ^ (x >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ (x >> 32)
+        Draws(fastrand::Rng::with_seed(seed))
     }
 
     /// Uniform in `0..n` (n > 0).
     fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+        self.0.usize(..n)
     }
 
     /// In `0..n`, skewed towards 0 (roughly Zipf-like: common names first).
@@ -440,7 +425,7 @@ fn ascii_lower(s: &str) -> String {
 /// alias), units like "B-1204" shared by about 2.5 people, emails for 85%, phones for 60%,
 /// nicknames and former names as aliases, about 3% inactive. Same `(n, seed)`, same output.
 pub fn synthetic_directory(n: usize, seed: u64) -> Vec<Recipient> {
-    let mut rng = Lcg::new(seed);
+    let mut rng = Draws::new(seed);
     let buildings = (1 + n / 8000).min(26);
     let floors = 40;
     let rooms = (n * 2 / 5 / (buildings * floors)).clamp(2, 99);

@@ -1,4 +1,8 @@
-use nucleo_matcher::{Config, Matcher};
+//! Tests of the search: ranking rules, folding, changes to the index, and the pruned, narrowed
+//! and split passes against brute force over synthetic directories. About 630 lines, one file:
+//! the tests share the fixtures and the query generator (`queries`).
+
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::fold::fold_lower;
 use super::query::parse_query;
@@ -503,6 +507,65 @@ fn bounds_hold_for_real_scores() {
         }
     }
     assert!(checked > 10_000, "{checked}");
+}
+
+/// Exact scores of nucleo-matcher 0.3.1, which Cargo.toml pins because bounds.rs mirrors its
+/// scoring: an upgrade that changes a score or an order fails here (and, when it raises a
+/// score above a bound, in `bounds_hold_for_real_scores`). Check bounds.rs, then update these.
+#[test]
+fn nucleo_scores_are_pinned() {
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    let raw: Vec<Option<u16>> = [
+        ("smi", "Smith"),
+        ("smi", "Asmita"),
+        ("lee", "Ann Lee"),
+        ("lee", "Ann Leeds"),
+        ("b1204", "B-1204"),
+        ("mhof", "Maria Hoffmann"),
+        ("jsm", "john.smith@example.com"),
+        ("wk", "WangKe"),
+        ("xyz", "Smith"),
+    ]
+    .iter()
+    .map(|(q, text)| {
+        parse_query(q)[0]
+            .atom
+            .score(Utf32Str::new(text, &mut buf), &mut matcher)
+    })
+    .collect();
+    let expected = [88, 56, 88, 88, 129, 107, 78, 52].map(Some);
+    assert_eq!(raw[..8], expected, "nucleo's raw scores");
+    assert_eq!(raw[8], None);
+    let index = RecipientIndex::new(vec![
+        rec(1, "Ann Lee", "A-101"),
+        rec(2, "Ann Leeds", "B-1204"),
+        with_aliases(rec(3, "Bo Smith", "C-7"), &["Lee Smith"]),
+        with_email(rec(4, "Kim Park", "D-2"), "lee.park@example.com"),
+        rec(5, "Eileen Smythe", "B-120"),
+    ]);
+    let ranked = |q: &str| -> Vec<(i64, u32, Field)> {
+        index
+            .search(q, 10, false)
+            .iter()
+            .map(|h| (h.id, h.score, h.field))
+            .collect()
+    };
+    use Field::*;
+    // Whole word (+12) over name, alias (-2), email (-4), a word prefix, a match inside a word.
+    let lee = [
+        (1, 100, Name),
+        (3, 98, Alias(0)),
+        (4, 96, Email),
+        (2, 88, Name),
+    ];
+    assert_eq!(ranked("lee")[..4], lee);
+    assert_eq!(ranked("lee")[4], (5, 56, Name));
+    // The unit number (+80) on top of the name.
+    assert_eq!(ranked("lee 1204"), [(2, 284, Unit)]);
+    assert_eq!(ranked("smi"), [(3, 88, Name)]);
+    // The exact unit (+80) above the unit it is a prefix of.
+    assert_eq!(ranked("b120"), [(5, 185, Unit), (2, 105, Unit)]);
 }
 
 #[test]
