@@ -3,7 +3,7 @@
 //!
 //! Matching, as a mailroom clerk expects it:
 //! - case- and diacritics-insensitive both ways ("bjorn" finds "Björn", "björn" finds "Bjorn");
-//! - the query is split on whitespace into atoms (nucleo [`Atom`]s, fuzzy); every atom must
+//! - the query is split on whitespace into atoms (nucleo [`Atom`](nucleo_matcher::pattern::Atom)s, fuzzy); every atom must
 //!   match some field (each atom picks its best field) and the recipient's score is the sum of
 //!   the atoms' scores, so "smith 1204" and "1204 smi" find a Smith in unit B-1204;
 //! - nucleo's scoring ranks contiguous and word-start (prefix) matches above scattered ones; on
@@ -32,11 +32,11 @@
 //! items or start over (no update or removal), sorts every match rather than keeping a top-k,
 //! and was several times slower per keystroke on the same data.
 //!
-//! Layout: [`index`] (the records, their masks and arenas), [`query`] (a query's atoms and
-//! their scores), [`bounds`] (upper bounds of nucleo's score, mirroring its scoring: the part
-//! that is pinned to one nucleo version), [`engine`] (the streaming top-k pass and
-//! [`Searcher`]), [`fold`] (diacritics folding), and behind the `bench-data` feature (always
-//! in tests) [`synthetic`], the generated directory benchmarks and tests search.
+//! Layout: `index.rs` (the records, their masks and arenas), `query.rs` (a query's atoms and
+//! their scores), `bounds.rs` (upper bounds of nucleo's score, mirroring its scoring: the part
+//! that is pinned to one nucleo version), `engine.rs` (the streaming top-k pass and
+//! [`Searcher`]), `fold.rs` (diacritics folding), and behind the `bench-data` feature (always
+//! in tests) `synthetic.rs`, the generated directory benchmarks and tests search.
 
 mod bounds;
 mod engine;
