@@ -3,9 +3,10 @@
 //!
 //! Matching, as a mailroom clerk expects it:
 //! - case- and diacritics-insensitive both ways ("bjorn" finds "Björn", "björn" finds "Bjorn");
-//! - the query is split on whitespace into atoms (nucleo [`Atom`](nucleo_matcher::pattern::Atom)s, fuzzy); every atom must
-//!   match some field (each atom picks its best field) and the recipient's score is the sum of
-//!   the atoms' scores, so "smith 1204" and "1204 smi" find a Smith in unit B-1204;
+//! - the query is split on whitespace into atoms (nucleo
+//!   [`Atom`](nucleo_matcher::pattern::Atom)s, fuzzy); every atom must match some field (each
+//!   atom picks its best field) and the recipient's score is the sum of the atoms' scores, so
+//!   "smith 1204" and "1204 smi" find a Smith in unit B-1204;
 //! - nucleo's scoring ranks contiguous and word-start (prefix) matches above scattered ones; on
 //!   top of that an atom that is a whole word of the field gets [`WORD_BONUS`] ("lee" ranks
 //!   "Ann Lee" above "Ann Leeds"), an atom that is the unit ("b1204", "B-1204") or the unit's
