@@ -91,15 +91,13 @@ pub(super) fn stream_pass(
                 out.survivors.push(slot);
                 return;
             }
-            if use_pairs {
-                if let Some(pairs) = index.pairs.get(slot as usize) {
-                    for (t, qa) in tight.iter_mut().zip(atoms) {
-                        *t = qa.tight_bound(meta, pairs);
-                    }
-                    if !worst.beatable(tight.iter().sum(), meta.rank) {
-                        out.survivors.push(slot);
-                        return;
-                    }
+            if use_pairs && let Some(pairs) = index.pairs.get(slot as usize) {
+                for (t, qa) in tight.iter_mut().zip(atoms) {
+                    *t = qa.tight_bound(meta, pairs);
+                }
+                if !worst.beatable(tight.iter().sum(), meta.rank) {
+                    out.survivors.push(slot);
+                    return;
                 }
             }
         }

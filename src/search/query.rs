@@ -167,10 +167,10 @@ impl QueryAtom {
     ) -> Option<(u32, &'a Span)> {
         let mut best: Option<(u32, &Span)> = None;
         for span in index.arena.spans(meta) {
-            if let Some(s) = self.span_score(index, slot, meta, span, matcher) {
-                if best.is_none_or(|(b, _)| s > b) {
-                    best = Some((s, span));
-                }
+            if let Some(s) = self.span_score(index, slot, meta, span, matcher)
+                && best.is_none_or(|(b, _)| s > b)
+            {
+                best = Some((s, span));
             }
         }
         best

@@ -446,11 +446,11 @@ pub fn synthetic_directory(n: usize, seed: u64) -> Vec<Recipient> {
             } else {
                 format!("{given} {family}")
             };
-            if let Some((_, nicks)) = NICKNAMES.iter().find(|(g, _)| *g == given) {
-                if rng.chance(40) {
-                    let nick = nicks[rng.below(nicks.len())];
-                    aliases.push(format!("{nick} {family}"));
-                }
+            if let Some((_, nicks)) = NICKNAMES.iter().find(|(g, _)| *g == given)
+                && rng.chance(40)
+            {
+                let nick = nicks[rng.below(nicks.len())];
+                aliases.push(format!("{nick} {family}"));
             }
             if rng.chance(4) {
                 // A former or other family name.

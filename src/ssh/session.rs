@@ -609,7 +609,7 @@ fn merge_live(batch: Vec<LiveEvent>) -> Vec<(String, String, Vec<i64>)> {
 /// "10 minutes", "1 minute", "45 seconds".
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
-    let (n, unit) = if s >= 60 && s % 60 == 0 {
+    let (n, unit) = if s >= 60 && s.is_multiple_of(60) {
         (s / 60, "minute")
     } else {
         (s, "second")
