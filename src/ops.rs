@@ -84,21 +84,8 @@ pub struct IntakeRequest {
     pub note: String,
 }
 
-/// Counts for the dashboard.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// The facility's setting (`settings.overdue_days`, default 3).
-    pub overdue_days: i64,
-    /// The facility's time zone (IANA name, `facilities.time_zone`): "today" and every time
-    /// the interface shows are in it.
-    pub time_zone: String,
-    pub waiting: i64,
-    pub received_today: i64,
-    pub overdue: i64,
-    pub picked_up_today: i64,
-    /// The facility's latest custody events, newest first, as display lines.
-    pub recent: Vec<String>,
-}
+// The dashboard's counts are the database's answer; re-exported for the interface.
+pub use crate::db::packages::{RecentEvent, Stats};
 
 /// The answer once a user typed too many wrong pickup codes.
 pub const WRONG_CODES: &str =

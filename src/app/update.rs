@@ -36,7 +36,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.tz = tz;
             }
             if !s.recent.is_empty() {
-                m.activity = s.recent.iter().cloned().collect();
+                m.activity = s.recent.iter().map(|e| activity_line(e, m.tz)).collect();
             }
             m.stats = Some(s);
             // The sparkline comes with the counts, at most once a minute.
@@ -1129,4 +1129,17 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
         Screen::Admin if !m.admin.filtering => super::admin_tabs::on_paste(m, text),
         _ => vec![],
     }
+}
+
+/// A custody event as the dashboard's activity list shows it, in the facility's time zone:
+/// `12-05 09:14 clerk    received   1Z5R89390357567127 Ada Lovelace`.
+fn activity_line(e: &crate::ops::RecentEvent, zone: chrono_tz::Tz) -> String {
+    format!(
+        "{} {:<8} {:<10} {} {}",
+        e.at.with_timezone(&zone).format("%m-%d %H:%M"),
+        e.actor.as_deref().unwrap_or("-"),
+        e.kind.replace('_', " "),
+        e.tracking,
+        e.recipient.as_deref().unwrap_or_default()
+    )
 }

@@ -415,9 +415,37 @@ type RecentRow = (
     Option<String>,
 );
 
+/// Counts for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// The facility's setting (`settings.overdue_days`, default 3).
+    pub overdue_days: i64,
+    /// The facility's time zone (IANA name, `facilities.time_zone`): "today" and every time
+    /// the interface shows are in it.
+    pub time_zone: String,
+    pub waiting: i64,
+    pub received_today: i64,
+    pub overdue: i64,
+    pub picked_up_today: i64,
+    /// The facility's latest custody events, newest first (the interface words them).
+    pub recent: Vec<RecentEvent>,
+}
+
+/// One of the facility's latest custody events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentEvent {
+    pub at: DateTime<Utc>,
+    /// The staff login that acted, when there was one.
+    pub actor: Option<String>,
+    /// The event kind (`received`, `picked_up`, …).
+    pub kind: String,
+    pub tracking: String,
+    pub recipient: Option<String>,
+}
+
 /// Dashboard counts, with the facility's settings they depend on. "Today" is the facility's
 /// local day (`facilities.time_zone`).
-pub async fn stats(tx: &mut TenantTx<'_>) -> Result<crate::ops::Stats, DbError> {
+pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
     type Counts = (String, i32, i64, i64, i64, i64);
     let (time_zone, overdue_days, waiting, received_today, overdue, picked_up_today): Counts =
         sqlx::query_as(
@@ -447,7 +475,6 @@ pub async fn stats(tx: &mut TenantTx<'_>) -> Result<crate::ops::Stats, DbError> 
         .bind(tx.facility().0)
         .fetch_one(tx.conn())
         .await?;
-    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
     let recent: Vec<RecentRow> = sqlx::query_as(
         "SELECT e.at, u.login, e.kind, p.tracking, r.name \
              FROM package_events e \
@@ -461,17 +488,15 @@ pub async fn stats(tx: &mut TenantTx<'_>) -> Result<crate::ops::Stats, DbError> 
     .await?;
     let recent = recent
         .into_iter()
-        .map(|(at, actor, kind, tracking, name)| {
-            format!(
-                "{} {:<8} {:<10} {tracking} {}",
-                at.with_timezone(&zone).format("%m-%d %H:%M"),
-                actor.unwrap_or_else(|| "-".into()),
-                kind.replace('_', " "),
-                name.unwrap_or_default()
-            )
+        .map(|(at, actor, kind, tracking, recipient)| RecentEvent {
+            at,
+            actor,
+            kind,
+            tracking,
+            recipient,
         })
         .collect();
-    Ok(crate::ops::Stats {
+    Ok(Stats {
         recent,
         time_zone,
         overdue_days: i64::from(overdue_days),
