@@ -8,6 +8,7 @@ pub mod guesses;
 pub mod keys_admin;
 pub mod kiosk;
 pub mod members;
+pub mod outbox;
 pub mod outbox_admin;
 pub mod packages;
 pub mod pg;

@@ -72,7 +72,7 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
     let detail = json!({ "carrier": new.carrier, "recipient_id": new.recipient_id });
     for _ in 0..16 {
         let code = random_pickup_code();
-        // The package, its first custody event, its notifications (as `notify::enqueue`
+        // The package, its first custody event, its notifications (as `outbox::enqueue`
         // queues them) and the row read back, in one round trip.
         // Nothing is inserted for a recipient id this facility does not have (under RLS
         // another facility's recipient does not exist); the composite foreign key backs
@@ -320,7 +320,7 @@ pub async fn pickup(
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let package = get(tx, *id).await?;
-        crate::notify::enqueue(tx, "pickup", &package).await?;
+        super::outbox::enqueue(tx, "pickup", &package).await?;
         out.push(package);
     }
     Ok(out)

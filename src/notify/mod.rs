@@ -8,88 +8,9 @@ pub mod sign;
 pub mod templates;
 pub mod worker;
 
-use serde_json::json;
-
-use crate::db::TenantTx;
-use crate::db::packages::Package;
-use crate::error::DbError;
-
-// The outbox's SQL pieces, shared by `enqueue` and the intake statement (which queues its
-// notifications in the same round trip as the package): `i` is an integration, `r` the
-// recipient (NULL for an unmatched parcel).
-
-/// The delivery channel of integration `i`.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! outbox_channel {
-    () => {
-        "CASE i.kind WHEN 'smtp' THEN 'email' ELSE i.kind END"
-    };
-}
-
-/// `{"recipient": …}` with what the templates need of recipient `r`.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! outbox_recipient {
-    () => {
-        "jsonb_build_object('recipient', CASE WHEN r.id IS NULL THEN NULL \
-             ELSE jsonb_build_object('id', r.id, 'name', r.name, 'unit', r.unit, \
-                  'email', r.email, 'phone', r.phone, \
-                  'quiet_start', r.quiet_start, 'quiet_end', r.quiet_end) END)"
-    };
-}
-
-/// Whether integration `i` sends this notification: webhooks always, email and SMS when
-/// the recipient has the address and wants that channel.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! outbox_wanted {
-    () => {
-        "i.enabled AND (i.kind = 'webhook' \
-             OR (i.kind = 'smtp' AND r.email IS NOT NULL AND r.notify_email AND r.active) \
-             OR (i.kind = 'sms' AND r.phone IS NOT NULL AND r.notify_sms AND r.active))"
-    };
-}
-
-/// Queues one notification per matching channel for `event` about `pkg`: email and SMS
-/// when the facility has them configured and the recipient wants them, every enabled
-/// webhook always. One statement, so intake pays one round trip whatever is configured.
-pub async fn enqueue(tx: &mut TenantTx<'_>, event: &str, pkg: &Package) -> Result<u64, DbError> {
-    let payload = json!({
-        "event": event,
-        "facility": tx.slug(),
-        "package": {
-            "id": pkg.id,
-            "tracking": pkg.tracking,
-            "carrier": pkg.carrier,
-            "status": pkg.status,
-            "location": pkg.location,
-            "pickup_code": pkg.pickup_code,
-            "received_at": pkg.received_at,
-            "picked_up_at": pkg.picked_up_at,
-        },
-    });
-    let n = sqlx::query(concat!(
-        "INSERT INTO outbox (facility_id, channel, integration_id, event, package_id, payload) \
-         SELECT i.facility_id, ",
-        outbox_channel!(),
-        ", i.id, $2, $3, $4::jsonb || ",
-        outbox_recipient!(),
-        " FROM integrations i \
-         LEFT JOIN recipients r ON r.facility_id = i.facility_id AND r.id = $5 \
-         WHERE i.facility_id = $1 AND ",
-        outbox_wanted!()
-    ))
-    .bind(tx.facility().0)
-    .bind(event)
-    .bind(pkg.id)
-    .bind(payload)
-    .bind(pkg.recipient_id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    Ok(n)
-}
+// Queueing is part of the database transaction that makes the change (intake, pickup), so
+// it lives with the database code; re-exported here, where delivery is.
+pub use crate::db::outbox::enqueue;
 
 /// Why one delivery attempt failed: a short message for `outbox.last_error` and the
 /// integration's `last_error` (never a secret), and whether retrying can help.
