@@ -19,5 +19,6 @@ pub mod ops_admin; // admin console: members' keys and TOTP, facility settings, 
 pub mod reports; // facility reports aggregated in SQL, streamed as text or CSV
 pub mod search; // nucleo-backed recipient index per facility
 pub mod secrets; // AES-256-GCM sealing of stored secrets
-pub mod ssh; // SSH server, sessions, terminal input
+pub mod ssh; // SSH server, sessions, exec commands
+pub mod term; // terminal input, wire backend, colour depth (no SSH)
 pub mod ui; // views (pure drawing)

@@ -10,7 +10,7 @@ use super::text::TextField;
 use crate::auth::pubkey;
 use crate::db::keys_admin::KeyRow;
 use crate::ops_admin::{REASON_MAX, TotpEnrollment};
-use crate::ssh::input::{KeyCode, KeyEvent};
+use crate::term::input::{KeyCode, KeyEvent};
 
 /// Longest key line accepted (RSA 16384-bit keys are about 2.8 kB).
 pub const KEY_LINE_MAX: usize = 8192;

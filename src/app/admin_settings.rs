@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::model::{Model, Tone};
 use super::text::TextField;
 use crate::db::settings::{self, Channel, FacilitySettings};
-use crate::ssh::input::KeyEvent;
+use crate::term::input::KeyEvent;
 
 /// The rows of the form, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

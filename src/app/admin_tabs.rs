@@ -11,7 +11,7 @@ use crate::db::keys_admin::KeyRow;
 use crate::db::outbox_admin::OutboxView;
 use crate::db::settings::FacilitySettings;
 use crate::ops_admin::TotpEnrollment;
-use crate::ssh::input::KeyEvent;
+use crate::term::input::KeyEvent;
 
 /// What these tabs ask of the server (run by `crate::ops_admin::run_effect`).
 #[derive(Debug, Clone, PartialEq)]

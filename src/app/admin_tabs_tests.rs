@@ -14,7 +14,7 @@ use crate::db::outbox_admin::{FailedRow, OutboxView};
 use crate::db::settings::{self, FacilitySettings};
 use crate::domain::Role;
 use crate::ops_admin::TotpEnrollment;
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 const LINE: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ada@laptop";

@@ -3,7 +3,7 @@
 //! terminals and scanners leave nothing else).
 
 use super::model::Screen;
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

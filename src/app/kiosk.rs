@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::model::{Me, Model, Screen, Tone};
 use super::text::TextField;
 use crate::db::kiosk::MaskedPackage;
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 /// The field that has focus on the lock screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use crate::db::packages::{Event, Intake, Package};
 use crate::ops::{Found, Stats};
-use crate::ssh::input::KeyEvent;
+use crate::term::input::KeyEvent;
 
 #[derive(Debug, Clone)]
 pub enum Msg {

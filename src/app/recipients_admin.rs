@@ -10,7 +10,7 @@ use super::text::TextField;
 use crate::admin::import::{Counts, FieldName, HEADER, Plan};
 use crate::db::recipients::{Merged, Recipient};
 use crate::ops::{MergePreview, RecipientFields};
-use crate::ssh::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
+use crate::term::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
 
 /// Messages of the recipients admin (answers of its effects).
 #[derive(Debug, Clone)]

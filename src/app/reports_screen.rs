@@ -182,7 +182,7 @@ mod tests {
     use crate::app::update::update;
     use crate::domain::Role;
     use crate::reports::{Range, Table};
-    use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+    use crate::term::input::{KeyCode, KeyEvent, Mods};
 
     fn key(code: KeyCode) -> Msg {
         Msg::Key(KeyEvent {

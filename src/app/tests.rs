@@ -11,7 +11,7 @@ use crate::db::recipients::Recipient;
 use crate::domain::Role;
 use crate::ops::Found;
 use crate::search::{Field, Hit};
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 fn model(role: Role) -> Model {
     Model::new(

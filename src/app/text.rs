@@ -1,6 +1,6 @@
 //! A single-line text field with a cursor (char-indexed, bounded).
 
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextField {

@@ -10,7 +10,7 @@ use crate::db::packages::{Change, Handover};
 use crate::domain::Role;
 use crate::label::Checksum;
 use crate::ops::{IntakeRequest, normalize_tracking};
-use crate::ssh::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 /// Results shown per search.
 pub const SEARCH_LIMIT: usize = 50;
@@ -1102,7 +1102,7 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
                 if enter {
                     let enter_key = KeyEvent {
                         code: KeyCode::Enter,
-                        mods: crate::ssh::input::Mods::NONE,
+                        mods: crate::term::input::Mods::NONE,
                     };
                     pickup_key(m, enter_key, Some(Action::Confirm))
                 } else {

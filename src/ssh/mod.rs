@@ -2,11 +2,8 @@
 
 pub mod exec; // exec commands (`ssh host whoami`)
 pub mod hostkey; // the server's Ed25519 host key
-pub mod input; // bytes from the PTY -> key events (stateful, pure)
 pub mod kiosk; // a kiosk session's checks: settings, unlock, self-service pickup
 pub mod limits; // connection limits and tunables
 pub mod metrics; // counters and the Prometheus endpoint
 pub mod server; // russh handler, accept loop, shutdown
 pub mod session; // one interactive PTY session
-pub mod term; // terminal capabilities from TERM
-pub mod wire; // the sessions' ratatui backend: fewest bytes per frame

@@ -706,7 +706,7 @@ async fn answer_panic(handle: &server::Handle, channel: ChannelId, pty: bool) {
     let msg = if pty {
         format!(
             "{}\r\n{}",
-            super::term::LEAVE,
+            crate::term::LEAVE,
             INTERNAL_ERROR.replace('\n', "\r\n")
         )
     } else {

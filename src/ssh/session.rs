@@ -14,10 +14,7 @@ use tokio::time::Instant;
 use chrono::Utc;
 use tokio::sync::broadcast;
 
-use super::input::{Event, InputParser};
 use super::metrics::Metrics;
-use super::term::{self, ColorDepth};
-use super::wire::WireBackend;
 use crate::app::model::Me;
 use crate::app::{Effect, Model, Msg as AppMsg, update};
 use crate::auth::login::{Authenticator, Device};
@@ -26,6 +23,9 @@ use crate::effects::Runner;
 use crate::error::DbError;
 use crate::live::{self, LiveEvent};
 use crate::ops::Ops;
+use crate::term::input::{Event, InputParser};
+use crate::term::wire::WireBackend;
+use crate::term::{self, ColorDepth};
 use crate::ui::{self, Theme};
 
 /// A lone Esc is a key press once nothing followed it for this long.

@@ -15,7 +15,7 @@ use crate::db::outbox_admin::{ChannelCounts, FailedRow, IntegrationState, Outbox
 use crate::db::settings;
 use crate::domain::Role;
 use crate::ops_admin::TotpEnrollment;
-use crate::ssh::term::ColorDepth;
+use crate::term::ColorDepth;
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()

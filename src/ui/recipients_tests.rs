@@ -13,7 +13,7 @@ use crate::db::recipients::{NewRecipient, Recipient};
 use crate::domain::Role;
 use crate::ops::{Found, MergePreview};
 use crate::search::{Field, Hit};
-use crate::ssh::term::ColorDepth;
+use crate::term::ColorDepth;
 
 fn recipient(
     id: i64,

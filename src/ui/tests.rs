@@ -12,7 +12,7 @@ use crate::domain::Role;
 use crate::label;
 use crate::ops::{Found, Stats};
 use crate::search::{Field, Hit};
-use crate::ssh::term::ColorDepth;
+use crate::term::ColorDepth;
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
-use crate::ssh::term::ColorDepth;
+use crate::term::ColorDepth;
 
 /// The themes shipped with packtrack, by name.
 pub const BUILTIN: [(&str, &str); 4] = [

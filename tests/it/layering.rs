@@ -38,8 +38,8 @@ const LAYERS: &[&[&str]] = &[
         "audit_anchor",
     ],
     // Operations with their role checks, shared by exec commands and the interface; `term`
-    // (planned: input parser, wire backend, colour depth, knowing nothing of SSH) sits under
-    // app and ui here too.
+    // (input parser, wire backend, colour depth, knowing nothing of SSH) sits under app and ui
+    // here too.
     &["ops", "ops_admin", "term"],
     // The interface's pure core: model, messages, update, keymap.
     &["app"],
@@ -59,24 +59,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     // effects::shown, while app imports ops_admin back (a cycle).
     ("src/ops_admin.rs", "app"),
     ("src/ops_admin.rs", "effects"),
-    // The pure core takes its key types from ssh::input (to move to `term`).
-    ("src/app/admin_keys.rs", "ssh"),
-    ("src/app/admin_settings.rs", "ssh"),
-    ("src/app/admin_tabs.rs", "ssh"),
-    ("src/app/admin_tabs_tests.rs", "ssh"),
-    ("src/app/keymap.rs", "ssh"),
-    ("src/app/kiosk.rs", "ssh"),
-    ("src/app/msg.rs", "ssh"),
-    ("src/app/recipients_admin.rs", "ssh"),
-    ("src/app/reports_screen.rs", "ssh"),
-    ("src/app/tests.rs", "ssh"),
-    ("src/app/text.rs", "ssh"),
-    ("src/app/update.rs", "ssh"),
-    // Views take ColorDepth from ssh::term (to move to `term`).
-    ("src/ui/theme.rs", "ssh"),
-    ("src/ui/admin_tabs_tests.rs", "ssh"),
-    ("src/ui/recipients_tests.rs", "ssh"),
-    ("src/ui/tests.rs", "ssh"),
     // The effect runner counts into ssh::metrics::Metrics.
     ("src/effects/runner.rs", "ssh"),
 ];

@@ -1,9 +1,9 @@
-//! The terminal input parser (`ssh::input`): whatever a client sends, no panic, at most one
+//! The terminal input parser (`term::input`): whatever a client sends, no panic, at most one
 //! event per byte, the same events however the bytes are split into packets, and a
 //! bracketed paste hands over exactly what was pasted. (Its unit tests keep the hand-written
 //! cases and the seeded byte-split fuzz; these add shrinking and many more shapes.)
 
-use packtrack::ssh::input::{Event, InputParser, KeyCode, KeyEvent, Mods, PASTE_CAP};
+use packtrack::term::input::{Event, InputParser, KeyCode, KeyEvent, Mods, PASTE_CAP};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
