@@ -364,13 +364,13 @@ fn time_fzf(path: &Path, q: &str, head: bool) -> (Duration, usize) {
             .output();
         let elapsed = t.elapsed();
         best = best.min(elapsed);
-        if let Ok(out) = out {
-            if !head {
-                count = String::from_utf8_lossy(&out.stdout)
-                    .trim()
-                    .parse()
-                    .unwrap_or(0);
-            }
+        if let Ok(out) = out
+            && !head
+        {
+            count = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0);
         }
     }
     let _ = std::io::stdout().flush();

@@ -1,4 +1,4 @@
-//! Stateful parser: raw bytes from an SSH PTY channel -> key and paste events.
+//! Stateful parser: raw bytes from a terminal (an SSH PTY channel today) -> key and paste events.
 //!
 //! The parser is pure (no IO, no clock). Bytes may arrive split anywhere, so
 //! every incomplete sequence is kept in a small bounded buffer and re-decoded

@@ -1,4 +1,4 @@
-//! The ratatui backend of SSH sessions: the fewest bytes per frame (issue 8's budget: under
+//! The ratatui backend of terminal sessions: the fewest bytes per frame (issue 8's budget: under
 //! 300 bytes per search keystroke at 80×24; crossterm's backend averaged about 490).
 //!
 //! ratatui gives a backend the cells that changed. crossterm's backend writes an absolute
@@ -158,12 +158,13 @@ impl WireBackend {
                 best = rel;
             }
             // Same row, a little further right: re-send the cells in between.
-            if at.y == y && x > at.x && x - at.x <= 8 {
-                if let Some((bytes, pen)) = self.resend(at.x, x, y) {
-                    if bytes.len() < best.len() {
-                        via_cells = Some((bytes, pen));
-                    }
-                }
+            if at.y == y
+                && x > at.x
+                && x - at.x <= 8
+                && let Some((bytes, pen)) = self.resend(at.x, x, y)
+                && bytes.len() < best.len()
+            {
+                via_cells = Some((bytes, pen));
             }
         }
         match via_cells {
