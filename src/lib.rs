@@ -13,6 +13,7 @@ pub mod error; // error enums with user-facing messages
 pub mod label; // tracking-number recognition and check digits (pure, table-driven)
 pub mod live; // LISTEN/NOTIFY fan-out of package changes per facility
 pub mod logging; // tracing setup and PII masking
+pub mod metrics; // counters and the Prometheus endpoint (`serve --metrics`)
 pub mod notify; // transactional outbox and delivery channels
 pub mod ops; // mailroom operations shared by exec commands and the interface
 pub mod ops_admin; // admin console: members' keys and TOTP, facility settings, outbox

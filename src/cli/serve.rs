@@ -65,7 +65,7 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         let l = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for metrics"))?;
-        tokio::spawn(crate::ssh::metrics::serve(l, handle.metrics.clone()));
+        tokio::spawn(crate::metrics::serve(l, handle.metrics.clone()));
     }
     let signals = shutdown_signals()?;
     eprintln!("listening on {}", handle.addr);

@@ -20,8 +20,8 @@ use tokio::time::Instant;
 
 use crate::app::{Effect, Msg};
 use crate::domain::Principal;
+use crate::metrics::Metrics;
 use crate::ops::Ops;
-use crate::ssh::metrics::Metrics;
 
 /// Effects of one session running at once (each may hold a database connection).
 pub const IN_FLIGHT: usize = 4;

@@ -22,11 +22,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::limits::{ConnectionLimiter, Limits, Slot};
-use super::metrics::Metrics;
 use super::session::{self, Input};
 use crate::auth::login::{Authenticator, Failure, SshUser};
 use crate::auth::pubkey;
 use crate::domain::Principal;
+use crate::metrics::Metrics;
 
 /// Modern algorithms only: hybrid post-quantum / curve25519 key exchange with strict-kex,
 /// AEAD ciphers, ETM MACs (only used with non-AEAD ciphers, of which we offer none).

@@ -14,7 +14,6 @@ use tokio::time::Instant;
 use chrono::Utc;
 use tokio::sync::broadcast;
 
-use super::metrics::Metrics;
 use crate::app::model::Me;
 use crate::app::{Effect, Model, Msg as AppMsg, update};
 use crate::auth::login::{Authenticator, Device};
@@ -22,6 +21,7 @@ use crate::domain::Principal;
 use crate::effects::Runner;
 use crate::error::DbError;
 use crate::live::{self, LiveEvent};
+use crate::metrics::Metrics;
 use crate::ops::Ops;
 use crate::term::input::{Event, InputParser};
 use crate::term::wire::WireBackend;

@@ -12,9 +12,9 @@ use packtrack::auth::{password, pubkey, totp};
 use packtrack::db::Database;
 use packtrack::db::unscoped::Admin;
 use packtrack::domain::Role;
+use packtrack::metrics::Metrics;
 use packtrack::secrets::SecretsKey;
 use packtrack::ssh::limits::Limits;
-use packtrack::ssh::metrics::Metrics;
 use packtrack::ssh::server::{self, ServerHandle};
 use russh::client::{self, AuthResult, KeyboardInteractiveAuthResponse};
 use russh::keys::{
