@@ -144,16 +144,17 @@ impl Ops {
             [one] => format!("recipient:{one}"),
             _ => format!("recipients:{}", ids.len()),
         };
-        let mut tx = self.db.tenant(p).await?;
-        crate::db::audit::record(
-            &mut tx,
-            "recipient.reveal",
-            &target,
-            serde_json::json!({ "for": purpose, "ids": ids }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.db
+            .scoped(p, async |tx| {
+                crate::db::audit::record(
+                    tx,
+                    "recipient.reveal",
+                    &target,
+                    serde_json::json!({ "for": purpose, "ids": ids }),
+                )
+                .await
+            })
+            .await
     }
 
     /// Fuzzy search over the facility's recipients.
@@ -168,9 +169,10 @@ impl Ops {
         if slot.read().await.is_none() {
             let mut guard = slot.write().await;
             if guard.is_none() {
-                let mut tx = self.db.tenant(p).await?;
-                let all = recipients::all(&mut tx).await?;
-                tx.commit().await?;
+                let all = self
+                    .db
+                    .scoped(p, async |tx| recipients::all(tx).await)
+                    .await?;
                 *guard = Some(self.blocking(move || RecipientIndex::new(all)).await?);
             }
         }
@@ -221,10 +223,9 @@ impl Ops {
     }
 
     pub async fn recipient(&self, p: &Principal, id: i64) -> Result<Recipient, AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let r = recipients::get(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(r)
+        self.db
+            .scoped(p, async |tx| recipients::get(tx, id).await)
+            .await
     }
 
     pub async fn list_packages(
@@ -242,9 +243,12 @@ impl Ops {
                 STATUSES.join(", ")
             )));
         }
-        let mut tx = self.db.tenant(p).await?;
-        let list = packages::list(&mut tx, status, limit.clamp(1, MAX_LIST)).await?;
-        tx.commit().await?;
+        let list = self
+            .db
+            .scoped(p, async |tx| {
+                packages::list(tx, status, limit.clamp(1, MAX_LIST)).await
+            })
+            .await?;
         Ok(codes_for(p, list))
     }
 
@@ -253,10 +257,14 @@ impl Ops {
         p: &Principal,
         id: i64,
     ) -> Result<(Package, Vec<packages::Event>), AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::get(&mut tx, id).await?;
-        let events = packages::events(&mut tx, id).await?;
-        tx.commit().await?;
+        let (pkg, events) = self
+            .db
+            .scoped(p, async |tx| {
+                let pkg = packages::get(tx, id).await?;
+                let events = packages::events(tx, id).await?;
+                Ok::<_, AppError>((pkg, events))
+            })
+            .await?;
         Ok((code_for(p, pkg), events))
     }
 
@@ -282,24 +290,20 @@ impl Ops {
                 "note is longer than 2000 characters".into(),
             ));
         }
-        let mut tx = self.db.tenant(p).await?;
-        let intake = packages::intake(
-            &mut tx,
-            &NewPackage {
-                tracking,
-                carrier,
-                recipient_id: req.recipient_id,
-                location: location.to_string(),
-                perishable: req.perishable,
-                oversized: req.oversized,
-                damaged: req.damaged,
-                signature_required: req.signature_required,
-                note: req.note.trim().to_string(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(intake)
+        let new = NewPackage {
+            tracking,
+            carrier,
+            recipient_id: req.recipient_id,
+            location: location.to_string(),
+            perishable: req.perishable,
+            oversized: req.oversized,
+            damaged: req.damaged,
+            signature_required: req.signature_required,
+            note: req.note.trim().to_string(),
+        };
+        self.db
+            .scoped(p, async |tx| packages::intake(tx, &new).await)
+            .await
     }
 
     /// A transaction and the waiting package with this pickup code. Codes are bearer
@@ -360,15 +364,18 @@ impl Ops {
         p: &Principal,
         tracking: &str,
     ) -> Result<Vec<Package>, AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::find_waiting(&mut tx, tracking)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let list = match pkg.recipient_id {
-            Some(r) => packages::waiting_for(&mut tx, r).await?,
-            None => vec![pkg],
-        };
-        tx.commit().await?;
+        let list = self
+            .db
+            .scoped(p, async |tx| {
+                let pkg = packages::find_waiting(tx, tracking)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Ok::<_, AppError>(match pkg.recipient_id {
+                    Some(r) => packages::waiting_for(tx, r).await?,
+                    None => vec![pkg],
+                })
+            })
+            .await?;
         Ok(codes_for(p, list))
     }
 
@@ -377,9 +384,10 @@ impl Ops {
         p: &Principal,
         tracking: &str,
     ) -> Result<Option<Package>, AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let found = packages::find_waiting(&mut tx, tracking).await?;
-        tx.commit().await?;
+        let found = self
+            .db
+            .scoped(p, async |tx| packages::find_waiting(tx, tracking).await)
+            .await?;
         Ok(found.map(|pkg| code_for(p, pkg)))
     }
 
@@ -388,9 +396,10 @@ impl Ops {
         p: &Principal,
         recipient: i64,
     ) -> Result<Vec<Package>, AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let list = packages::waiting_for(&mut tx, recipient).await?;
-        tx.commit().await?;
+        let list = self
+            .db
+            .scoped(p, async |tx| packages::waiting_for(tx, recipient).await)
+            .await?;
         Ok(codes_for(p, list))
     }
 
@@ -403,10 +412,9 @@ impl Ops {
     ) -> Result<Vec<Package>, AppError> {
         Self::require_handler(p)?;
         checked("receiver name", handover.receiver.trim(), Lines::One)?;
-        let mut tx = self.db.tenant(p).await?;
-        let done = packages::pickup(&mut tx, ids, handover).await?;
-        tx.commit().await?;
-        Ok(done)
+        self.db
+            .scoped(p, async |tx| packages::pickup(tx, ids, handover).await)
+            .await
     }
 
     /// Hands over the one waiting package with this pickup code, in one transaction:
@@ -446,10 +454,9 @@ impl Ops {
         recipient_id: i64,
     ) -> Result<Package, AppError> {
         Self::require_handler(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::assign(&mut tx, id, recipient_id).await?;
-        tx.commit().await?;
-        Ok(pkg)
+        self.db
+            .scoped(p, async |tx| packages::assign(tx, id, recipient_id).await)
+            .await
     }
 
     /// Moves, returns or writes off a waiting package (operators and admins).
@@ -465,10 +472,9 @@ impl Ops {
         if let packages::Change::Move { to } = change {
             checked("location", to.trim(), Lines::One)?;
         }
-        let mut tx = self.db.tenant(p).await?;
-        let pkg = packages::change(&mut tx, id, change, reason).await?;
-        tx.commit().await?;
-        Ok(pkg)
+        self.db
+            .scoped(p, async |tx| packages::change(tx, id, change, reason).await)
+            .await
     }
 
     fn require_admin(p: &Principal) -> Result<(), AppError> {
@@ -481,10 +487,7 @@ impl Ops {
 
     pub async fn members(&self, p: &Principal) -> Result<Vec<members::Member>, AppError> {
         Self::require_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let list = members::list(&mut tx).await?;
-        tx.commit().await?;
-        Ok(list)
+        self.db.scoped(p, async |tx| members::list(tx).await).await
     }
 
     pub async fn update_member(
@@ -495,10 +498,11 @@ impl Ops {
         disabled: Option<bool>,
     ) -> Result<(), AppError> {
         Self::require_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        members::update(&mut tx, user_id, role, disabled).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db
+            .scoped(p, async |tx| {
+                members::update(tx, user_id, role, disabled).await
+            })
+            .await
     }
 
     pub async fn audit(
@@ -507,25 +511,22 @@ impl Ops {
         filter: &str,
     ) -> Result<Vec<members::AuditRow>, AppError> {
         Self::require_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let rows = members::audit(&mut tx, filter, 200).await?;
-        tx.commit().await?;
-        Ok(rows)
+        self.db
+            .scoped(p, async |tx| members::audit(tx, filter, 200).await)
+            .await
     }
 
     pub async fn scorecard(&self, p: &Principal) -> Result<members::Scorecard, AppError> {
         Self::require_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let card = members::scorecard(&mut tx).await?;
-        tx.commit().await?;
-        Ok(card)
+        self.db
+            .scoped(p, async |tx| members::scorecard(tx).await)
+            .await
     }
 
     pub async fn stats(&self, p: &Principal) -> Result<Stats, AppError> {
-        let mut tx = self.db.tenant(p).await?;
-        let s = packages::stats(&mut tx).await?;
-        tx.commit().await?;
-        Ok(s)
+        self.db
+            .scoped(p, async |tx| packages::stats(tx).await)
+            .await
     }
 }
 

@@ -60,10 +60,9 @@ impl Ops {
 
     pub async fn member_keys(&self, p: &Principal) -> Result<Vec<KeyRow>, AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        let list = keys_admin::list(&mut tx).await?;
-        tx.commit().await?;
-        Ok(list)
+        self.db()
+            .scoped(p, async |tx| keys_admin::list(tx).await)
+            .await
     }
 
     /// Registers a pasted OpenSSH public key line for a member (the same parser as
@@ -76,19 +75,18 @@ impl Ops {
     ) -> Result<pubkey::KeyInfo, AppError> {
         require_console(p)?;
         let key = pubkey::parse_line(line).map_err(AppError::Invalid)?;
-        let mut tx = self.db().tenant(p).await?;
-        keys_admin::add(&mut tx, user_id, &key).await?;
-        tx.commit().await?;
+        self.db()
+            .scoped(p, async |tx| keys_admin::add(tx, user_id, &key).await)
+            .await?;
         Ok(key)
     }
 
     /// Revokes a member's key; returns its fingerprint.
     pub async fn revoke_member_key(&self, p: &Principal, key_id: i64) -> Result<String, AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        let fp = keys_admin::revoke(&mut tx, key_id).await?;
-        tx.commit().await?;
-        Ok(fp)
+        self.db()
+            .scoped(p, async |tx| keys_admin::revoke(tx, key_id).await)
+            .await
     }
 
     /// A fresh TOTP secret for a member (or the admin), sealed, with its QR code. Nothing is
@@ -100,9 +98,10 @@ impl Ops {
     ) -> Result<TotpEnrollment, AppError> {
         require_console(p)?;
         let keys = self.keys()?;
-        let mut tx = self.db().tenant(p).await?;
-        let login = keys_admin::member_login(&mut tx, user_id).await?;
-        tx.commit().await?;
+        let login = self
+            .db()
+            .scoped(p, async |tx| keys_admin::member_login(tx, user_id).await)
+            .await?;
         let secret = totp::new_secret();
         let account = format!("{login}@{}", p.slug());
         let uri = totp::otpauth_uri(&secret, &account);
@@ -137,10 +136,11 @@ impl Ops {
                 "that code is not valid now: type the 6 digits the authenticator shows".into(),
             )
         })?;
-        let mut tx = self.db().tenant(p).await?;
-        keys_admin::set_totp(&mut tx, user_id, sealed, i64::try_from(step).unwrap_or(0)).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db()
+            .scoped(p, async |tx| {
+                keys_admin::set_totp(tx, user_id, sealed, i64::try_from(step).unwrap_or(0)).await
+            })
+            .await
     }
 
     /// Sets a member's kiosk unlock PIN (argon2id) for this facility's kiosks only; at the
@@ -154,10 +154,9 @@ impl Ops {
         require_console(p)?;
         crate::domain::pin::check(pin).map_err(|e| AppError::Invalid(e.to_string()))?;
         let hash = crate::auth::password::hash(pin.to_string()).await;
-        let mut tx = self.db().tenant(p).await?;
-        keys_admin::set_pin(&mut tx, user_id, &hash).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db()
+            .scoped(p, async |tx| keys_admin::set_pin(tx, user_id, &hash).await)
+            .await
     }
 
     /// Removes a member's TOTP (they can then log in only with a key, until re-enrolled).
@@ -185,18 +184,18 @@ impl Ops {
                 "you cannot reset your own TOTP; enroll a new one instead".into(),
             ));
         }
-        let mut tx = self.db().tenant(p).await?;
-        keys_admin::reset_totp(&mut tx, user_id, reason).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db()
+            .scoped(p, async |tx| {
+                keys_admin::reset_totp(tx, user_id, reason).await
+            })
+            .await
     }
 
     pub async fn facility_settings(&self, p: &Principal) -> Result<FacilitySettings, AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        let s = settings::load(&mut tx).await?;
-        tx.commit().await?;
-        Ok(s)
+        self.db()
+            .scoped(p, async |tx| settings::load(tx).await)
+            .await
     }
 
     /// Saves the changes from `before` to `after`; returns the changed keys.
@@ -207,26 +206,25 @@ impl Ops {
         after: &FacilitySettings,
     ) -> Result<Vec<&'static str>, AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        let changed = settings::save(&mut tx, before, after).await?;
-        tx.commit().await?;
-        Ok(changed)
+        self.db()
+            .scoped(p, async |tx| settings::save(tx, before, after).await)
+            .await
     }
 
     pub async fn outbox(&self, p: &Principal) -> Result<OutboxView, AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        let v = outbox_admin::view(&mut tx, OUTBOX_FAILED_LIMIT).await?;
-        tx.commit().await?;
-        Ok(v)
+        self.db()
+            .scoped(p, async |tx| {
+                outbox_admin::view(tx, OUTBOX_FAILED_LIMIT).await
+            })
+            .await
     }
 
     pub async fn retry_notification(&self, p: &Principal, id: i64) -> Result<(), AppError> {
         require_console(p)?;
-        let mut tx = self.db().tenant(p).await?;
-        outbox_admin::retry(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db()
+            .scoped(p, async |tx| outbox_admin::retry(tx, id).await)
+            .await
     }
 }
 

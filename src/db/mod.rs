@@ -29,7 +29,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 use crate::config::{APP_POOL_SIZE, Config};
 use crate::domain::Principal;
-use crate::error::DbError;
+use crate::error::{AppError, DbError};
 
 /// A pooled connection idle this long is pinged before it is lent out.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(2);
@@ -309,6 +309,29 @@ impl Db {
             tenant::Scope::Member(principal),
         )
         .await
+    }
+
+    /// Runs `f` in a transaction scoped to the principal's facility: commits when it
+    /// returns `Ok`, rolls back when it returns `Err` (the transaction is dropped, as an
+    /// early `?` would: sqlx rolls it back when the connection goes back to the pool). For
+    /// work that must commit before answering with an error (a wrong pickup code is
+    /// recorded), open [`Db::tenant`] by hand.
+    ///
+    /// The closure takes a transaction of any lifetime, not the principal's: with the
+    /// lifetime tied to `principal`, callers' futures spawned on the runtime failed the
+    /// `Send` check ("implementation of `AsyncFnOnce` is not general enough").
+    pub async fn scoped<T, E>(
+        &self,
+        principal: &Principal,
+        f: impl AsyncFnOnce(&mut TenantTx<'_>) -> Result<T, E>,
+    ) -> Result<T, AppError>
+    where
+        AppError: From<E>,
+    {
+        let mut tx = self.tenant(principal).await?;
+        let out = f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Queries that run before there is a principal (login) — see [`unscoped`].

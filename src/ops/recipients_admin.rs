@@ -90,17 +90,19 @@ impl Ops {
     /// lists show contact data masked, and this is where it is revealed.
     pub async fn recipient_for_edit(&self, p: &Principal, id: i64) -> Result<Recipient, AppError> {
         Self::require_recipient_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let r = recipients::get(&mut tx, id).await?;
-        crate::db::audit::record(
-            &mut tx,
-            "recipient.reveal",
-            &format!("recipient:{id}"),
-            serde_json::json!({ "for": "edit" }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(r)
+        self.db
+            .scoped(p, async |tx| {
+                let r = recipients::get(tx, id).await?;
+                crate::db::audit::record(
+                    tx,
+                    "recipient.reveal",
+                    &format!("recipient:{id}"),
+                    serde_json::json!({ "for": "edit" }),
+                )
+                .await?;
+                Ok::<_, AppError>(r)
+            })
+            .await
     }
 
     pub async fn create_recipient(
@@ -112,9 +114,10 @@ impl Ops {
         let new = fields
             .validate()
             .map_err(|e| AppError::Invalid(e.message))?;
-        let mut tx = self.db.tenant(p).await?;
-        let r = recipients::create(&mut tx, &new).await?;
-        tx.commit().await?;
+        let r = self
+            .db
+            .scoped(p, async |tx| recipients::create(tx, &new).await)
+            .await?;
         self.recipients_changed(p.facility(), vec![r.clone()]).await;
         Ok(r)
     }
@@ -129,9 +132,10 @@ impl Ops {
         let new = fields
             .validate()
             .map_err(|e| AppError::Invalid(e.message))?;
-        let mut tx = self.db.tenant(p).await?;
-        let r = recipients::update(&mut tx, id, &new).await?;
-        tx.commit().await?;
+        let r = self
+            .db
+            .scoped(p, async |tx| recipients::update(tx, id, &new).await)
+            .await?;
         self.recipients_changed(p.facility(), vec![r.clone()]).await;
         Ok(r)
     }
@@ -144,9 +148,10 @@ impl Ops {
         active: bool,
     ) -> Result<(Recipient, i64), AppError> {
         Self::require_recipient_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let (r, waiting) = recipients::set_active(&mut tx, id, active).await?;
-        tx.commit().await?;
+        let (r, waiting) = self
+            .db
+            .scoped(p, async |tx| recipients::set_active(tx, id, active).await)
+            .await?;
         self.recipients_changed(p.facility(), vec![r.clone()]).await;
         Ok((r, waiting))
     }
@@ -164,17 +169,19 @@ impl Ops {
                 "that is the recipient to keep; pick its duplicate".into(),
             ));
         }
-        let mut tx = self.db.tenant(p).await?;
-        let k = recipients::get(&mut tx, keep).await?;
-        let d = recipients::get(&mut tx, duplicate).await?;
-        let (waiting, total) = recipients::package_counts(&mut tx, duplicate).await?;
-        tx.commit().await?;
-        Ok(MergePreview {
-            keep: k,
-            duplicate: d,
-            waiting,
-            total,
-        })
+        self.db
+            .scoped(p, async |tx| {
+                let k = recipients::get(tx, keep).await?;
+                let d = recipients::get(tx, duplicate).await?;
+                let (waiting, total) = recipients::package_counts(tx, duplicate).await?;
+                Ok::<_, AppError>(MergePreview {
+                    keep: k,
+                    duplicate: d,
+                    waiting,
+                    total,
+                })
+            })
+            .await
     }
 
     /// Merges a duplicate into the recipient to keep, in one transaction.
@@ -185,9 +192,10 @@ impl Ops {
         duplicate: i64,
     ) -> Result<Merged, AppError> {
         Self::require_recipient_admin(p)?;
-        let mut tx = self.db.tenant(p).await?;
-        let merged = recipients::merge(&mut tx, keep, duplicate).await?;
-        tx.commit().await?;
+        let merged = self
+            .db
+            .scoped(p, async |tx| recipients::merge(tx, keep, duplicate).await)
+            .await?;
         self.recipients_changed(
             p.facility(),
             vec![merged.kept.clone(), merged.duplicate.clone()],
@@ -208,9 +216,10 @@ impl Ops {
             )));
         }
         let parsed = import::parse(csv, config::MAX_IMPORT_ROWS).map_err(AppError::Invalid)?;
-        let mut tx = self.db.tenant(p).await?;
-        let existing = recipients::all(&mut tx).await?;
-        tx.commit().await?;
+        let existing = self
+            .db
+            .scoped(p, async |tx| recipients::all(tx).await)
+            .await?;
         Ok(import::plan(parsed, &existing))
     }
 
@@ -230,10 +239,12 @@ impl Ops {
                 config::MAX_IMPORT_ROWS
             )));
         }
-        let mut tx = self.db.tenant(p).await?;
-        let mut done =
-            recipients::import(&mut tx, &plan.rows, plan.rejected.len(), source, progress).await?;
-        tx.commit().await?;
+        let mut done = self
+            .db
+            .scoped(p, async |tx| {
+                recipients::import(tx, &plan.rows, plan.rejected.len(), source, progress).await
+            })
+            .await?;
         let changed = std::mem::take(&mut done.changed);
         self.recipients_changed(p.facility(), changed).await;
         Ok(done)
