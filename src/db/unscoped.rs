@@ -2,10 +2,10 @@
 //! (runtime role, before authentication completes) and the admin CLI (owner role, the root
 //! of trust on the server host). Everything else goes through a [`TenantTx`](super::TenantTx).
 //!
-//! One file per aggregate: [`login`] (the runtime role's lookups and the records it sees);
-//! the owner's [`Admin`] in `facilities`, `users` (memberships, keys, TOTP, PIN), `devices`
-//! and `integrations` (SMTP, SMS, webhooks, secrets re-seal). This file holds `Admin` itself
-//! and the audit helpers they share.
+//! One file per aggregate: `login` ([`Login`], the runtime role's lookups and the records
+//! it sees); the owner's [`Admin`] in `facilities`, `users` (memberships, keys, TOTP, PIN),
+//! `devices` and `integrations` (SMTP, SMS, webhooks, secrets re-seal). This file holds
+//! `Admin` itself and the audit helpers they share.
 
 mod devices;
 mod facilities;
