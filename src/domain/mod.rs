@@ -1,6 +1,7 @@
 //! Domain newtypes and rules. No IO.
 
 mod device;
+pub mod limits;
 pub mod pin;
 mod principal;
 mod role;
