@@ -12,6 +12,7 @@ use crate::db::guesses;
 use crate::db::members;
 use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
+use crate::domain::limits::{LOCATION_MAX, NOTE_MAX, TRACKING_MAX};
 use crate::domain::text::{self, Lines};
 use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
@@ -280,15 +281,15 @@ impl Ops {
         let location = req.location.trim();
         checked("location", location, Lines::One)?;
         checked("note", req.note.trim(), Lines::Many)?;
-        if location.chars().count() > 64 {
-            return Err(AppError::Invalid(
-                "location is longer than 64 characters".into(),
-            ));
+        if location.chars().count() > LOCATION_MAX {
+            return Err(AppError::Invalid(format!(
+                "location is longer than {LOCATION_MAX} characters"
+            )));
         }
-        if req.note.chars().count() > 2000 {
-            return Err(AppError::Invalid(
-                "note is longer than 2000 characters".into(),
-            ));
+        if req.note.chars().count() > NOTE_MAX {
+            return Err(AppError::Invalid(format!(
+                "note is longer than {NOTE_MAX} characters"
+            )));
         }
         let new = NewPackage {
             tracking,
@@ -590,9 +591,9 @@ pub fn normalize_tracking(text: &str) -> Result<(String, Option<String>), AppErr
     if t.is_empty() {
         return Err(AppError::Invalid("the tracking number is empty".into()));
     }
-    if t.len() > 64 || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if t.len() > TRACKING_MAX || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(AppError::Invalid(format!(
-            "`{}` is not a tracking number: use letters, digits and '-', at most 64",
+            "`{}` is not a tracking number: use letters, digits and '-', at most {TRACKING_MAX}",
             text.trim()
         )));
     }

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::db::recipients::{NewRecipient, Recipient, Upserted};
+use crate::domain::limits::{EMAIL_LOCAL_MAX, EMAIL_MAX};
 use crate::domain::text::{self, Lines};
 
 pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
@@ -186,9 +187,7 @@ impl std::fmt::Display for FieldError {
 }
 
 /// Most characters in a recipient's name, unit and one alias.
-pub const NAME_MAX: usize = 200;
-pub const UNIT_MAX: usize = 32;
-pub const ALIAS_MAX: usize = 100;
+pub use crate::domain::limits::{ALIAS_MAX, NAME_MAX, UNIT_MAX};
 
 /// Validates and normalises one recipient's fields (the CSV import and the admin form
 /// share these rules). `aliases` are separated by `;`.
@@ -393,7 +392,7 @@ fn collapse_spaces(s: &str) -> String {
 /// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
 /// Lower-cases the domain (the local part is case-sensitive in theory).
 pub fn valid_email(e: &str) -> Option<String> {
-    if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if e.len() > EMAIL_MAX || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
     let (local, domain) = e.split_once('@')?;
@@ -403,7 +402,7 @@ pub fn valid_email(e: &str) -> Option<String> {
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     });
-    if local.is_empty() || local.len() > 64 || !domain.contains('.') || !labels_ok {
+    if local.is_empty() || local.len() > EMAIL_LOCAL_MAX || !domain.contains('.') || !labels_ok {
         return None;
     }
     if local.contains('@') || local.starts_with('.') || local.ends_with('.') {

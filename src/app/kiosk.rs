@@ -58,7 +58,7 @@ impl Kiosk {
         Self {
             device: device.to_string(),
             locked: true,
-            login: TextField::new(63),
+            login: TextField::new(crate::domain::limits::LOGIN_MAX),
             pin: TextField::new(12),
             totp: TextField::new(6),
             pickup_code: TextField::new(6),

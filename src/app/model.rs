@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::text::TextField;
 use crate::db::packages::{Event, Package};
 use crate::domain::Role;
+use crate::domain::limits::LOCATION_MAX;
 use crate::label::Parsed;
 use crate::ops::{Found, Stats};
 
@@ -131,7 +132,7 @@ pub struct IntakeForm {
 }
 
 /// Most characters in an intake note.
-pub const NOTE_MAX: usize = 2000;
+pub use crate::domain::limits::NOTE_MAX;
 
 pub fn note_area() -> ratatui_textarea::TextArea<'static> {
     let mut t = ratatui_textarea::TextArea::default();
@@ -147,7 +148,7 @@ impl Default for IntakeForm {
             tracking: TextField::new(96),
             parsed: None,
             recipient: None,
-            location: TextField::new(64),
+            location: TextField::new(LOCATION_MAX),
             flags: Flags::default(),
             batch: false,
             tally: 0,
@@ -327,7 +328,7 @@ impl Correction {
     pub fn new(kind: CorrectionKind) -> Self {
         Self {
             kind,
-            location: TextField::new(64),
+            location: TextField::new(LOCATION_MAX),
             reason: TextField::new(200),
             on_reason: kind != CorrectionKind::Move,
             saving: false,

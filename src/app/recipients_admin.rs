@@ -9,6 +9,7 @@ use super::model::{Model, Tone};
 use super::text::TextField;
 use crate::admin::import::{Counts, FieldName, HEADER, Plan};
 use crate::db::recipients::{Merged, Recipient};
+use crate::domain::limits;
 use crate::ops::{MergePreview, RecipientFields};
 use crate::term::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
 
@@ -86,9 +87,9 @@ impl RecipientForm {
         Self {
             id,
             fields: [
-                TextField::new(200),
-                TextField::new(32),
-                TextField::new(254),
+                TextField::new(limits::NAME_MAX),
+                TextField::new(limits::UNIT_MAX),
+                TextField::new(limits::EMAIL_MAX),
                 TextField::new(32),
                 TextField::new(1000),
             ],

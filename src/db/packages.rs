@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::TenantTx;
+use crate::domain::limits::LOCATION_MAX;
 use crate::error::{AppError, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -581,10 +582,10 @@ pub async fn change(
     let (kind, new_status, location, detail) = match change {
         Change::Move { to } => {
             let to = to.trim();
-            if to.is_empty() || to.chars().count() > 64 {
-                return Err(AppError::Invalid(
-                    "the new location must be 1-64 characters".into(),
-                ));
+            if to.is_empty() || to.chars().count() > LOCATION_MAX {
+                return Err(AppError::Invalid(format!(
+                    "the new location must be 1-{LOCATION_MAX} characters"
+                )));
             }
             (
                 "moved",

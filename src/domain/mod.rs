@@ -1,6 +1,7 @@
 //! Domain newtypes and rules. No IO.
 
 mod device;
+pub mod limits;
 pub mod pin;
 mod principal;
 mod role;
@@ -21,7 +22,7 @@ pub struct UserId(pub i64);
 pub fn valid_login(login: &str) -> bool {
     let mut chars = login.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && login.len() <= 63
+        && login.len() <= limits::LOGIN_MAX
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
 }
 
@@ -29,7 +30,7 @@ pub fn valid_login(login: &str) -> bool {
 pub fn valid_slug(slug: &str) -> bool {
     let mut chars = slug.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && slug.len() <= 40
+        && slug.len() <= limits::SLUG_MAX
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 

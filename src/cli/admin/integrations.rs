@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::read_secret_line;
 use crate::config::Config;
 use crate::db::unscoped::Admin;
+use crate::domain::limits::WEBHOOK_SECRET_MIN;
 use crate::secrets::SecretsKey;
 
 #[derive(Debug, Subcommand)]
@@ -166,8 +167,8 @@ pub(super) async fn webhook(cfg: &Config, owner: &sqlx::PgPool, cmd: WebhookCmd)
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
                 .ok_or_else(|| anyhow::anyhow!("`{url}` is not an http:// or https:// URL"))?;
             let secret = read_secret_line("secret")?;
-            if secret.len() < 16 {
-                bail!("the webhook secret must be at least 16 characters");
+            if secret.len() < WEBHOOK_SECRET_MIN {
+                bail!("the webhook secret must be at least {WEBHOOK_SECRET_MIN} characters");
             }
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
             let id = crate::db::webhooks::add(

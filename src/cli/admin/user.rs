@@ -12,6 +12,7 @@ use crate::auth::{password, totp};
 use crate::config::Config;
 use crate::db::unscoped::Admin;
 use crate::domain::Role;
+use crate::domain::limits::PASSWORD_MIN;
 use crate::secrets::SecretsKey;
 
 #[derive(Debug, Subcommand)]
@@ -60,8 +61,8 @@ pub(super) async fn run(cfg: &Config, admin: &Admin<'_>, cmd: UserCmd) -> Result
         UserCmd::Add(add) => {
             let hash = if add.password_stdin {
                 let pw = read_secret_line("password")?;
-                if pw.chars().count() < 8 {
-                    bail!("password must be at least 8 characters");
+                if pw.chars().count() < PASSWORD_MIN {
+                    bail!("password must be at least {PASSWORD_MIN} characters");
                 }
                 Some(password::hash(pw).await)
             } else {
