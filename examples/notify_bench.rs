@@ -383,7 +383,7 @@ async fn throughput(
     let receiver = HttpReceiver::start(Duration::from_millis(cli.webhook_delay_ms)).await?;
     let url = format!("http://{}/hook", receiver.addr);
     Admin::new(owner)
-        .add_webhook(slug, &url, |f| {
+        .add_webhook(slug, &url, false, |f| {
             keys.seal(
                 &format!("facility:{}", f.0),
                 b"bench-webhook-secret-0123456789",

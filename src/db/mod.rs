@@ -19,7 +19,6 @@ pub mod tenant;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod unscoped;
-pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

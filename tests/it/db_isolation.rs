@@ -53,7 +53,7 @@ async fn world() -> World {
     let admin = packtrack::db::unscoped::Admin::new(&owner);
     for slug in ["alpha", "beta"] {
         admin
-            .add_webhook(slug, "http://127.0.0.1:9/hook", |_| vec![0; 32])
+            .add_webhook(slug, "http://127.0.0.1:9/hook", false, |_| vec![0; 32])
             .await
             .expect("webhook");
         let line = crate::ssh_support::new_key()

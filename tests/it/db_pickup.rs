@@ -90,7 +90,7 @@ async fn intake_queues_notifications_in_its_own_transaction() {
     let owner = db.owner_pool().await.unwrap();
     let admin = Admin::new(&owner);
     admin
-        .add_webhook("alpha", "http://127.0.0.1:9/hook", |_| vec![1, 2, 3])
+        .add_webhook("alpha", "http://127.0.0.1:9/hook", false, |_| vec![1, 2, 3])
         .await
         .unwrap();
     let ops = Ops::new(db.app(2).await.unwrap());

@@ -481,7 +481,7 @@ impl Fixture {
 
     async fn webhook(&self, url: &str) -> i64 {
         Admin::new(&self.owner)
-            .add_webhook("north", url, |f| self.seal(f, WEBHOOK_SECRET))
+            .add_webhook("north", url, false, |f| self.seal(f, WEBHOOK_SECRET))
             .await
             .expect("webhook add")
     }
@@ -1649,11 +1649,12 @@ async fn webhook_without_the_option_never_receives_pickup_codes() {
     let fx = Fixture::new().await;
     let http = HttpReceiver::start().await;
     fx.webhook(&http.url("/plain")).await;
-    packtrack::db::webhooks::add(&fx.owner, "north", &http.url("/coded"), true, |f| {
-        fx.seal(f, WEBHOOK_SECRET)
-    })
-    .await
-    .expect("webhook with codes");
+    packtrack::db::unscoped::Admin::new(&fx.owner)
+        .add_webhook("north", &http.url("/coded"), true, |f| {
+            fx.seal(f, WEBHOOK_SECRET)
+        })
+        .await
+        .expect("webhook with codes");
     let pkg = fx.intake("1Z999AA10123456784").await;
     let code = pkg.pickup_code.clone().expect("code");
     let stats = fx.run(&quick()).await;

@@ -171,14 +171,11 @@ pub(super) async fn webhook(cfg: &Config, owner: &sqlx::PgPool, cmd: WebhookCmd)
                 bail!("the webhook secret must be at least {WEBHOOK_SECRET_MIN} characters");
             }
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
-            let id = crate::db::webhooks::add(
-                owner,
-                &facility,
-                parsed.as_str(),
-                include_pickup_code,
-                |f| keys.seal(&format!("facility:{}", f.0), secret.as_bytes()),
-            )
-            .await?;
+            let id = Admin::new(owner)
+                .add_webhook(&facility, parsed.as_str(), include_pickup_code, |f| {
+                    keys.seal(&format!("facility:{}", f.0), secret.as_bytes())
+                })
+                .await?;
             println!(
                 "webhook {id} added for {facility}: {parsed} (pickup codes {})",
                 if include_pickup_code {

@@ -83,23 +83,27 @@ impl Admin<'_> {
         Ok(())
     }
 
-    /// Adds a webhook; returns its id.
+    /// Adds a webhook; returns its id. Pickup codes are bearer secrets: the webhook carries
+    /// them only when `include_pickup_code` (`admin webhook add --include-pickup-code`,
+    /// stored per webhook, default off). Audited as `integration.webhook.add` with that flag.
     pub async fn add_webhook(
         &self,
         slug: &str,
         url: &str,
+        include_pickup_code: bool,
         sealed_secret: impl FnOnce(FacilityId) -> Vec<u8>,
     ) -> Result<i64, AppError> {
         let facility = self.facility_id(slug).await?;
         let secret = sealed_secret(facility);
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO integrations (facility_id, kind, url, secret) \
-             VALUES ($1, 'webhook', $2, $3) RETURNING id",
+            "INSERT INTO integrations (facility_id, kind, url, secret, include_pickup_code) \
+             VALUES ($1, 'webhook', $2, $3, $4) RETURNING id",
         )
         .bind(facility.0)
         .bind(url)
         .bind(&secret)
+        .bind(include_pickup_code)
         .fetch_one(&mut *tx)
         .await?;
         audit_in(
@@ -107,7 +111,7 @@ impl Admin<'_> {
             facility.0,
             "integration.webhook.add",
             url,
-            json!({ "id": id }),
+            json!({ "id": id, "include_pickup_code": include_pickup_code }),
         )
         .await?;
         tx.commit().await?;
