@@ -208,8 +208,6 @@ fn field_boundary_shift_does_not_collide() {
 /// between), so entries written by sessions are covered without any admin command.
 #[test]
 fn server_checkpoints_at_start_and_at_shutdown() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let s = Sandbox::new();
     // Written behind the anchor's back (psql writes no checkpoint): nothing anchored yet.
     s.psql(
@@ -218,35 +216,7 @@ fn server_checkpoints_at_start_and_at_shutdown() {
     );
     let path = s.data_dir().join("audit-checkpoints");
     assert!(!path.exists());
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_packtrack"))
-        .arg("--data-dir")
-        .arg(s.data_dir())
-        .arg("--keys-dir")
-        .arg(s.keys_dir())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("DATABASE_URL")
-        .env_remove("PACKTRACK_DATA_DIR")
-        .env_remove("PACKTRACK_KEYS_DIR")
-        .env("RUST_LOG", "warn")
-        .current_dir(s.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn packtrack serve");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "serve exited before listening"
-        );
-    }
+    let mut served = s.serve(&[]);
     let lines = |want: usize| {
         for _ in 0..600 {
             let n = std::fs::read_to_string(&path)
@@ -265,12 +235,7 @@ fn server_checkpoints_at_start_and_at_shutdown() {
         "INSERT INTO audit_log (facility_id, actor, action) \
          SELECT id, 'cli', 'y' FROM facilities WHERE slug = 'north'",
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(child.wait().unwrap().success());
+    served.terminate_ok("after an entry");
     lines(2);
     s.psql("DELETE FROM audit_log WHERE action = 'y'");
     let err = verify_fails(&s);

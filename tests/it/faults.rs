@@ -4,10 +4,9 @@
 //! another cluster's postgres neither blocks startup nor gets that process signalled.
 //! docs/RELIABILITY.md has the budgets and the scripts that measure them.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,141 +19,12 @@ use russh::client;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use sqlx::ConnectOptions;
 
-use crate::ssh_support::{Pinned, new_key};
+use crate::served::{Served, free_port};
+use crate::ssh_support::Pinned;
 use crate::support::{Sandbox, pid_alive};
 
-/// Far above the 10 s budget (measured by scripts/fault-sigterm.sh): the old code took
-/// minutes, and a loaded CI machine must not make this flaky.
-const EXIT_LIMIT: Duration = Duration::from_secs(25);
 /// Recovery after a kill -9, at most, before the test calls it "needs a human".
 const RECOVERY_LIMIT: Duration = Duration::from_secs(60);
-
-/// A `packtrack serve` child; killed on drop if still running.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Served {
-    /// Starts `packtrack --data-dir DATA --keys-dir KEYS serve ARGS --listen 127.0.0.1:PORT`
-    /// and waits for `listening on`.
-    fn start(data_dir: &Path, keys_dir: &Path, home: &Path, args: &[&str]) -> Self {
-        let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_packtrack"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--keys-dir")
-            .arg(keys_dir)
-            .arg("serve")
-            .args(args)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("HOME", home)
-            .env_remove("DATABASE_URL")
-            .env_remove("PACKTRACK_DATA_DIR")
-            .env_remove("PACKTRACK_KEYS_DIR")
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .current_dir(home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn packtrack serve");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let pipe = child.stderr.take().expect("stderr pipe");
-        let lines = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if line.starts_with("listening on") {
-                    let _ = tx.send(());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let mut served = Self {
-            child,
-            addr: format!("127.0.0.1:{port}").parse().unwrap(),
-            stderr,
-        };
-        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
-            let _ = served.child.kill();
-            panic!("serve did not start:\n{}", served.log());
-        }
-        served
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-
-    fn signal(&self, sig: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), sig).expect("signal serve");
-    }
-
-    /// SIGTERM; the process must exit cleanly within [`EXIT_LIMIT`], without a panic.
-    fn terminate_ok(&mut self, what: &str) {
-        self.signal(Signal::SIGTERM);
-        let status = self.wait_exit(EXIT_LIMIT);
-        let log = self.log();
-        assert!(
-            status.is_some(),
-            "serve did not exit on SIGTERM {what}:\n{log}"
-        );
-        assert!(
-            status.is_some_and(|st| st.success()),
-            "serve exited with {status:?} on SIGTERM {what}:\n{log}"
-        );
-        assert!(!log.contains("panicked"), "{log}");
-    }
-
-    /// Waits for the process to exit, at most `limit`.
-    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A home directory with one key pair, which `serve --demo` registers for `clerk+demo`.
-fn home_with_key(s: &Sandbox) -> (PathBuf, Arc<PrivateKey>) {
-    let home = s.path().join("home");
-    std::fs::create_dir_all(home.join(".ssh")).unwrap();
-    let key = new_key();
-    std::fs::write(
-        home.join(".ssh/id_ed25519.pub"),
-        key.public_key().to_openssh().unwrap(),
-    )
-    .unwrap();
-    (home, Arc::new(key))
-}
-
-fn host_key(keys_dir: &Path) -> PublicKey {
-    PrivateKey::read_openssh_file(keys_dir.join("ssh_host_ed25519_key"))
-        .expect("host key")
-        .public_key()
-        .clone()
-}
 
 /// One login and one exec command, as a script over `ssh` would do it; any failure (refused,
 /// dropped, timed out, non-zero exit) is an `Err` with what happened.
@@ -306,16 +176,14 @@ impl Loops {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledged_intake() {
     let s = Sandbox::new();
-    let (home, key) = home_with_key(&s);
+    let (home, key) = s.home_with_key();
     let metrics = free_port();
-    let mut served = Served::start(
-        &s.data_dir(),
-        &s.keys_dir(),
+    let mut served = s.serve_from(
         &home,
         &["--demo", "--metrics", &format!("127.0.0.1:{metrics}")],
     );
     let metrics: SocketAddr = format!("127.0.0.1:{metrics}").parse().unwrap();
-    let host = host_key(&s.keys_dir());
+    let host = s.host_key();
     let rcpt: i64 = ssh_exec(
         served.addr,
         &host,
@@ -406,7 +274,7 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
 fn sigterm_while_the_database_does_not_answer_exits_in_time() {
     let s = Sandbox::new();
     let home = s.path().to_path_buf();
-    let mut served = Served::start(&s.data_dir(), &s.keys_dir(), &home, &[]);
+    let mut served = s.serve_from(&home, &[]);
     // A postmaster that takes signals and connections but answers nothing (a hung server,
     // a stuck disk): SIGSTOP.
     let pid = s.postmaster_pid().expect("postmaster.pid");
@@ -453,9 +321,9 @@ fn stop_leftover(s: &Sandbox) {
 #[tokio::test]
 async fn copied_data_dir_starts_from_the_copy_and_logs_in() {
     let s = Sandbox::new();
-    let (home, key) = home_with_key(&s);
+    let (home, key) = s.home_with_key();
     // A data dir with a facility and the newcomer's key, stopped.
-    let mut served = Served::start(&s.data_dir(), &s.keys_dir(), &home, &["--demo"]);
+    let mut served = s.serve_from(&home, &["--demo"]);
     served.terminate_ok("on a healthy cluster");
     drop(served);
     s.assert_cluster_stopped();
@@ -487,7 +355,7 @@ async fn copied_data_dir_starts_from_the_copy_and_logs_in() {
     std::fs::rename(s.data_dir(), s.path().join("moved-away")).unwrap();
 
     let mut served = Served::start(&copy, &s.keys_dir(), &home, &[]);
-    let host = host_key(&s.keys_dir());
+    let host = s.host_key();
     let who = ssh_exec(served.addr, &host, "clerk+demo", &key, "whoami").await;
     assert_eq!(who.as_deref().map(str::trim), Ok("clerk demo operator"));
     for file in ["postgresql.conf", "postgresql.auto.conf"] {

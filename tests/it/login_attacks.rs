@@ -321,64 +321,16 @@ async fn pickup_code_guessing_over_exec_is_rate_limited_per_user() {
 /// server's log output.
 #[tokio::test]
 async fn ssh_user_name_cannot_forge_a_log_line() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
     let sandbox = crate::support::Sandbox::new();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_packtrack"))
-        .arg("--data-dir")
-        .arg(sandbox.data_dir())
-        .arg("--keys-dir")
-        .arg(sandbox.keys_dir())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("DATABASE_URL")
-        .env("PACKTRACK_LOG", "info")
-        .current_dir(sandbox.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn packtrack serve");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(line) if line.starts_with("listening on") => break,
-            Ok(line) => log.push(line),
-            Err(e) => {
-                let _ = child.kill();
-                panic!("no `listening on` ({e}): {log:?}");
-            }
-        }
-    }
-    let host =
-        russh::keys::PrivateKey::read_openssh_file(sandbox.keys_dir().join("ssh_host_ed25519_key"))
-            .expect("host key");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut c = Client::connect(addr, host.public_key().clone()).await;
+    let mut served = sandbox.serve(&[]);
+    let mut c = Client::connect(served.addr, sandbox.host_key()).await;
     let forged = "x\n2099-01-01T00:00:00Z  INFO login succeeded login=admin \
                   method=publickey\x1b]0;owned\x07\x1b[2J";
     let (r, _) = c.kbd(forged, "pw", "123456").await;
     assert!(kbd_failed(&r));
     drop(c);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("SIGTERM");
-    let _ = child.wait();
-    let _ = reader.join();
-    log.extend(rx.try_iter());
+    served.terminate_ok("after the forged name");
+    let log = served.log_lines();
     let all = log.join("\n");
     assert!(all.contains("login failed"), "{all}");
     assert!(

@@ -5,6 +5,7 @@
 // are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod served;
 mod support;
 
 mod admin_cli;
