@@ -4,6 +4,7 @@
 
 use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
 use super::effect::Effect;
+use super::event_state::{Consumed, EventState, NotConsumed};
 use super::keymap::Action;
 use super::model::{Model, Tone};
 use super::text::TextField;
@@ -152,15 +153,15 @@ impl TotpTab {
     }
 }
 
-pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     let members = m.admin.members.len();
     let k = &mut m.admin.keys;
     match &mut k.mode {
-        KeysMode::Busy(_) => Some(vec![]),
+        KeysMode::Busy(_) => EventState::DONE,
         KeysMode::Browse => match action {
             Some(Action::Up | Action::Down) => {
                 move_cursor(&mut k.cursor, k.rows.len(), action);
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::AdminAdd) => {
                 if members == 0 {
@@ -172,7 +173,7 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                         Tone::Info,
                     );
                 }
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::AdminRemove) => {
                 match k.rows.get(k.cursor) {
@@ -190,9 +191,9 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     Some(_) => m.note("that key is already revoked", Tone::Info),
                     None => {}
                 }
-                Some(vec![])
+                EventState::DONE
             }
-            _ => None,
+            _ => NotConsumed,
         },
         KeysMode::PickMember { cursor } => {
             match action {
@@ -221,7 +222,7 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 }
                 _ => {}
             }
-            Some(vec![])
+            EventState::DONE
         }
         KeysMode::Paste {
             user_id,
@@ -231,7 +232,7 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             Some(Action::Back) => {
                 k.mode = KeysMode::Browse;
                 m.note("no key added", Tone::Info);
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::Confirm) => {
                 let (text, user_id, login) = (line.text(), *user_id, login.clone());
@@ -239,7 +240,7 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             }
             _ => {
                 line.edit(key);
-                Some(vec![])
+                EventState::DONE
             }
         },
         KeysMode::ConfirmRevoke { key_id, login, .. } => {
@@ -247,7 +248,7 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 Some(Action::Confirm) => {
                     let id = *key_id;
                     k.mode = KeysMode::Busy(login.clone());
-                    return Some(vec![fx(AdminEffect::RevokeKey(id))]);
+                    return Consumed(vec![fx(AdminEffect::RevokeKey(id))]);
                 }
                 Some(Action::Back) => {
                     k.mode = KeysMode::Browse;
@@ -255,19 +256,19 @@ pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                 }
                 _ => {}
             }
-            Some(vec![])
+            EventState::DONE
         }
     }
 }
 
 /// Enter on the pasted line: checked here first (clear errors before a round trip),
 /// then sent; the server checks again.
-fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> Option<Vec<Effect>> {
+fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> EventState {
     let info = match pubkey::parse_line(&text) {
         Ok(info) => info,
         Err(e) => {
             m.note(format!("not added: {e}"), Tone::Error);
-            return Some(vec![]);
+            return EventState::DONE;
         }
     };
     if let Some(dup) = m
@@ -284,10 +285,10 @@ fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> Opti
         };
         // The fingerprint is on screen in the preview; the status line stays one line.
         m.note(format!("not added: this key {what} {login}"), Tone::Error);
-        return Some(vec![]);
+        return EventState::DONE;
     }
     m.admin.keys.mode = KeysMode::Busy(login.to_string());
-    Some(vec![fx(AdminEffect::AddKey {
+    Consumed(vec![fx(AdminEffect::AddKey {
         user_id,
         line: text,
     })])
@@ -324,37 +325,37 @@ pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     vec![]
 }
 
-pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     let members = m.admin.members.len();
     let me = m.me.login.clone();
     let t = &mut m.admin.totp;
     // The member list may have shrunk since the cursor moved.
     t.cursor = t.cursor.min(members.saturating_sub(1));
     match &mut t.mode {
-        TotpMode::Starting => Some(vec![]),
+        TotpMode::Starting => EventState::DONE,
         TotpMode::Browse => match action {
             Some(Action::Up | Action::Down) => {
                 move_cursor(&mut t.cursor, members, action);
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::AdminAdd) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if mem.disabled {
                     m.note(
                         format!("{} is disabled: enable the membership first", mem.login),
                         Tone::Warning,
                     );
-                    return Some(vec![]);
+                    return EventState::DONE;
                 }
                 let user_id = mem.user_id;
                 t.mode = TotpMode::Starting;
-                Some(vec![fx(AdminEffect::TotpBegin(user_id))])
+                Consumed(vec![fx(AdminEffect::TotpBegin(user_id))])
             }
             Some(Action::AdminRemove) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if !mem.has_totp {
                     m.note(format!("{} has no TOTP enrolled", mem.login), Tone::Info);
@@ -375,18 +376,18 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                         Tone::Warning,
                     );
                 }
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::SetPin) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if mem.disabled {
                     m.note(
                         format!("{} is disabled: enable the membership first", mem.login),
                         Tone::Warning,
                     );
-                    return Some(vec![]);
+                    return EventState::DONE;
                 }
                 t.mode = TotpMode::Pin {
                     user_id: mem.user_id,
@@ -398,15 +399,15 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     "type the new kiosk PIN (4-12 digits), Enter: set · Esc: cancel",
                     Tone::Info,
                 );
-                Some(vec![])
+                EventState::DONE
             }
-            _ => None,
+            _ => NotConsumed,
         },
         TotpMode::Pin {
             user_id, pin, busy, ..
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match (action, key.code) {
                 (Some(Action::Back), _) => {
@@ -424,7 +425,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                             pin: PinText(p),
                         });
                         pin.clear();
-                        return Some(vec![e]);
+                        return Consumed(vec![e]);
                     }
                 }
                 (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
@@ -432,7 +433,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     pin.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
         TotpMode::Enroll {
             enrollment,
@@ -440,7 +441,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             busy,
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match (action, key.code) {
                 (Some(Action::Back), _) => {
@@ -462,7 +463,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                             code: c,
                         });
                         code.clear();
-                        return Some(vec![e]);
+                        return Consumed(vec![e]);
                     }
                 }
                 (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
@@ -470,7 +471,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     code.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
         TotpMode::Reset {
             user_id,
@@ -479,7 +480,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             ..
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match action {
                 Some(Action::Back) => {
@@ -492,7 +493,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                         m.note("a reason is required to reset TOTP", Tone::Warning);
                     } else {
                         *busy = true;
-                        return Some(vec![fx(AdminEffect::TotpReset {
+                        return Consumed(vec![fx(AdminEffect::TotpReset {
                             user_id: *user_id,
                             reason: r.trim().to_string(),
                         })]);
@@ -502,7 +503,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     reason.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
     }
 }

@@ -5,6 +5,7 @@ use super::admin_keys;
 use super::admin_outbox;
 use super::admin_settings;
 use super::effect::Effect;
+use super::event_state::{Consumed, EventState, NotConsumed};
 use super::keymap::Action;
 use super::model::{AdminState, AdminTab, Model};
 use crate::db::keys_admin::KeyRow;
@@ -72,15 +73,15 @@ pub(crate) fn fx(e: AdminEffect) -> Effect {
 /// The effects that load a tab, for the tabs of this module. Loading happens only from a
 /// tab's list (dialogs take every key) or on coming back to the console: a dialog left
 /// open then (a paste, a revoke question, an enrollment's QR code) is dropped.
-pub fn load(m: &mut Model) -> Option<Vec<Effect>> {
+pub fn load(m: &mut Model) -> EventState {
     reset_dialogs(&mut m.admin);
-    Some(match m.admin.tab {
+    Consumed(match m.admin.tab {
         // The member list feeds the "add a key for" picker and the TOTP tab.
         AdminTab::Keys => vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers],
         AdminTab::Totp => vec![Effect::LoadMembers],
         AdminTab::Settings => vec![fx(AdminEffect::LoadSettings)],
         AdminTab::Outbox => vec![fx(AdminEffect::LoadOutbox)],
-        AdminTab::Members | AdminTab::Audit | AdminTab::Security => return None,
+        AdminTab::Members | AdminTab::Audit | AdminTab::Security => return NotConsumed,
     })
 }
 
@@ -108,15 +109,15 @@ pub fn typing(a: &AdminState) -> bool {
     }
 }
 
-/// Keys on these tabs. `None`: not handled here (tab switching, leaving, refreshing go
+/// Keys on these tabs. `NotConsumed`: not handled here (tab switching, leaving, refreshing go
 /// through the console's common keys).
-pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     match m.admin.tab {
         AdminTab::Keys => admin_keys::keys_key(m, key, action),
         AdminTab::Totp => admin_keys::totp_key(m, key, action),
         AdminTab::Settings => admin_settings::on_key(m, key, action),
         AdminTab::Outbox => admin_outbox::on_key(m, action),
-        _ => None,
+        _ => NotConsumed,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod admin_outbox;
 pub mod admin_settings;
 pub mod admin_tabs;
 pub mod effect;
+pub mod event_state;
 pub mod keymap;
 pub mod kiosk;
 pub mod model;

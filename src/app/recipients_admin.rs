@@ -4,6 +4,7 @@
 //! keep the read-only screen (and `Ops` refuses them anyway).
 
 use super::effect::Effect;
+use super::event_state::{Consumed, EventState, NotConsumed};
 use super::keymap::Action;
 use super::model::{Model, Tone};
 use super::text::TextField;
@@ -223,18 +224,18 @@ fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Keys on the recipients screen. `None`: not ours; the read-only screen handles it.
-pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+/// Keys on the recipients screen. `NotConsumed`: not ours; the read-only screen handles it.
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     match &m.recipients_admin.mode {
         Mode::Browse => browse_key(m, action),
-        Mode::Form(_) => Some(form_key(m, key, action)),
+        Mode::Form(_) => Consumed(form_key(m, key, action)),
         Mode::PickDuplicate { .. } => pick_key(m, action),
-        Mode::ConfirmMerge { .. } => Some(confirm_merge_key(m, key, action)),
-        Mode::Import(_) => Some(import_key(m, key, action)),
+        Mode::ConfirmMerge { .. } => Consumed(confirm_merge_key(m, key, action)),
+        Mode::Import(_) => Consumed(import_key(m, key, action)),
     }
 }
 
-fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+fn browse_key(m: &mut Model, action: Option<Action>) -> EventState {
     let wanted = matches!(
         action,
         Some(
@@ -246,19 +247,19 @@ fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
         )
     );
     if !wanted {
-        return None;
+        return NotConsumed;
     }
     if !allowed(m) {
-        return Some(refuse(m));
+        return Consumed(refuse(m));
     }
     let need_selection = !matches!(action, Some(Action::NewRecipient | Action::Import));
     let sel = selected(m);
     if need_selection && sel.is_none() {
         m.note("search and select a recipient first", Tone::Warning);
-        return Some(vec![]);
+        return EventState::DONE;
     }
     m.status = None;
-    Some(match (action, sel) {
+    Consumed(match (action, sel) {
         (Some(Action::NewRecipient), _) => {
             let mut form = RecipientForm::new(None);
             // Whatever was searched for is usually the new name.
@@ -290,7 +291,7 @@ fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
                     ),
                     Tone::Warning,
                 );
-                return Some(vec![]);
+                return EventState::DONE;
             }
             m.note(
                 format!(
@@ -370,36 +371,36 @@ fn save_form(m: &mut Model) -> Vec<Effect> {
     vec![fx.into()]
 }
 
-fn pick_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+fn pick_key(m: &mut Model, action: Option<Action>) -> EventState {
     let Mode::PickDuplicate { keep, checking } = &mut m.recipients_admin.mode else {
-        return None;
+        return NotConsumed;
     };
     match action {
         Some(Action::Back) => {
             m.recipients_admin.mode = Mode::Browse;
             m.note("merge cancelled; nothing changed", Tone::Info);
-            Some(vec![])
+            EventState::DONE
         }
         Some(Action::Confirm) => {
             if *checking {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             let keep_id = keep.id;
             match m.search.selected().map(|f| f.recipient.id) {
                 None => {
                     m.note("search and select the duplicate first", Tone::Warning);
-                    Some(vec![])
+                    EventState::DONE
                 }
                 Some(id) if id == keep_id => {
                     m.note(
                         "that is the recipient to keep; select its duplicate",
                         Tone::Warning,
                     );
-                    Some(vec![])
+                    EventState::DONE
                 }
                 Some(duplicate) => {
                     *checking = true;
-                    Some(vec![
+                    Consumed(vec![
                         AdminEffect::MergePreview {
                             keep: keep_id,
                             duplicate,
@@ -410,7 +411,7 @@ fn pick_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
             }
         }
         // Typing and moving in the search work as usual.
-        _ => None,
+        _ => NotConsumed,
     }
 }
 
@@ -530,17 +531,17 @@ fn cancel_import(m: &mut Model) -> Vec<Effect> {
     vec![]
 }
 
-/// Pasted text on the recipients screen. `None`: not ours (the search takes it).
-pub fn on_paste(m: &mut Model, text: &str) -> Option<Vec<Effect>> {
+/// Pasted text on the recipients screen. `NotConsumed`: not ours (the search takes it).
+pub fn on_paste(m: &mut Model, text: &str) -> EventState {
     match &mut m.recipients_admin.mode {
-        Mode::Browse | Mode::PickDuplicate { .. } => None,
-        Mode::ConfirmMerge { .. } => Some(vec![]),
+        Mode::Browse | Mode::PickDuplicate { .. } => NotConsumed,
+        Mode::ConfirmMerge { .. } => EventState::DONE,
         Mode::Form(form) => {
             if !form.loading && !form.saving {
                 let first = text.lines().next().unwrap_or("");
                 form.fields[form.focus].insert_str(first);
             }
-            Some(vec![])
+            EventState::DONE
         }
         Mode::Import(state) => {
             if matches!(state.step, ImportStep::Paste) {
@@ -551,7 +552,7 @@ pub fn on_paste(m: &mut Model, text: &str) -> Option<Vec<Effect>> {
                     m.status = None;
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
     }
 }

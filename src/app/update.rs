@@ -1,6 +1,7 @@
 //! `update`: the only place the interface state changes. Pure: no IO, no clock.
 
 use super::effect::Effect;
+use super::event_state::Consumed;
 use super::keymap::{self, Action};
 use super::model::{
     AdminTab, Chosen, Correction, CorrectionKind, IntakeStep, Model, PickupStep, Screen, Tone,
@@ -309,7 +310,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Screen::Packages => packages_key(m, key, action),
         Screen::Detail => detail_key(m, key, action),
         Screen::Recipients => {
-            if let Some(fx) = super::recipients_admin::on_key(m, key, action) {
+            if let Consumed(fx) = super::recipients_admin::on_key(m, key, action) {
                 return fx;
             }
             match action {
@@ -337,7 +338,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn load_admin_tab(m: &mut Model) -> Vec<Effect> {
-    if let Some(fx) = super::admin_tabs::load(m) {
+    if let Consumed(fx) = super::admin_tabs::load(m) {
         return fx;
     }
     vec![match m.admin.tab {
@@ -348,7 +349,7 @@ fn load_admin_tab(m: &mut Model) -> Vec<Effect> {
 }
 
 fn admin_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
-    if let Some(fx) = super::admin_tabs::on_key(m, key, action) {
+    if let Consumed(fx) = super::admin_tabs::on_key(m, key, action) {
         return fx;
     }
     let a = &mut m.admin;
@@ -1120,7 +1121,7 @@ fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
             PickupStep::Select => vec![],
         },
         Screen::Recipients => {
-            if let Some(fx) = super::recipients_admin::on_paste(m, text) {
+            if let Consumed(fx) = super::recipients_admin::on_paste(m, text) {
                 return fx;
             }
             m.search.query.insert_str(first);
