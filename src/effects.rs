@@ -71,7 +71,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .search_recipients(
                     p,
                     &query,
-                    crate::app::update::SEARCH_LIMIT,
+                    crate::app::recipients::SEARCH_LIMIT,
                     include_inactive,
                 )
                 .await

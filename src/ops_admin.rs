@@ -3,7 +3,7 @@
 //! facility in their own session (never a kiosk) and runs in a facility-scoped transaction
 //! whose audit row commits with the change.
 
-use crate::app::admin_tabs::{AdminEffect, AdminMsg};
+use crate::app::admin::{AdminEffect, AdminMsg};
 use crate::auth::{pubkey, totp};
 use crate::db::keys_admin::{self, KeyRow};
 use crate::db::outbox_admin::{self, OutboxView};

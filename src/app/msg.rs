@@ -56,9 +56,9 @@ pub enum Msg {
     Audit(Result<Vec<crate::db::members::AuditRow>, String>),
     Scorecard(Result<crate::db::members::Scorecard, String>),
     /// Answers for the Keys, TOTP, Settings and Outbox tabs of the admin console.
-    Admin(super::admin_tabs::AdminMsg),
+    Admin(super::admin::AdminMsg),
     /// Answers to the recipients admin's effects.
-    RecipientsAdmin(super::recipients_admin::AdminMsg),
+    RecipientsAdmin(super::recipients::admin::AdminMsg),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,

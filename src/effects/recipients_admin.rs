@@ -4,7 +4,7 @@ use tokio::sync::mpsc;
 
 use super::shown;
 use crate::app::Msg;
-use crate::app::recipients_admin::{AdminEffect, AdminMsg};
+use crate::app::recipients::admin::{AdminEffect, AdminMsg};
 use crate::domain::Principal;
 use crate::ops::Ops;
 

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::widgets::{age, field};
-use crate::app::admin_keys::{KeysMode, PIN_MAX, TotpMode};
+use crate::app::admin::keys::{KeysMode, PIN_MAX, TotpMode};
 use crate::app::model::Model;
 use crate::app::text::TextField;
 

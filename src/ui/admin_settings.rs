@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::theme::Theme;
 use super::widgets::field;
-use crate::app::admin_settings::Field;
+use crate::app::admin::settings::Field;
 use crate::app::model::Model;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {

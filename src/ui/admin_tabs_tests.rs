@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::{Theme, view};
-use crate::app::admin_keys::{KeysMode, TotpMode};
+use crate::app::admin::keys::{KeysMode, TotpMode};
 use crate::app::model::{AdminTab, Me, Model, Screen};
 use crate::app::text::TextField;
 use crate::db::keys_admin::KeyRow;

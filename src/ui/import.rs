@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 use super::theme::Theme;
 use super::widgets::hints;
 use crate::admin::import::{Counts, HEADER, Plan};
-use crate::app::recipients_admin::{ImportState, ImportStep};
+use crate::app::recipients::admin::{ImportState, ImportStep};
 
 pub fn draw(f: &mut Frame, area: Rect, s: &ImportState, t: &Theme) {
     let block = Block::default()

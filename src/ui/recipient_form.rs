@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
 use super::widgets::{field, hints};
-use crate::app::recipients_admin::{FORM_FIELDS, RecipientForm, field_label};
+use crate::app::recipients::admin::{FORM_FIELDS, RecipientForm, field_label};
 use crate::db::recipients::Recipient;
 use crate::ops::MergePreview;
 

@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::theme::Theme;
 use super::widgets::{field, highlighted};
 use crate::app::model::{Model, RecipientSearch};
-use crate::app::recipients_admin::{Mode, allowed, mask_email, mask_phone};
+use crate::app::recipients::admin::{Mode, allowed, mask_email, mask_phone};
 use crate::search::Field;
 
 /// The search field and its results; used by the recipients, intake and pickup screens.

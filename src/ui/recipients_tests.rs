@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use super::{Theme, view};
 use crate::admin::import::{Counts, Parsed, Rejected, plan};
 use crate::app::model::{Me, Model, Screen};
-use crate::app::recipients_admin::{ImportState, ImportStep, Mode, RecipientForm};
+use crate::app::recipients::admin::{ImportState, ImportStep, Mode, RecipientForm};
 use crate::db::recipients::{NewRecipient, Recipient};
 use crate::domain::Role;
 use crate::ops::{Found, MergePreview};

@@ -1,11 +1,11 @@
 //! The Outbox tab: notification counts, each integration's backlog and last error, recent
 //! failed and dead deliveries, and retrying one.
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::event_state::{Consumed, EventState, NotConsumed};
-use super::keymap::Action;
-use super::model::{Model, Tone};
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
 use crate::db::outbox_admin::OutboxView;
 
 #[derive(Debug, Clone, Default)]

@@ -1,12 +1,12 @@
 //! The Settings tab: the facility's name, time zone, overdue and reminder days, channels,
 //! retention and kiosk settings. Edits go to a draft; Ctrl-S saves what changed.
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::event_state::{Consumed, EventState, NotConsumed};
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::db::settings::{self, Channel, FacilitySettings};
 use crate::term::input::KeyEvent;
 

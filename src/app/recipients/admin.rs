@@ -3,12 +3,12 @@
 //! rest of the core: keys and answers in, state and effects out. Operators and viewers
 //! keep the read-only screen (and `Ops` refuses them anyway).
 
-use super::effect::Effect;
-use super::event_state::{Consumed, EventState, NotConsumed};
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
 use crate::admin::import::{Counts, FieldName, HEADER, Plan};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::db::recipients::{Merged, Recipient};
 use crate::domain::limits;
 use crate::ops::{MergePreview, RecipientFields};
@@ -518,7 +518,7 @@ fn import_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
             Some(Action::Back | Action::Confirm) => {
                 m.recipients_admin.mode = Mode::Browse;
                 m.status = None;
-                super::update::search(m)
+                super::search(m)
             }
             _ => vec![],
         },
@@ -651,7 +651,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     let verb = if form.id.is_some() { "saved" } else { "added" };
                     m.recipients_admin.mode = Mode::Browse;
                     m.note(format!("{verb} {}", label(&r)), Tone::Success);
-                    super::update::search(m)
+                    super::search(m)
                 }
                 Err(e) => {
                     form.saving = false;
@@ -677,7 +677,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     format!("{} deactivated (Ctrl-A shows inactive ones)", label(&r))
                 };
                 m.note(text, Tone::Success);
-                super::update::search(m)
+                super::search(m)
             }
             Err(e) => {
                 m.note(e, Tone::Error);
@@ -721,7 +721,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     );
                     m.note(line.clone(), Tone::Success);
                     m.log_activity(format!("{} {line}", m.me.login));
-                    super::update::search(m)
+                    super::search(m)
                 }
                 Err(e) => {
                     m.note(format!("not merged: {e}"), Tone::Error);

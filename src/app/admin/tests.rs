@@ -2,12 +2,12 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::admin_keys::{KeysMode, PinText, TotpMode};
-use super::admin_tabs::{AdminEffect, AdminMsg};
-use super::effect::Effect;
-use super::model::{AdminTab, Me, Model, Screen, Tone};
-use super::msg::Msg;
-use super::update::{typing, update};
+use super::keys::{KeysMode, PinText, TotpMode};
+use super::{AdminEffect, AdminMsg};
+use crate::app::effect::Effect;
+use crate::app::model::{AdminTab, Me, Model, Screen, Tone};
+use crate::app::msg::Msg;
+use crate::app::update::{typing, update};
 use crate::db::keys_admin::KeyRow;
 use crate::db::members::Member;
 use crate::db::outbox_admin::{FailedRow, OutboxView};
@@ -662,7 +662,7 @@ fn outbox_retry_of_the_selected_row() {
 
 #[test]
 fn help_lists_the_new_keys() {
-    let labels: Vec<_> = super::keymap::help_for(Screen::Admin, false)
+    let labels: Vec<_> = crate::app::keymap::help_for(Screen::Admin, false)
         .iter()
         .map(|b| (b.label, b.help))
         .collect();

@@ -2,12 +2,12 @@
 //! with confirmation) and TOTP (enroll with a QR code and a confirming first code, reset
 //! with a reason).
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::event_state::{Consumed, EventState, NotConsumed};
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::auth::pubkey;
 use crate::db::keys_admin::KeyRow;
 use crate::ops_admin::{REASON_MAX, TotpEnrollment};
