@@ -1,18 +1,12 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
 mod admin;
-mod admin_hints;
-mod admin_keys;
-mod admin_outbox;
-mod admin_settings;
 mod app;
 pub(crate) mod dashboard;
-mod import;
 mod intake;
 mod lock;
 mod packages;
 mod pickup;
-mod recipient_form;
 mod recipients;
 mod reports;
 pub mod theme;

@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
-use super::theme::Theme;
-use super::widgets::hints;
 use crate::admin::import::{Counts, HEADER, Plan};
 use crate::app::recipients::admin::{ImportState, ImportStep};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::hints;
 
 pub fn draw(f: &mut Frame, area: Rect, s: &ImportState, t: &Theme) {
     let block = Block::default()

@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::theme::Theme;
-use super::widgets::{age, field};
 use crate::app::admin::keys::{KeysMode, PIN_MAX, TotpMode};
 use crate::app::model::Model;
 use crate::app::text::TextField;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{age, field};
 
 /// `ssh-ed25519` → `ed25519`, `ecdsa-sha2-nistp256` → `ecdsa-p256`.
 pub fn short_algorithm(a: &str) -> String {
