@@ -2,6 +2,7 @@
 //! flags and a note, commit. A batch keeps the recipient (and location) for the next scan.
 
 use super::effect::Effect;
+use super::failure::Failure;
 use super::keymap::Action;
 use super::model::{Model, Screen, Tone};
 use super::msg::Msg;
@@ -356,7 +357,7 @@ pub(super) fn commit_intake(m: &mut Model) -> Vec<Effect> {
     })]
 }
 
-pub(super) fn on_intake_done(m: &mut Model, res: Result<Intake, String>) -> Vec<Effect> {
+pub(super) fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
     m.intake.committing = false;
     match res {
         Ok(i) => {

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod effect;
 pub mod event_state;
+pub mod failure;
 pub mod intake;
 pub mod keymap;
 pub mod kiosk;
@@ -26,6 +27,7 @@ pub mod update;
 mod tests;
 
 pub use effect::Effect;
+pub use failure::{Failure, FailureKind};
 pub use model::Model;
 pub use msg::Msg;
 pub use update::update;

@@ -2,6 +2,7 @@
 //! its history and corrections (assign, move, return to sender, lost).
 
 use super::effect::Effect;
+use super::failure::Failure;
 use super::keymap::Action;
 use super::model::{Model, Screen, Tone};
 use super::msg::Msg;
@@ -92,7 +93,7 @@ pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
 
 /// A list, a detail or the dashboard's counts did not load: the list stops loading and the
 /// status bar says why.
-pub(super) fn load_failed(m: &mut Model, e: String) -> Vec<Effect> {
+pub(super) fn load_failed(m: &mut Model, e: Failure) -> Vec<Effect> {
     m.list.loading = false;
     m.note(e, Tone::Error);
     vec![]

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::effect::Effect;
+use super::failure::Failure;
 use super::keymap::Action;
 use super::model::{Model, Screen, Tone};
 use crate::reports::{Overview, Report};
@@ -84,7 +85,7 @@ pub fn load(m: &mut Model) -> Vec<Effect> {
 }
 
 /// The answer to [`load`].
-pub fn on_loaded(m: &mut Model, seq: u64, res: Result<Overview, String>) -> Vec<Effect> {
+pub fn on_loaded(m: &mut Model, seq: u64, res: Result<Overview, Failure>) -> Vec<Effect> {
     if seq != m.reports.seq {
         return vec![];
     }
@@ -102,7 +103,7 @@ pub fn on_loaded(m: &mut Model, seq: u64, res: Result<Overview, String>) -> Vec<
 }
 
 /// The dashboard trend's answer.
-pub fn on_trend(m: &mut Model, res: Result<Vec<u64>, String>) -> Vec<Effect> {
+pub fn on_trend(m: &mut Model, res: Result<Vec<u64>, Failure>) -> Vec<Effect> {
     match res {
         Ok(received) => {
             m.trend = Trend {
@@ -177,6 +178,7 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     use super::*;
+    use crate::app::FailureKind;
     use crate::app::model::Me;
     use crate::app::msg::Msg;
     use crate::app::update::update;
@@ -311,7 +313,7 @@ mod tests {
             &mut m,
             Msg::Reports {
                 seq,
-                data: Err("permission denied".into()),
+                data: Err(Failure::new(FailureKind::Forbidden, "permission denied")),
             },
         );
         assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));

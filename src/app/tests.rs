@@ -1,5 +1,6 @@
 //! Transitions of the pure core: intake, batch, pickup, cancel paths, permissions.
 
+use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
 use super::effect::Effect;
@@ -208,7 +209,10 @@ fn failed_commit_keeps_everything_for_a_retry() {
     let first = intake_to_commit(&mut m, "1Z5R89390357567127");
     update(
         &mut m,
-        Msg::IntakeDone(Err("the database is not answering".into())),
+        Msg::IntakeDone(Err(Failure::new(
+            FailureKind::Unavailable,
+            "the database is not answering",
+        ))),
     );
     assert_eq!(m.intake.step, IntakeStep::Details);
     assert!(matches!(m.status, Some((_, Tone::Error))));

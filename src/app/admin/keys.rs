@@ -5,6 +5,7 @@
 use super::{AdminEffect, AdminMsg, fx, move_cursor};
 use crate::app::effect::Effect;
 use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::failure::Failure;
 use crate::app::keymap::Action;
 use crate::app::model::{Model, Tone};
 use crate::app::text::TextField;
@@ -126,7 +127,7 @@ impl TotpMode {
 
 /// The answer to a reset or PIN dialog: done (back to the list; the caller says what
 /// happened), or the error shown and the dialog given back for another try.
-fn dialog_answered(m: &mut Model, res: Result<(), String>, failed: &str) -> bool {
+fn dialog_answered(m: &mut Model, res: Result<(), Failure>, failed: &str) -> bool {
     match res {
         Ok(()) => {
             m.admin.totp.mode = TotpMode::Browse;

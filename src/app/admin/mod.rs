@@ -14,6 +14,7 @@ mod tests;
 
 use crate::app::effect::Effect;
 use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::failure::Failure;
 use crate::app::keymap::Action;
 use crate::app::model::{Model, Screen};
 use crate::app::text::TextField;
@@ -139,21 +140,21 @@ pub enum AdminEffect {
 /// Their answers.
 #[derive(Debug, Clone)]
 pub enum AdminMsg {
-    Keys(Result<Vec<KeyRow>, String>),
+    Keys(Result<Vec<KeyRow>, Failure>),
     /// The fingerprint of the key added.
-    KeyAdded(Result<String, String>),
+    KeyAdded(Result<String, Failure>),
     /// The fingerprint of the key revoked.
-    KeyRevoked(Result<String, String>),
-    TotpStarted(Result<Box<TotpEnrollment>, String>),
-    TotpConfirmed(Result<(), String>),
-    TotpReset(Result<(), String>),
-    PinSet(Result<(), String>),
-    Settings(Result<Box<FacilitySettings>, String>),
+    KeyRevoked(Result<String, Failure>),
+    TotpStarted(Result<Box<TotpEnrollment>, Failure>),
+    TotpConfirmed(Result<(), Failure>),
+    TotpReset(Result<(), Failure>),
+    PinSet(Result<(), Failure>),
+    Settings(Result<Box<FacilitySettings>, Failure>),
     /// The keys that changed.
-    SettingsSaved(Result<Vec<&'static str>, String>),
-    Outbox(Result<Box<OutboxView>, String>),
+    SettingsSaved(Result<Vec<&'static str>, Failure>),
+    Outbox(Result<Box<OutboxView>, Failure>),
     /// The notification put back in the queue.
-    Retried(Result<i64, String>),
+    Retried(Result<i64, Failure>),
 }
 
 pub(crate) fn fx(e: AdminEffect) -> Effect {

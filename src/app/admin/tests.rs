@@ -1,5 +1,6 @@
 //! Transitions of the admin console's Keys, TOTP, Settings and Outbox tabs.
 
+use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
 use super::keys::{KeysMode, PinText, TotpMode};
@@ -234,9 +235,10 @@ fn add_a_key_by_paste_for_a_chosen_member() {
     update(&mut m, key(KeyCode::Enter));
     update(
         &mut m,
-        Msg::Admin(AdminMsg::KeyAdded(Err(
-            "key SHA256:x is already registered for this member".into(),
-        ))),
+        Msg::Admin(AdminMsg::KeyAdded(Err(Failure::new(
+            FailureKind::Conflict,
+            "key SHA256:x is already registered for this member",
+        )))),
     );
     let (s, tone) = status(&m);
     assert_eq!(tone, Tone::Error);
@@ -354,9 +356,10 @@ fn totp_enrollment_takes_effect_only_after_a_confirmed_code() {
     // A wrong code keeps the QR code up for the next one.
     update(
         &mut m,
-        Msg::Admin(AdminMsg::TotpConfirmed(Err(
-            "that code is not valid now".into()
-        ))),
+        Msg::Admin(AdminMsg::TotpConfirmed(Err(Failure::new(
+            FailureKind::Invalid,
+            "that code is not valid now",
+        )))),
     );
     assert!(
         matches!(&m.admin.totp.mode, TotpMode::Enroll { busy: false, code, .. } if code.is_empty())
@@ -470,9 +473,10 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
     // A failure gives the dialog back (the PIN is typed again, never kept).
     update(
         &mut m,
-        Msg::Admin(AdminMsg::PinSet(
-            Err("the database is not answering".into()),
-        )),
+        Msg::Admin(AdminMsg::PinSet(Err(Failure::new(
+            FailureKind::Unavailable,
+            "the database is not answering",
+        )))),
     );
     assert!(matches!(
         &m.admin.totp.mode,

@@ -6,6 +6,7 @@
 use crate::admin::import::{Counts, FieldName, HEADER, Plan};
 use crate::app::effect::Effect;
 use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::failure::Failure;
 use crate::app::keymap::Action;
 use crate::app::model::{Model, Tone};
 use crate::app::text::TextField;
@@ -18,18 +19,18 @@ use crate::term::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
 #[derive(Debug, Clone)]
 pub enum AdminMsg {
     /// The recipient to edit, with its full contact data.
-    Loaded(Result<Recipient, String>),
-    Saved(Result<Recipient, String>),
+    Loaded(Result<Recipient, Failure>),
+    Saved(Result<Recipient, Failure>),
     /// The recipient and its packages still waiting.
-    Activated(Result<(Recipient, i64), String>),
-    MergePreview(Result<MergePreview, String>),
-    Merged(Result<Merged, String>),
-    ImportPlan(Result<Plan, String>),
+    Activated(Result<(Recipient, i64), Failure>),
+    MergePreview(Result<MergePreview, Failure>),
+    Merged(Result<Merged, Failure>),
+    ImportPlan(Result<Plan, Failure>),
     ImportProgress {
         done: usize,
         total: usize,
     },
-    ImportDone(Result<Counts, String>),
+    ImportDone(Result<Counts, Failure>),
 }
 
 /// Effects of the recipients admin, run by `crate::effects`.
@@ -136,7 +137,7 @@ pub enum ImportStep {
         done: usize,
         total: usize,
     },
-    Done(Result<Counts, String>),
+    Done(Result<Counts, Failure>),
 }
 
 #[derive(Debug, Clone)]
@@ -656,8 +657,8 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                 Err(e) => {
                     form.saving = false;
                     // A name and unit that are taken: the name is the field to change.
-                    let field = e.contains("already exists").then_some(FieldName::Name);
-                    form.error = Some((field, e.clone()));
+                    let field = e.text.contains("already exists").then_some(FieldName::Name);
+                    form.error = Some((field, e.text.clone()));
                     m.note(format!("not saved: {e}"), Tone::Error);
                     vec![]
                 }
@@ -744,7 +745,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     }
                     Err(e) => {
                         state.step = ImportStep::Paste;
-                        state.error = Some(e.clone());
+                        state.error = Some(e.text.clone());
                         m.note(format!("cannot import: {e}"), Tone::Error);
                     }
                 }

@@ -1,5 +1,6 @@
 //! Transitions of the recipients admin: create, edit, deactivate, merge, import.
 
+use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
 use super::*;
@@ -236,9 +237,10 @@ fn edit_loads_full_contact_then_conflict_stays_in_form() {
     assert_eq!((*id, fields.unit.as_str()), (9, "A-101"));
     let fx = msg(
         &mut m,
-        AdminMsg::Saved(Err(
-            "a recipient named `Ada Lovelace` in unit `A-101` already exists".into(),
-        )),
+        AdminMsg::Saved(Err(Failure::new(
+            FailureKind::Conflict,
+            "a recipient named `Ada Lovelace` in unit `A-101` already exists",
+        ))),
     );
     assert!(fx.is_empty());
     let Mode::Form(form) = &m.recipients_admin.mode else {
@@ -476,7 +478,10 @@ fn import_bad_header_returns_to_paste_with_the_reason() {
     update(&mut m, key(KeyCode::Enter));
     msg(
         &mut m,
-        AdminMsg::ImportPlan(Err("line 1: expected the header ...".into())),
+        AdminMsg::ImportPlan(Err(Failure::new(
+            FailureKind::Invalid,
+            "line 1: expected the header ...",
+        ))),
     );
     let Mode::Import(state) = &m.recipients_admin.mode else {
         panic!("import expected");
