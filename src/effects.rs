@@ -6,6 +6,7 @@ use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::Ops;
 
+mod admin;
 mod recipients_admin;
 pub mod runner;
 
@@ -136,7 +137,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         ),
         Effect::LoadAudit(filter) => Msg::Audit(ops.audit(p, &filter).await.map_err(Failure::from)),
         Effect::LoadScorecard => Msg::Scorecard(ops.scorecard(p).await.map_err(Failure::from)),
-        Effect::Admin(e) => Msg::Admin(crate::ops_admin::run_effect(e, ops, p).await),
+        Effect::Admin(e) => Msg::Admin(admin::run(e, ops, p).await),
         Effect::AssignRecipient { id, recipient } => {
             Msg::Changed(ops.assign(p, id, recipient).await.map_err(Failure::from))
         }

@@ -105,7 +105,7 @@ impl Default for AdminState {
     }
 }
 
-/// What these tabs ask of the server (run by `crate::ops_admin::run_effect`).
+/// What these tabs ask of the server (run by `crate::effects`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdminEffect {
     LoadKeys,
