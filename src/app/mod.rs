@@ -24,6 +24,8 @@ pub mod text;
 pub mod update;
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;
 
 pub use effect::Effect;

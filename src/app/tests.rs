@@ -6,47 +6,18 @@ use chrono::{TimeZone, Utc};
 use super::effect::Effect;
 use super::model::{IntakeStep, Me, Model, PickupStep, Screen, Tone};
 use super::msg::Msg;
+use super::testing::{ctrl, key, kiosk_model, model_as, typed};
 use super::update::update;
+
+fn model(role: Role) -> Model {
+    model_as("clerk", role)
+}
 use crate::db::packages::{Intake, Package};
 use crate::db::recipients::Recipient;
 use crate::domain::Role;
 use crate::ops::Found;
 use crate::search::{Field, Hit};
-use crate::term::input::{KeyCode, KeyEvent, Mods};
-
-fn model(role: Role) -> Model {
-    Model::new(
-        Me {
-            login: "clerk".into(),
-            slug: "demo".into(),
-            facility_name: "Demo".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        mods: Mods::NONE,
-    })
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent {
-        code: KeyCode::Char(c),
-        mods: Mods::CTRL,
-    })
-}
-
-fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| update(m, key(KeyCode::Char(c))))
-        .collect()
-}
+use crate::term::input::KeyCode;
 
 fn pkg(id: i64, tracking: &str) -> Package {
     Package {
@@ -616,17 +587,6 @@ fn admin_console_is_for_admins_and_edits_members() {
         update(&mut m, key(KeyCode::Tab)),
         vec![Effect::LoadScorecard]
     );
-}
-
-fn kiosk_model() -> Model {
-    Model::new_kiosk(
-        "Demo",
-        "demo",
-        "Front desk 2",
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
 }
 
 #[test]

@@ -6,8 +6,9 @@ use chrono::{TimeZone, Utc};
 use super::keys::{KeysMode, PinText, TotpMode};
 use super::{AdminEffect, AdminMsg};
 use crate::app::effect::Effect;
-use crate::app::model::{AdminTab, Me, Model, Screen, Tone};
+use crate::app::model::{AdminTab, Model, Screen, Tone};
 use crate::app::msg::Msg;
+use crate::app::testing::{ch, ctrl, key, model_as, typed};
 use crate::app::update::{typing, update};
 use crate::db::keys_admin::KeyRow;
 use crate::db::members::Member;
@@ -15,46 +16,14 @@ use crate::db::outbox_admin::{FailedRow, OutboxView};
 use crate::db::settings::{self, FacilitySettings};
 use crate::domain::Role;
 use crate::ops_admin::TotpEnrollment;
-use crate::term::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::KeyCode;
+
+fn model(role: Role) -> Model {
+    model_as("boss", role)
+}
 
 const LINE: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ada@laptop";
-
-fn model(role: Role) -> Model {
-    Model::new(
-        Me {
-            login: "boss".into(),
-            slug: "demo".into(),
-            facility_name: "Demo".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        mods: Mods::NONE,
-    })
-}
-
-fn ch(c: char) -> Msg {
-    key(KeyCode::Char(c))
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent {
-        code: KeyCode::Char(c),
-        mods: Mods::CTRL,
-    })
-}
-
-fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
-    text.chars().flat_map(|c| update(m, ch(c))).collect()
-}
 
 fn member(id: i64, login: &str, totp: bool) -> Member {
     Member {
