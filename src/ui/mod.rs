@@ -16,8 +16,6 @@ pub use app::{MIN_HEIGHT, MIN_WIDTH, view};
 pub use theme::Theme;
 
 #[cfg(test)]
-mod admin_tabs_tests;
-#[cfg(test)]
-mod recipients_tests;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

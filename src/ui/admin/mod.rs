@@ -183,3 +183,6 @@ fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         area,
     );
 }
+
+#[cfg(test)]
+mod tests;

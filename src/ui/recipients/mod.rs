@@ -163,3 +163,6 @@ pub fn footer_pairs(m: &Model) -> &'static [(&'static str, &'static str)] {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests;
