@@ -52,6 +52,7 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Esc on the dashboard clears the status line.
 pub(super) fn on_key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
     if action == Some(Action::Back) {
         m.status = None;

@@ -127,7 +127,7 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
 }
 
 /// Our key event as the text area's input.
-pub(super) fn textarea_input(key: KeyEvent) -> ratatui_textarea::Input {
+fn textarea_input(key: KeyEvent) -> ratatui_textarea::Input {
     use ratatui_textarea::Key;
     let k = match key.code {
         KeyCode::Char(c) => Key::Char(c),
@@ -155,7 +155,7 @@ pub(super) fn textarea_input(key: KeyEvent) -> ratatui_textarea::Input {
     }
 }
 
-pub(super) fn reset_scan(m: &mut Model) {
+fn reset_scan(m: &mut Model) {
     let f = &mut m.intake;
     f.step = IntakeStep::Scan;
     f.note = note_area();
@@ -169,6 +169,7 @@ pub(super) fn reset_scan(m: &mut Model) {
     }
 }
 
+/// Keys on the intake screen, by step; nothing while a commit is on its way.
 pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     if m.intake.committing {
         return vec![]; // one commit at a time; its answer will come
@@ -284,13 +285,13 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
     }
 }
 
-pub(super) fn toggle(b: &mut bool) -> Vec<Effect> {
+fn toggle(b: &mut bool) -> Vec<Effect> {
     *b = !*b;
     vec![]
 }
 
 /// Enter on the scan field: parse, warn on a bad check digit, look for a waiting twin.
-pub(super) fn scanned(m: &mut Model) -> Vec<Effect> {
+fn scanned(m: &mut Model) -> Vec<Effect> {
     let text = m.intake.tracking.text();
     if text.trim().is_empty() {
         m.note(
@@ -325,7 +326,7 @@ pub(super) fn scanned(m: &mut Model) -> Vec<Effect> {
     fx
 }
 
-pub(super) fn to_recipient_step(m: &mut Model) -> Vec<Effect> {
+fn to_recipient_step(m: &mut Model) -> Vec<Effect> {
     if m.intake.batch && m.intake.recipient.is_some() {
         m.intake.step = IntakeStep::Details;
         return vec![];
@@ -335,7 +336,7 @@ pub(super) fn to_recipient_step(m: &mut Model) -> Vec<Effect> {
     search(m)
 }
 
-pub(super) fn commit_intake(m: &mut Model) -> Vec<Effect> {
+fn commit_intake(m: &mut Model) -> Vec<Effect> {
     let Some(chosen) = m.intake.recipient.clone() else {
         m.intake.step = IntakeStep::Recipient;
         return vec![];
@@ -357,7 +358,7 @@ pub(super) fn commit_intake(m: &mut Model) -> Vec<Effect> {
     })]
 }
 
-pub(super) fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
+fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
     m.intake.committing = false;
     match res {
         Ok(i) => {

@@ -142,6 +142,7 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Keys on the package list: filter, overdue only, status cycle, open a package.
 pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     if m.list.filtering {
         match action {
@@ -213,6 +214,7 @@ pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> 
     }
 }
 
+/// Keys on a package's detail: start a correction, then fill it in (assign searches).
 pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     let Some(c) = m.correction.as_mut() else {
         let kind = match action {

@@ -119,6 +119,7 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Keys on the pickup screen, by step; nothing while a handover is on its way.
 pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     if m.pickup.committing {
         return vec![];
