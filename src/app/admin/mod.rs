@@ -1,13 +1,14 @@
 //! The admin console (admins, never on a kiosk): its tabs, the keys they share (switching
 //! tabs, refreshing, leaving, the audit filter) and the dispatch to each tab's module.
-//! Members, Audit and Security live in [`members`]; Keys and TOTP in [`keys`]; Settings and
-//! Outbox in their own modules. The Keys, TOTP, Settings and Outbox tabs speak their own
+//! Members, Audit and Security live in [`members`]; Keys, TOTP, Settings and Outbox in
+//! their own modules. The Keys, TOTP, Settings and Outbox tabs speak their own
 //! effects and messages ([`AdminEffect`], [`AdminMsg`]), run by `crate::effects`.
 
 pub mod keys;
 pub mod members;
 pub mod outbox;
 pub mod settings;
+pub mod totp;
 
 #[cfg(test)]
 mod tests;
@@ -82,7 +83,7 @@ pub struct AdminState {
     pub filtering: bool,
     pub scorecard: Option<crate::db::members::Scorecard>,
     pub keys: keys::KeysTab,
-    pub totp: keys::TotpTab,
+    pub totp: totp::TotpTab,
     pub settings: settings::SettingsTab,
     pub outbox: outbox::OutboxTab,
 }
@@ -126,7 +127,7 @@ pub enum AdminEffect {
     },
     SetPin {
         user_id: i64,
-        pin: keys::PinText,
+        pin: totp::PinText,
     },
     LoadSettings,
     SaveSettings {
@@ -179,7 +180,8 @@ pub fn load(m: &mut Model) -> Vec<Effect> {
 }
 
 fn reset_dialogs(a: &mut AdminState) {
-    use keys::{KeysMode, TotpMode};
+    use keys::KeysMode;
+    use totp::TotpMode;
     if !matches!(a.keys.mode, KeysMode::Busy(_)) {
         a.keys.mode = KeysMode::Browse;
     }
@@ -207,7 +209,7 @@ pub fn typing(a: &AdminState) -> bool {
 fn tab_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     match m.admin.tab {
         AdminTab::Keys => keys::keys_key(m, key, action),
-        AdminTab::Totp => keys::totp_key(m, key, action),
+        AdminTab::Totp => totp::on_key(m, key, action),
         AdminTab::Settings => settings::on_key(m, key, action),
         AdminTab::Outbox => outbox::on_key(m, action),
         AdminTab::Members => members::on_key(m, action),
@@ -271,7 +273,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effec
 pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     match m.admin.tab {
         AdminTab::Keys => keys::on_paste(m, text),
-        AdminTab::Totp => keys::totp_paste(m, text),
+        AdminTab::Totp => totp::on_paste(m, text),
         AdminTab::Settings => settings::on_paste(m, text),
         _ => vec![],
     }
@@ -280,13 +282,11 @@ pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
 /// Answers to the Keys, TOTP, Settings and Outbox tabs' effects.
 pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
     match msg {
-        AdminMsg::Keys(_)
-        | AdminMsg::KeyAdded(_)
-        | AdminMsg::KeyRevoked(_)
-        | AdminMsg::TotpStarted(_)
+        AdminMsg::Keys(_) | AdminMsg::KeyAdded(_) | AdminMsg::KeyRevoked(_) => keys::on_msg(m, msg),
+        AdminMsg::TotpStarted(_)
         | AdminMsg::TotpConfirmed(_)
         | AdminMsg::TotpReset(_)
-        | AdminMsg::PinSet(_) => keys::on_msg(m, msg),
+        | AdminMsg::PinSet(_) => totp::on_msg(m, msg),
         AdminMsg::Settings(_) | AdminMsg::SettingsSaved(_) => settings::on_msg(m, msg),
         AdminMsg::Outbox(_) | AdminMsg::Retried(_) => outbox::on_msg(m, msg),
     }

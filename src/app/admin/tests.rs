@@ -3,7 +3,8 @@
 use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
-use super::keys::{KeysMode, PinText, TotpMode};
+use super::keys::KeysMode;
+use super::totp::{PinText, TotpMode};
 use super::{AdminEffect, AdminMsg};
 use crate::app::effect::Effect;
 use crate::app::model::{AdminTab, Model, Screen, Tone};

@@ -6,7 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::admin::keys::{KeysMode, PIN_MAX, TotpMode};
+use crate::app::admin::keys::KeysMode;
+use crate::app::admin::totp::{PIN_MAX, TotpMode};
 use crate::app::model::Model;
 use crate::app::text::TextField;
 use crate::ui::theme::Theme;

@@ -3,7 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::app::admin::keys::{KeysMode, TotpMode};
+use crate::app::admin::keys::KeysMode;
+use crate::app::admin::totp::TotpMode;
 use crate::app::model::{AdminTab, Model, Screen};
 use crate::app::text::TextField;
 use crate::db::keys_admin::KeyRow;
