@@ -4,7 +4,7 @@
 //! One room per feature, each owning its state, keys, pastes and answers: [`intake`],
 //! [`pickup`], [`packages`] (list and detail), [`recipients`] (search, and management in
 //! `recipients::admin`), [`dashboard`], [`admin`] (the console's tabs), [`reports_screen`],
-//! [`kiosk`]. [`update`] routes to them.
+//! [`kiosk`]. [`update`](mod@update) routes to them.
 
 pub mod admin;
 pub mod dashboard;

@@ -60,7 +60,7 @@ pub struct PackageList {
     /// `None`: every status.
     pub status: Option<String>,
     pub rows: Vec<Package>,
-    /// Index into [`PackageList::visible`].
+    /// Index into [`Model::visible`].
     pub cursor: usize,
     pub loading: bool,
     /// Narrows the loaded rows: tracking, carrier, recipient or location contain it.

@@ -1,9 +1,9 @@
 //! Recipients management on the recipients screen (admins): create, edit, deactivate and
-//! reactivate, merge duplicates, and import a pasted CSV with a preview. Pure, like the
-//! rest of the core: keys and answers in, state and effects out. Operators and viewers
-//! keep the read-only screen (and `Ops` refuses them anyway).
+//! reactivate, merge duplicates; the CSV import is its own room ([`super::import`]). Pure,
+//! like the rest of the core: keys and answers in, state and effects out. Operators and
+//! viewers keep the read-only screen (and `Ops` refuses them anyway).
 
-use crate::admin::import::{Counts, FieldName, HEADER, Plan};
+use crate::admin::import::{Counts, FieldName, Plan};
 use crate::app::effect::Effect;
 use crate::app::event_state::{Consumed, EventState, NotConsumed};
 use crate::app::failure::Failure;
@@ -13,7 +13,9 @@ use crate::app::text::TextField;
 use crate::db::recipients::{Merged, Recipient};
 use crate::domain::limits;
 use crate::ops::{MergePreview, RecipientFields};
-use crate::term::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
+
+pub use super::import::{ImportState, ImportStep};
 
 /// Messages of the recipients admin (answers of its effects).
 #[derive(Debug, Clone)]
@@ -125,50 +127,6 @@ impl RecipientForm {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum ImportStep {
-    /// Collecting pasted CSV.
-    Paste,
-    /// Waiting for the preview.
-    Planning,
-    Preview(Plan),
-    Applying {
-        planned: Counts,
-        done: usize,
-        total: usize,
-    },
-    Done(Result<Counts, Failure>),
-}
-
-#[derive(Debug, Clone)]
-pub struct ImportState {
-    /// The CSV pasted so far (pastes append; a repeated header is dropped).
-    pub text: String,
-    pub lines: usize,
-    pub pastes: usize,
-    /// Set when a paste hit the per-paste limit: what was kept and where to go on.
-    pub cut: Option<String>,
-    pub step: ImportStep,
-    /// First rejection shown in the preview (scrolls).
-    pub scroll: usize,
-    /// Why the last preview could not be made (header, size).
-    pub error: Option<String>,
-}
-
-impl Default for ImportState {
-    fn default() -> Self {
-        Self {
-            text: String::new(),
-            lines: 0,
-            pastes: 0,
-            cut: None,
-            step: ImportStep::Paste,
-            scroll: 0,
-            error: None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub enum Mode {
     /// The search (read-only for operators and viewers).
@@ -232,7 +190,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventStat
         Mode::Form(_) => Consumed(form_key(m, key, action)),
         Mode::PickDuplicate { .. } => pick_key(m, action),
         Mode::ConfirmMerge { .. } => Consumed(confirm_merge_key(m, key, action)),
-        Mode::Import(_) => Consumed(import_key(m, key, action)),
+        Mode::Import(_) => Consumed(super::import::on_key(m, key, action)),
     }
 }
 
@@ -442,96 +400,6 @@ fn confirm_merge_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
     }
 }
 
-fn import_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
-    let Mode::Import(state) = &mut m.recipients_admin.mode else {
-        return vec![];
-    };
-    let clear = key.code == KeyCode::Char('u') && key.mods.contains(Mods::CTRL);
-    match &mut state.step {
-        ImportStep::Paste => match action {
-            Some(Action::Back) => cancel_import(m),
-            Some(Action::Confirm) => {
-                if state.text.trim().is_empty() {
-                    m.note("paste the CSV first (with its header line)", Tone::Warning);
-                    return vec![];
-                }
-                state.step = ImportStep::Planning;
-                state.error = None;
-                m.status = None;
-                vec![AdminEffect::PlanImport(state.text.clone()).into()]
-            }
-            _ if clear => {
-                *state = ImportState::default();
-                m.status = None;
-                vec![]
-            }
-            _ => vec![],
-        },
-        ImportStep::Planning => match action {
-            Some(Action::Back) => cancel_import(m),
-            _ => vec![],
-        },
-        ImportStep::Preview(plan) => match action {
-            Some(Action::Back) => cancel_import(m),
-            Some(Action::Up) => {
-                state.scroll = state.scroll.saturating_sub(1);
-                vec![]
-            }
-            Some(Action::Down) => {
-                state.scroll = (state.scroll + 1).min(plan.rejected.len().saturating_sub(1));
-                vec![]
-            }
-            Some(Action::Confirm) => {
-                if plan.rows.is_empty() {
-                    m.note(
-                        "no valid rows to import; Ctrl-U starts over, Esc cancels",
-                        Tone::Warning,
-                    );
-                    return vec![];
-                }
-                let plan = std::mem::take(plan);
-                let planned = plan.counts();
-                state.step = ImportStep::Applying {
-                    planned,
-                    done: 0,
-                    total: plan.rows.len(),
-                };
-                m.note("importing…", Tone::Info);
-                vec![AdminEffect::ApplyImport(plan).into()]
-            }
-            _ if clear => {
-                *state = ImportState::default();
-                m.status = None;
-                vec![]
-            }
-            _ => vec![],
-        },
-        ImportStep::Applying { .. } => {
-            if action == Some(Action::Back) {
-                m.note(
-                    "the import is being written as one transaction; it cannot be stopped halfway",
-                    Tone::Warning,
-                );
-            }
-            vec![]
-        }
-        ImportStep::Done(_) => match action {
-            Some(Action::Back | Action::Confirm) => {
-                m.recipients_admin.mode = Mode::Browse;
-                m.status = None;
-                super::search(m)
-            }
-            _ => vec![],
-        },
-    }
-}
-
-fn cancel_import(m: &mut Model) -> Vec<Effect> {
-    m.recipients_admin.mode = Mode::Browse;
-    m.note("import cancelled; nothing written", Tone::Info);
-    vec![]
-}
-
 /// Pasted text on the recipients screen. `NotConsumed`: not ours (the search takes it).
 pub fn on_paste(m: &mut Model, text: &str) -> EventState {
     match &mut m.recipients_admin.mode {
@@ -546,7 +414,7 @@ pub fn on_paste(m: &mut Model, text: &str) -> EventState {
         }
         Mode::Import(state) => {
             if matches!(state.step, ImportStep::Paste) {
-                let note = add_paste(state, text);
+                let note = super::import::add_paste(state, text);
                 if let Some((text, tone)) = note {
                     m.note(text, tone);
                 } else {
@@ -556,75 +424,6 @@ pub fn on_paste(m: &mut Model, text: &str) -> EventState {
             EventState::DONE
         }
     }
-}
-
-/// Appends one paste to the import text. A paste that reached the input limit was cut:
-/// its last, maybe partial, line is dropped (a cut line could look valid and be wrong) and
-/// the admin is told where to go on. A header repeated at the top of a later paste is
-/// dropped, so a long file can be pasted in parts.
-fn add_paste(state: &mut ImportState, text: &str) -> Option<(String, Tone)> {
-    let limit = crate::config::MAX_IMPORT_BYTES as usize;
-    let mut text = text;
-    let cut = text.len() + 4 >= PASTE_CAP;
-    let mut dropped = "";
-    if cut {
-        match text.rfind('\n') {
-            Some(i) => {
-                dropped = &text[i + 1..];
-                text = &text[..=i];
-            }
-            None => {
-                return Some((
-                    "the paste is one line longer than a paste can be; nothing kept".into(),
-                    Tone::Error,
-                ));
-            }
-        }
-    }
-    if state.pastes > 0
-        && let Some(first) = text.lines().next()
-        && is_header(first)
-    {
-        text = text.split_once('\n').map_or("", |(_, rest)| rest);
-    }
-    if state.text.len() + text.len() > limit {
-        return Some((
-            format!(
-                "the import would exceed {} MiB; import what you pasted, then the rest",
-                limit / (1024 * 1024)
-            ),
-            Tone::Error,
-        ));
-    }
-    if !state.text.is_empty() && !state.text.ends_with('\n') {
-        state.text.push('\n');
-    }
-    state.text.push_str(text);
-    state.pastes += 1;
-    state.lines = state.text.lines().count();
-    state.error = None;
-    if cut {
-        let next: String = dropped.chars().take(40).collect();
-        let msg = format!(
-            "a paste holds at most {} KiB: kept {} lines; paste the rest next, from `{next}`",
-            PASTE_CAP / 1024,
-            state.lines
-        );
-        state.cut = Some(msg.clone());
-        Some((msg, Tone::Warning))
-    } else {
-        state.cut = None;
-        None
-    }
-}
-
-fn is_header(line: &str) -> bool {
-    let cols: Vec<String> = line
-        .trim_start_matches('\u{feff}')
-        .split(',')
-        .map(|c| c.trim().to_lowercase())
-        .collect();
-    cols == HEADER
 }
 
 /// Answers to the recipients admin's effects.
@@ -730,49 +529,8 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                 }
             }
         }
-        AdminMsg::ImportPlan(res) => {
-            if let Mode::Import(state) = &mut m.recipients_admin.mode
-                && matches!(state.step, ImportStep::Planning)
-            {
-                match res {
-                    Ok(plan) => {
-                        state.scroll = 0;
-                        state.step = ImportStep::Preview(plan);
-                        m.note(
-                            "nothing written yet: Enter imports, Esc cancels",
-                            Tone::Info,
-                        );
-                    }
-                    Err(e) => {
-                        state.step = ImportStep::Paste;
-                        state.error = Some(e.text.clone());
-                        m.note(format!("cannot import: {e}"), Tone::Error);
-                    }
-                }
-            }
-            vec![]
-        }
-        AdminMsg::ImportProgress { done: d, total: t } => {
-            if let Mode::Import(ImportState {
-                step: ImportStep::Applying { done, total, .. },
-                ..
-            }) = &mut m.recipients_admin.mode
-            {
-                *done = d.max(*done);
-                *total = t;
-            }
-            vec![]
-        }
-        AdminMsg::ImportDone(res) => {
-            if let Mode::Import(state) = &mut m.recipients_admin.mode {
-                let (text, tone) = match &res {
-                    Ok(c) => (format!("imported: {c}"), Tone::Success),
-                    Err(e) => (format!("import failed, nothing written: {e}"), Tone::Error),
-                };
-                state.step = ImportStep::Done(res);
-                m.note(text, tone);
-            }
-            vec![]
+        AdminMsg::ImportPlan(_) | AdminMsg::ImportProgress { .. } | AdminMsg::ImportDone(_) => {
+            super::import::on_msg(m, msg)
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The recipients screen (search, show inactive, start a pickup for the selected one) and
 //! the recipient search that intake, pickup and corrections share. Management (admins)
-//! lives in [`admin`].
+//! lives in [`admin`], the CSV import in [`import`].
 
 pub mod admin;
+pub mod import;
 
 use super::effect::Effect;
 use super::keymap::Action;

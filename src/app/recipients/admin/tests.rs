@@ -11,6 +11,7 @@ use crate::app::update::update;
 use crate::app::{Effect, Msg};
 use crate::db::recipients::{NewRecipient, Upserted};
 use crate::domain::Role;
+use crate::term::input::PASTE_CAP;
 
 fn model(role: Role) -> Model {
     let mut m = model_as("boss", role);
