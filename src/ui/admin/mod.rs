@@ -5,6 +5,7 @@ pub(super) mod hints;
 mod keys;
 mod outbox;
 mod settings;
+mod totp;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,7 +18,7 @@ use crate::ui::widgets::field;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let a = &m.admin;
-    if a.tab == AdminTab::Totp && keys::draw_enrollment(f, area, m, t) {
+    if a.tab == AdminTab::Totp && totp::draw_enrollment(f, area, m, t) {
         return;
     }
     // Full titles when they all fit in the frame's top border, else short ones.
@@ -48,7 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         AdminTab::Audit => audit(f, inner, m, t),
         AdminTab::Security => security(f, inner, m, t),
         AdminTab::Keys => keys::draw_keys(f, inner, m, t),
-        AdminTab::Totp => keys::draw_totp(f, inner, m, t),
+        AdminTab::Totp => totp::draw_totp(f, inner, m, t),
         AdminTab::Settings => settings::draw(f, inner, m, t),
         AdminTab::Outbox => outbox::draw(f, inner, m, t),
     }
