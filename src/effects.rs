@@ -1,11 +1,12 @@
 //! Runs the interface's effects against the database and search index, answering each
 //! with a message. Errors become one clear line for the status bar (details in the log).
 
-use crate::app::{Effect, Msg};
+use crate::app::{Effect, Failure, FailureKind, Msg};
 use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::Ops;
 
+mod admin;
 mod recipients_admin;
 pub mod runner;
 
@@ -45,7 +46,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         | Effect::Lock
         | Effect::LookupPickupCode(_)
         | Effect::ConfirmPickup { .. } => return None,
-        Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(shown)),
+        Effect::LoadStats => Msg::Stats(ops.stats(p).await.map_err(Failure::from)),
         Effect::LoadReports {
             seq,
             span,
@@ -54,12 +55,12 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
             seq,
             data: crate::reports::overview(ops.db(), p, span, ends_ago)
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         },
         Effect::LoadTrend => Msg::Trend(
             crate::reports::received_trend(ops.db(), p, crate::app::reports_screen::TREND_DAYS)
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         ),
         Effect::Search {
             seq,
@@ -71,11 +72,11 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .search_recipients(
                     p,
                     &query,
-                    crate::app::update::SEARCH_LIMIT,
+                    crate::app::recipients::SEARCH_LIMIT,
                     include_inactive,
                 )
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         },
         Effect::CheckWaiting { seq, tracking } => {
             let package = match ops.find_waiting(p, &tracking).await {
@@ -87,32 +88,44 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
             };
             Msg::Waiting { seq, package }
         }
-        Effect::CommitIntake(req) => Msg::IntakeDone(ops.intake(p, &req).await.map_err(shown)),
+        Effect::CommitIntake(req) => {
+            Msg::IntakeDone(ops.intake(p, &req).await.map_err(Failure::from))
+        }
         Effect::FindByCode(code) => {
             Msg::PickupList(ops.find_for_pickup(p, &code).await.map_err(|e| match e {
-                AppError::NotFound => format!("no waiting package has pickup code {code}"),
-                other => shown(other),
+                AppError::NotFound => Failure::new(
+                    FailureKind::NotFound,
+                    format!("no waiting package has pickup code {code}"),
+                ),
+                other => other.into(),
             }))
         }
         Effect::FindByTracking(tracking) => {
             Msg::PickupList(ops.find_for_pickup_by_tracking(p, &tracking).await.map_err(
                 |e| match e {
-                    AppError::NotFound => format!("{tracking} is not waiting here"),
-                    other => shown(other),
+                    AppError::NotFound => Failure::new(
+                        FailureKind::NotFound,
+                        format!("{tracking} is not waiting here"),
+                    ),
+                    other => other.into(),
                 },
             ))
         }
-        Effect::WaitingFor(id) => Msg::PickupList(ops.waiting_for(p, id).await.map_err(shown)),
+        Effect::WaitingFor(id) => {
+            Msg::PickupList(ops.waiting_for(p, id).await.map_err(Failure::from))
+        }
         Effect::CommitPickup { ids, handover } => {
-            Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(shown))
+            Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(Failure::from))
         }
         Effect::LoadPackages { status } => Msg::Packages(
             ops.list_packages(p, status.as_deref(), 500)
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         ),
-        Effect::LoadPackage(id) => Msg::PackageDetail(ops.package(p, id).await.map_err(shown)),
-        Effect::LoadMembers => Msg::Members(ops.members(p).await.map_err(shown)),
+        Effect::LoadPackage(id) => {
+            Msg::PackageDetail(ops.package(p, id).await.map_err(Failure::from))
+        }
+        Effect::LoadMembers => Msg::Members(ops.members(p).await.map_err(Failure::from)),
         Effect::UpdateMember {
             user_id,
             role,
@@ -120,17 +133,19 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         } => Msg::MemberUpdated(
             ops.update_member(p, user_id, role, disabled)
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         ),
-        Effect::LoadAudit(filter) => Msg::Audit(ops.audit(p, &filter).await.map_err(shown)),
-        Effect::LoadScorecard => Msg::Scorecard(ops.scorecard(p).await.map_err(shown)),
-        Effect::Admin(e) => Msg::Admin(crate::ops_admin::run_effect(e, ops, p).await),
+        Effect::LoadAudit(filter) => Msg::Audit(ops.audit(p, &filter).await.map_err(Failure::from)),
+        Effect::LoadScorecard => Msg::Scorecard(ops.scorecard(p).await.map_err(Failure::from)),
+        Effect::Admin(e) => Msg::Admin(admin::run(e, ops, p).await),
         Effect::AssignRecipient { id, recipient } => {
-            Msg::Changed(ops.assign(p, id, recipient).await.map_err(shown))
+            Msg::Changed(ops.assign(p, id, recipient).await.map_err(Failure::from))
         }
-        Effect::ChangePackage { id, change, reason } => {
-            Msg::Changed(ops.change(p, id, &change, &reason).await.map_err(shown))
-        }
+        Effect::ChangePackage { id, change, reason } => Msg::Changed(
+            ops.change(p, id, &change, &reason)
+                .await
+                .map_err(Failure::from),
+        ),
     })
 }
 

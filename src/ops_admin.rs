@@ -3,13 +3,11 @@
 //! facility in their own session (never a kiosk) and runs in a facility-scoped transaction
 //! whose audit row commits with the change.
 
-use crate::app::admin_tabs::{AdminEffect, AdminMsg};
 use crate::auth::{pubkey, totp};
 use crate::db::keys_admin::{self, KeyRow};
 use crate::db::outbox_admin::{self, OutboxView};
 use crate::db::settings::{self, FacilitySettings};
 use crate::domain::Principal;
-use crate::effects::shown;
 use crate::error::AppError;
 use crate::ops::Ops;
 
@@ -225,61 +223,5 @@ impl Ops {
         self.db()
             .scoped(p, async |tx| outbox_admin::retry(tx, id).await)
             .await
-    }
-}
-
-/// Runs one of the admin tabs' effects and answers with its message.
-pub async fn run_effect(effect: AdminEffect, ops: &Ops, p: &Principal) -> AdminMsg {
-    match effect {
-        AdminEffect::LoadKeys => AdminMsg::Keys(ops.member_keys(p).await.map_err(shown)),
-        AdminEffect::AddKey { user_id, line } => AdminMsg::KeyAdded(
-            ops.add_member_key(p, user_id, &line)
-                .await
-                .map(|k| k.fingerprint)
-                .map_err(shown),
-        ),
-        AdminEffect::RevokeKey(id) => {
-            AdminMsg::KeyRevoked(ops.revoke_member_key(p, id).await.map_err(shown))
-        }
-        AdminEffect::TotpBegin(user_id) => AdminMsg::TotpStarted(
-            ops.totp_begin(p, user_id)
-                .await
-                .map(Box::new)
-                .map_err(shown),
-        ),
-        AdminEffect::TotpConfirm {
-            user_id,
-            sealed,
-            code,
-        } => AdminMsg::TotpConfirmed(
-            ops.totp_confirm(p, user_id, &sealed, &code)
-                .await
-                .map_err(shown),
-        ),
-        AdminEffect::SetPin { user_id, pin } => {
-            AdminMsg::PinSet(ops.set_member_pin(p, user_id, &pin.0).await.map_err(shown))
-        }
-        AdminEffect::TotpReset { user_id, reason } => {
-            AdminMsg::TotpReset(ops.totp_reset(p, user_id, &reason).await.map_err(shown))
-        }
-        AdminEffect::LoadSettings => {
-            AdminMsg::Settings(ops.facility_settings(p).await.map(Box::new).map_err(shown))
-        }
-        AdminEffect::SaveSettings { before, after } => AdminMsg::SettingsSaved(
-            ops.save_facility_settings(p, &before, &after)
-                .await
-                .map_err(shown),
-        ),
-        AdminEffect::LoadOutbox => {
-            AdminMsg::Outbox(ops.outbox(p).await.map(Box::new).map_err(shown))
-        }
-        AdminEffect::Retry(id) => {
-            AdminMsg::Retried(ops.retry_notification(p, id).await.map(|()| id).map_err(
-                |e| match e {
-                    AppError::NotFound => format!("notification #{id} is gone (pruned?)"),
-                    other => shown(other),
-                },
-            ))
-        }
     }
 }

@@ -51,9 +51,9 @@ pub enum Effect {
     LoadAudit(String),
     LoadScorecard,
     /// The Keys, TOTP, Settings and Outbox tabs of the admin console.
-    Admin(super::admin_tabs::AdminEffect),
+    Admin(super::admin::AdminEffect),
     /// Recipients management (admins).
-    RecipientsAdmin(super::recipients_admin::AdminEffect),
+    RecipientsAdmin(super::recipients::admin::AdminEffect),
     /// The Reports screen: `span` local days ending `ends_ago` days before today.
     LoadReports {
         seq: u64,

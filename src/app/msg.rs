@@ -4,6 +4,8 @@ use crate::db::packages::{Event, Intake, Package};
 use crate::ops::{Found, Stats};
 use crate::term::input::KeyEvent;
 
+use super::failure::Failure;
+
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
@@ -14,21 +16,21 @@ pub enum Msg {
     },
     /// The clock, for ages and "today" (the core has no clock of its own).
     Tick(chrono::DateTime<chrono::Utc>),
-    Stats(Result<Stats, String>),
+    Stats(Result<Stats, Failure>),
     SearchResults {
         seq: u64,
-        found: Result<Vec<Found>, String>,
+        found: Result<Vec<Found>, Failure>,
     },
     Waiting {
         seq: u64,
         package: Option<Package>,
     },
-    IntakeDone(Result<Intake, String>),
-    PickupList(Result<Vec<Package>, String>),
-    PickupDone(Result<Vec<Package>, String>),
-    Packages(Result<Vec<Package>, String>),
-    PackageDetail(Result<(Package, Vec<Event>), String>),
-    Changed(Result<Package, String>),
+    IntakeDone(Result<Intake, Failure>),
+    PickupList(Result<Vec<Package>, Failure>),
+    PickupDone(Result<Vec<Package>, Failure>),
+    Packages(Result<Vec<Package>, Failure>),
+    PackageDetail(Result<(Package, Vec<Event>), Failure>),
+    Changed(Result<Package, Failure>),
     /// Kiosk unlock result: who is now at the terminal.
     Unlocked(Result<super::model::Me, String>),
     /// Kiosk: lock now (idle timeout).
@@ -43,22 +45,22 @@ pub enum Msg {
     /// The Reports screen's data for the request `seq`.
     Reports {
         seq: u64,
-        data: Result<crate::reports::Overview, String>,
+        data: Result<crate::reports::Overview, Failure>,
     },
     /// The dashboard's sparkline: packages received per day, oldest first.
-    Trend(Result<Vec<u64>, String>),
+    Trend(Result<Vec<u64>, Failure>),
     /// Self-service: the waiting packages a pickup code found (masked).
     PickupCodeFound(Result<Vec<crate::db::kiosk::MaskedPackage>, String>),
     /// Self-service: the handover a staff member confirmed (their login, packages).
     PickupConfirmed(Result<(String, usize), String>),
-    Members(Result<Vec<crate::db::members::Member>, String>),
-    MemberUpdated(Result<(), String>),
-    Audit(Result<Vec<crate::db::members::AuditRow>, String>),
-    Scorecard(Result<crate::db::members::Scorecard, String>),
+    Members(Result<Vec<crate::db::members::Member>, Failure>),
+    MemberUpdated(Result<(), Failure>),
+    Audit(Result<Vec<crate::db::members::AuditRow>, Failure>),
+    Scorecard(Result<crate::db::members::Scorecard, Failure>),
     /// Answers for the Keys, TOTP, Settings and Outbox tabs of the admin console.
-    Admin(super::admin_tabs::AdminMsg),
+    Admin(super::admin::AdminMsg),
     /// Answers to the recipients admin's effects.
-    RecipientsAdmin(super::recipients_admin::AdminMsg),
+    RecipientsAdmin(super::recipients::admin::AdminMsg),
     /// Another session (maybe on another server) changed packages of this facility.
     Live {
         kind: String,

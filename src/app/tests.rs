@@ -1,51 +1,23 @@
 //! Transitions of the pure core: intake, batch, pickup, cancel paths, permissions.
 
+use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
 use super::effect::Effect;
 use super::model::{IntakeStep, Me, Model, PickupStep, Screen, Tone};
 use super::msg::Msg;
+use super::testing::{ctrl, key, kiosk_model, model_as, typed};
 use super::update::update;
+
+fn model(role: Role) -> Model {
+    model_as("clerk", role)
+}
 use crate::db::packages::{Intake, Package};
 use crate::db::recipients::Recipient;
 use crate::domain::Role;
 use crate::ops::Found;
 use crate::search::{Field, Hit};
-use crate::term::input::{KeyCode, KeyEvent, Mods};
-
-fn model(role: Role) -> Model {
-    Model::new(
-        Me {
-            login: "clerk".into(),
-            slug: "demo".into(),
-            facility_name: "Demo".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        mods: Mods::NONE,
-    })
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent {
-        code: KeyCode::Char(c),
-        mods: Mods::CTRL,
-    })
-}
-
-fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| update(m, key(KeyCode::Char(c))))
-        .collect()
-}
+use crate::term::input::KeyCode;
 
 fn pkg(id: i64, tracking: &str) -> Package {
     Package {
@@ -208,7 +180,10 @@ fn failed_commit_keeps_everything_for_a_retry() {
     let first = intake_to_commit(&mut m, "1Z5R89390357567127");
     update(
         &mut m,
-        Msg::IntakeDone(Err("the database is not answering".into())),
+        Msg::IntakeDone(Err(Failure::new(
+            FailureKind::Unavailable,
+            "the database is not answering",
+        ))),
     );
     assert_eq!(m.intake.step, IntakeStep::Details);
     assert!(matches!(m.status, Some((_, Tone::Error))));
@@ -612,17 +587,6 @@ fn admin_console_is_for_admins_and_edits_members() {
         update(&mut m, key(KeyCode::Tab)),
         vec![Effect::LoadScorecard]
     );
-}
-
-fn kiosk_model() -> Model {
-    Model::new_kiosk(
-        "Demo",
-        "demo",
-        "Front desk 2",
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
 }
 
 #[test]

@@ -2,9 +2,9 @@
 
 use tokio::sync::mpsc;
 
-use super::shown;
+use crate::app::Failure;
 use crate::app::Msg;
-use crate::app::recipients_admin::{AdminEffect, AdminMsg};
+use crate::app::recipients::admin::{AdminEffect, AdminMsg};
 use crate::domain::Principal;
 use crate::ops::Ops;
 
@@ -19,28 +19,38 @@ pub async fn run(
 ) -> Msg {
     Msg::RecipientsAdmin(match effect {
         AdminEffect::LoadForEdit(id) => {
-            AdminMsg::Loaded(ops.recipient_for_edit(p, id).await.map_err(shown))
+            AdminMsg::Loaded(ops.recipient_for_edit(p, id).await.map_err(Failure::from))
         }
-        AdminEffect::Create(fields) => {
-            AdminMsg::Saved(ops.create_recipient(p, &fields).await.map_err(shown))
-        }
-        AdminEffect::Update { id, fields } => {
-            AdminMsg::Saved(ops.update_recipient(p, id, &fields).await.map_err(shown))
-        }
-        AdminEffect::SetActive { id, active } => {
-            AdminMsg::Activated(ops.set_recipient_active(p, id, active).await.map_err(shown))
-        }
-        AdminEffect::MergePreview { keep, duplicate } => {
-            AdminMsg::MergePreview(ops.merge_preview(p, keep, duplicate).await.map_err(shown))
-        }
+        AdminEffect::Create(fields) => AdminMsg::Saved(
+            ops.create_recipient(p, &fields)
+                .await
+                .map_err(Failure::from),
+        ),
+        AdminEffect::Update { id, fields } => AdminMsg::Saved(
+            ops.update_recipient(p, id, &fields)
+                .await
+                .map_err(Failure::from),
+        ),
+        AdminEffect::SetActive { id, active } => AdminMsg::Activated(
+            ops.set_recipient_active(p, id, active)
+                .await
+                .map_err(Failure::from),
+        ),
+        AdminEffect::MergePreview { keep, duplicate } => AdminMsg::MergePreview(
+            ops.merge_preview(p, keep, duplicate)
+                .await
+                .map_err(Failure::from),
+        ),
         AdminEffect::Merge { keep, duplicate } => AdminMsg::Merged(
             ops.merge_recipients(p, keep, duplicate)
                 .await
-                .map_err(shown),
+                .map_err(Failure::from),
         ),
-        AdminEffect::PlanImport(csv) => {
-            AdminMsg::ImportPlan(ops.plan_import(p, csv.as_bytes()).await.map_err(shown))
-        }
+        AdminEffect::PlanImport(csv) => AdminMsg::ImportPlan(
+            ops.plan_import(p, csv.as_bytes())
+                .await
+                .map_err(Failure::from),
+        ),
         AdminEffect::ApplyImport(plan) => {
             // Progress is best effort: a full queue skips a report, never blocks the write.
             let report = |done, total| {
@@ -55,7 +65,7 @@ pub async fn run(
                 ops.apply_import(p, &plan, PASTE_SOURCE, report)
                     .await
                     .map(|done| done.counts)
-                    .map_err(shown),
+                    .map_err(Failure::from),
             )
         }
     })

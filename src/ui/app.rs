@@ -101,7 +101,7 @@ fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
 
 fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
     let pairs: &[(&str, &str)] = match m.screen {
-        Screen::Admin => super::admin_hints::hints(m),
+        Screen::Admin => admin::hints::hints(m),
         Screen::Dashboard => &[
             ("i", "intake"),
             ("p", "pickup"),

@@ -1,18 +1,12 @@
 //! Views: pure functions from state to a ratatui frame. They draw and never mutate.
 
 mod admin;
-mod admin_hints;
-mod admin_keys;
-mod admin_outbox;
-mod admin_settings;
 mod app;
 pub(crate) mod dashboard;
-mod import;
 mod intake;
 mod lock;
 mod packages;
 mod pickup;
-mod recipient_form;
 mod recipients;
 mod reports;
 pub mod theme;
@@ -22,8 +16,6 @@ pub use app::{MIN_HEIGHT, MIN_WIDTH, view};
 pub use theme::Theme;
 
 #[cfg(test)]
-mod admin_tabs_tests;
-#[cfg(test)]
-mod recipients_tests;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

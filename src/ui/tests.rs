@@ -1,11 +1,11 @@
 //! Snapshots of every screen at 80x24 and 60x20, and in monochrome.
 
-use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use super::testing::{assert_mono, model_as, now, render};
 use super::{Theme, view};
-use crate::app::model::{Chosen, IntakeStep, Me, Model, PickupStep, Screen, Tone};
+use crate::app::model::{Chosen, IntakeStep, Model, PickupStep, Screen, Tone};
 use crate::db::packages::{Event, Package};
 use crate::db::recipients::Recipient;
 use crate::domain::Role;
@@ -13,10 +13,6 @@ use crate::label;
 use crate::ops::{Found, Stats};
 use crate::search::{Field, Hit};
 use crate::term::ColorDepth;
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
-}
 
 fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) -> Package {
     Package {
@@ -54,17 +50,7 @@ fn found(id: i64, name: &str, unit: &str, indices: Vec<u32>) -> Found {
 }
 
 fn model(screen: Screen) -> Model {
-    let mut m = Model::new(
-        Me {
-            login: "clerk".into(),
-            slug: "demo".into(),
-            facility_name: "Demo Mailroom".into(),
-            role: Role::Operator,
-        },
-        80,
-        24,
-        now(),
-    );
+    let mut m = model_as("clerk", Role::Operator);
     m.screen = screen;
     m.stats = Some(Stats {
         overdue_days: 3,
@@ -142,22 +128,6 @@ fn model(screen: Screen) -> Model {
     m
 }
 
-fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(f, m, &Theme::for_depth(depth))).unwrap();
-    let buf = t.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 const SCREENS: [Screen; 8] = [
     Screen::Reports,
     Screen::Admin,
@@ -188,18 +158,7 @@ fn every_screen_at_80x24_and_60x20() {
 #[test]
 fn mono_theme_uses_no_color() {
     let m = model(Screen::Packages);
-    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    t.draw(|f| view(f, &m, &Theme::for_depth(ColorDepth::Mono)))
-        .unwrap();
-    let buf = t.backend().buffer();
-    for cell in buf.content() {
-        assert_eq!(
-            cell.fg,
-            ratatui::style::Color::Reset,
-            "mono must not set colors"
-        );
-        assert_eq!(cell.bg, ratatui::style::Color::Reset);
-    }
+    assert_mono(&m, "packages");
     insta::assert_snapshot!("packages_mono", render(&m, 80, 24, ColorDepth::Mono));
 }
 

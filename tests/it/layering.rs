@@ -56,10 +56,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     // db uses auth::pubkey::KeyInfo (a parsed key: a shared type for domain).
     ("src/db/keys_admin.rs", "auth"),
     ("src/db/unscoped.rs", "auth"),
-    // The admin console's operations speak the app's AdminMsg/AdminEffect and use
-    // effects::shown, while app imports ops_admin back (a cycle).
-    ("src/ops_admin.rs", "app"),
-    ("src/ops_admin.rs", "effects"),
 ];
 
 #[test]

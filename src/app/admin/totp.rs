@@ -1,75 +1,15 @@
-//! The Keys and TOTP tabs: members' SSH keys (add by pasting a public key line, revoke
-//! with confirmation) and TOTP (enroll with a QR code and a confirming first code, reset
-//! with a reason).
+//! The TOTP tab: enroll a member (a QR code and a confirming first code), reset with a
+//! reason (never yourself), and set a kiosk PIN.
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
-use crate::auth::pubkey;
-use crate::db::keys_admin::KeyRow;
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::failure::Failure;
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::ops_admin::{REASON_MAX, TotpEnrollment};
 use crate::term::input::{KeyCode, KeyEvent};
-
-/// Longest key line accepted (RSA 16384-bit keys are about 2.8 kB).
-pub const KEY_LINE_MAX: usize = 8192;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeysMode {
-    Browse,
-    /// Choosing whose key is being added (cursor into the member list).
-    PickMember {
-        cursor: usize,
-    },
-    /// Waiting for the key line (paste, or type) for this member.
-    Paste {
-        user_id: i64,
-        login: String,
-        line: TextField,
-    },
-    /// Revoke this key? (Enter: yes, Esc: no)
-    ConfirmRevoke {
-        key_id: i64,
-        login: String,
-        fingerprint: String,
-    },
-    /// Sent; waiting for the answer (for this member's key).
-    Busy(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct KeysTab {
-    pub rows: Vec<KeyRow>,
-    pub cursor: usize,
-    pub mode: KeysMode,
-}
-
-impl Default for KeysTab {
-    fn default() -> Self {
-        Self {
-            rows: Vec::new(),
-            cursor: 0,
-            mode: KeysMode::Browse,
-        }
-    }
-}
-
-impl KeysTab {
-    pub fn typing(&self) -> bool {
-        matches!(self.mode, KeysMode::Paste { .. })
-    }
-
-    /// What the pasted line would register, or why not (same parser as the CLI).
-    pub fn preview(&self) -> Option<Result<pubkey::KeyInfo, String>> {
-        match &self.mode {
-            KeysMode::Paste { line, .. } if !line.is_empty() => {
-                Some(pubkey::parse_line(&line.text()))
-            }
-            _ => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TotpMode {
@@ -125,7 +65,7 @@ impl TotpMode {
 
 /// The answer to a reset or PIN dialog: done (back to the list; the caller says what
 /// happened), or the error shown and the dialog given back for another try.
-fn dialog_answered(m: &mut Model, res: Result<(), String>, failed: &str) -> bool {
+fn dialog_answered(m: &mut Model, res: Result<(), Failure>, failed: &str) -> bool {
     match res {
         Ok(()) => {
             m.admin.totp.mode = TotpMode::Browse;
@@ -152,209 +92,37 @@ impl TotpTab {
     }
 }
 
-pub fn keys_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
-    let members = m.admin.members.len();
-    let k = &mut m.admin.keys;
-    match &mut k.mode {
-        KeysMode::Busy(_) => Some(vec![]),
-        KeysMode::Browse => match action {
-            Some(Action::Up | Action::Down) => {
-                move_cursor(&mut k.cursor, k.rows.len(), action);
-                Some(vec![])
-            }
-            Some(Action::AdminAdd) => {
-                if members == 0 {
-                    m.note("no members loaded yet (Ctrl-R reloads)", Tone::Warning);
-                } else {
-                    k.mode = KeysMode::PickMember { cursor: 0 };
-                    m.note(
-                        "add a key for which member? ↑↓ choose, Enter: next, Esc: cancel",
-                        Tone::Info,
-                    );
-                }
-                Some(vec![])
-            }
-            Some(Action::AdminRemove) => {
-                match k.rows.get(k.cursor) {
-                    Some(row) if row.disabled_at.is_none() => {
-                        k.mode = KeysMode::ConfirmRevoke {
-                            key_id: row.id,
-                            login: row.login.clone(),
-                            fingerprint: row.fingerprint.clone(),
-                        };
-                        m.note(
-                            "revoke this key? Enter: revoke · Esc: keep it",
-                            Tone::Warning,
-                        );
-                    }
-                    Some(_) => m.note("that key is already revoked", Tone::Info),
-                    None => {}
-                }
-                Some(vec![])
-            }
-            _ => None,
-        },
-        KeysMode::PickMember { cursor } => {
-            match action {
-                Some(Action::Back) => {
-                    k.mode = KeysMode::Browse;
-                    m.status = None;
-                }
-                Some(Action::Up | Action::Down) => {
-                    move_cursor(cursor, members, action);
-                }
-                Some(Action::Confirm) => {
-                    if let Some(mem) = m.admin.members.get(*cursor) {
-                        let (user_id, login) = (mem.user_id, mem.login.clone());
-                        m.note(
-                            format!(
-                                "paste {login}'s OpenSSH public key line (ssh-ed25519 AAAA… comment), then Enter"
-                            ),
-                            Tone::Info,
-                        );
-                        m.admin.keys.mode = KeysMode::Paste {
-                            user_id,
-                            login,
-                            line: TextField::new(KEY_LINE_MAX),
-                        };
-                    }
-                }
-                _ => {}
-            }
-            Some(vec![])
-        }
-        KeysMode::Paste {
-            user_id,
-            login,
-            line,
-        } => match action {
-            Some(Action::Back) => {
-                k.mode = KeysMode::Browse;
-                m.note("no key added", Tone::Info);
-                Some(vec![])
-            }
-            Some(Action::Confirm) => {
-                let (text, user_id, login) = (line.text(), *user_id, login.clone());
-                confirm_paste(m, text, user_id, &login)
-            }
-            _ => {
-                line.edit(key);
-                Some(vec![])
-            }
-        },
-        KeysMode::ConfirmRevoke { key_id, login, .. } => {
-            match action {
-                Some(Action::Confirm) => {
-                    let id = *key_id;
-                    k.mode = KeysMode::Busy(login.clone());
-                    return Some(vec![fx(AdminEffect::RevokeKey(id))]);
-                }
-                Some(Action::Back) => {
-                    k.mode = KeysMode::Browse;
-                    m.note("key kept", Tone::Info);
-                }
-                _ => {}
-            }
-            Some(vec![])
-        }
-    }
-}
-
-/// Enter on the pasted line: checked here first (clear errors before a round trip),
-/// then sent; the server checks again.
-fn confirm_paste(m: &mut Model, text: String, user_id: i64, login: &str) -> Option<Vec<Effect>> {
-    let info = match pubkey::parse_line(&text) {
-        Ok(info) => info,
-        Err(e) => {
-            m.note(format!("not added: {e}"), Tone::Error);
-            return Some(vec![]);
-        }
-    };
-    if let Some(dup) = m
-        .admin
-        .keys
-        .rows
-        .iter()
-        .find(|r| r.user_id == user_id && r.fingerprint == info.fingerprint)
-    {
-        let what = if dup.disabled_at.is_some() {
-            "was revoked for"
-        } else {
-            "is already registered for"
-        };
-        // The fingerprint is on screen in the preview; the status line stays one line.
-        m.note(format!("not added: this key {what} {login}"), Tone::Error);
-        return Some(vec![]);
-    }
-    m.admin.keys.mode = KeysMode::Busy(login.to_string());
-    Some(vec![fx(AdminEffect::AddKey {
-        user_id,
-        line: text,
-    })])
-}
-
-/// A pasted key line replaces what was in the field (a paste is the whole key).
-pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
-    if let KeysMode::Paste { line, .. } = &mut m.admin.keys.mode {
-        let joined = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>();
-        if joined.len() > 1 {
-            m.note(
-                "paste exactly one OpenSSH public key line (this was several lines)",
-                Tone::Error,
-            );
-            return vec![];
-        }
-        line.set(joined.first().copied().unwrap_or(""));
-        match m.admin.keys.preview() {
-            Some(Ok(info)) => m.note(
-                format!(
-                    "{} {} {} · Enter: add",
-                    info.algorithm, info.fingerprint, info.comment
-                ),
-                Tone::Info,
-            ),
-            Some(Err(e)) => m.note(format!("not a key: {e}"), Tone::Error),
-            None => {}
-        }
-    }
-    vec![]
-}
-
-pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     let members = m.admin.members.len();
     let me = m.me.login.clone();
     let t = &mut m.admin.totp;
     // The member list may have shrunk since the cursor moved.
     t.cursor = t.cursor.min(members.saturating_sub(1));
     match &mut t.mode {
-        TotpMode::Starting => Some(vec![]),
+        TotpMode::Starting => EventState::DONE,
         TotpMode::Browse => match action {
             Some(Action::Up | Action::Down) => {
                 move_cursor(&mut t.cursor, members, action);
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::AdminAdd) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if mem.disabled {
                     m.note(
                         format!("{} is disabled: enable the membership first", mem.login),
                         Tone::Warning,
                     );
-                    return Some(vec![]);
+                    return EventState::DONE;
                 }
                 let user_id = mem.user_id;
                 t.mode = TotpMode::Starting;
-                Some(vec![fx(AdminEffect::TotpBegin(user_id))])
+                Consumed(vec![fx(AdminEffect::TotpBegin(user_id))])
             }
             Some(Action::AdminRemove) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if !mem.has_totp {
                     m.note(format!("{} has no TOTP enrolled", mem.login), Tone::Info);
@@ -375,18 +143,18 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                         Tone::Warning,
                     );
                 }
-                Some(vec![])
+                EventState::DONE
             }
             Some(Action::SetPin) => {
                 let Some(mem) = m.admin.members.get(t.cursor) else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 if mem.disabled {
                     m.note(
                         format!("{} is disabled: enable the membership first", mem.login),
                         Tone::Warning,
                     );
-                    return Some(vec![]);
+                    return EventState::DONE;
                 }
                 t.mode = TotpMode::Pin {
                     user_id: mem.user_id,
@@ -398,15 +166,15 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     "type the new kiosk PIN (4-12 digits), Enter: set · Esc: cancel",
                     Tone::Info,
                 );
-                Some(vec![])
+                EventState::DONE
             }
-            _ => None,
+            _ => NotConsumed,
         },
         TotpMode::Pin {
             user_id, pin, busy, ..
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match (action, key.code) {
                 (Some(Action::Back), _) => {
@@ -424,7 +192,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                             pin: PinText(p),
                         });
                         pin.clear();
-                        return Some(vec![e]);
+                        return Consumed(vec![e]);
                     }
                 }
                 (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
@@ -432,7 +200,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     pin.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
         TotpMode::Enroll {
             enrollment,
@@ -440,7 +208,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             busy,
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match (action, key.code) {
                 (Some(Action::Back), _) => {
@@ -462,7 +230,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                             code: c,
                         });
                         code.clear();
-                        return Some(vec![e]);
+                        return Consumed(vec![e]);
                     }
                 }
                 (_, KeyCode::Char(c)) if !c.is_ascii_digit() => {}
@@ -470,7 +238,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     code.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
         TotpMode::Reset {
             user_id,
@@ -479,7 +247,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
             ..
         } => {
             if *busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             match action {
                 Some(Action::Back) => {
@@ -492,7 +260,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                         m.note("a reason is required to reset TOTP", Tone::Warning);
                     } else {
                         *busy = true;
-                        return Some(vec![fx(AdminEffect::TotpReset {
+                        return Consumed(vec![fx(AdminEffect::TotpReset {
                             user_id: *user_id,
                             reason: r.trim().to_string(),
                         })]);
@@ -502,7 +270,7 @@ pub fn totp_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<
                     reason.edit(key);
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
     }
 }
@@ -521,7 +289,7 @@ impl std::fmt::Debug for PinText {
 pub const PIN_MAX: usize = crate::domain::pin::PIN_MAX;
 
 /// A pasted code (digits only) or reason.
-pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
+pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     let first = text.lines().next().unwrap_or("").trim();
     match &mut m.admin.totp.mode {
         TotpMode::Enroll { code, busy, .. } if !*busy => {
@@ -542,56 +310,9 @@ pub fn totp_paste(m: &mut Model, text: &str) -> Vec<Effect> {
     vec![]
 }
 
+/// The TOTP tab's answers.
 pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
     match msg {
-        AdminMsg::Keys(Ok(rows)) => {
-            let k = &mut m.admin.keys;
-            k.cursor = k.cursor.min(rows.len().saturating_sub(1));
-            k.rows = rows;
-            vec![]
-        }
-        AdminMsg::Keys(Err(e)) => {
-            m.note(e, Tone::Error);
-            vec![]
-        }
-        AdminMsg::KeyAdded(res) => {
-            let login = match &m.admin.keys.mode {
-                KeysMode::Busy(login) => login.clone(),
-                _ => String::new(),
-            };
-            m.admin.keys.mode = KeysMode::Browse;
-            match res {
-                Ok(fp) => {
-                    // The fingerprint last: a narrow status line cuts only its end.
-                    m.note(format!("key added for {login}: {fp}"), Tone::Success);
-                    vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]
-                }
-                Err(e) => {
-                    m.note(format!("not added for {login}: {e}"), Tone::Error);
-                    vec![]
-                }
-            }
-        }
-        AdminMsg::KeyRevoked(res) => {
-            let login = match &m.admin.keys.mode {
-                KeysMode::Busy(login) => login.clone(),
-                _ => String::new(),
-            };
-            m.admin.keys.mode = KeysMode::Browse;
-            match res {
-                Ok(fp) => {
-                    m.note(
-                        format!("key of {login} revoked, it no longer logs in: {fp}"),
-                        Tone::Success,
-                    );
-                    vec![fx(AdminEffect::LoadKeys), Effect::LoadMembers]
-                }
-                Err(e) => {
-                    m.note(format!("not revoked: {e}"), Tone::Error);
-                    vec![]
-                }
-            }
-        }
         AdminMsg::TotpStarted(res) => {
             match res {
                 Ok(enrollment) => {

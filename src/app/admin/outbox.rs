@@ -1,10 +1,11 @@
 //! The Outbox tab: notification counts, each integration's backlog and last error, recent
 //! failed and dead deliveries, and retrying one.
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::keymap::Action;
-use super::model::{Model, Tone};
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
 use crate::db::outbox_admin::OutboxView;
 
 #[derive(Debug, Clone, Default)]
@@ -16,27 +17,27 @@ pub struct OutboxTab {
     pub busy: bool,
 }
 
-pub fn on_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn on_key(m: &mut Model, action: Option<Action>) -> EventState {
     let o = &mut m.admin.outbox;
     let n = o.view.as_ref().map_or(0, |v| v.failed.len());
     match action {
         Some(Action::Up | Action::Down) => {
             move_cursor(&mut o.cursor, n, action);
-            Some(vec![])
+            EventState::DONE
         }
         Some(Action::Retry) => {
             if o.busy {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             let Some(row) = o.view.as_ref().and_then(|v| v.failed.get(o.cursor)) else {
                 m.note("no failed delivery selected", Tone::Info);
-                return Some(vec![]);
+                return EventState::DONE;
             };
             let id = row.id;
             o.busy = true;
-            Some(vec![fx(AdminEffect::Retry(id))])
+            Consumed(vec![fx(AdminEffect::Retry(id))])
         }
-        _ => None,
+        _ => NotConsumed,
     }
 }
 

@@ -1,11 +1,12 @@
 //! The Settings tab: the facility's name, time zone, overdue and reminder days, channels,
 //! retention and kiosk settings. Edits go to a draft; Ctrl-S saves what changed.
 
-use super::admin_tabs::{AdminEffect, AdminMsg, fx, move_cursor};
-use super::effect::Effect;
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
+use super::{AdminEffect, AdminMsg, fx, move_cursor};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::db::settings::{self, Channel, FacilitySettings};
 use crate::term::input::KeyEvent;
 
@@ -151,10 +152,10 @@ impl SettingsTab {
     }
 }
 
-pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     let s = &mut m.admin.settings;
     if s.saving {
-        return Some(vec![]);
+        return EventState::DONE;
     }
     let field = s.field();
     if let Some(edit) = &mut s.editing {
@@ -166,7 +167,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Ve
             Some(Action::Confirm | Action::Save) => {
                 let text = edit.text();
                 let Some(draft) = &s.draft else {
-                    return Some(vec![]);
+                    return EventState::DONE;
                 };
                 match field.apply(draft, &text) {
                     Ok(next) => {
@@ -174,7 +175,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Ve
                         s.editing = None;
                         m.status = None;
                         if action == Some(Action::Save) {
-                            return Some(save(m));
+                            return Consumed(save(m));
                         }
                     }
                     Err(e) => m.note(e, Tone::Error),
@@ -184,16 +185,16 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Ve
                 edit.edit(key);
             }
         }
-        return Some(vec![]);
+        return EventState::DONE;
     }
     match action {
         Some(Action::Up | Action::Down) => {
             move_cursor(&mut s.cursor, Field::ALL.len(), action);
-            Some(vec![])
+            EventState::DONE
         }
         Some(Action::Confirm | Action::Toggle) => {
             let Some(draft) = &mut s.draft else {
-                return Some(vec![]);
+                return EventState::DONE;
             };
             if field.is_switch() {
                 let flip = |c: &mut Channel| c.map(|on| !on);
@@ -203,7 +204,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Ve
                     Field::Webhook => (&mut draft.webhook, "webhook (webhook add)"),
                     _ => {
                         draft.kiosk_pin_totp = !draft.kiosk_pin_totp;
-                        return Some(vec![]);
+                        return EventState::DONE;
                     }
                 };
                 match flip(slot) {
@@ -234,18 +235,18 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Ve
                     Tone::Info,
                 );
             }
-            Some(vec![])
+            EventState::DONE
         }
-        Some(Action::Save) => Some(save(m)),
+        Some(Action::Save) => Consumed(save(m)),
         Some(Action::Back) if !s.changes().is_empty() => {
             s.draft = s.loaded.clone();
             m.note(
                 "unsaved changes discarded (Esc again leaves)",
                 Tone::Warning,
             );
-            Some(vec![])
+            EventState::DONE
         }
-        _ => None,
+        _ => NotConsumed,
     }
 }
 

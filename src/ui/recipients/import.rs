@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
-use super::theme::Theme;
-use super::widgets::hints;
 use crate::admin::import::{Counts, HEADER, Plan};
-use crate::app::recipients_admin::{ImportState, ImportStep};
+use crate::app::recipients::admin::{ImportState, ImportStep};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::hints;
 
 pub fn draw(f: &mut Frame, area: Rect, s: &ImportState, t: &Theme) {
     let block = Block::default()
@@ -208,7 +208,7 @@ fn applying(f: &mut Frame, area: Rect, planned: Counts, done: usize, total: usiz
     );
 }
 
-fn summary(f: &mut Frame, area: Rect, res: &Result<Counts, String>, t: &Theme) {
+fn summary(f: &mut Frame, area: Rect, res: &Result<Counts, crate::app::Failure>, t: &Theme) {
     let mut lines = match res {
         Ok(c) => vec![
             Line::from(Span::styled("Import done", t.success)),
@@ -223,7 +223,7 @@ fn summary(f: &mut Frame, area: Rect, res: &Result<Counts, String>, t: &Theme) {
         ],
         Err(e) => vec![
             Line::from(Span::styled("Import failed: nothing was written", t.error)),
-            Line::from(e.clone()),
+            Line::from(e.text.clone()),
         ],
     };
     lines.push(Line::default());

@@ -1,19 +1,15 @@
 //! Snapshots of the recipients admin: the form, the merge confirmation, the import preview
 //! with rejected rows, its progress and summary; at 80x24, 60x20 and in monochrome.
 
-use chrono::{TimeZone, Utc};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-use super::{Theme, view};
 use crate::admin::import::{Counts, Parsed, Rejected, plan};
-use crate::app::model::{Me, Model, Screen};
-use crate::app::recipients_admin::{ImportState, ImportStep, Mode, RecipientForm};
+use crate::app::model::{Model, Screen};
+use crate::app::recipients::admin::{ImportState, ImportStep, Mode, RecipientForm};
 use crate::db::recipients::{NewRecipient, Recipient};
 use crate::domain::Role;
 use crate::ops::{Found, MergePreview};
 use crate::search::{Field, Hit};
 use crate::term::ColorDepth;
+use crate::ui::testing::{assert_mono, assert_snapshot_as, model_as, render};
 
 fn recipient(
     id: i64,
@@ -34,17 +30,7 @@ fn recipient(
 }
 
 fn model(role: Role) -> Model {
-    let mut m = Model::new(
-        Me {
-            login: "boss".into(),
-            slug: "demo".into(),
-            facility_name: "Demo Mailroom".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
-    );
+    let mut m = model_as("boss", role);
     m.screen = Screen::Recipients;
     m.search.query.set("ada");
     m.search.results = [
@@ -72,48 +58,18 @@ fn model(role: Role) -> Model {
     m
 }
 
-fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(f, m, &Theme::for_depth(depth))).unwrap();
-    let buf = t.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// 80x24, 60x20 and mono (80x24), named `NAME_80x24` etc.
 fn snapshots(name: &str, m: &Model) {
-    insta::assert_snapshot!(
+    snap(
         format!("{name}_80x24"),
-        render(m, 80, 24, ColorDepth::Ansi256)
+        render(m, 80, 24, ColorDepth::Ansi256),
     );
-    insta::assert_snapshot!(
+    snap(
         format!("{name}_60x20"),
-        render(m, 60, 20, ColorDepth::Ansi256)
+        render(m, 60, 20, ColorDepth::Ansi256),
     );
-    insta::assert_snapshot!(format!("{name}_mono"), render(m, 80, 24, ColorDepth::Mono));
-    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    t.draw(|f| view(f, m, &Theme::for_depth(ColorDepth::Mono)))
-        .unwrap();
-    for cell in t.backend().buffer().content() {
-        assert_eq!(
-            cell.fg,
-            ratatui::style::Color::Reset,
-            "{name}: mono sets a color"
-        );
-        assert_eq!(
-            cell.bg,
-            ratatui::style::Color::Reset,
-            "{name}: mono sets a color"
-        );
-    }
+    snap(format!("{name}_mono"), render(m, 80, 24, ColorDepth::Mono));
+    assert_mono(m, name);
 }
 
 #[test]
@@ -124,7 +80,7 @@ fn admin_list_masks_contact_data() {
     assert!(!s.contains("ada@example.org"), "{s}");
     assert!(!s.contains("0101234"), "{s}");
     assert!(s.contains("^G merge"), "{s}");
-    insta::assert_snapshot!("recipients_admin_list_80x24", s);
+    snap("recipients_admin_list_80x24", s);
     let op = render(&model(Role::Operator), 80, 24, ColorDepth::Ansi256);
     assert!(!op.contains("^N"), "operators get no admin hints: {op}");
     assert!(!op.contains("ada@example.org"), "{op}");
@@ -274,5 +230,10 @@ fn merge_pick_duplicate_title() {
         "{s}"
     );
     assert!(s.contains("Enter pick duplicate"), "{s}");
-    insta::assert_snapshot!("recipient_merge_pick_80x24", s);
+    snap("recipient_merge_pick_80x24", s);
+}
+
+/// Snapshot files keep the names they had as `ui::recipients_tests`.
+fn snap(name: impl AsRef<str>, text: impl AsRef<str>) {
+    assert_snapshot_as("recipients_tests", name.as_ref(), text.as_ref());
 }

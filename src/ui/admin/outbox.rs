@@ -6,9 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme::Theme;
-use super::widgets::age;
 use crate::app::model::Model;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::age;
 
 fn cut(s: &str, n: usize) -> String {
     s.chars().take(n).collect()

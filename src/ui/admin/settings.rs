@@ -6,10 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::theme::Theme;
-use super::widgets::field;
-use crate::app::admin_settings::Field;
+use crate::app::admin::settings::Field;
 use crate::app::model::Model;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::field;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let s = &m.admin.settings;

@@ -1,18 +1,24 @@
 //! The admin console: members and roles, the audit trail, the security scorecard, and the
-//! Keys, TOTP, Settings and Outbox tabs (drawn by their own modules).
+//! Keys, TOTP, Settings and Outbox tabs (drawn by their own modules), and the console's key hints ([`hints`]).
+
+pub(super) mod hints;
+mod keys;
+mod outbox;
+mod settings;
+mod totp;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::theme::Theme;
-use super::widgets::field;
 use crate::app::model::{AdminTab, Model};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::field;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let a = &m.admin;
-    if a.tab == AdminTab::Totp && super::admin_keys::draw_enrollment(f, area, m, t) {
+    if a.tab == AdminTab::Totp && totp::draw_enrollment(f, area, m, t) {
         return;
     }
     // Full titles when they all fit in the frame's top border, else short ones.
@@ -42,10 +48,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         AdminTab::Members => members(f, inner, m, t),
         AdminTab::Audit => audit(f, inner, m, t),
         AdminTab::Security => security(f, inner, m, t),
-        AdminTab::Keys => super::admin_keys::draw_keys(f, inner, m, t),
-        AdminTab::Totp => super::admin_keys::draw_totp(f, inner, m, t),
-        AdminTab::Settings => super::admin_settings::draw(f, inner, m, t),
-        AdminTab::Outbox => super::admin_outbox::draw(f, inner, m, t),
+        AdminTab::Keys => keys::draw_keys(f, inner, m, t),
+        AdminTab::Totp => totp::draw_totp(f, inner, m, t),
+        AdminTab::Settings => settings::draw(f, inner, m, t),
+        AdminTab::Outbox => outbox::draw(f, inner, m, t),
     }
 }
 
@@ -178,3 +184,6 @@ fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         area,
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,29 +1,20 @@
 //! Transitions of the recipients admin: create, edit, deactivate, merge, import.
 
-use chrono::{TimeZone, Utc};
+use crate::app::{Failure, FailureKind};
+use chrono::Utc;
 
 use super::*;
 use crate::admin::import::{Rejected, plan};
-use crate::app::model::{Me, Screen};
+use crate::app::model::Screen;
+use crate::app::testing::{ctrl, found, key, model_as, recipient};
 use crate::app::update::update;
 use crate::app::{Effect, Msg};
 use crate::db::recipients::{NewRecipient, Upserted};
 use crate::domain::Role;
-use crate::ops::Found;
-use crate::search::{Field, Hit};
+use crate::term::input::PASTE_CAP;
 
 fn model(role: Role) -> Model {
-    let mut m = Model::new(
-        Me {
-            login: "boss".into(),
-            slug: "demo".into(),
-            facility_name: "Demo".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    );
+    let mut m = model_as("boss", role);
     m.screen = Screen::Recipients;
     m.search.results = vec![
         found(7, "Ada Lovelace", "A-101"),
@@ -32,48 +23,9 @@ fn model(role: Role) -> Model {
     m
 }
 
-pub(crate) fn recipient(id: i64, name: &str, unit: &str) -> Recipient {
-    Recipient {
-        id,
-        name: name.into(),
-        unit: unit.into(),
-        email: Some("ada@example.org".into()),
-        phone: Some("+15550101234".into()),
-        aliases: vec!["Ada".into()],
-        active: true,
-    }
-}
-
-fn found(id: i64, name: &str, unit: &str) -> Found {
-    Found {
-        recipient: recipient(id, name, unit),
-        hit: Hit {
-            id,
-            score: 100,
-            field: Field::Name,
-            indices: vec![],
-        },
-    }
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        mods: Mods::NONE,
-    })
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent {
-        code: KeyCode::Char(c),
-        mods: Mods::CTRL,
-    })
-}
-
+/// Types `text`; none of it asks for an effect.
 fn typed(m: &mut Model, text: &str) {
-    for c in text.chars() {
-        assert!(update(m, key(KeyCode::Char(c))).is_empty());
-    }
+    assert!(crate::app::testing::typed(m, text).is_empty());
 }
 
 fn admin_effect(fx: &[Effect]) -> &AdminEffect {
@@ -236,9 +188,10 @@ fn edit_loads_full_contact_then_conflict_stays_in_form() {
     assert_eq!((*id, fields.unit.as_str()), (9, "A-101"));
     let fx = msg(
         &mut m,
-        AdminMsg::Saved(Err(
-            "a recipient named `Ada Lovelace` in unit `A-101` already exists".into(),
-        )),
+        AdminMsg::Saved(Err(Failure::new(
+            FailureKind::Conflict,
+            "a recipient named `Ada Lovelace` in unit `A-101` already exists",
+        ))),
     );
     assert!(fx.is_empty());
     let Mode::Form(form) = &m.recipients_admin.mode else {
@@ -476,7 +429,10 @@ fn import_bad_header_returns_to_paste_with_the_reason() {
     update(&mut m, key(KeyCode::Enter));
     msg(
         &mut m,
-        AdminMsg::ImportPlan(Err("line 1: expected the header ...".into())),
+        AdminMsg::ImportPlan(Err(Failure::new(
+            FailureKind::Invalid,
+            "line 1: expected the header ...",
+        ))),
     );
     let Mode::Import(state) = &m.recipients_admin.mode else {
         panic!("import expected");

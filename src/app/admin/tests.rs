@@ -1,59 +1,30 @@
 //! Transitions of the admin console's Keys, TOTP, Settings and Outbox tabs.
 
+use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};
 
-use super::admin_keys::{KeysMode, PinText, TotpMode};
-use super::admin_tabs::{AdminEffect, AdminMsg};
-use super::effect::Effect;
-use super::model::{AdminTab, Me, Model, Screen, Tone};
-use super::msg::Msg;
-use super::update::{typing, update};
+use super::keys::KeysMode;
+use super::totp::{PinText, TotpMode};
+use super::{AdminEffect, AdminMsg};
+use crate::app::effect::Effect;
+use crate::app::model::{AdminTab, Model, Screen, Tone};
+use crate::app::msg::Msg;
+use crate::app::testing::{ch, ctrl, key, model_as, typed};
+use crate::app::update::{typing, update};
 use crate::db::keys_admin::KeyRow;
 use crate::db::members::Member;
 use crate::db::outbox_admin::{FailedRow, OutboxView};
 use crate::db::settings::{self, FacilitySettings};
 use crate::domain::Role;
 use crate::ops_admin::TotpEnrollment;
-use crate::term::input::{KeyCode, KeyEvent, Mods};
+use crate::term::input::KeyCode;
+
+fn model(role: Role) -> Model {
+    model_as("boss", role)
+}
 
 const LINE: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ada@laptop";
-
-fn model(role: Role) -> Model {
-    Model::new(
-        Me {
-            login: "boss".into(),
-            slug: "demo".into(),
-            facility_name: "Demo".into(),
-            role,
-        },
-        80,
-        24,
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
-    )
-}
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent {
-        code,
-        mods: Mods::NONE,
-    })
-}
-
-fn ch(c: char) -> Msg {
-    key(KeyCode::Char(c))
-}
-
-fn ctrl(c: char) -> Msg {
-    Msg::Key(KeyEvent {
-        code: KeyCode::Char(c),
-        mods: Mods::CTRL,
-    })
-}
-
-fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
-    text.chars().flat_map(|c| update(m, ch(c))).collect()
-}
 
 fn member(id: i64, login: &str, totp: bool) -> Member {
     Member {
@@ -234,9 +205,10 @@ fn add_a_key_by_paste_for_a_chosen_member() {
     update(&mut m, key(KeyCode::Enter));
     update(
         &mut m,
-        Msg::Admin(AdminMsg::KeyAdded(Err(
-            "key SHA256:x is already registered for this member".into(),
-        ))),
+        Msg::Admin(AdminMsg::KeyAdded(Err(Failure::new(
+            FailureKind::Conflict,
+            "key SHA256:x is already registered for this member",
+        )))),
     );
     let (s, tone) = status(&m);
     assert_eq!(tone, Tone::Error);
@@ -354,9 +326,10 @@ fn totp_enrollment_takes_effect_only_after_a_confirmed_code() {
     // A wrong code keeps the QR code up for the next one.
     update(
         &mut m,
-        Msg::Admin(AdminMsg::TotpConfirmed(Err(
-            "that code is not valid now".into()
-        ))),
+        Msg::Admin(AdminMsg::TotpConfirmed(Err(Failure::new(
+            FailureKind::Invalid,
+            "that code is not valid now",
+        )))),
     );
     assert!(
         matches!(&m.admin.totp.mode, TotpMode::Enroll { busy: false, code, .. } if code.is_empty())
@@ -470,9 +443,10 @@ fn a_kiosk_pin_is_set_from_the_totp_tab_as_dots_and_digits_only() {
     // A failure gives the dialog back (the PIN is typed again, never kept).
     update(
         &mut m,
-        Msg::Admin(AdminMsg::PinSet(
-            Err("the database is not answering".into()),
-        )),
+        Msg::Admin(AdminMsg::PinSet(Err(Failure::new(
+            FailureKind::Unavailable,
+            "the database is not answering",
+        )))),
     );
     assert!(matches!(
         &m.admin.totp.mode,
@@ -662,7 +636,7 @@ fn outbox_retry_of_the_selected_row() {
 
 #[test]
 fn help_lists_the_new_keys() {
-    let labels: Vec<_> = super::keymap::help_for(Screen::Admin, false)
+    let labels: Vec<_> = crate::app::keymap::help_for(Screen::Admin, false)
         .iter()
         .map(|b| (b.label, b.help))
         .collect();

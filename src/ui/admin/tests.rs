@@ -2,12 +2,10 @@
 //! 60x20 and in monochrome, and of their dialogs.
 
 use chrono::{TimeZone, Utc};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
-use super::{Theme, view};
-use crate::app::admin_keys::{KeysMode, TotpMode};
-use crate::app::model::{AdminTab, Me, Model, Screen};
+use crate::app::admin::keys::KeysMode;
+use crate::app::admin::totp::TotpMode;
+use crate::app::model::{AdminTab, Model, Screen};
 use crate::app::text::TextField;
 use crate::db::keys_admin::KeyRow;
 use crate::db::members::Member;
@@ -16,10 +14,7 @@ use crate::db::settings;
 use crate::domain::Role;
 use crate::ops_admin::TotpEnrollment;
 use crate::term::ColorDepth;
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
-}
+use crate::ui::testing::{assert_mono, assert_snapshot_as, model_as, now, render};
 
 fn member(id: i64, login: &str, role: &str, totp: bool, keys: i64) -> Member {
     Member {
@@ -36,17 +31,7 @@ fn member(id: i64, login: &str, role: &str, totp: bool, keys: i64) -> Member {
 }
 
 fn model(tab: AdminTab) -> Model {
-    let mut m = Model::new(
-        Me {
-            login: "boss".into(),
-            slug: "demo".into(),
-            facility_name: "Demo Mailroom".into(),
-            role: Role::Admin,
-        },
-        80,
-        24,
-        now(),
-    );
+    let mut m = model_as("boss", Role::Admin);
     m.screen = Screen::Admin;
     m.admin.tab = tab;
     m.admin.members = vec![
@@ -168,32 +153,6 @@ fn model(tab: AdminTab) -> Model {
     m
 }
 
-fn render(m: &Model, w: u16, h: u16, depth: ColorDepth) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view(f, m, &Theme::for_depth(depth))).unwrap();
-    let buf = t.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn assert_mono(m: &Model) {
-    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    t.draw(|f| view(f, m, &Theme::for_depth(ColorDepth::Mono)))
-        .unwrap();
-    for cell in t.backend().buffer().content() {
-        assert_eq!(cell.fg, ratatui::style::Color::Reset, "mono sets no color");
-        assert_eq!(cell.bg, ratatui::style::Color::Reset, "mono sets no color");
-    }
-}
-
 #[test]
 fn new_tabs_at_80x24_60x20_and_mono() {
     for tab in [
@@ -212,13 +171,13 @@ fn new_tabs_at_80x24_60x20_and_mono() {
                 t.title()
             );
         }
-        insta::assert_snapshot!(format!("{name}_80x24"), wide);
-        insta::assert_snapshot!(
+        snap(format!("{name}_80x24"), wide);
+        snap(
             format!("{name}_60x20"),
-            render(&m, 60, 20, ColorDepth::Ansi256)
+            render(&m, 60, 20, ColorDepth::Ansi256),
         );
-        assert_mono(&m);
-        insta::assert_snapshot!(format!("{name}_mono"), render(&m, 80, 24, ColorDepth::Mono));
+        assert_mono(&m, &name);
+        snap(format!("{name}_mono"), render(&m, 80, 24, ColorDepth::Mono));
     }
 }
 
@@ -226,9 +185,9 @@ fn new_tabs_at_80x24_60x20_and_mono() {
 fn keys_dialogs() {
     let mut m = model(AdminTab::Keys);
     m.admin.keys.mode = KeysMode::PickMember { cursor: 1 };
-    insta::assert_snapshot!(
+    snap(
         "admin_keys_pick_80x24",
-        render(&m, 80, 24, ColorDepth::Mono)
+        render(&m, 80, 24, ColorDepth::Mono),
     );
     m.admin.keys.mode = KeysMode::Paste {
         user_id: 2,
@@ -243,15 +202,15 @@ fn keys_dialogs() {
         s.contains("New key for boss") && s.contains("boss@desk"),
         "{s}"
     );
-    insta::assert_snapshot!("admin_keys_paste_80x24", s);
+    snap("admin_keys_paste_80x24", s);
     m.admin.keys.mode = KeysMode::ConfirmRevoke {
         key_id: 10,
         login: "ada".into(),
         fingerprint: "SHA256:Lp1W1Cq0a6u4a2m3p0n1F7o1G5mJ0jv4m6yJm0s9a0I".into(),
     };
-    insta::assert_snapshot!(
+    snap(
         "admin_keys_revoke_60x20",
-        render(&m, 60, 20, ColorDepth::Mono)
+        render(&m, 60, 20, ColorDepth::Mono),
     );
 }
 
@@ -279,11 +238,11 @@ fn totp_enrollment_qr_fits_80x24_and_asks_for_more_room_below() {
     let s = render(&m, 80, 24, ColorDepth::Mono);
     assert!(s.contains('▀') && s.contains("Scan the code"), "{s}");
     assert!(!s.contains("enlarge"), "{s}");
-    insta::assert_snapshot!("admin_totp_enroll_80x24", s);
+    snap("admin_totp_enroll_80x24", s);
     let s = render(&m, 60, 20, ColorDepth::Mono);
     assert!(!s.contains('▀'), "no partial QR code:\n{s}");
     assert!(s.contains("enlarge the terminal"), "{s}");
-    insta::assert_snapshot!("admin_totp_enroll_60x20", s);
+    snap("admin_totp_enroll_60x20", s);
     // A reset asks for the reason.
     let mut m = model(AdminTab::Totp);
     m.admin.totp.mode = TotpMode::Reset {
@@ -292,9 +251,9 @@ fn totp_enrollment_qr_fits_80x24_and_asks_for_more_room_below() {
         reason: TextField::with_text(200, "lost phone"),
         busy: false,
     };
-    insta::assert_snapshot!(
+    snap(
         "admin_totp_reset_80x24",
-        render(&m, 80, 24, ColorDepth::Mono)
+        render(&m, 80, 24, ColorDepth::Mono),
     );
     // A kiosk PIN being typed shows as dots only.
     m.admin.totp.mode = TotpMode::Pin {
@@ -306,7 +265,7 @@ fn totp_enrollment_qr_fits_80x24_and_asks_for_more_room_below() {
     let s = render(&m, 80, 24, ColorDepth::Mono);
     assert!(s.contains("Kiosk PIN for sam") && s.contains("••••"), "{s}");
     assert!(!s.contains("4711"), "{s}");
-    insta::assert_snapshot!("admin_totp_pin_80x24", s);
+    snap("admin_totp_pin_80x24", s);
 }
 
 #[test]
@@ -316,9 +275,9 @@ fn settings_field_being_edited() {
     m.admin.settings.editing = Some(TextField::with_text(200, "America/New_Yor"));
     let s = render(&m, 80, 24, ColorDepth::Mono);
     assert!(s.contains("America/New_Yor"), "{s}");
-    insta::assert_snapshot!(
+    snap(
         "admin_settings_editing_60x20",
-        render(&m, 60, 20, ColorDepth::Mono)
+        render(&m, 60, 20, ColorDepth::Mono),
     );
 }
 
@@ -336,4 +295,9 @@ fn help_overlay_lists_the_console_keys_first() {
     ] {
         assert!(s.contains(text), "{text} missing:\n{s}");
     }
+}
+
+/// Snapshot files keep the names they had as `ui::admin_tabs_tests`.
+fn snap(name: impl AsRef<str>, text: impl AsRef<str>) {
+    assert_snapshot_as("admin_tabs_tests", name.as_ref(), text.as_ref());
 }

@@ -1,34 +1,38 @@
 //! Recipients management on the recipients screen (admins): create, edit, deactivate and
-//! reactivate, merge duplicates, and import a pasted CSV with a preview. Pure, like the
-//! rest of the core: keys and answers in, state and effects out. Operators and viewers
-//! keep the read-only screen (and `Ops` refuses them anyway).
+//! reactivate, merge duplicates; the CSV import is its own room ([`super::import`]). Pure,
+//! like the rest of the core: keys and answers in, state and effects out. Operators and
+//! viewers keep the read-only screen (and `Ops` refuses them anyway).
 
-use super::effect::Effect;
-use super::keymap::Action;
-use super::model::{Model, Tone};
-use super::text::TextField;
-use crate::admin::import::{Counts, FieldName, HEADER, Plan};
+use crate::admin::import::{Counts, FieldName, Plan};
+use crate::app::effect::Effect;
+use crate::app::event_state::{Consumed, EventState, NotConsumed};
+use crate::app::failure::Failure;
+use crate::app::keymap::Action;
+use crate::app::model::{Model, Tone};
+use crate::app::text::TextField;
 use crate::db::recipients::{Merged, Recipient};
 use crate::domain::limits;
 use crate::ops::{MergePreview, RecipientFields};
-use crate::term::input::{KeyCode, KeyEvent, Mods, PASTE_CAP};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
+
+pub use super::import::{ImportState, ImportStep};
 
 /// Messages of the recipients admin (answers of its effects).
 #[derive(Debug, Clone)]
 pub enum AdminMsg {
     /// The recipient to edit, with its full contact data.
-    Loaded(Result<Recipient, String>),
-    Saved(Result<Recipient, String>),
+    Loaded(Result<Recipient, Failure>),
+    Saved(Result<Recipient, Failure>),
     /// The recipient and its packages still waiting.
-    Activated(Result<(Recipient, i64), String>),
-    MergePreview(Result<MergePreview, String>),
-    Merged(Result<Merged, String>),
-    ImportPlan(Result<Plan, String>),
+    Activated(Result<(Recipient, i64), Failure>),
+    MergePreview(Result<MergePreview, Failure>),
+    Merged(Result<Merged, Failure>),
+    ImportPlan(Result<Plan, Failure>),
     ImportProgress {
         done: usize,
         total: usize,
     },
-    ImportDone(Result<Counts, String>),
+    ImportDone(Result<Counts, Failure>),
 }
 
 /// Effects of the recipients admin, run by `crate::effects`.
@@ -123,50 +127,6 @@ impl RecipientForm {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum ImportStep {
-    /// Collecting pasted CSV.
-    Paste,
-    /// Waiting for the preview.
-    Planning,
-    Preview(Plan),
-    Applying {
-        planned: Counts,
-        done: usize,
-        total: usize,
-    },
-    Done(Result<Counts, String>),
-}
-
-#[derive(Debug, Clone)]
-pub struct ImportState {
-    /// The CSV pasted so far (pastes append; a repeated header is dropped).
-    pub text: String,
-    pub lines: usize,
-    pub pastes: usize,
-    /// Set when a paste hit the per-paste limit: what was kept and where to go on.
-    pub cut: Option<String>,
-    pub step: ImportStep,
-    /// First rejection shown in the preview (scrolls).
-    pub scroll: usize,
-    /// Why the last preview could not be made (header, size).
-    pub error: Option<String>,
-}
-
-impl Default for ImportState {
-    fn default() -> Self {
-        Self {
-            text: String::new(),
-            lines: 0,
-            pastes: 0,
-            cut: None,
-            step: ImportStep::Paste,
-            scroll: 0,
-            error: None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub enum Mode {
     /// The search (read-only for operators and viewers).
@@ -223,18 +183,18 @@ fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Keys on the recipients screen. `None`: not ours; the read-only screen handles it.
-pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Option<Vec<Effect>> {
+/// Keys on the recipients screen. `NotConsumed`: not ours; the read-only screen handles it.
+pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
     match &m.recipients_admin.mode {
         Mode::Browse => browse_key(m, action),
-        Mode::Form(_) => Some(form_key(m, key, action)),
+        Mode::Form(_) => Consumed(form_key(m, key, action)),
         Mode::PickDuplicate { .. } => pick_key(m, action),
-        Mode::ConfirmMerge { .. } => Some(confirm_merge_key(m, key, action)),
-        Mode::Import(_) => Some(import_key(m, key, action)),
+        Mode::ConfirmMerge { .. } => Consumed(confirm_merge_key(m, key, action)),
+        Mode::Import(_) => Consumed(super::import::on_key(m, key, action)),
     }
 }
 
-fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+fn browse_key(m: &mut Model, action: Option<Action>) -> EventState {
     let wanted = matches!(
         action,
         Some(
@@ -246,19 +206,19 @@ fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
         )
     );
     if !wanted {
-        return None;
+        return NotConsumed;
     }
     if !allowed(m) {
-        return Some(refuse(m));
+        return Consumed(refuse(m));
     }
     let need_selection = !matches!(action, Some(Action::NewRecipient | Action::Import));
     let sel = selected(m);
     if need_selection && sel.is_none() {
         m.note("search and select a recipient first", Tone::Warning);
-        return Some(vec![]);
+        return EventState::DONE;
     }
     m.status = None;
-    Some(match (action, sel) {
+    Consumed(match (action, sel) {
         (Some(Action::NewRecipient), _) => {
             let mut form = RecipientForm::new(None);
             // Whatever was searched for is usually the new name.
@@ -290,7 +250,7 @@ fn browse_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
                     ),
                     Tone::Warning,
                 );
-                return Some(vec![]);
+                return EventState::DONE;
             }
             m.note(
                 format!(
@@ -370,36 +330,36 @@ fn save_form(m: &mut Model) -> Vec<Effect> {
     vec![fx.into()]
 }
 
-fn pick_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
+fn pick_key(m: &mut Model, action: Option<Action>) -> EventState {
     let Mode::PickDuplicate { keep, checking } = &mut m.recipients_admin.mode else {
-        return None;
+        return NotConsumed;
     };
     match action {
         Some(Action::Back) => {
             m.recipients_admin.mode = Mode::Browse;
             m.note("merge cancelled; nothing changed", Tone::Info);
-            Some(vec![])
+            EventState::DONE
         }
         Some(Action::Confirm) => {
             if *checking {
-                return Some(vec![]);
+                return EventState::DONE;
             }
             let keep_id = keep.id;
             match m.search.selected().map(|f| f.recipient.id) {
                 None => {
                     m.note("search and select the duplicate first", Tone::Warning);
-                    Some(vec![])
+                    EventState::DONE
                 }
                 Some(id) if id == keep_id => {
                     m.note(
                         "that is the recipient to keep; select its duplicate",
                         Tone::Warning,
                     );
-                    Some(vec![])
+                    EventState::DONE
                 }
                 Some(duplicate) => {
                     *checking = true;
-                    Some(vec![
+                    Consumed(vec![
                         AdminEffect::MergePreview {
                             keep: keep_id,
                             duplicate,
@@ -410,7 +370,7 @@ fn pick_key(m: &mut Model, action: Option<Action>) -> Option<Vec<Effect>> {
             }
         }
         // Typing and moving in the search work as usual.
-        _ => None,
+        _ => NotConsumed,
     }
 }
 
@@ -440,189 +400,30 @@ fn confirm_merge_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
     }
 }
 
-fn import_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
-    let Mode::Import(state) = &mut m.recipients_admin.mode else {
-        return vec![];
-    };
-    let clear = key.code == KeyCode::Char('u') && key.mods.contains(Mods::CTRL);
-    match &mut state.step {
-        ImportStep::Paste => match action {
-            Some(Action::Back) => cancel_import(m),
-            Some(Action::Confirm) => {
-                if state.text.trim().is_empty() {
-                    m.note("paste the CSV first (with its header line)", Tone::Warning);
-                    return vec![];
-                }
-                state.step = ImportStep::Planning;
-                state.error = None;
-                m.status = None;
-                vec![AdminEffect::PlanImport(state.text.clone()).into()]
-            }
-            _ if clear => {
-                *state = ImportState::default();
-                m.status = None;
-                vec![]
-            }
-            _ => vec![],
-        },
-        ImportStep::Planning => match action {
-            Some(Action::Back) => cancel_import(m),
-            _ => vec![],
-        },
-        ImportStep::Preview(plan) => match action {
-            Some(Action::Back) => cancel_import(m),
-            Some(Action::Up) => {
-                state.scroll = state.scroll.saturating_sub(1);
-                vec![]
-            }
-            Some(Action::Down) => {
-                state.scroll = (state.scroll + 1).min(plan.rejected.len().saturating_sub(1));
-                vec![]
-            }
-            Some(Action::Confirm) => {
-                if plan.rows.is_empty() {
-                    m.note(
-                        "no valid rows to import; Ctrl-U starts over, Esc cancels",
-                        Tone::Warning,
-                    );
-                    return vec![];
-                }
-                let plan = std::mem::take(plan);
-                let planned = plan.counts();
-                state.step = ImportStep::Applying {
-                    planned,
-                    done: 0,
-                    total: plan.rows.len(),
-                };
-                m.note("importing…", Tone::Info);
-                vec![AdminEffect::ApplyImport(plan).into()]
-            }
-            _ if clear => {
-                *state = ImportState::default();
-                m.status = None;
-                vec![]
-            }
-            _ => vec![],
-        },
-        ImportStep::Applying { .. } => {
-            if action == Some(Action::Back) {
-                m.note(
-                    "the import is being written as one transaction; it cannot be stopped halfway",
-                    Tone::Warning,
-                );
-            }
-            vec![]
-        }
-        ImportStep::Done(_) => match action {
-            Some(Action::Back | Action::Confirm) => {
-                m.recipients_admin.mode = Mode::Browse;
-                m.status = None;
-                super::update::search(m)
-            }
-            _ => vec![],
-        },
-    }
-}
-
-fn cancel_import(m: &mut Model) -> Vec<Effect> {
-    m.recipients_admin.mode = Mode::Browse;
-    m.note("import cancelled; nothing written", Tone::Info);
-    vec![]
-}
-
-/// Pasted text on the recipients screen. `None`: not ours (the search takes it).
-pub fn on_paste(m: &mut Model, text: &str) -> Option<Vec<Effect>> {
+/// Pasted text on the recipients screen. `NotConsumed`: not ours (the search takes it).
+pub fn on_paste(m: &mut Model, text: &str) -> EventState {
     match &mut m.recipients_admin.mode {
-        Mode::Browse | Mode::PickDuplicate { .. } => None,
-        Mode::ConfirmMerge { .. } => Some(vec![]),
+        Mode::Browse | Mode::PickDuplicate { .. } => NotConsumed,
+        Mode::ConfirmMerge { .. } => EventState::DONE,
         Mode::Form(form) => {
             if !form.loading && !form.saving {
                 let first = text.lines().next().unwrap_or("");
                 form.fields[form.focus].insert_str(first);
             }
-            Some(vec![])
+            EventState::DONE
         }
         Mode::Import(state) => {
             if matches!(state.step, ImportStep::Paste) {
-                let note = add_paste(state, text);
+                let note = super::import::add_paste(state, text);
                 if let Some((text, tone)) = note {
                     m.note(text, tone);
                 } else {
                     m.status = None;
                 }
             }
-            Some(vec![])
+            EventState::DONE
         }
     }
-}
-
-/// Appends one paste to the import text. A paste that reached the input limit was cut:
-/// its last, maybe partial, line is dropped (a cut line could look valid and be wrong) and
-/// the admin is told where to go on. A header repeated at the top of a later paste is
-/// dropped, so a long file can be pasted in parts.
-fn add_paste(state: &mut ImportState, text: &str) -> Option<(String, Tone)> {
-    let limit = crate::config::MAX_IMPORT_BYTES as usize;
-    let mut text = text;
-    let cut = text.len() + 4 >= PASTE_CAP;
-    let mut dropped = "";
-    if cut {
-        match text.rfind('\n') {
-            Some(i) => {
-                dropped = &text[i + 1..];
-                text = &text[..=i];
-            }
-            None => {
-                return Some((
-                    "the paste is one line longer than a paste can be; nothing kept".into(),
-                    Tone::Error,
-                ));
-            }
-        }
-    }
-    if state.pastes > 0
-        && let Some(first) = text.lines().next()
-        && is_header(first)
-    {
-        text = text.split_once('\n').map_or("", |(_, rest)| rest);
-    }
-    if state.text.len() + text.len() > limit {
-        return Some((
-            format!(
-                "the import would exceed {} MiB; import what you pasted, then the rest",
-                limit / (1024 * 1024)
-            ),
-            Tone::Error,
-        ));
-    }
-    if !state.text.is_empty() && !state.text.ends_with('\n') {
-        state.text.push('\n');
-    }
-    state.text.push_str(text);
-    state.pastes += 1;
-    state.lines = state.text.lines().count();
-    state.error = None;
-    if cut {
-        let next: String = dropped.chars().take(40).collect();
-        let msg = format!(
-            "a paste holds at most {} KiB: kept {} lines; paste the rest next, from `{next}`",
-            PASTE_CAP / 1024,
-            state.lines
-        );
-        state.cut = Some(msg.clone());
-        Some((msg, Tone::Warning))
-    } else {
-        state.cut = None;
-        None
-    }
-}
-
-fn is_header(line: &str) -> bool {
-    let cols: Vec<String> = line
-        .trim_start_matches('\u{feff}')
-        .split(',')
-        .map(|c| c.trim().to_lowercase())
-        .collect();
-    cols == HEADER
 }
 
 /// Answers to the recipients admin's effects.
@@ -650,13 +451,13 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     let verb = if form.id.is_some() { "saved" } else { "added" };
                     m.recipients_admin.mode = Mode::Browse;
                     m.note(format!("{verb} {}", label(&r)), Tone::Success);
-                    super::update::search(m)
+                    super::search(m)
                 }
                 Err(e) => {
                     form.saving = false;
                     // A name and unit that are taken: the name is the field to change.
-                    let field = e.contains("already exists").then_some(FieldName::Name);
-                    form.error = Some((field, e.clone()));
+                    let field = e.text.contains("already exists").then_some(FieldName::Name);
+                    form.error = Some((field, e.text.clone()));
                     m.note(format!("not saved: {e}"), Tone::Error);
                     vec![]
                 }
@@ -676,7 +477,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     format!("{} deactivated (Ctrl-A shows inactive ones)", label(&r))
                 };
                 m.note(text, Tone::Success);
-                super::update::search(m)
+                super::search(m)
             }
             Err(e) => {
                 m.note(e, Tone::Error);
@@ -720,7 +521,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                     );
                     m.note(line.clone(), Tone::Success);
                     m.log_activity(format!("{} {line}", m.me.login));
-                    super::update::search(m)
+                    super::search(m)
                 }
                 Err(e) => {
                     m.note(format!("not merged: {e}"), Tone::Error);
@@ -728,49 +529,8 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
                 }
             }
         }
-        AdminMsg::ImportPlan(res) => {
-            if let Mode::Import(state) = &mut m.recipients_admin.mode
-                && matches!(state.step, ImportStep::Planning)
-            {
-                match res {
-                    Ok(plan) => {
-                        state.scroll = 0;
-                        state.step = ImportStep::Preview(plan);
-                        m.note(
-                            "nothing written yet: Enter imports, Esc cancels",
-                            Tone::Info,
-                        );
-                    }
-                    Err(e) => {
-                        state.step = ImportStep::Paste;
-                        state.error = Some(e.clone());
-                        m.note(format!("cannot import: {e}"), Tone::Error);
-                    }
-                }
-            }
-            vec![]
-        }
-        AdminMsg::ImportProgress { done: d, total: t } => {
-            if let Mode::Import(ImportState {
-                step: ImportStep::Applying { done, total, .. },
-                ..
-            }) = &mut m.recipients_admin.mode
-            {
-                *done = d.max(*done);
-                *total = t;
-            }
-            vec![]
-        }
-        AdminMsg::ImportDone(res) => {
-            if let Mode::Import(state) = &mut m.recipients_admin.mode {
-                let (text, tone) = match &res {
-                    Ok(c) => (format!("imported: {c}"), Tone::Success),
-                    Err(e) => (format!("import failed, nothing written: {e}"), Tone::Error),
-                };
-                state.step = ImportStep::Done(res);
-                m.note(text, tone);
-            }
-            vec![]
+        AdminMsg::ImportPlan(_) | AdminMsg::ImportProgress { .. } | AdminMsg::ImportDone(_) => {
+            super::import::on_msg(m, msg)
         }
     }
 }

@@ -4,7 +4,8 @@ use crate::app::model::Model;
 
 /// The admin console's footer, for the tab (and what is being done in it).
 pub fn hints(m: &Model) -> &'static [(&'static str, &'static str)] {
-    use crate::app::admin_keys::{KeysMode, TotpMode};
+    use crate::app::admin::keys::KeysMode;
+    use crate::app::admin::totp::TotpMode;
     use crate::app::model::AdminTab;
     let a = &m.admin;
     match a.tab {

@@ -1,13 +1,19 @@
+//! The recipients screen: the search (shared with intake, pickup and corrections) and,
+//! for admins, management: the record form and merge ([`form`]) and the CSV import ([`import`]).
+
+mod form;
+mod import;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::theme::Theme;
-use super::widgets::{field, highlighted};
 use crate::app::model::{Model, RecipientSearch};
-use crate::app::recipients_admin::{Mode, allowed, mask_email, mask_phone};
+use crate::app::recipients::admin::{Mode, allowed, mask_email, mask_phone};
 use crate::search::Field;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{field, highlighted};
 
 /// The search field and its results; used by the recipients, intake and pickup screens.
 pub fn search_box(f: &mut Frame, area: Rect, s: &RecipientSearch, focused: bool, t: &Theme) {
@@ -100,7 +106,7 @@ fn search_list(
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let mode = &m.recipients_admin.mode;
     if let Mode::Import(state) = mode {
-        super::import::draw(f, area, state, t);
+        import::draw(f, area, state, t);
         return;
     }
     let title = match mode {
@@ -127,9 +133,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     // changes is bytes on a thin terminal's link).
     search_list(f, inner, &m.search, !editing, allowed(m), t);
     match mode {
-        Mode::Form(form) => super::recipient_form::draw_form(f, area, form, t),
+        Mode::Form(form) => form::draw_form(f, area, form, t),
         Mode::ConfirmMerge { preview, busy } => {
-            super::recipient_form::draw_merge(f, area, preview, *busy, t);
+            form::draw_merge(f, area, preview, *busy, t);
         }
         _ => {}
     }
@@ -157,3 +163,6 @@ pub fn footer_pairs(m: &Model) -> &'static [(&'static str, &'static str)] {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,11 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::theme::Theme;
-use super::widgets::{field, hints};
-use crate::app::recipients_admin::{FORM_FIELDS, RecipientForm, field_label};
+use crate::app::recipients::admin::{FORM_FIELDS, RecipientForm, field_label};
 use crate::db::recipients::Recipient;
 use crate::ops::MergePreview;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{field, hints};
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
 pub fn popup(area: Rect, w: u16, h: u16) -> Rect {

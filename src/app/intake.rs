@@ -1,0 +1,416 @@
+//! Intake: scan a parcel, check for a waiting twin, choose the recipient, record location,
+//! flags and a note, commit. A batch keeps the recipient (and location) for the next scan.
+
+use super::effect::Effect;
+use super::failure::Failure;
+use super::keymap::Action;
+use super::model::{Model, Screen, Tone};
+use super::msg::Msg;
+use super::recipients::{edit_search, move_search_cursor, search};
+use super::text::TextField;
+use crate::db::packages::Intake;
+use crate::domain::limits::LOCATION_MAX;
+use crate::label::{Checksum, Parsed};
+use crate::ops::{IntakeRequest, normalize_tracking};
+use crate::term::input::{KeyCode, KeyEvent, Mods};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntakeStep {
+    /// Waiting for a scan (or typed number).
+    Scan,
+    /// The check digit is wrong: accept anyway or rescan.
+    ConfirmChecksum,
+    /// Choosing the recipient.
+    Recipient,
+    /// Location and flags, then commit.
+    Details,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub perishable: bool,
+    pub oversized: bool,
+    pub damaged: bool,
+    pub signature_required: bool,
+}
+
+/// The chosen recipient of an intake (`None` id: unmatched, resolve later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub id: Option<i64>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeForm {
+    pub step: IntakeStep,
+    pub tracking: TextField,
+    pub parsed: Option<Parsed>,
+    pub recipient: Option<Chosen>,
+    /// Sticky across a batch.
+    pub location: TextField,
+    pub flags: Flags,
+    /// Batch mode keeps the recipient for the next scan.
+    pub batch: bool,
+    /// Packages recorded in this session's intake run.
+    pub tally: u32,
+    pub committing: bool,
+    pub check_seq: u64,
+    /// Optional note (multi-line); Tab moves between location and note.
+    pub note: ratatui_textarea::TextArea<'static>,
+    pub on_note: bool,
+}
+
+/// Most characters in an intake note.
+pub use crate::domain::limits::NOTE_MAX;
+
+pub fn note_area() -> ratatui_textarea::TextArea<'static> {
+    let mut t = ratatui_textarea::TextArea::default();
+    t.set_placeholder_text("Note (optional) · Tab: location · Ctrl-S or Enter on location: save");
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t
+}
+
+impl Default for IntakeForm {
+    fn default() -> Self {
+        Self {
+            step: IntakeStep::Scan,
+            tracking: TextField::new(96),
+            parsed: None,
+            recipient: None,
+            location: TextField::new(LOCATION_MAX),
+            flags: Flags::default(),
+            batch: false,
+            tally: 0,
+            committing: false,
+            check_seq: 0,
+            note: note_area(),
+            on_note: false,
+        }
+    }
+}
+
+/// Entering the screen: a checksum question left open is dropped (not while committing).
+pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
+    if !m.intake.committing && m.intake.step == IntakeStep::ConfirmChecksum {
+        m.intake.step = IntakeStep::Scan;
+    }
+    vec![]
+}
+
+/// The intake's answers: the re-scan check and the commit.
+pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Waiting { seq, package } => {
+            if seq == m.intake.check_seq
+                && let Some(p) = package
+            {
+                m.note(
+                    format!(
+                        "{} is already waiting (#{}, {}): opened it; nothing recorded twice",
+                        p.tracking,
+                        p.id,
+                        p.recipient_name.as_deref().unwrap_or("unmatched")
+                    ),
+                    Tone::Warning,
+                );
+                reset_scan(m);
+                m.detail_from = Screen::Intake;
+                m.screen = Screen::Detail;
+                return vec![Effect::LoadPackage(p.id)];
+            }
+            vec![]
+        }
+        Msg::IntakeDone(res) => on_intake_done(m, res),
+        _ => vec![],
+    }
+}
+
+/// Our key event as the text area's input.
+fn textarea_input(key: KeyEvent) -> ratatui_textarea::Input {
+    use ratatui_textarea::Key;
+    let k = match key.code {
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Delete => Key::Delete,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Tab | KeyCode::BackTab => Key::Tab,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::F(n) => Key::F(n),
+        KeyCode::Insert => Key::Null,
+    };
+    ratatui_textarea::Input {
+        key: k,
+        ctrl: key.mods.contains(Mods::CTRL),
+        alt: key.mods.contains(Mods::ALT),
+        shift: key.mods.contains(Mods::SHIFT),
+    }
+}
+
+fn reset_scan(m: &mut Model) {
+    let f = &mut m.intake;
+    f.step = IntakeStep::Scan;
+    f.note = note_area();
+    f.on_note = false;
+    f.tracking.clear();
+    f.parsed = None;
+    f.committing = false;
+    f.flags = Default::default();
+    if !f.batch {
+        f.recipient = None;
+    }
+}
+
+/// Keys on the intake screen, by step; nothing while a commit is on its way.
+pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.intake.committing {
+        return vec![]; // one commit at a time; its answer will come
+    }
+    match action {
+        Some(Action::Batch) => {
+            m.intake.batch = !m.intake.batch;
+            let s = if m.intake.batch {
+                "batch on: the recipient stays for the next scan"
+            } else {
+                "batch off"
+            };
+            m.note(s, Tone::Info);
+            return vec![];
+        }
+        Some(Action::InternalId) if m.intake.step == IntakeStep::Scan => {
+            // No tracking number: the server assigns a PT- id to write on the parcel.
+            m.intake.tracking.clear();
+            m.intake.parsed = None;
+            return to_recipient_step(m);
+        }
+        _ => {}
+    }
+    match m.intake.step {
+        IntakeStep::Scan => match action {
+            Some(Action::Back) => super::update::goto(m, Screen::Dashboard),
+            Some(Action::Confirm) => scanned(m),
+            _ => {
+                m.intake.tracking.edit(key);
+                vec![]
+            }
+        },
+        IntakeStep::ConfirmChecksum => match action {
+            Some(Action::Confirm) => to_recipient_step(m),
+            Some(Action::Back) => {
+                reset_scan(m);
+                m.note("scan again", Tone::Info);
+                vec![]
+            }
+            _ => vec![],
+        },
+        IntakeStep::Recipient => match action {
+            Some(Action::Back) => {
+                reset_scan(m);
+                vec![]
+            }
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::Unmatched) => {
+                m.intake.recipient = Some(Chosen {
+                    id: None,
+                    label: "(unmatched: resolve later)".into(),
+                });
+                m.intake.step = IntakeStep::Details;
+                vec![]
+            }
+            Some(Action::Confirm) => {
+                if let Some(f) = m.search.selected() {
+                    m.intake.recipient = Some(Chosen {
+                        id: Some(f.recipient.id),
+                        label: format!("{} · {}", f.recipient.name, f.recipient.unit),
+                    });
+                    m.intake.step = IntakeStep::Details;
+                } else {
+                    m.note("no recipient selected (Ctrl-U: unmatched)", Tone::Warning);
+                }
+                vec![]
+            }
+            _ => edit_search(m, key),
+        },
+        IntakeStep::Details if m.intake.on_note => match action {
+            Some(Action::NextField) => {
+                m.intake.on_note = false;
+                vec![]
+            }
+            Some(Action::Save) => commit_intake(m),
+            Some(Action::Back) => {
+                m.intake.on_note = false;
+                vec![]
+            }
+            _ => {
+                let note = &mut m.intake.note;
+                let len: usize = note.lines().iter().map(|l| l.chars().count() + 1).sum();
+                let grows = matches!(key.code, KeyCode::Char(_) | KeyCode::Enter);
+                if len < NOTE_MAX || !grows {
+                    note.input(textarea_input(key));
+                }
+                vec![]
+            }
+        },
+        IntakeStep::Details => match action {
+            Some(Action::Back) => {
+                m.intake.step = IntakeStep::Recipient;
+                vec![]
+            }
+            Some(Action::NextField) => {
+                m.intake.on_note = true;
+                vec![]
+            }
+            Some(Action::Save) => commit_intake(m),
+            Some(Action::Perishable) => toggle(&mut m.intake.flags.perishable),
+            Some(Action::Oversized) => toggle(&mut m.intake.flags.oversized),
+            Some(Action::Damaged) => toggle(&mut m.intake.flags.damaged),
+            Some(Action::Signature) => toggle(&mut m.intake.flags.signature_required),
+            Some(Action::Confirm) => commit_intake(m),
+            _ => {
+                m.intake.location.edit(key);
+                vec![]
+            }
+        },
+    }
+}
+
+fn toggle(b: &mut bool) -> Vec<Effect> {
+    *b = !*b;
+    vec![]
+}
+
+/// Enter on the scan field: parse, warn on a bad check digit, look for a waiting twin.
+fn scanned(m: &mut Model) -> Vec<Effect> {
+    let text = m.intake.tracking.text();
+    if text.trim().is_empty() {
+        m.note(
+            "scan or type a tracking number (Ctrl-N: none on the parcel)",
+            Tone::Info,
+        );
+        return vec![];
+    }
+    let (tracking, _) = match normalize_tracking(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            m.note(e.to_string(), Tone::Error);
+            return vec![];
+        }
+    };
+    let parsed = crate::label::parse(&text);
+    let bad_check = parsed.checksum == Checksum::Invalid;
+    m.intake.tracking.set(&tracking);
+    m.intake.parsed = Some(parsed);
+    let seq = m.next_seq();
+    m.intake.check_seq = seq;
+    let mut fx = vec![Effect::CheckWaiting { seq, tracking }];
+    if bad_check {
+        m.intake.step = IntakeStep::ConfirmChecksum;
+        m.note(
+            "check digit does not match: Enter to accept anyway, Esc to scan again",
+            Tone::Warning,
+        );
+    } else {
+        fx.extend(to_recipient_step(m));
+    }
+    fx
+}
+
+fn to_recipient_step(m: &mut Model) -> Vec<Effect> {
+    if m.intake.batch && m.intake.recipient.is_some() {
+        m.intake.step = IntakeStep::Details;
+        return vec![];
+    }
+    m.intake.step = IntakeStep::Recipient;
+    m.search.query.clear();
+    search(m)
+}
+
+fn commit_intake(m: &mut Model) -> Vec<Effect> {
+    let Some(chosen) = m.intake.recipient.clone() else {
+        m.intake.step = IntakeStep::Recipient;
+        return vec![];
+    };
+    m.intake.committing = true;
+    // The re-scan check of this number may still be on its way; answered now it would
+    // report the parcel being saved as "already waiting" (the commit itself deduplicates).
+    m.intake.check_seq = 0;
+    let f = &m.intake;
+    vec![Effect::CommitIntake(IntakeRequest {
+        tracking: f.tracking.text(),
+        recipient_id: chosen.id,
+        location: f.location.text(),
+        perishable: f.flags.perishable,
+        oversized: f.flags.oversized,
+        damaged: f.flags.damaged,
+        signature_required: f.flags.signature_required,
+        note: f.note.lines().join("\n"),
+    })]
+}
+
+fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
+    m.intake.committing = false;
+    match res {
+        Ok(i) => {
+            let p = &i.package;
+            let who = p.recipient_name.as_deref().unwrap_or("unmatched");
+            if i.created {
+                m.intake.tally += 1;
+                let line = format!(
+                    "received {} for {who} · code {}",
+                    p.tracking,
+                    p.pickup_code.as_deref().unwrap_or("-")
+                );
+                m.note(
+                    format!("#{} {line} · {} this run", p.id, m.intake.tally),
+                    Tone::Success,
+                );
+                m.log_activity(format!("{} {line}", m.me.login));
+            } else {
+                m.note(
+                    format!(
+                        "{} was already waiting (#{}): not recorded twice",
+                        p.tracking, p.id
+                    ),
+                    Tone::Warning,
+                );
+            }
+            reset_scan(m);
+            super::dashboard::stats_if_shown(m)
+        }
+        Err(e) => {
+            // Keep everything typed: the clerk retries with Enter.
+            m.note(format!("not recorded: {e} (Enter to retry)"), Tone::Error);
+            vec![]
+        }
+    }
+}
+
+/// A paste: the first line goes where typing would; a newline after it is Enter on the scan.
+pub(super) fn on_paste(m: &mut Model, first: &str, enter: bool) -> Vec<Effect> {
+    match m.intake.step {
+        IntakeStep::Scan => {
+            m.intake.tracking.insert_str(first);
+            if enter { scanned(m) } else { vec![] }
+        }
+        IntakeStep::Details => {
+            m.intake.location.insert_str(first);
+            vec![]
+        }
+        IntakeStep::Recipient => {
+            m.search.query.insert_str(first);
+            search(m)
+        }
+        IntakeStep::ConfirmChecksum => vec![],
+    }
+}

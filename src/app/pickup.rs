@@ -1,0 +1,265 @@
+//! Pickup: find the waiting packages by pickup code, a scanned parcel or the recipient,
+//! choose which go, name who takes them (maybe a proxy), commit the handover.
+
+use super::effect::Effect;
+use super::keymap::Action;
+use super::model::{Model, Screen, Tone};
+use super::msg::Msg;
+use super::recipients::{edit_search, move_search_cursor, search};
+use super::text::TextField;
+use crate::db::packages::{Handover, Package};
+use crate::ops::normalize_tracking;
+use crate::term::input::{KeyCode, KeyEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickupStep {
+    /// Type or scan a pickup code (or switch to recipient search).
+    Code,
+    /// Search the recipient instead.
+    Search,
+    /// The recipient's waiting packages, all selected.
+    Select,
+    /// Who takes them.
+    Receiver,
+}
+
+#[derive(Debug, Clone)]
+pub struct PickupForm {
+    pub step: PickupStep,
+    pub code: TextField,
+    pub packages: Vec<Package>,
+    pub selected: Vec<bool>,
+    pub cursor: usize,
+    pub receiver: TextField,
+    pub proxy: bool,
+    pub committing: bool,
+}
+
+impl Default for PickupForm {
+    fn default() -> Self {
+        Self {
+            step: PickupStep::Code,
+            code: TextField::new(96),
+            packages: Vec::new(),
+            selected: Vec::new(),
+            cursor: 0,
+            receiver: TextField::new(100),
+            proxy: false,
+            committing: false,
+        }
+    }
+}
+
+impl PickupForm {
+    pub fn chosen_ids(&self) -> Vec<i64> {
+        self.packages
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .map(|(p, _)| p.id)
+            .collect()
+    }
+}
+
+/// Entering the screen starts over, unless a handover is on its way.
+pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
+    if !m.pickup.committing {
+        m.pickup = Default::default();
+    }
+    vec![]
+}
+
+/// The pickup's answers: the packages found and the handover recorded.
+pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::PickupList(res) => {
+            match res {
+                Ok(list) if list.is_empty() => {
+                    m.note("no waiting packages for that recipient", Tone::Warning);
+                }
+                Ok(list) => {
+                    let name = list
+                        .iter()
+                        .find_map(|p| p.recipient_name.clone())
+                        .unwrap_or_default();
+                    m.pickup.selected = vec![true; list.len()];
+                    m.pickup.packages = list;
+                    m.pickup.cursor = 0;
+                    m.pickup.receiver.set(&name);
+                    m.pickup.step = PickupStep::Select;
+                    m.screen = Screen::Pickup;
+                }
+                Err(e) => m.note(e, Tone::Error),
+            }
+            vec![]
+        }
+        Msg::PickupDone(res) => {
+            m.pickup.committing = false;
+            match res {
+                Ok(done) => {
+                    let name = m.pickup.receiver.text();
+                    let line = format!(
+                        "{} handed over {} package{} to {name}",
+                        m.me.login,
+                        done.len(),
+                        if done.len() == 1 { "" } else { "s" }
+                    );
+                    m.note(line.clone(), Tone::Success);
+                    m.log_activity(line);
+                    m.pickup = Default::default();
+                    super::dashboard::stats_if_shown(m)
+                }
+                Err(e) => {
+                    m.note(format!("pickup not recorded: {e}"), Tone::Error);
+                    vec![]
+                }
+            }
+        }
+        _ => vec![],
+    }
+}
+
+/// Keys on the pickup screen, by step; nothing while a handover is on its way.
+pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.pickup.committing {
+        return vec![];
+    }
+    match m.pickup.step {
+        PickupStep::Code => match action {
+            Some(Action::Back) => super::update::goto(m, Screen::Dashboard),
+            Some(Action::ByRecipient) => {
+                m.pickup.step = PickupStep::Search;
+                search(m)
+            }
+            Some(Action::Confirm) => {
+                // Six digits are a pickup code; anything else is a scanned parcel.
+                let text = m.pickup.code.text();
+                let code = text.trim();
+                if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                    vec![Effect::FindByCode(code.to_string())]
+                } else if code.is_empty() {
+                    m.note(
+                        "type the 6-digit pickup code or scan the parcel (Ctrl-F: by recipient)",
+                        Tone::Info,
+                    );
+                    vec![]
+                } else {
+                    match normalize_tracking(code) {
+                        Ok((tracking, _)) => vec![Effect::FindByTracking(tracking)],
+                        Err(e) => {
+                            m.note(e.to_string(), Tone::Error);
+                            vec![]
+                        }
+                    }
+                }
+            }
+            _ => {
+                m.pickup.code.edit(key);
+                vec![]
+            }
+        },
+        PickupStep::Search => match action {
+            Some(Action::Back) => {
+                m.pickup.step = PickupStep::Code;
+                vec![]
+            }
+            Some(Action::Up | Action::Down) => {
+                move_search_cursor(m, action);
+                vec![]
+            }
+            Some(Action::Confirm) => match m.search.selected() {
+                Some(f) => vec![Effect::WaitingFor(f.recipient.id)],
+                None => vec![],
+            },
+            _ => edit_search(m, key),
+        },
+        PickupStep::Select => {
+            let n = m.pickup.packages.len();
+            match action {
+                Some(Action::Back) => {
+                    m.pickup = Default::default();
+                    vec![]
+                }
+                Some(Action::Up) => {
+                    m.pickup.cursor = m.pickup.cursor.saturating_sub(1);
+                    vec![]
+                }
+                Some(Action::Down) => {
+                    m.pickup.cursor = (m.pickup.cursor + 1).min(n.saturating_sub(1));
+                    vec![]
+                }
+                Some(Action::Toggle) => {
+                    if let Some(s) = m.pickup.selected.get_mut(m.pickup.cursor) {
+                        *s = !*s;
+                    }
+                    vec![]
+                }
+                Some(Action::Confirm) => {
+                    if m.pickup.chosen_ids().is_empty() {
+                        m.note("select at least one package (Space)", Tone::Warning);
+                    } else {
+                        m.pickup.step = PickupStep::Receiver;
+                    }
+                    vec![]
+                }
+                _ => vec![],
+            }
+        }
+        PickupStep::Receiver => match action {
+            Some(Action::Back) => {
+                m.pickup.step = PickupStep::Select;
+                vec![]
+            }
+            Some(Action::Proxy) => {
+                m.pickup.proxy = !m.pickup.proxy;
+                vec![]
+            }
+            Some(Action::Confirm) => {
+                let receiver = m.pickup.receiver.text();
+                if receiver.trim().is_empty() {
+                    m.note("the receiver's name is required", Tone::Warning);
+                    return vec![];
+                }
+                m.pickup.committing = true;
+                vec![Effect::CommitPickup {
+                    ids: m.pickup.chosen_ids(),
+                    handover: Handover {
+                        receiver,
+                        proxy: m.pickup.proxy,
+                    },
+                }]
+            }
+            _ => {
+                m.pickup.receiver.edit(key);
+                vec![]
+            }
+        },
+    }
+}
+
+/// A paste: a code followed by a newline is looked up at once (a scanner in paste mode).
+pub(super) fn on_paste(m: &mut Model, first: &str, enter: bool) -> Vec<Effect> {
+    match m.pickup.step {
+        PickupStep::Code => {
+            m.pickup.code.insert_str(first);
+            if enter {
+                let enter_key = KeyEvent {
+                    code: KeyCode::Enter,
+                    mods: crate::term::input::Mods::NONE,
+                };
+                on_key(m, enter_key, Some(Action::Confirm))
+            } else {
+                vec![]
+            }
+        }
+        PickupStep::Receiver => {
+            m.pickup.receiver.insert_str(first);
+            vec![]
+        }
+        PickupStep::Search => {
+            m.search.query.insert_str(first);
+            search(m)
+        }
+        PickupStep::Select => vec![],
+    }
+}
