@@ -273,7 +273,10 @@ mod tests {
         assert!(text.contains("# TYPE packtrack_db_up gauge"), "{text}");
         assert!(text.contains("packtrack_db_up 1"), "{text}");
         // OpenMetrics types a counter under its family name; the sample keeps `_total`.
-        assert!(text.contains("# TYPE packtrack_db_restarts counter"), "{text}");
+        assert!(
+            text.contains("# TYPE packtrack_db_restarts counter"),
+            "{text}"
+        );
         assert!(text.contains("packtrack_db_restarts_total 0"), "{text}");
     }
 }
