@@ -9,13 +9,35 @@
 
 use std::time::Duration;
 
-/// Nearest-rank percentile of ascending `sorted` samples, `p` in 0..=100; `None` when empty.
-pub fn pct<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+/// A sample type and what a percentile of no samples is: NaN milliseconds (prints as such),
+/// or a zero `Duration`.
+pub trait Sample: Copy {
+    const EMPTY: Self;
+}
+
+impl Sample for f64 {
+    const EMPTY: Self = f64::NAN;
+}
+
+impl Sample for Duration {
+    const EMPTY: Self = Duration::ZERO;
+}
+
+/// Nearest-rank percentile of ascending `sorted` samples, `p` in 0..=100 (`p` 0 is the
+/// minimum, 100 the maximum); [`Sample::EMPTY`] when there are none.
+pub fn pct<T: Sample>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
-        return None;
+        return T::EMPTY;
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The median (nearest rank) of samples in any order.
+pub fn median<T: Sample + PartialOrd>(samples: &[T]) -> T {
+    let mut s = samples.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    pct(&s, 50.0)
 }
 
 /// Milliseconds as a float, the unit every summary prints.
@@ -40,7 +62,7 @@ impl Summary {
     pub fn of_ms(samples: &[f64]) -> Self {
         let mut s = samples.to_vec();
         s.sort_by(f64::total_cmp);
-        let at = |p| pct(&s, p).unwrap_or(f64::NAN);
+        let at = |p| pct(&s, p);
         Self {
             n: s.len(),
             min: s.first().copied().unwrap_or(f64::NAN),
@@ -84,13 +106,15 @@ mod tests {
 
     #[test]
     fn nearest_rank() {
-        let s: Vec<u32> = (1..=100).collect();
-        assert_eq!(pct(&s, 50.0), Some(50));
-        assert_eq!(pct(&s, 99.0), Some(99));
-        assert_eq!(pct(&s, 100.0), Some(100));
-        assert_eq!(pct(&s, 0.0), Some(1));
-        assert_eq!(pct(&[7], 99.0), Some(7));
-        assert_eq!(pct::<u32>(&[], 50.0), None);
+        let s: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(pct(&s, 50.0), 50.0);
+        assert_eq!(pct(&s, 99.0), 99.0);
+        assert_eq!(pct(&s, 100.0), 100.0);
+        assert_eq!(pct(&s, 0.0), 1.0);
+        assert_eq!(pct(&[7.0], 99.0), 7.0);
+        assert!(pct::<f64>(&[], 50.0).is_nan());
+        assert_eq!(pct::<Duration>(&[], 50.0), Duration::ZERO);
+        assert_eq!(median(&[3.0, 1.0, 2.0, 4.0]), 2.0);
     }
 
     #[test]
