@@ -1,14 +1,18 @@
 //! The pure core's costs per operation (issue 8): label parsing, `update` + `view` of the
-//! busiest screens through the sessions' terminal backend (with the bytes each frame sends),
-//! and sealing a secret. No database, no network: these are the server's CPU per keystroke
-//! or scan, to compare with the end-to-end numbers of examples/loadtest.rs.
+//! busiest screens through the sessions' terminal backend, and sealing a secret. No database,
+//! no network: these are the server's CPU per keystroke or scan, to compare with the
+//! end-to-end numbers of examples/loadtest.rs.
 //!
-//! Run: `cargo bench --bench core` (env: ITERS=20000). Prints p50/p99 per operation.
+//! Run: `cargo bench --bench core` (divan; `DIVAN_SAMPLE_COUNT=N` to change the 20,000 samples).
+//! Every operation is timed one call per sample, like the hand timer this replaced, so divan's
+//! median is the old p50. The bytes each frame sends are printed after divan's table.
 
+use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeZone, Utc};
+use divan::Bencher;
 use packtrack::app::model::Me;
 use packtrack::app::{Effect, Model, Msg, update};
 use packtrack::db::packages::Package;
@@ -36,170 +40,265 @@ const LABELS: [&str; 10] = [
     "not a tracking number",
 ];
 
+/// Samples per operation, one call each (the old `ITERS`).
+const SAMPLES: u32 = 20_000;
+
+/// Frame bytes sent and frames drawn by the timed part of a screen bench, for the bytes column.
+struct FrameBytes {
+    name: &'static str,
+    bytes: AtomicUsize,
+    frames: AtomicUsize,
+}
+
+impl FrameBytes {
+    const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            bytes: AtomicUsize::new(0),
+            frames: AtomicUsize::new(0),
+        }
+    }
+
+    fn add(&self, bytes: usize) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn per_frame(&self) -> Option<usize> {
+        let frames = self.frames.load(Ordering::Relaxed);
+        (frames > 0).then(|| self.bytes.load(Ordering::Relaxed) / frames)
+    }
+}
+
+static RECIPIENTS: FrameBytes = FrameBytes::new("recipients: key + answer (per key)");
+static PACKAGES: FrameBytes = FrameBytes::new("packages list (500 rows): cursor key + frame");
+static INTAKE: FrameBytes = FrameBytes::new("intake: scanner key + frame");
+
 fn main() {
-    let iters = env_usize("ITERS", 20_000);
-    println!("packtrack core bench: {iters} iterations per row, one thread");
-    println!(
-        "{:<44} {:>10} {:>10} {:>10}",
-        "operation", "p50", "p99", "bytes"
-    );
-
-    // -- labels
-    let mut samples = Vec::with_capacity(iters);
-    for i in 0..iters {
-        let input = LABELS[i % LABELS.len()];
-        let t = Instant::now();
-        black_box(packtrack::label::parse(black_box(input)));
-        samples.push(t.elapsed());
+    divan::main();
+    println!("\nbytes sent per timed frame");
+    for f in [&RECIPIENTS, &PACKAGES, &INTAKE] {
+        if let Some(b) = f.per_frame() {
+            println!("  {:<46} {b:>6}", f.name);
+        }
     }
-    row("label::parse (mixed scanner input)", &mut samples, None);
+}
 
-    // -- sealing
+#[divan::bench(name = "label::parse (mixed scanner input)", sample_count = SAMPLES, sample_size = 1)]
+fn label_parse(b: Bencher) {
+    let mut i = 0;
+    b.bench_local(|| {
+        i += 1;
+        packtrack::label::parse(black_box(LABELS[i % LABELS.len()]))
+    });
+}
+
+const SECRET: &[u8] = b"smtp-password-of-a-plausible-length-0123456789";
+
+#[divan::bench(name = "secrets seal (AES-256-GCM, 46 B)", sample_count = SAMPLES, sample_size = 1)]
+fn secrets_seal(b: Bencher) {
     let sealer = SecretsKey::from_bytes(&[7; 32]);
-    let secret = b"smtp-password-of-a-plausible-length-0123456789";
-    let mut seal = Vec::with_capacity(iters);
-    let mut open = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let t = Instant::now();
-        let sealed = sealer.seal("facility:1", black_box(secret));
-        seal.push(t.elapsed());
-        let t = Instant::now();
-        let plain = sealer.open("facility:1", &sealed).expect("opens");
-        open.push(t.elapsed());
-        assert_eq!(plain, secret);
+    b.bench_local(|| sealer.seal("facility:1", black_box(SECRET)));
+}
+
+#[divan::bench(name = "secrets open", sample_count = SAMPLES, sample_size = 1)]
+fn secrets_open(b: Bencher) {
+    let sealer = SecretsKey::from_bytes(&[7; 32]);
+    let sealed = sealer.seal("facility:1", SECRET);
+    assert_eq!(sealer.open("facility:1", &sealed).expect("opens"), SECRET);
+    b.bench_local(|| {
+        sealer
+            .open("facility:1", black_box(&sealed))
+            .expect("opens")
+    });
+}
+
+/// The recipients screen typing "smith" forward and Backspacing back, each key answered by
+/// its search results: two frames per keystroke, timed by two benches.
+struct Typing {
+    m: Model,
+    term: Terminal<WireBackend>,
+    theme: Theme,
+    founds: Vec<Vec<Found>>,
+    i: usize,
+    seq: u64,
+}
+
+const QUERIES: [&str; 8] = ["s", "sm", "smi", "smit", "smith", "smit", "smi", "sm"];
+
+impl Typing {
+    fn new() -> Self {
+        let theme = Theme::builtin("default").expect("default theme");
+        let directory = synthetic_directory(10_000, 42);
+        let index = RecipientIndex::new(directory.clone());
+        let founds = QUERIES
+            .iter()
+            .map(|q| {
+                index
+                    .search(q, 50, false)
+                    .into_iter()
+                    .map(|hit| Found {
+                        recipient: directory
+                            .iter()
+                            .find(|r| r.id == hit.id)
+                            .expect("hit is in the directory")
+                            .clone(),
+                        hit,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut m = model();
+        let mut term = terminal();
+        update(&mut m, key(KeyCode::Char('r')));
+        draw(&mut term, &m, &theme);
+        Self {
+            m,
+            term,
+            theme,
+            founds,
+            i: 0,
+            seq: 0,
+        }
     }
-    row("secrets seal (AES-256-GCM, 46 B)", &mut seal, None);
-    row("secrets open", &mut open, None);
 
-    // -- update + view, as a session does per keystroke
-    let theme = Theme::builtin("default").expect("default theme");
-    let directory = synthetic_directory(10_000, 42);
-    let index = RecipientIndex::new(directory.clone());
-    let queries = ["s", "sm", "smi", "smit", "smith", "smit", "smi", "sm"];
-    let founds: Vec<Vec<Found>> = queries
-        .iter()
-        .map(|q| {
-            index
-                .search(q, 50, false)
-                .into_iter()
-                .map(|hit| Found {
-                    recipient: directory
-                        .iter()
-                        .find(|r| r.id == hit.id)
-                        .expect("hit is in the directory")
-                        .clone(),
-                    hit,
-                })
-                .collect()
-        })
-        .collect();
-
-    // Recipients screen: a key, then the search answer for it (two frames per keystroke).
-    let mut m = model();
-    let mut term = terminal();
-    update(&mut m, key(KeyCode::Char('r')));
-    draw(&mut term, &m, &theme);
-    let mut key_frame = Vec::with_capacity(iters);
-    let mut answer_frame = Vec::with_capacity(iters);
-    let mut bytes = 0usize;
-    for i in 0..iters {
-        let q = i % queries.len();
-        // Typing forward, then Backspace back to the shorter query.
-        let k = if q == 0 {
-            // Clear the field, then type the first letter.
-            update(&mut m, ctrl('u'));
+    /// The next key of the cycle (clearing the field first at its start).
+    fn next_key(&mut self) -> Msg {
+        let q = self.i % QUERIES.len();
+        if q == 0 {
+            update(&mut self.m, ctrl('u'));
             key(KeyCode::Char('s'))
         } else if q <= 4 {
-            key(KeyCode::Char(queries[q].chars().last().expect("letter")))
+            key(KeyCode::Char(QUERIES[q].chars().last().expect("letter")))
         } else {
             key(KeyCode::Backspace)
-        };
-        let t = Instant::now();
-        let effects = update(&mut m, k);
-        bytes += draw(&mut term, &m, &theme);
-        key_frame.push(t.elapsed());
-        let seq = effects
+        }
+    }
+
+    /// The key and its echo frame; remembers the search it asked for.
+    fn press(&mut self, k: Msg) -> usize {
+        let effects = update(&mut self.m, k);
+        let bytes = draw(&mut self.term, &self.m, &self.theme);
+        self.seq = effects
             .iter()
             .find_map(|e| match e {
                 Effect::Search { seq, .. } => Some(*seq),
                 _ => None,
             })
-            .unwrap_or(m.seq);
-        let t = Instant::now();
-        update(
-            &mut m,
-            Msg::SearchResults {
-                seq,
-                found: Ok(founds[q].clone()),
-            },
-        );
-        bytes += draw(&mut term, &m, &theme);
-        answer_frame.push(t.elapsed());
+            .unwrap_or(self.m.seq);
+        bytes
     }
-    let per_key = bytes / iters;
-    row("recipients: key + echo frame", &mut key_frame, None);
-    row(
-        "recipients: search answer + results frame",
-        &mut answer_frame,
-        Some(per_key),
-    );
 
-    // Packages list with 500 rows: cursor down/up.
+    fn answer_msg(&self) -> Msg {
+        Msg::SearchResults {
+            seq: self.seq,
+            found: Ok(self.founds[self.i % QUERIES.len()].clone()),
+        }
+    }
+
+    /// The search answer and the results frame; moves on to the next key.
+    fn answer(&mut self, msg: Msg) -> usize {
+        update(&mut self.m, msg);
+        let bytes = draw(&mut self.term, &self.m, &self.theme);
+        self.i += 1;
+        bytes
+    }
+}
+
+#[divan::bench(name = "recipients: key + echo frame", sample_count = SAMPLES, sample_size = 1)]
+fn recipients_key(b: Bencher) {
+    let t = RefCell::new(Typing::new());
+    // Bytes of the last key's echo frame, until its answer is drawn; `None` before the first.
+    let key_bytes = RefCell::new(None);
+    b.with_inputs(|| {
+        let mut t = t.borrow_mut();
+        if let Some(bytes) = key_bytes.borrow_mut().take() {
+            // The previous key's answer: the other bench's timed part, untimed here.
+            let answer = t.answer_msg();
+            RECIPIENTS.add(bytes + t.answer(answer));
+        }
+        t.next_key()
+    })
+    .bench_local_values(|k| {
+        let bytes = t.borrow_mut().press(k);
+        *key_bytes.borrow_mut() = Some(bytes);
+    });
+}
+
+#[divan::bench(
+    name = "recipients: search answer + results frame",
+    sample_count = SAMPLES,
+    sample_size = 1
+)]
+fn recipients_answer(b: Bencher) {
+    let t = RefCell::new(Typing::new());
+    b.with_inputs(|| {
+        let mut t = t.borrow_mut();
+        let k = t.next_key();
+        t.press(k);
+        t.answer_msg()
+    })
+    .bench_local_values(|msg| t.borrow_mut().answer(msg));
+}
+
+#[divan::bench(
+    name = "packages list (500 rows): cursor key + frame",
+    sample_count = SAMPLES,
+    sample_size = 1
+)]
+fn packages_cursor(b: Bencher) {
+    let theme = Theme::builtin("default").expect("default theme");
     let mut m = model();
     let mut term = terminal();
     update(&mut m, key(KeyCode::Char('l')));
     update(&mut m, Msg::Packages(Ok((0..500).map(package).collect())));
     draw(&mut term, &m, &theme);
-    let mut samples = Vec::with_capacity(iters);
-    let mut bytes = 0usize;
-    for i in 0..iters {
+    let mut i = 0;
+    b.bench_local(|| {
         let k = if (i / 30) % 2 == 0 {
             KeyCode::Down
         } else {
             KeyCode::Up
         };
-        let t = Instant::now();
+        i += 1;
         update(&mut m, key(k));
-        bytes += draw(&mut term, &m, &theme);
-        samples.push(t.elapsed());
-    }
-    row(
-        "packages list (500 rows): cursor key + frame",
-        &mut samples,
-        Some(bytes / iters),
-    );
+        PACKAGES.add(draw(&mut term, &m, &theme));
+    });
+}
 
-    // Intake: a scanner burst (18 characters and Enter), each key drawn.
-    let mut m = model();
-    let mut term = terminal();
-    update(&mut m, key(KeyCode::Char('i')));
-    draw(&mut term, &m, &theme);
-    let mut samples = Vec::with_capacity(iters);
-    let mut bytes = 0usize;
-    let scan = "1Z999AA10123456784";
-    let mut i = 0;
-    while samples.len() < iters {
-        let code = match i % (scan.len() + 2) {
-            n if n < scan.len() => KeyCode::Char(scan.as_bytes()[n] as char),
-            n if n == scan.len() => KeyCode::Enter,
+/// Intake: a scanner burst (18 characters and Enter), each key drawn, then Esc and a fresh
+/// scan field (untimed).
+#[divan::bench(name = "intake: scanner key + frame", sample_count = SAMPLES, sample_size = 1)]
+fn intake_scan(b: Bencher) {
+    const SCAN: &str = "1Z999AA10123456784";
+    let theme = Theme::builtin("default").expect("default theme");
+    let screen = RefCell::new((model(), terminal(), 0usize, false));
+    {
+        let (m, term, _, _) = &mut *screen.borrow_mut();
+        update(m, key(KeyCode::Char('i')));
+        draw(term, m, &theme);
+    }
+    b.with_inputs(|| {
+        let (m, term, i, after_esc) = &mut *screen.borrow_mut();
+        if *after_esc {
+            // Back to a fresh scan field.
+            update(m, key(KeyCode::Char('i')));
+            draw(term, m, &theme);
+        }
+        let code = match *i % (SCAN.len() + 2) {
+            n if n < SCAN.len() => KeyCode::Char(SCAN.as_bytes()[n] as char),
+            n if n == SCAN.len() => KeyCode::Enter,
             _ => KeyCode::Esc,
         };
-        i += 1;
-        let t = Instant::now();
-        update(&mut m, key(code));
-        bytes += draw(&mut term, &m, &theme);
-        samples.push(t.elapsed());
-        if matches!(code, KeyCode::Esc) {
-            // Back to a fresh scan field.
-            update(&mut m, key(KeyCode::Char('i')));
-            draw(&mut term, &m, &theme);
-        }
-    }
-    row(
-        "intake: scanner key + frame",
-        &mut samples,
-        Some(bytes / iters),
-    );
+        *i += 1;
+        *after_esc = matches!(code, KeyCode::Esc);
+        key(code)
+    })
+    .bench_local_values(|k| {
+        let (m, term, _, _) = &mut *screen.borrow_mut();
+        update(m, k);
+        INTAKE.add(draw(term, m, &theme));
+    });
 }
 
 fn model() -> Model {
@@ -255,30 +354,4 @@ fn package(i: i64) -> Package {
         received_at: received,
         picked_up_at: None,
     }
-}
-
-fn row(name: &str, samples: &mut [Duration], bytes: Option<usize>) {
-    samples.sort_unstable();
-    let pct = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{name:<44} {:>10} {:>10} {:>10}",
-        fmt(pct(0.5)),
-        fmt(pct(0.99)),
-        bytes.map_or_else(|| "-".to_string(), |b| b.to_string())
-    );
-}
-
-fn fmt(d: Duration) -> String {
-    if d < Duration::from_micros(10) {
-        format!("{} ns", d.as_nanos())
-    } else {
-        format!("{:.1} µs", d.as_secs_f64() * 1e6)
-    }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use packtrack::benchkit::pct;
 use packtrack::db::packages::{self, NewPackage};
 use packtrack::db::testing::TestCluster;
 use packtrack::db::unscoped::Admin;
@@ -171,8 +172,8 @@ fn main() {
         s.sort_unstable();
         println!(
             "  {name:<52} {:>9} / {:>9}  (n={})",
-            fmt(percentile(&s, 50.0)),
-            fmt(percentile(&s, 99.0)),
+            fmt(pct(&s, 50.0)),
+            fmt(pct(&s, 99.0)),
             s.len()
         );
     }
@@ -523,15 +524,6 @@ impl Row {
     }
 }
 
-/// Nearest-rank percentile of sorted samples (`q` in 0..=100).
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn fmt(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
     if ms >= 1_000.0 {
@@ -552,19 +544,19 @@ fn print_table(rows: &[Row]) {
     for r in rows {
         let s = &r.sorted;
         let (label, measured) = match r.stat {
-            Stat::Max => ("max", percentile(s, 100.0)),
-            Stat::P90 => ("p90", percentile(s, 90.0)),
-            Stat::P99 => ("p99", percentile(s, 99.0)),
+            Stat::Max => ("max", pct(s, 100.0)),
+            Stat::P90 => ("p90", pct(s, 90.0)),
+            Stat::P99 => ("p99", pct(s, 99.0)),
         };
         println!(
             "{:<56} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}   {:<16} {:>8}",
             r.name,
             s.len(),
-            fmt(percentile(s, 0.0)),
-            fmt(percentile(s, 50.0)),
-            fmt(percentile(s, 90.0)),
-            fmt(percentile(s, 99.0)),
-            fmt(percentile(s, 100.0)),
+            fmt(pct(s, 0.0)),
+            fmt(pct(s, 50.0)),
+            fmt(pct(s, 90.0)),
+            fmt(pct(s, 99.0)),
+            fmt(pct(s, 100.0)),
             format!("{label} < {}", fmt(r.budget)),
             if s.is_empty() {
                 "no data"

@@ -21,6 +21,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use packtrack::benchkit::median;
 use packtrack::db::testing::TestCluster;
 use packtrack::db::unscoped::Admin;
 use packtrack::db::{Database, Db};
@@ -518,12 +519,6 @@ async fn explain_rollup(pool: &PgPool, facility: i64, range: reports::Range) -> 
     );
     tx.rollback().await.expect("rollback");
     out
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut s = samples.to_vec();
-    s.sort_unstable();
-    s[s.len() / 2]
 }
 
 fn fmt(d: Duration) -> String {

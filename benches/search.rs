@@ -24,6 +24,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use packtrack::benchkit::pct;
 use packtrack::search::{RecipientIndex, Searcher, synthetic_directory};
 
 /// Budget from issue 5: top-50 over 100k recipients per keystroke.
@@ -218,14 +219,6 @@ fn row(n: usize, mode: &str, samples: &mut [Duration]) {
         fmt(samples.last().copied().unwrap_or_default()),
         fmt(mean),
     );
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn fmt(d: Duration) -> String {

@@ -18,6 +18,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Parser;
 use packtrack::audit_anchor::Anchor;
+use packtrack::benchkit::Summary;
 use packtrack::db::{ClusterOptions, Database, EmbeddedCluster};
 use packtrack::secrets::SecretsKey;
 
@@ -31,10 +32,9 @@ struct Cli {
     rounds: usize,
 }
 
-fn quantiles(mut ms: Vec<f64>) -> String {
-    ms.sort_by(f64::total_cmp);
-    let q = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-    format!("p50={:.2} p90={:.2} max={:.2}", q(0.5), q(0.9), q(1.0))
+fn quantiles(ms: Vec<f64>) -> String {
+    let s = Summary::of_ms(&ms);
+    format!("p50={:.2} p90={:.2} max={:.2}", s.p50, s.p90, s.max)
 }
 
 #[tokio::main]

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use packtrack::benchkit::Summary;
 use russh::client::{self, AuthResult, Handle, KeyboardInteractiveAuthResponse as Kbd};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 
@@ -185,26 +186,11 @@ async fn kbd_logins(cli: &Cli) -> Result<Vec<Duration>> {
     Ok(out)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    ms(sorted[i.min(sorted.len() - 1)])
-}
-
-fn summary(name: &str, mut v: Vec<Duration>) {
-    v.sort();
+fn summary(name: &str, v: Vec<Duration>) {
+    let s = Summary::of(&v);
     println!(
         "RESULT {name} n={} p50={:.1} p99={:.1} max={:.1}",
-        v.len(),
-        pct(&v, 0.5),
-        pct(&v, 0.99),
-        v.last().map_or(f64::NAN, |d| ms(*d))
+        s.n, s.p50, s.p99, s.max
     );
 }
 

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
+use packtrack::benchkit::{ms, pct};
 use packtrack::config::Config;
 use packtrack::db::Database;
 use packtrack::domain::Source;
@@ -69,18 +70,6 @@ struct Cli {
     /// Write every sample (ms, one per line) here.
     #[arg(long)]
     samples: Option<PathBuf>,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[tokio::main]

@@ -56,6 +56,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use packtrack::benchkit::{Summary, ms};
 use russh::client::{self, Handle};
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Disconnect};
@@ -614,56 +615,6 @@ async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Nearest-rank percentile of sorted samples.
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-struct Summary {
-    n: usize,
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-    mean: f64,
-}
-
-fn summary(v: &[f64]) -> Summary {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    Summary {
-        n: s.len(),
-        p50: pct(&s, 50.0),
-        p90: pct(&s, 90.0),
-        p99: pct(&s, 99.0),
-        max: s.last().copied().unwrap_or(f64::NAN),
-        mean: s.iter().sum::<f64>() / s.len().max(1) as f64,
-    }
-}
-
-impl Summary {
-    fn line(&self) -> String {
-        format!(
-            "n={} p50={:.2} p90={:.2} p99={:.2} max={:.2} mean={:.2}",
-            self.n, self.p50, self.p90, self.p99, self.max, self.mean
-        )
-    }
-    fn kv(&self, key: &str) -> String {
-        format!(
-            "{key}_n={} {key}_p50={:.3} {key}_p99={:.3} {key}_max={:.3} {key}_mean={:.3}",
-            self.n, self.p50, self.p99, self.max, self.mean
-        )
-    }
-}
-
 fn write_samples(c: &Common, name: &str, v: &[f64]) {
     if let Some(dir) = &c.samples_dir {
         let _ = std::fs::create_dir_all(dir);
@@ -798,7 +749,7 @@ async fn open_phase(ctx: &Arc<Ctx>) -> Result<Opened> {
         loadavg()
     );
     Ok(Opened {
-        first_frame: summary(&ff),
+        first_frame: Summary::of_ms(&ff),
         terms,
         errors,
         open_time,
@@ -1130,7 +1081,7 @@ async fn typing(common: Common, args: TypingArgs) -> Result<()> {
         t.quit().await;
     }
 
-    let lat = summary(&all.latency_ms);
+    let lat = Summary::of_ms(&all.latency_ms);
     write_samples(&common, "keystroke", &all.latency_ms);
     let keys = all.bytes.len().max(1) as f64;
     let bpk = all.bytes.iter().sum::<u64>() as f64 / keys;
@@ -1152,7 +1103,7 @@ async fn typing(common: Common, args: TypingArgs) -> Result<()> {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let s = summary(v);
+            let s = Summary::of_ms(v);
             format!(
                 "{}-{}s p50 {:.2} p99 {:.2}",
                 i * 10,
@@ -1432,8 +1383,8 @@ async fn intake(common: Common, args: IntakeArgs) -> Result<()> {
         t.quit().await;
     }
     let secs = (win.end - win.start).as_secs_f64();
-    let commit = summary(&all.commit_ms);
-    let cycle = summary(&all.cycle_ms);
+    let commit = Summary::of_ms(&all.commit_ms);
+    let cycle = Summary::of_ms(&all.cycle_ms);
     write_samples(&common, "intake_commit", &all.commit_ms);
     let errs = errors.report();
     println!(
@@ -1456,8 +1407,8 @@ async fn intake(common: Common, args: IntakeArgs) -> Result<()> {
     );
     let mut pk = String::new();
     if args.pickup {
-        let p = summary(&all.pickup_ms);
-        let pc = summary(&all.pickup_commit_ms);
+        let p = Summary::of_ms(&all.pickup_ms);
+        let pc = Summary::of_ms(&all.pickup_commit_ms);
         println!(
             "pickups: {} ({:.1}/s), code not visible {}; code -> \"handed over\" (ms): {}; last \
              Enter -> \"handed over\" (ms): {}",

@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
+use packtrack::benchkit::pct;
 use packtrack::config::Config;
 use packtrack::db::recipients::{self, NewRecipient};
 use packtrack::db::unscoped::Admin;
@@ -820,14 +821,6 @@ async fn smtp_conn(stream: TcpStream) -> std::io::Result<()> {
 // ---------------------------------------------------------------------------------------
 // Statistics and the machine
 // ---------------------------------------------------------------------------------------
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use packtrack::benchkit::{median, ms};
 use packtrack::search::{RecipientIndex, Searcher, synthetic_directory};
 
 #[derive(Debug, Parser)]
@@ -31,15 +32,6 @@ struct Cli {
 }
 
 const LIMIT: usize = 50;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
 
 /// Best of three runs of `fzf --filter q < path`; the number of lines it printed.
 fn fzf(path: &std::path::Path, q: &str) -> Result<(Duration, usize)> {
@@ -151,9 +143,9 @@ fn main() -> Result<()> {
         "RESULT records={} fzf_median_ms={:.2} ours_median_ms={:.3} ours_max_ms={worst:.3} \
          ratio_median={:.0} ratio_min={:.0} build_ms={:.0}",
         cli.records,
-        median(fz),
-        median(us),
-        median(ratios.clone()),
+        median(&fz),
+        median(&us),
+        median(&ratios),
         ratios.iter().copied().fold(f64::INFINITY, f64::min),
         ms(build)
     );

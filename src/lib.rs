@@ -4,6 +4,8 @@ pub mod admin; // admin CLI actions: demo seed, recipients import
 pub mod app; // the interface's pure core: model, messages, update, keymap
 pub mod audit_anchor; // audit chain heads anchored outside the database: signed checkpoints
 pub mod auth; // argon2id, TOTP, SSH public keys
+#[cfg(feature = "bench-data")]
+pub mod benchkit; // latency summaries for end-to-end benches and examples (not in the server)
 pub mod cli; // clap commands and their dispatch
 pub mod config; // settings and limits
 pub mod db; // PostgreSQL: embedded cluster, tenant transactions, queries

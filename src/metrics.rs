@@ -1,9 +1,20 @@
 //! Counters for the optional Prometheus endpoint (`serve --metrics ADDR`).
+//!
+//! The counters are plain atomics bumped on the hot paths; a scrape encodes a snapshot of them
+//! with `prometheus-client` (OpenMetrics text: counters are typed under their family name and
+//! sampled as `NAME_total`, so every sample name is unchanged from the hand-written format
+//! this replaced). The HTTP side stays a few lines of tokio: one `GET`, one answer, close.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -42,93 +53,140 @@ impl Metrics {
         let _ = self.db.set(health);
     }
 
-    /// Prometheus text exposition format.
+    /// The exposition text (OpenMetrics), encoded by `prometheus-client` from a snapshot of the
+    /// counters. The counters stay plain atomics so the hot paths keep their `fetch_add` and the
+    /// rest of the crate never sees the client's types; a scrape is rare, so building the
+    /// registry per scrape costs nothing that matters.
     pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, lines: &[(String, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, v) in lines {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
-        };
-        metric(
-            "packtrack_connections_total",
-            "counter",
-            "TCP connections accepted.",
-            &[(String::new(), get(&self.connections))],
-        );
-        metric(
-            "packtrack_connections_refused_total",
-            "counter",
-            "Connections refused by a limit.",
-            &[(String::new(), get(&self.refused))],
-        );
-        metric(
-            "packtrack_auth_total",
-            "counter",
-            "Authentication results.",
-            &[
-                (
-                    "{result=\"ok\",method=\"publickey\"}".into(),
-                    get(&self.auth_ok_publickey),
-                ),
-                (
-                    "{result=\"ok\",method=\"password+totp\"}".into(),
-                    get(&self.auth_ok_password),
-                ),
-                ("{result=\"failed\"}".into(), get(&self.auth_failed)),
-                (
-                    "{result=\"unavailable\"}".into(),
-                    get(&self.auth_unavailable),
-                ),
-            ],
-        );
-        metric(
-            "packtrack_sessions_active",
-            "gauge",
-            "Open SSH sessions (channels with a shell or command).",
-            &[(String::new(), get(&self.sessions_active))],
-        );
-        metric(
-            "packtrack_sessions_total",
-            "counter",
-            "SSH sessions started.",
-            &[(String::new(), get(&self.sessions_total))],
-        );
-        metric(
-            "packtrack_effects_in_flight",
-            "gauge",
-            "Effect tasks (queries, searches, commits) of interactive sessions running now.",
-            &[(String::new(), get(&self.effects_in_flight))],
-        );
-        metric(
-            "packtrack_effects_started_total",
-            "counter",
-            "Effect tasks started by interactive sessions.",
-            &[(String::new(), get(&self.effects_started))],
-        );
-        metric(
-            "packtrack_session_recheck_failed_total",
-            "counter",
-            "Sessions ended because the periodic re-check of their access failed.",
-            &[(String::new(), get(&self.recheck_failed))],
-        );
+        let one = |v: u64| vec![(Vec::new(), v)];
+        // Counter families are named without `_total`: the encoder appends it to each sample
+        // (OpenMetrics), so the sample names are the ones scripts and alerts read.
+        let mut families = vec![
+            Family::counter(
+                "packtrack_connections",
+                "TCP connections accepted.",
+                one(get(&self.connections)),
+            ),
+            Family::counter(
+                "packtrack_connections_refused",
+                "Connections refused by a limit.",
+                one(get(&self.refused)),
+            ),
+            Family::counter(
+                "packtrack_auth",
+                "Authentication results.",
+                vec![
+                    (
+                        vec![("result", "ok"), ("method", "publickey")],
+                        get(&self.auth_ok_publickey),
+                    ),
+                    (
+                        vec![("result", "ok"), ("method", "password+totp")],
+                        get(&self.auth_ok_password),
+                    ),
+                    (vec![("result", "failed")], get(&self.auth_failed)),
+                    (vec![("result", "unavailable")], get(&self.auth_unavailable)),
+                ],
+            ),
+            Family::gauge(
+                "packtrack_sessions_active",
+                "Open SSH sessions (channels with a shell or command).",
+                one(get(&self.sessions_active)),
+            ),
+            Family::counter(
+                "packtrack_sessions",
+                "SSH sessions started.",
+                one(get(&self.sessions_total)),
+            ),
+            Family::gauge(
+                "packtrack_effects_in_flight",
+                "Effect tasks (queries, searches, commits) of interactive sessions running now.",
+                one(get(&self.effects_in_flight)),
+            ),
+            Family::counter(
+                "packtrack_effects_started",
+                "Effect tasks started by interactive sessions.",
+                one(get(&self.effects_started)),
+            ),
+            Family::counter(
+                "packtrack_session_recheck_failed",
+                "Sessions ended because the periodic re-check of their access failed.",
+                one(get(&self.recheck_failed)),
+            ),
+        ];
         if let Some(db) = self.db.get() {
-            metric(
+            families.push(Family::gauge(
                 "packtrack_db_up",
-                "gauge",
                 "Whether the embedded PostgreSQL server ran at the supervisor's last check.",
-                &[(String::new(), u64::from(db.is_up()))],
-            );
-            metric(
-                "packtrack_db_restarts_total",
-                "counter",
+                one(u64::from(db.is_up())),
+            ));
+            families.push(Family::counter(
+                "packtrack_db_restarts",
                 "Restarts of the embedded PostgreSQL server by the supervisor.",
-                &[(String::new(), db.restarts())],
-            );
+                one(db.restarts()),
+            ));
         }
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(Scrape(families)));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &registry);
         out
+    }
+}
+
+/// Label pairs of one sample, in the order they are written.
+type Labels = Vec<(&'static str, &'static str)>;
+
+/// One metric family as read at scrape time.
+#[derive(Debug)]
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    kind: MetricType,
+    samples: Vec<(Labels, u64)>,
+}
+
+impl Family {
+    fn counter(name: &'static str, help: &'static str, samples: Vec<(Labels, u64)>) -> Self {
+        Self {
+            name,
+            help,
+            kind: MetricType::Counter,
+            samples,
+        }
+    }
+
+    fn gauge(name: &'static str, help: &'static str, samples: Vec<(Labels, u64)>) -> Self {
+        Self {
+            name,
+            help,
+            kind: MetricType::Gauge,
+            samples,
+        }
+    }
+}
+
+/// The snapshot handed to the registry: `prometheus-client` writes HELP, TYPE, the `_total`
+/// suffix, label escaping and the closing `# EOF`.
+#[derive(Debug)]
+struct Scrape(Vec<Family>);
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        for f in &self.0 {
+            let mut metric = encoder.encode_descriptor(f.name, f.help, None, f.kind)?;
+            for (labels, v) in &f.samples {
+                let sample = metric.encode_family(labels)?;
+                if f.kind == MetricType::Counter {
+                    ConstCounter::new(*v).encode(sample)?;
+                } else {
+                    ConstGauge::new(*v).encode(sample)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -146,7 +204,7 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
                 tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf)).await;
             let body = metrics.render();
             let resp = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\n\
+                "HTTP/1.1 200 OK\r\ncontent-type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n\
                  content-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
@@ -174,6 +232,39 @@ mod tests {
         );
     }
 
+    /// The sample names (and label sets) that scripts, docs and dashboards read: the same as
+    /// the hand-written encoder produced before `prometheus-client`.
+    #[test]
+    fn sample_names_are_stable() {
+        let m = Metrics::default();
+        m.watch_db(Arc::new(crate::db::supervisor::ClusterHealth::default()));
+        let text = m.render();
+        let samples: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.rsplit_once(' ').map(|(name, _)| name))
+            .collect();
+        assert_eq!(
+            samples,
+            [
+                "packtrack_connections_total",
+                "packtrack_connections_refused_total",
+                r#"packtrack_auth_total{result="ok",method="publickey"}"#,
+                r#"packtrack_auth_total{result="ok",method="password+totp"}"#,
+                r#"packtrack_auth_total{result="failed"}"#,
+                r#"packtrack_auth_total{result="unavailable"}"#,
+                "packtrack_sessions_active",
+                "packtrack_sessions_total",
+                "packtrack_effects_in_flight",
+                "packtrack_effects_started_total",
+                "packtrack_session_recheck_failed_total",
+                "packtrack_db_up",
+                "packtrack_db_restarts_total",
+            ]
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
     #[test]
     fn renders_the_supervised_clusters_health() {
         let m = Metrics::default();
@@ -181,7 +272,11 @@ mod tests {
         let text = m.render();
         assert!(text.contains("# TYPE packtrack_db_up gauge"), "{text}");
         assert!(text.contains("packtrack_db_up 1"), "{text}");
-        assert!(text.contains("# TYPE packtrack_db_restarts_total counter"));
+        // OpenMetrics types a counter under its family name; the sample keeps `_total`.
+        assert!(
+            text.contains("# TYPE packtrack_db_restarts counter"),
+            "{text}"
+        );
         assert!(text.contains("packtrack_db_restarts_total 0"), "{text}");
     }
 }

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 /// Layers, lowest first. A module may use modules of its own layer (peers, but never both
 /// ways) and of any layer below; using a higher layer is an upward edge.
 const LAYERS: &[&[&str]] = &[
+    // Bench and example helpers (feature `bench-data`): percentiles, no crate imports.
+    &["benchkit"],
     // Foundations: newtypes and rules, error enums, settings and limits. No IO.
     &["domain", "error", "config"],
     // Pure, table-driven tracking-number recognition.
