@@ -105,10 +105,7 @@ impl FacilitySettings {
         let mut out = Vec::new();
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > FACILITY_NAME_MAX {
-            out.push((
-                "name",
-                format!("name: 1 to {FACILITY_NAME_MAX} characters"),
-            ));
+            out.push(("name", format!("name: 1 to {FACILITY_NAME_MAX} characters")));
         } else if let Err(e) =
             crate::domain::text::check("name", name, crate::domain::text::Lines::One)
         {
