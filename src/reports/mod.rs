@@ -13,6 +13,9 @@
 //! the report as plain timestamptz values, so the planner sees the real range: an index range
 //! scan (migrations/0006_reports.sql) for weeks, a sequential scan for most of the table. See
 //! docs/REPORTS.md for plans and timings.
+//!
+//! Here: [`Report`] and its columns; `queries` (SQL), `range` (dates), `sink` (output forms),
+//! `run` (streaming, export, overview).
 
 use std::fmt;
 use std::io::Write;

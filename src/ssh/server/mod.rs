@@ -1,5 +1,8 @@
 //! The russh server: our own accept loop (limits before any SSH bytes), one handler per
 //! connection, one task per session channel, graceful shutdown.
+//!
+//! Here: the accept loop, per-connection setup and shutdown; `config` (algorithms), `killable`
+//! (the cuttable stream), `conn` (a connection's state and tasks), `handler` (the russh callbacks).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
