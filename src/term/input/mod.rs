@@ -18,10 +18,10 @@
 
 use std::ops::{BitOr, BitOrAssign};
 
-mod keys;
 mod decode;
-pub use keys::*;
+mod keys;
 use decode::*;
+pub use keys::*;
 
 /// An escape sequence this long is not a real key: abandon it so an endless
 /// sequence cannot grow memory.
