@@ -79,6 +79,24 @@ struct UpsertRow {
     recipient: Recipient,
 }
 
+/// Binds a recipient's editable fields in column order (name, unit, email, phone, aliases),
+/// the order every statement that writes them lists them in after its keys.
+trait BindRecipient<'q> {
+    fn bind_recipient(self, r: &'q NewRecipient) -> Self;
+}
+
+impl<'q, O> BindRecipient<'q>
+    for sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+{
+    fn bind_recipient(self, r: &'q NewRecipient) -> Self {
+        self.bind(&r.name)
+            .bind(&r.unit)
+            .bind(&r.email)
+            .bind(&r.phone)
+            .bind(&r.aliases)
+    }
+}
+
 /// [`upsert`], also returning the row as stored when it was added or updated.
 pub async fn upsert_row(
     tx: &mut TenantTx<'_>,
@@ -96,11 +114,7 @@ pub async fn upsert_row(
         columns!()
     ))
     .bind(tx.facility().0)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_optional(tx.conn())
     .await?;
     Ok(match row {
@@ -192,11 +206,7 @@ pub async fn create(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Recipient
         columns!()
     ))
     .bind(tx.facility().0)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_one(tx.conn())
     .await
     .map_err(|e| name_taken(e, r))?;
@@ -234,11 +244,7 @@ pub async fn update(
     ))
     .bind(tx.facility().0)
     .bind(id)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_one(tx.conn())
     .await
     .map_err(|e| name_taken(e, r))?;

@@ -74,69 +74,32 @@ pub async fn run_streamed<S: Sink + ?Sized>(
 ) -> Result<u64, AppError> {
     let bounds = bounds(tx, range).await?;
     sink.header(report.columns())?;
+    // Every query shape streams the same way; only the row type and its cells differ.
+    macro_rules! rows {
+        ($ty:ty, $map:expr) => {
+            stream_rows!(tx, report, range, bounds, sink, stream, $ty, $map)
+        };
+    }
     let n = match report {
-        Report::Daily => stream_rows!(
-            tx,
-            report,
-            range,
-            bounds,
-            sink,
-            stream,
-            (NaiveDate, i64, i64),
-            |(d, r, u)| { [Cell::Date(d), Cell::Count(r), Cell::Count(u)] }
-        ),
-        Report::Aging => {
-            // Only $1 is used; the others are bound for a uniform call and ignored.
-            stream_rows!(
-                tx,
-                report,
-                range,
-                bounds,
-                sink,
-                stream,
-                (String, i64),
-                |(a, n)| [Cell::Text(a), Cell::Count(n)]
-            )
-        }
-        Report::Carriers => {
-            stream_rows!(
-                tx,
-                report,
-                range,
-                bounds,
-                sink,
-                stream,
-                (String, i64),
-                |(c, n)| [Cell::Text(c), Cell::Count(n)]
-            )
-        }
+        Report::Daily => rows!((NaiveDate, i64, i64), |(d, r, u)| {
+            [Cell::Date(d), Cell::Count(r), Cell::Count(u)]
+        }),
+        // Only $1 is used; the others are bound for a uniform call and ignored.
+        Report::Aging => rows!((String, i64), |(a, n)| [Cell::Text(a), Cell::Count(n)]),
+        Report::Carriers => rows!((String, i64), |(c, n)| [Cell::Text(c), Cell::Count(n)]),
         Report::PickupTime => match pickup_time_fast(tx, bounds.0, bounds.1).await? {
             Some((n, m, p)) => {
                 sink.row(&[Cell::Count(n), Cell::Hours(m), Cell::Hours(p)])?;
                 1
             }
             // The exact statement: one sort of every wait in the range.
-            None => stream_rows!(
-                tx,
-                report,
-                range,
-                bounds,
-                sink,
-                stream,
-                (i64, Option<f64>, Option<f64>),
-                |(n, m, p)| [Cell::Count(n), Cell::Hours(m), Cell::Hours(p)]
-            ),
+            None => rows!((i64, Option<f64>, Option<f64>), |(n, m, p)| {
+                [Cell::Count(n), Cell::Hours(m), Cell::Hours(p)]
+            }),
         },
-        Report::Staff => stream_rows!(
-            tx,
-            report,
-            range,
-            bounds,
-            sink,
-            stream,
-            (String, i64, i64),
-            |(l, r, h)| { [Cell::Text(l), Cell::Count(r), Cell::Count(h)] }
-        ),
+        Report::Staff => rows!((String, i64, i64), |(l, r, h)| {
+            [Cell::Text(l), Cell::Count(r), Cell::Count(h)]
+        }),
     };
     sink.finish()?;
     Ok(n)
