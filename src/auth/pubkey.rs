@@ -2,16 +2,8 @@
 
 use russh::keys::ssh_key::{HashAlg, PublicKey};
 
-/// A validated public key as stored in `ssh_keys`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    pub algorithm: String,
-    /// `SHA256:…`, as `ssh-keygen -l` prints it.
-    pub fingerprint: String,
-    /// `ALGORITHM BASE64`, without the comment.
-    pub public_key: String,
-    pub comment: String,
-}
+// The type moved down to domain (the database stores it); this path stays for app and ui.
+pub use crate::domain::KeyInfo;
 
 pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()

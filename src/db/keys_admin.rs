@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::TenantTx;
-use crate::auth::pubkey::KeyInfo;
+use crate::domain::KeyInfo;
 use crate::error::{AppError, DbError};
 
 /// One SSH key of a member, for the keys tab.

@@ -41,17 +41,28 @@ macro_rules! columns {
 }
 
 pub async fn get(tx: &mut TenantTx<'_>, id: i64) -> Result<Recipient, AppError> {
-    // RLS hides other facilities' rows, so their ids answer exactly like missing ones.
-    sqlx::query_as(concat!(
+    fetch_one_row(tx, id, false).await
+}
+
+/// One recipient by id, locked for the rest of the transaction when `lock`. RLS hides other
+/// facilities' rows, so their ids answer exactly like missing ones.
+async fn fetch_one_row(tx: &mut TenantTx<'_>, id: i64, lock: bool) -> Result<Recipient, AppError> {
+    const SELECT: &str = concat!(
         "SELECT ",
         columns!(),
         " FROM recipients WHERE facility_id = $1 AND id = $2"
-    ))
-    .bind(tx.facility().0)
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(AppError::NotFound)
+    );
+    const SELECT_FOR_UPDATE: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM recipients WHERE facility_id = $1 AND id = $2 FOR UPDATE"
+    );
+    sqlx::query_as(if lock { SELECT_FOR_UPDATE } else { SELECT })
+        .bind(tx.facility().0)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// All recipients of the facility (for the in-memory search index), active ones first.
@@ -79,6 +90,24 @@ struct UpsertRow {
     recipient: Recipient,
 }
 
+/// Binds a recipient's editable fields in column order (name, unit, email, phone, aliases),
+/// the order every statement that writes them lists them in after its keys.
+trait BindRecipient<'q> {
+    fn bind_recipient(self, r: &'q NewRecipient) -> Self;
+}
+
+impl<'q, O> BindRecipient<'q>
+    for sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+{
+    fn bind_recipient(self, r: &'q NewRecipient) -> Self {
+        self.bind(&r.name)
+            .bind(&r.unit)
+            .bind(&r.email)
+            .bind(&r.phone)
+            .bind(&r.aliases)
+    }
+}
+
 /// [`upsert`], also returning the row as stored when it was added or updated.
 pub async fn upsert_row(
     tx: &mut TenantTx<'_>,
@@ -96,11 +125,7 @@ pub async fn upsert_row(
         columns!()
     ))
     .bind(tx.facility().0)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_optional(tx.conn())
     .await?;
     Ok(match row {
@@ -152,16 +177,7 @@ fn name_taken(e: sqlx::Error, r: &NewRecipient) -> AppError {
 
 /// Locks one recipient row for the rest of the transaction.
 async fn get_for_update(tx: &mut TenantTx<'_>, id: i64) -> Result<Recipient, AppError> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM recipients WHERE facility_id = $1 AND id = $2 FOR UPDATE"
-    ))
-    .bind(tx.facility().0)
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(AppError::NotFound)
+    fetch_one_row(tx, id, true).await
 }
 
 /// The names of the fields that differ.
@@ -192,11 +208,7 @@ pub async fn create(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Recipient
         columns!()
     ))
     .bind(tx.facility().0)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_one(tx.conn())
     .await
     .map_err(|e| name_taken(e, r))?;
@@ -234,11 +246,7 @@ pub async fn update(
     ))
     .bind(tx.facility().0)
     .bind(id)
-    .bind(&r.name)
-    .bind(&r.unit)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.aliases)
+    .bind_recipient(r)
     .fetch_one(tx.conn())
     .await
     .map_err(|e| name_taken(e, r))?;

@@ -13,6 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::TenantTx;
+use crate::domain::limits::{FACILITY_NAME_MAX, TIME_ZONE_MAX};
 use crate::error::AppError;
 
 pub const DEFAULT_OVERDUE_DAYS: i64 = 3;
@@ -103,15 +104,15 @@ impl FacilitySettings {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            out.push(("name", "name: 1 to 200 characters".to_string()));
+        if name.is_empty() || name.chars().count() > FACILITY_NAME_MAX {
+            out.push(("name", format!("name: 1 to {FACILITY_NAME_MAX} characters")));
         } else if let Err(e) =
             crate::domain::text::check("name", name, crate::domain::text::Lines::One)
         {
             out.push(("name", e.to_string()));
         }
         let tz = self.time_zone.trim();
-        if tz.is_empty() || tz.len() > 64 || tz.contains(char::is_whitespace) {
+        if tz.is_empty() || tz.len() > TIME_ZONE_MAX || tz.contains(char::is_whitespace) {
             out.push((
                 "time_zone",
                 "time zone: an IANA name such as Europe/Berlin".to_string(),

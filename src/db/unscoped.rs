@@ -18,9 +18,7 @@ pub use login::{ActiveKey, DeviceRecord, Login, UserRecord};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-// The submodules take `KeyInfo` from here, so db's one edge up to `auth` stays in the file
-// tests/it/layering.rs names for it.
-use crate::auth::pubkey::KeyInfo;
+use crate::domain::KeyInfo;
 use crate::error::DbError;
 
 /// The admin CLI's view of the database, as the owner role.

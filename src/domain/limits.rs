@@ -39,3 +39,9 @@ pub const LOGIN_MAX: usize = 63;
 
 /// Most bytes in a facility slug: it is part of logins and file names.
 pub const SLUG_MAX: usize = 40;
+
+/// Most characters in a facility's display name (the settings tab and the dashboard title).
+pub const FACILITY_NAME_MAX: usize = 200;
+
+/// Most bytes in an IANA time zone name; the longest real ones are about 30.
+pub const TIME_ZONE_MAX: usize = 64;

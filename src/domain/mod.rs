@@ -1,6 +1,7 @@
 //! Domain newtypes and rules. No IO.
 
 mod device;
+mod key;
 pub mod limits;
 pub mod pin;
 mod principal;
@@ -8,6 +9,7 @@ mod role;
 pub mod text;
 
 pub use device::{Device, KIOSK_LOGIN};
+pub use key::KeyInfo;
 pub use principal::{Principal, Source};
 pub use role::Role;
 

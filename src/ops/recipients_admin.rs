@@ -110,16 +110,7 @@ impl Ops {
         p: &Principal,
         fields: &RecipientFields,
     ) -> Result<Recipient, AppError> {
-        Self::require_recipient_admin(p)?;
-        let new = fields
-            .validate()
-            .map_err(|e| AppError::Invalid(e.message))?;
-        let r = self
-            .db
-            .scoped(p, async |tx| recipients::create(tx, &new).await)
-            .await?;
-        self.recipients_changed(p.facility(), vec![r.clone()]).await;
-        Ok(r)
+        self.save_recipient(p, None, fields).await
     }
 
     pub async fn update_recipient(
@@ -128,13 +119,26 @@ impl Ops {
         id: i64,
         fields: &RecipientFields,
     ) -> Result<Recipient, AppError> {
+        self.save_recipient(p, Some(id), fields).await
+    }
+
+    /// Create (`id` None) or update: the same check, validation and change notice either way.
+    async fn save_recipient(
+        &self,
+        p: &Principal,
+        id: Option<i64>,
+        fields: &RecipientFields,
+    ) -> Result<Recipient, AppError> {
         Self::require_recipient_admin(p)?;
         let new = fields
             .validate()
             .map_err(|e| AppError::Invalid(e.message))?;
         let r = self
             .db
-            .scoped(p, async |tx| recipients::update(tx, id, &new).await)
+            .scoped(p, async |tx| match id {
+                None => recipients::create(tx, &new).await,
+                Some(id) => recipients::update(tx, id, &new).await,
+            })
             .await?;
         self.recipients_changed(p.facility(), vec![r.clone()]).await;
         Ok(r)

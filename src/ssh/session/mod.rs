@@ -1,4 +1,8 @@
 //! One interactive (PTY) session: input parsing, drawing, idle timeout, clean exit.
+//!
+//! Here: the session's event loop, one function on purpose (input, ticks, live events and
+//! the effect runner interleave in one `select!`, and it reads better whole); `recheck`
+//! (access re-read mid-session), `feed` (live events).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +31,10 @@ use crate::term::input::{Event, InputParser};
 use crate::term::wire::WireBackend;
 use crate::term::{self, ColorDepth};
 use crate::ui::{self, Theme};
+
+mod feed;
+mod recheck;
+use feed::*;
 
 /// A lone Esc is a key press once nothing followed it for this long.
 const ESC_TIMEOUT: Duration = Duration::from_millis(30);
@@ -478,134 +486,6 @@ impl Session {
     }
 }
 
-impl Session {
-    /// Reads this session's access from the database again: the member's role applies now;
-    /// revoked access, a quarantined kiosk, or a re-check that fails (fail closed) ends the
-    /// session.
-    async fn recheck(&mut self, model: &mut Model, runner: &mut Runner) -> Result<(), End> {
-        let mut outcome = self.confirm().await;
-        if outcome.is_err() {
-            // One retry: a dropped pool connection should not end every session at once.
-            tokio::time::sleep(RECHECK_RETRY).await;
-            outcome = self.confirm().await;
-        }
-        match outcome {
-            Ok(Confirmed::Still(p)) => {
-                if let Some(p) = p {
-                    model.me.role = p.role();
-                    runner.rebind(&p);
-                    self.principal = Some(p);
-                }
-                Ok(())
-            }
-            Ok(Confirmed::Revoked) => Err(End::AccessRevoked),
-            Ok(Confirmed::Quarantined) => Err(End::Quarantined),
-            Err(e) => {
-                Metrics::inc(&self.metrics.recheck_failed);
-                tracing::warn!(error = %e, "session access re-check failed: ending the session");
-                Err(End::Unconfirmed)
-            }
-        }
-    }
-
-    /// What the database says about this session's access now.
-    async fn confirm(&self) -> Result<Confirmed, DbError> {
-        let check = async {
-            if let Some(k) = &self.kiosk
-                && !crate::db::kiosk::device_in_service(self.ops.db(), &k.device).await?
-            {
-                return Ok(Confirmed::Quarantined);
-            }
-            Ok(match self.rebind().await? {
-                Some(p) => Confirmed::Still(Some(p)),
-                None if self.principal.is_none() => Confirmed::Still(None),
-                None => Confirmed::Revoked,
-            })
-        };
-        tokio::time::timeout(RECHECK_TIMEOUT, check)
-            .await
-            .map_err(|_| DbError::Setup("the access re-check timed out".into()))?
-    }
-
-    /// The principal as the database has it now: `None` when no longer allowed in (or
-    /// nobody is at a locked kiosk).
-    async fn rebind(&self) -> Result<Option<Principal>, DbError> {
-        let Some(current) = self.principal.as_ref() else {
-            return Ok(None);
-        };
-        let login = self.ops.db().unscoped();
-        let user = match login.user(current.login()).await? {
-            Some(u) if !u.disabled => u,
-            _ => return Ok(None),
-        };
-        if let Some(fp) = &self.auth_key
-            && login.active_key(current.login(), fp).await?.is_none()
-        {
-            return Ok(None);
-        }
-        // The second factor this session logged in with was reset (lost phone, suspected
-        // compromise): whoever holds the session may hold the phone.
-        if self.auth_totp && user.totp_secret.is_none() {
-            return Ok(None);
-        }
-        let source = current.source().clone();
-        login.principal(&user, Some(current.slug()), source).await
-    }
-}
-
-/// The outcome of a re-check that could read the database.
-enum Confirmed {
-    /// Still allowed, with the principal as it is now (`None`: a locked kiosk).
-    Still(Option<Principal>),
-    Revoked,
-    Quarantined,
-}
-
-/// A re-check that takes longer than this fails (closed).
-const RECHECK_TIMEOUT: Duration = Duration::from_secs(10);
-/// A failed re-check is tried once more after this pause before the session ends.
-const RECHECK_RETRY: Duration = Duration::from_millis(500);
-
-/// What the live channel brought.
-enum Live {
-    Event(LiveEvent),
-    /// Events may have been lost: re-check.
-    Missed,
-}
-
-/// The next live event, or never when the session has no subscription. A lagging receiver
-/// skips what it missed (the next reload shows the current state anyway) and says so, as
-/// does the hub after its listener reconnected: a revocation may have been among them.
-async fn recv_live(live: &mut Option<broadcast::Receiver<LiveEvent>>) -> Option<Live> {
-    let Some(rx) = live.as_mut() else {
-        return std::future::pending().await;
-    };
-    match rx.recv().await {
-        Ok(ev) if ev.kind == live::RESYNC => Some(Live::Missed),
-        Ok(ev) => Some(Live::Event(ev)),
-        Err(broadcast::error::RecvError::Lagged(_)) => Some(Live::Missed),
-        Err(broadcast::error::RecvError::Closed) => {
-            *live = None;
-            None
-        }
-    }
-}
-
-/// A batch of live events as one per (kind, author), in arrival order, their ids together.
-fn merge_live(batch: Vec<LiveEvent>) -> Vec<(String, String, Vec<i64>)> {
-    let mut out: Vec<(String, String, Vec<i64>)> = Vec::new();
-    for ev in batch {
-        match out
-            .iter_mut()
-            .find(|(k, b, _)| *k == ev.kind && *b == ev.by)
-        {
-            Some((_, _, ids)) => ids.extend(ev.ids),
-            None => out.push((ev.kind, ev.by, ev.ids)),
-        }
-    }
-    out
-}
-
 /// "10 minutes", "1 minute", "45 seconds".
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -623,58 +503,4 @@ pub fn depth(pty: &Pty) -> ColorDepth {
 }
 
 #[cfg(test)]
-mod tests {
-    /// The timing log names the effect and never carries what it holds.
-    #[test]
-    fn effect_kind_is_the_variant_name_only() {
-        use crate::app::Effect;
-        use crate::ops::IntakeRequest;
-        let e = Effect::CommitIntake(IntakeRequest {
-            tracking: "1Z999AA10123456784".into(),
-            note: "for Ada Lovelace".into(),
-            ..Default::default()
-        });
-        assert_eq!(crate::effects::kind_name(&e), "CommitIntake");
-        assert_eq!(crate::effects::kind_name(&Effect::LoadStats), "LoadStats");
-        let search = Effect::Search {
-            seq: 1,
-            query: "lovelace".into(),
-            include_inactive: false,
-        };
-        assert_eq!(crate::effects::kind_name(&search), "Search");
-    }
-
-    #[test]
-    fn live_batches_merge_per_kind_and_author() {
-        use crate::live::LiveEvent;
-        let ev = |kind: &str, by: &str, id: i64| LiveEvent {
-            kind: kind.into(),
-            by: by.into(),
-            ids: vec![id],
-        };
-        let merged = super::merge_live(vec![
-            ev("intake", "ann", 1),
-            ev("intake", "bob", 2),
-            ev("intake", "ann", 3),
-            ev("pickup", "ann", 1),
-        ]);
-        assert_eq!(
-            merged,
-            vec![
-                ("intake".into(), "ann".into(), vec![1, 3]),
-                ("intake".into(), "bob".into(), vec![2]),
-                ("pickup".into(), "ann".into(), vec![1]),
-            ]
-        );
-    }
-
-    #[test]
-    fn human_durations() {
-        use super::human_duration as h;
-        use std::time::Duration as D;
-        assert_eq!(h(D::from_secs(600)), "10 minutes");
-        assert_eq!(h(D::from_secs(60)), "1 minute");
-        assert_eq!(h(D::from_secs(1)), "1 second");
-        assert_eq!(h(D::from_secs(90)), "90 seconds");
-    }
-}
+mod tests;

@@ -1,4 +1,7 @@
 //! Packages and their custody events.
+//!
+//! Here: the package rows, intake, reads, pickup, assignment and changes; `events` (custody
+//! events, change notices), `stats` (the dashboard's counts).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -7,6 +10,11 @@ use serde_json::json;
 use super::TenantTx;
 use crate::domain::limits::LOCATION_MAX;
 use crate::error::{AppError, DbError};
+
+mod events;
+mod stats;
+pub use events::*;
+pub use stats::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Package {
@@ -325,187 +333,6 @@ pub async fn pickup(
         out.push(package);
     }
     Ok(out)
-}
-
-/// Appends one custody event per package: who (user and kiosk device), from where, what.
-pub(crate) async fn record_event(
-    tx: &mut TenantTx<'_>,
-    ids: &[i64],
-    kind: &str,
-    location: Option<&str>,
-    detail: serde_json::Value,
-) -> Result<(), DbError> {
-    let facility = tx.facility().0;
-    let actor = tx.actor_id().map(|u| u.0);
-    let device = tx.device_id();
-    let source = tx.source();
-    sqlx::query(
-        "INSERT INTO package_events (facility_id, package_id, kind, actor_id, device_id, source, \
-             location, detail) \
-         SELECT $1, id, $3, $4, $5, $6, $7, $8 FROM unnest($2::bigint[]) AS id",
-    )
-    .bind(facility)
-    .bind(ids)
-    .bind(kind)
-    .bind(actor)
-    .bind(device)
-    .bind(source)
-    .bind(location)
-    .bind(detail)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// The LISTEN/NOTIFY channel of one facility. Notifications are sent once the transaction
-/// committed, so listeners never see work that rolled back.
-pub fn channel(facility: crate::domain::FacilityId) -> String {
-    format!("packtrack_f{}", facility.0)
-}
-
-/// Tells the facility's other sessions (on any server process) that packages changed.
-pub async fn notify(tx: &mut TenantTx<'_>, kind: &str, ids: &[i64]) -> Result<(), DbError> {
-    let facility = tx.facility();
-    notify_in(tx, &[facility], kind, ids);
-    Ok(())
-}
-
-/// [`notify`] in each of `facilities` (a person's key or TOTP opens every facility they
-/// belong to), after the commit.
-pub(crate) fn notify_in(
-    tx: &mut TenantTx<'_>,
-    facilities: &[crate::domain::FacilityId],
-    kind: &str,
-    ids: &[i64],
-) {
-    let payload = json!({ "kind": kind, "ids": ids, "by": tx.actor_label() }).to_string();
-    for f in facilities {
-        tx.notify_after_commit(channel(*f), payload.clone());
-    }
-}
-
-/// One custody event, for the package timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Event {
-    pub kind: String,
-    pub at: DateTime<Utc>,
-    pub actor: Option<String>,
-    pub source: String,
-    pub location: Option<String>,
-    pub detail: serde_json::Value,
-}
-
-pub async fn events(tx: &mut TenantTx<'_>, package_id: i64) -> Result<Vec<Event>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT e.kind, e.at, u.login AS actor, e.source, e.location, e.detail \
-         FROM package_events e LEFT JOIN users u ON u.id = e.actor_id \
-         WHERE e.facility_id = $1 AND e.package_id = $2 ORDER BY e.at, e.id",
-    )
-    .bind(tx.facility().0)
-    .bind(package_id)
-    .fetch_all(tx.conn())
-    .await?)
-}
-
-/// One line of recent activity: when, who, what, which parcel, for whom.
-type RecentRow = (
-    DateTime<Utc>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
-
-/// Counts for the dashboard.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// The facility's setting (`settings.overdue_days`, default 3).
-    pub overdue_days: i64,
-    /// The facility's time zone (IANA name, `facilities.time_zone`): "today" and every time
-    /// the interface shows are in it.
-    pub time_zone: String,
-    pub waiting: i64,
-    pub received_today: i64,
-    pub overdue: i64,
-    pub picked_up_today: i64,
-    /// The facility's latest custody events, newest first (the interface words them).
-    pub recent: Vec<RecentEvent>,
-}
-
-/// One of the facility's latest custody events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecentEvent {
-    pub at: DateTime<Utc>,
-    /// The staff login that acted, when there was one.
-    pub actor: Option<String>,
-    /// The event kind (`received`, `picked_up`, …).
-    pub kind: String,
-    pub tracking: String,
-    pub recipient: Option<String>,
-}
-
-/// Dashboard counts, with the facility's settings they depend on. "Today" is the facility's
-/// local day (`facilities.time_zone`).
-pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
-    type Counts = (String, i32, i64, i64, i64, i64);
-    let (time_zone, overdue_days, waiting, received_today, overdue, picked_up_today): Counts =
-        sqlx::query_as(
-            // Four index range counts (packages_status_received, packages_received_range,
-            // packages_picked_up_range): their cost follows what is waiting and what
-            // happened today, not the facility's whole history.
-            "WITH f AS ( \
-                 SELECT time_zone, \
-                     CASE WHEN settings->>'overdue_days' ~ '^[0-9]{1,3}$' \
-                          THEN least(greatest((settings->>'overdue_days')::int, 1), 365) \
-                          ELSE 3 END AS overdue_days, \
-                     date_trunc('day', now() AT TIME ZONE time_zone) AT TIME ZONE time_zone \
-                         AS midnight \
-                 FROM facilities WHERE id = $1) \
-             SELECT f.time_zone, f.overdue_days, \
-                 (SELECT count(*) FROM packages \
-                   WHERE facility_id = $1 AND status = 'waiting'), \
-                 (SELECT count(*) FROM packages \
-                   WHERE facility_id = $1 AND received_at >= f.midnight), \
-                 (SELECT count(*) FROM packages \
-                   WHERE facility_id = $1 AND status = 'waiting' \
-                     AND received_at < now() - make_interval(days => f.overdue_days)), \
-                 (SELECT count(*) FROM packages \
-                   WHERE facility_id = $1 AND picked_up_at >= f.midnight) \
-             FROM f",
-        )
-        .bind(tx.facility().0)
-        .fetch_one(tx.conn())
-        .await?;
-    let recent: Vec<RecentRow> = sqlx::query_as(
-        "SELECT e.at, u.login, e.kind, p.tracking, r.name \
-             FROM package_events e \
-             JOIN packages p ON p.facility_id = e.facility_id AND p.id = e.package_id \
-             LEFT JOIN recipients r ON r.facility_id = p.facility_id AND r.id = p.recipient_id \
-             LEFT JOIN users u ON u.id = e.actor_id \
-             WHERE e.facility_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT 8",
-    )
-    .bind(tx.facility().0)
-    .fetch_all(tx.conn())
-    .await?;
-    let recent = recent
-        .into_iter()
-        .map(|(at, actor, kind, tracking, recipient)| RecentEvent {
-            at,
-            actor,
-            kind,
-            tracking,
-            recipient,
-        })
-        .collect();
-    Ok(Stats {
-        recent,
-        time_zone,
-        overdue_days: i64::from(overdue_days),
-        waiting,
-        received_today,
-        overdue,
-        picked_up_today,
-    })
 }
 
 /// Gives an unmatched waiting package its recipient.
