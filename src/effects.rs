@@ -148,8 +148,3 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         ),
     })
 }
-
-/// The user's line for an error; database details go to the log only.
-pub(crate) fn shown(e: AppError) -> String {
-    e.user_message()
-}

@@ -4,6 +4,7 @@
 //! their PIN, without unlocking the terminal.
 
 use super::effect::Effect;
+use super::failure::Failure;
 use super::model::{Me, Model, Screen, Tone};
 use super::text::TextField;
 use crate::db::kiosk::MaskedPackage;
@@ -262,7 +263,7 @@ fn submit(m: &mut Model) -> Vec<Effect> {
 }
 
 /// The answer to an unlock.
-pub fn on_unlocked(m: &mut Model, res: Result<Me, String>) -> Vec<Effect> {
+pub fn on_unlocked(m: &mut Model, res: Result<Me, Failure>) -> Vec<Effect> {
     let Some(k) = m.kiosk.as_mut() else {
         return vec![];
     };
@@ -298,7 +299,7 @@ pub fn on_settings(m: &mut Model, pin_totp: bool, self_service: bool) -> Vec<Eff
 }
 
 /// What a pickup code found.
-pub fn on_code_found(m: &mut Model, res: Result<Vec<MaskedPackage>, String>) -> Vec<Effect> {
+pub fn on_code_found(m: &mut Model, res: Result<Vec<MaskedPackage>, Failure>) -> Vec<Effect> {
     let Some(k) = m.kiosk.as_mut() else {
         return vec![];
     };
@@ -331,7 +332,7 @@ pub fn on_code_found(m: &mut Model, res: Result<Vec<MaskedPackage>, String>) -> 
 }
 
 /// The handover a staff member confirmed: `(staff login, packages handed over)`.
-pub fn on_pickup_confirmed(m: &mut Model, res: Result<(String, usize), String>) -> Vec<Effect> {
+pub fn on_pickup_confirmed(m: &mut Model, res: Result<(String, usize), Failure>) -> Vec<Effect> {
     let Some(k) = m.kiosk.as_mut() else {
         return vec![];
     };

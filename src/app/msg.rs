@@ -32,7 +32,7 @@ pub enum Msg {
     PackageDetail(Result<(Package, Vec<Event>), Failure>),
     Changed(Result<Package, Failure>),
     /// Kiosk unlock result: who is now at the terminal.
-    Unlocked(Result<super::model::Me, String>),
+    Unlocked(Result<super::model::Me, Failure>),
     /// Kiosk: lock now (idle timeout).
     Lock,
     /// The facility's time zone (a kiosk learns it before anyone unlocks).
@@ -50,9 +50,9 @@ pub enum Msg {
     /// The dashboard's sparkline: packages received per day, oldest first.
     Trend(Result<Vec<u64>, Failure>),
     /// Self-service: the waiting packages a pickup code found (masked).
-    PickupCodeFound(Result<Vec<crate::db::kiosk::MaskedPackage>, String>),
+    PickupCodeFound(Result<Vec<crate::db::kiosk::MaskedPackage>, Failure>),
     /// Self-service: the handover a staff member confirmed (their login, packages).
-    PickupConfirmed(Result<(String, usize), String>),
+    PickupConfirmed(Result<(String, usize), Failure>),
     Members(Result<Vec<crate::db::members::Member>, Failure>),
     MemberUpdated(Result<(), Failure>),
     Audit(Result<Vec<crate::db::members::AuditRow>, Failure>),

@@ -609,7 +609,13 @@ fn kiosk_unlocks_with_login_and_pin_and_locks_again() {
             totp: None,
         }]
     );
-    update(&mut m, Msg::Unlocked(Err("wrong login or PIN".into())));
+    update(
+        &mut m,
+        Msg::Unlocked(Err(crate::app::Failure::new(
+            crate::app::FailureKind::Forbidden,
+            "wrong login or PIN",
+        ))),
+    );
     assert!(m.locked());
     assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("wrong login or PIN")));
     typed(&mut m, "1234");

@@ -6,9 +6,9 @@ use tokio::sync::mpsc;
 
 use super::session::KioskSetup;
 use crate::app::Msg as AppMsg;
+use crate::app::{Failure, FailureKind};
 use crate::db::kiosk::{self, KioskSettings};
 use crate::domain::Principal;
-use crate::effects::shown;
 use crate::ops::Ops;
 
 /// What a kiosk check answers.
@@ -17,7 +17,7 @@ pub enum Reply {
     /// The settings now: the session takes the relock time, the screen the rest.
     Settings(KioskSettings),
     /// An unlock: who is at the terminal now.
-    Unlocked(Result<Principal, String>),
+    Unlocked(Result<Principal, Failure>),
     /// Anything else, straight to the interface.
     Msg(AppMsg),
 }
@@ -31,12 +31,13 @@ pub struct Credentials {
 }
 
 /// The refusal of a PIN (or PIN + code): one message whatever was wrong.
-fn refused(pin_totp: bool) -> String {
-    if pin_totp {
-        "wrong login, PIN or code".into()
+fn refused(pin_totp: bool) -> Failure {
+    let text = if pin_totp {
+        "wrong login, PIN or code"
     } else {
-        "wrong login or PIN".into()
-    }
+        "wrong login or PIN"
+    };
+    Failure::new(FailureKind::Forbidden, text)
 }
 
 /// Reads the settings and sends them; the default ones when the database does not answer
@@ -63,13 +64,16 @@ async fn staff(
     ops: &Ops,
     tx: &mpsc::Sender<Reply>,
     c: Credentials,
-) -> Result<Principal, String> {
+) -> Result<Principal, Failure> {
     let s = settings(k, ops, tx).await;
     let code = match (s.pin_totp, c.totp) {
         (true, Some(code)) => Some(code),
         // The setting was switched on since the screen was drawn: the screen now asks.
         (true, None) => {
-            return Err("this facility asks for your authenticator code after the PIN".into());
+            return Err(Failure::new(
+                FailureKind::Invalid,
+                "this facility asks for your authenticator code after the PIN",
+            ));
         }
         (false, _) => None,
     };
@@ -103,7 +107,7 @@ pub fn lookup(k: &KioskSetup, ops: &Ops, tx: &mpsc::Sender<Reply>, code: String)
         let res = kiosk::lookup_code(ops.db(), &k.device, &k.peer.to_string(), &code)
             .await
             .map(|found| found.packages)
-            .map_err(shown);
+            .map_err(Failure::from);
         let _ = tx.send(Reply::Msg(AppMsg::PickupCodeFound(res))).await;
     });
 }
@@ -128,7 +132,11 @@ pub fn confirm(
                         packages = done.len(), "self-service pickup handed over");
                     (p.login().to_string(), done.len())
                 })
-                .map_err(|e| format!("not handed over: {}", shown(e))),
+                .map_err(|e| {
+                    let f = Failure::from(e);
+                    let text = format!("not handed over: {f}");
+                    f.with_text(text)
+                }),
             Err(e) => Err(e),
         };
         let _ = tx.send(Reply::Msg(AppMsg::PickupConfirmed(res))).await;

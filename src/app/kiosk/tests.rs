@@ -6,6 +6,7 @@ use super::*;
 use crate::app::msg::Msg;
 use crate::app::testing::{key, kiosk_model, typed};
 use crate::app::update::update;
+use crate::app::{Failure, FailureKind};
 use crate::domain::Role;
 
 fn kiosk(pin_totp: bool, self_service: bool) -> Model {
@@ -65,7 +66,10 @@ fn pin_and_totp_are_asked_for_and_sent_together() {
     assert!(typed(&mut m, "99").is_empty());
     update(
         &mut m,
-        Msg::Unlocked(Err("wrong login, PIN or code".into())),
+        Msg::Unlocked(Err(Failure::new(
+            FailureKind::Forbidden,
+            "wrong login, PIN or code",
+        ))),
     );
     let k = m.kiosk.as_ref().unwrap();
     assert!(k.locked && k.pin.is_empty() && k.totp.is_empty());
@@ -121,7 +125,10 @@ fn self_service_code_then_staff_confirmation() {
     );
     update(
         &mut m,
-        Msg::PickupCodeFound(Err(crate::db::kiosk::NO_MATCH.into())),
+        Msg::PickupCodeFound(Err(Failure::new(
+            FailureKind::Invalid,
+            crate::db::kiosk::NO_MATCH,
+        ))),
     );
     let k = m.kiosk.as_ref().unwrap();
     assert!(k.pending.is_none() && k.pickup_code.is_empty() && !k.busy);
@@ -147,7 +154,10 @@ fn self_service_code_then_staff_confirmation() {
     );
     update(
         &mut m,
-        Msg::PickupConfirmed(Err("wrong login or PIN".into())),
+        Msg::PickupConfirmed(Err(Failure::new(
+            FailureKind::Forbidden,
+            "wrong login or PIN",
+        ))),
     );
     assert!(
         m.kiosk.as_ref().unwrap().pending.is_some(),
