@@ -37,7 +37,10 @@ impl<W: Write> Writer<W> {
             part: None,
             parts: Vec::new(),
         };
-        w.frame(INFO, &serde_json::to_vec(info).map_err(std::io::Error::other)?)?;
+        w.frame(
+            INFO,
+            &serde_json::to_vec(info).map_err(std::io::Error::other)?,
+        )?;
         Ok(w)
     }
 
@@ -249,9 +252,8 @@ impl<R: Read> Reader<R> {
                     let digest = h.finalize();
                     let want_size = u64::from_be_bytes(p[..8].try_into().expect("8 bytes"));
                     if size != want_size || digest.as_slice() != &p[8..] {
-                        return Err(self.damaged(
-                            "size or SHA-256 does not match the part's end mark".into(),
-                        ));
+                        return Err(self
+                            .damaged("size or SHA-256 does not match the part's end mark".into()));
                     }
                     self.parts.push(PartInfo {
                         name: self.at.clone(),
@@ -385,6 +387,9 @@ mod tests {
         let mut r = Reader::new(&bytes[..bytes.len() / 2]).unwrap();
         r.next_item().unwrap();
         let err = r.skip_part().unwrap_err().to_string();
-        assert!(err.contains("part `a`") && err.contains("truncated"), "{err}");
+        assert!(
+            err.contains("part `a`") && err.contains("truncated"),
+            "{err}"
+        );
     }
 }

@@ -84,7 +84,9 @@ pub async fn make(
     };
     let stderr_reader = tokio::task::spawn_blocking(move || {
         let mut s = String::new();
-        let _ = std::io::BufReader::new(stderr).take(64 << 10).read_to_string(&mut s);
+        let _ = std::io::BufReader::new(stderr)
+            .take(64 << 10)
+            .read_to_string(&mut s);
         s
     });
     let queried = async {
@@ -145,12 +147,10 @@ pub async fn make(
         };
         let age = w.finish(&manifest).map_err(io_err(&partial))?;
         let buf = age.finish().map_err(io_err(&partial))?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| BackupError::Io {
-                path: partial.display().to_string(),
-                source: e.into_error(),
-            })?;
+        let file = buf.into_inner().map_err(|e| BackupError::Io {
+            path: partial.display().to_string(),
+            source: e.into_error(),
+        })?;
         file.sync_all().map_err(io)?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok((manifest, bytes))

@@ -314,7 +314,11 @@ impl PgClient {
     }
 
     pub fn source(&self) -> &'static str {
-        if self.embedded { "embedded" } else { "external" }
+        if self.embedded {
+            "embedded"
+        } else {
+            "external"
+        }
     }
 
     pub fn command(&self, tool: &str) -> std::process::Command {
@@ -378,7 +382,10 @@ pub(crate) fn compare(
 
 /// `packtrack-backup-20261205T063242Z.age`
 pub fn file_name(at: DateTime<Utc>) -> String {
-    format!("{FILE_PREFIX}{}{FILE_SUFFIX}", at.format("%Y%m%dT%H%M%S%.3fZ"))
+    format!(
+        "{FILE_PREFIX}{}{FILE_SUFFIX}",
+        at.format("%Y%m%dT%H%M%S%.3fZ")
+    )
 }
 
 /// Whether a directory entry is one of our backup files (not a `.partial` one).
@@ -427,7 +434,10 @@ mod tests {
     fn the_password_leaves_the_url() {
         let (url, pw) = split_password("postgresql://o:p%40ss@localhost:5432/db?host=/x/y");
         assert_eq!(pw.as_deref(), Some("p@ss"));
-        assert!(!url.contains("p%40ss") && url.contains("host=/x/y"), "{url}");
+        assert!(
+            !url.contains("p%40ss") && url.contains("host=/x/y"),
+            "{url}"
+        );
         assert_eq!(split_password("postgresql://o@h/db").1, None);
     }
 }

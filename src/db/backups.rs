@@ -68,14 +68,12 @@ pub async fn migration_level(conn: &mut PgConnection) -> Result<i64, DbError> {
     if !has {
         return Ok(0);
     }
-    Ok(
-        sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT max(version) FROM _sqlx_migrations WHERE success",
-        )
-        .fetch_one(conn)
-        .await?
-        .unwrap_or(0),
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT max(version) FROM _sqlx_migrations WHERE success",
     )
+    .fetch_one(conn)
+    .await?
+    .unwrap_or(0))
 }
 
 pub async fn server_version(conn: &mut PgConnection) -> Result<String, DbError> {

@@ -92,7 +92,10 @@ impl DecryptArgs {
                 std::io::stdin().lock(),
             )?));
         }
-        let path = self.identity.as_deref().expect("clap requires one of the two");
+        let path = self
+            .identity
+            .as_deref()
+            .expect("clap requires one of the two");
         Ok(DecryptWith::identity_file(path)?)
     }
 }
@@ -219,8 +222,8 @@ pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode>
 /// The configured database if it exists already: `DATABASE_URL`, or an embedded cluster
 /// that has been created in the data dir.
 async fn existing_database(cfg: &Config) -> Option<Database> {
-    let exists = cfg.database_url.is_some()
-        || cfg.data_dir.join("postgres").join("PG_VERSION").exists();
+    let exists =
+        cfg.database_url.is_some() || cfg.data_dir.join("postgres").join("PG_VERSION").exists();
     if !exists {
         return None;
     }
