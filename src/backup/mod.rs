@@ -174,6 +174,7 @@ impl EncryptTo {
 }
 
 /// How a backup is decrypted.
+#[derive(Clone)]
 pub enum DecryptWith {
     Passphrase(SecretString),
     /// age identities (`AGE-SECRET-KEY-1…`), read from an identity file.

@@ -359,3 +359,67 @@ async fn a_backup_during_concurrent_intakes_holds_every_acknowledged_intake() {
     }
     restored.close().await;
 }
+
+/// `serve --backup-dir … --backup-keep 2`: each run writes, verifies, then prunes to the
+/// newest two; a run that cannot write is recorded as failed and removes nothing.
+#[tokio::test]
+async fn scheduled_backups_rotate_after_verifying() {
+    use packtrack::backup::schedule::{Job, Outcome, Schedule, once};
+    let db = fresh_db().await;
+    member(&db, "north", "ann", Role::Operator).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("backups");
+    let id = age::x25519::Identity::generate();
+    let owner = db.owner_pool().await.unwrap();
+    let job = |dir: PathBuf| Job {
+        owner: owner.clone(),
+        client: backup::PgClient::of(&db),
+        data_dir: tmp.path().to_path_buf(),
+        keys_dir: tmp.path().to_path_buf(),
+        schedule: Schedule {
+            dir,
+            every: Duration::from_secs(3600),
+            keep: 2,
+            key: EncryptTo::Recipient(id.to_public()),
+            check: Some(DecryptWith::Identities(vec![id.clone()])),
+        },
+    };
+    let job = job(dir.clone());
+    let mut files = Vec::new();
+    for _ in 0..3 {
+        match once(&job).await {
+            Outcome::Verified { file, .. } => files.push(file),
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut left: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        files[1..].to_vec(),
+        "the oldest went, nothing partial stayed"
+    );
+
+    // A directory that cannot be created (a file is in the way).
+    let blocked = tmp.path().join("file");
+    std::fs::write(&blocked, b"").unwrap();
+    let mut broken = job;
+    broken.schedule.dir = blocked.join("backups");
+    assert!(matches!(once(&broken).await, Outcome::Failed(_)));
+    let (ok, detail): (bool, String) = sqlx::query_as(
+        "SELECT ok, detail FROM backup_runs WHERE kind = 'backup' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&broken.owner)
+    .await
+    .unwrap();
+    assert!(!ok && detail.starts_with("backup failed"), "{detail}");
+    let verified: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM backup_runs WHERE kind = 'verify' AND ok")
+            .fetch_one(&broken.owner)
+            .await
+            .unwrap();
+    assert_eq!(verified, 3);
+}
