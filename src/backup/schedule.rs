@@ -11,8 +11,18 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::{DecryptWith, EncryptTo, PgClient};
 use crate::db::backups;
+
+/// Scheduled runs that failed (backup or drill) since the process started: for a
+/// `packtrack_backup_failures_total` counter on the metrics endpoint.
+static FAILURES: AtomicU64 = AtomicU64::new(0);
+
+pub fn failures() -> u64 {
+    FAILURES.load(Ordering::Relaxed)
+}
 
 pub struct Schedule {
     pub dir: PathBuf,
@@ -71,7 +81,10 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
                 "scheduled backup written but not verified (no identity on this host); \
                  old backups are kept until a verified one exists"
             ),
-            Outcome::Failed(e) => tracing::error!(error = %e, "scheduled backup failed"),
+            Outcome::Failed(e) => {
+                FAILURES.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "scheduled backup failed");
+            }
         }
         due = SystemTime::now() + job.schedule.every;
     }
