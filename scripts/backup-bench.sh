@@ -30,7 +30,10 @@ chmod 711 "$WORK"   # as root, the cluster runs as `postgres`, which must traver
 SERVE1= SERVE2=
 cleanup() {
     for p in $SERVE1 $SERVE2; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in $SERVE1 $SERVE2; do wait "$p" 2>/dev/null || true; done
+    # Not our children (started inside $(…)): poll until they have stopped their clusters.
+    for p in $SERVE1 $SERVE2; do
+        for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    done
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -50,7 +53,10 @@ best() {
 }
 serve() { # data-dir -> pid; waits for "listening on"
     local d=$1 log="$WORK/$1.serve.log"
-    pt "$d" serve --listen 127.0.0.1:0 >/dev/null 2>"$log" &
+    # The binary itself in the background (not the `pt` function, whose subshell's pid a
+    # kill would miss).
+    "$BIN" --data-dir "$WORK/$d" --keys-dir "$WORK/keys" serve --listen 127.0.0.1:0 \
+        >/dev/null 2>"$log" &
     local pid=$!
     for _ in $(seq 600); do grep -q '^listening on' "$log" && break; sleep 0.1; done
     grep -q '^listening on' "$log" || { cat "$log" >&2; exit 1; }
