@@ -329,12 +329,22 @@ async fn a_backup_during_concurrent_intakes_holds_every_acknowledged_intake() {
         "intakes went on during the backup"
     );
 
-    // Restore into a new, empty database on the shared cluster.
+    // Restore into a new, empty database on the shared cluster, reached as an external
+    // server would be (DATABASE_URL: pg_restore from the installed tools, password out of
+    // the URL).
     let cluster = TestCluster::shared();
     let name = format!("bk{}_{}", std::process::id(), made.manifest.packages());
-    let target = Database::embedded(cluster.cluster().clone(), &name)
+    let empty = Database::embedded(cluster.cluster().clone(), &name)
         .await
         .unwrap();
+    let target = Database::open(&packtrack::config::Config {
+        data_dir: tmp.path().to_path_buf(),
+        keys_dir: tmp.path().to_path_buf(),
+        database_url: Some(empty.owner_url().to_string()),
+    })
+    .await
+    .unwrap();
+    assert!(target.cluster().is_none());
     let verdict = backup::restore::restore(
         &backup::restore::Target {
             db: &target,
