@@ -159,6 +159,22 @@ impl<R: Read> Reader<R> {
         Ok(r)
     }
 
+    /// The same reader over a boxed input (a nameable type to keep between steps).
+    pub fn boxed(self) -> Reader<Box<dyn Read + Send>>
+    where
+        R: Send + 'static,
+    {
+        Reader {
+            input: Box::new(self.input),
+            at: self.at,
+            info: self.info,
+            in_part: self.in_part,
+            pending: self.pending,
+            parts: self.parts,
+            buf: self.buf,
+        }
+    }
+
     pub fn info(&self) -> &Info {
         self.info.as_ref().expect("read in new")
     }

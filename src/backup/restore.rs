@@ -26,15 +26,35 @@ pub async fn restore(
     file: &Path,
     key: DecryptWith,
 ) -> Result<Verdict, BackupError> {
+    let prepared = prepare(file, key, target.keys_dir, target.without_secrets_key).await?;
+    finish(prepared, target).await
+}
+
+/// A decrypted backup whose keys were checked, ready to go into a database.
+pub struct Prepared {
+    file: std::path::PathBuf,
+    started: Instant,
+    reader: super::container::Reader<Box<dyn std::io::Read + Send>>,
+    notes: Vec<String>,
+}
+
+/// Decrypts the header and checks the secrets key, before any database is touched (the
+/// CLI opens, and for a new data dir creates, the cluster only after this).
+pub async fn prepare(
+    file: &Path,
+    key: DecryptWith,
+    keys_dir: &Path,
+    without_secrets_key: bool,
+) -> Result<Prepared, BackupError> {
     let started = Instant::now();
-    let reader = open_blocking(file, key).await?;
+    let reader = open_blocking(file, key).await?.boxed();
     let mut notes = Vec::new();
 
     // Keys before anything is written.
-    let key_path = SecretsKey::path(target.keys_dir);
+    let key_path = SecretsKey::path(keys_dir);
     if let Some(want) = &reader.info().secrets_key_id {
         if !key_path.exists() {
-            if !target.without_secrets_key {
+            if !without_secrets_key {
                 return Err(BackupError::Setup(format!(
                     "the secrets key file {} is missing. This backup's TOTP seeds and \
                      integration secrets are sealed under secrets key {want}, which backups \
@@ -48,10 +68,10 @@ pub async fn restore(
             notes.push(format!(
                 "restored without the secrets key {want}: TOTP and integration secrets will \
                  not open until that key file is in {}",
-                target.keys_dir.display()
+                keys_dir.display()
             ));
         } else {
-            let have = SecretsKey::load_or_create(target.keys_dir)
+            let have = SecretsKey::load_or_create(keys_dir)
                 .map_err(|e| BackupError::Setup(e.to_string()))?
                 .id_hex();
             if &have != want {
@@ -64,7 +84,22 @@ pub async fn restore(
             }
         }
     }
+    Ok(Prepared {
+        file: file.to_path_buf(),
+        started,
+        reader,
+        notes,
+    })
+}
 
+/// Restores a prepared backup into `target.db`, which must be empty.
+pub async fn finish(prepared: Prepared, target: &Target<'_>) -> Result<Verdict, BackupError> {
+    let Prepared {
+        file,
+        started,
+        reader,
+        mut notes,
+    } = prepared;
     let owner = target.db.owner_pool().await?;
     let mut conn = owner.acquire().await?;
     if let Some(object) = backups::first_object(&mut conn).await? {
@@ -106,7 +141,7 @@ pub async fn restore(
         }
     }
     Ok(Verdict {
-        file: file.to_path_buf(),
+        file,
         manifest,
         restore_time: started.elapsed(),
         audit_entries,

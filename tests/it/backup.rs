@@ -184,6 +184,10 @@ async fn backup_verify_restore_then_serve_and_log_in() {
         None,
     );
     refused(&run, "secrets key file");
+    assert!(
+        !s2.data_dir().join("postgres").exists(),
+        "a refused restore creates no cluster"
+    );
     // The keys dir is kept apart from backups; the operator brings it.
     std::fs::create_dir_all(s2.keys_dir()).unwrap();
     for f in std::fs::read_dir(s1.keys_dir()).unwrap() {

@@ -183,6 +183,18 @@ pub(super) async fn verify(cfg: &Config, file: &Path, dec: &DecryptArgs) -> Resu
 /// `admin restore FILE`.
 pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode> {
     let key = args.dec.key()?;
+    // Key and secrets-key refusals come before the database is opened: a refused restore
+    // into a new data dir leaves no cluster behind.
+    let prepared =
+        match backup::restore::prepare(&args.file, key, &cfg.keys_dir, args.without_secrets_key)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("restore refused: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let db = Database::open(cfg).await?;
     let target = backup::restore::Target {
         db: &db,
@@ -190,7 +202,7 @@ pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode>
         keys_dir: &cfg.keys_dir,
         without_secrets_key: args.without_secrets_key,
     };
-    let out = backup::restore::restore(&target, &args.file, key).await;
+    let out = backup::restore::finish(prepared, &target).await;
     db.shutdown(std::time::Instant::now() + crate::db::pg::STOP_TIMEOUT)
         .await;
     match out {
