@@ -46,15 +46,25 @@ impl std::fmt::Display for Verdict {
 /// The whole drill; the throw-away cluster is gone when this returns.
 pub async fn verify(file: &Path, key: DecryptWith) -> Result<Verdict, BackupError> {
     let started = Instant::now();
-    let reader = open_blocking(file, key).await?;
     let scratch = Scratch::new()?;
     let root = scratch.path.clone();
-    let cluster = tokio::task::spawn_blocking(move || {
-        EmbeddedCluster::start(&root, ClusterOptions { durable: false })
-    })
-    .await
-    .map_err(|e| BackupError::Setup(format!("cluster start panicked: {e}")))??;
-    let cluster = Arc::new(cluster);
+    // The throw-away cluster's initdb and the header's scrypt (about a second each) overlap.
+    let (reader, cluster) = tokio::join!(
+        open_blocking(file, key),
+        tokio::task::spawn_blocking(move || {
+            EmbeddedCluster::start(&root, ClusterOptions { durable: false })
+        })
+    );
+    let cluster =
+        Arc::new(cluster.map_err(|e| BackupError::Setup(format!("cluster start panicked: {e}")))??);
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            let c = cluster.clone();
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+            return Err(e);
+        }
+    };
     let result = async {
         let db = Database::embedded(cluster.clone(), pg::DATABASE).await?;
         let owner = db.owner_pool().await?;
