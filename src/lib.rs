@@ -4,6 +4,7 @@ pub mod admin; // admin CLI actions: demo seed, recipients import
 pub mod app; // the interface's pure core: model, messages, update, keymap
 pub mod audit_anchor; // audit chain heads anchored outside the database: signed checkpoints
 pub mod auth; // argon2id, TOTP, SSH public keys
+pub mod backup; // encrypted, verified backups: pg_dump snapshot + manifest in an age file
 #[cfg(feature = "bench-data")]
 pub mod benchkit; // latency summaries for end-to-end benches and examples (not in the server)
 pub mod cli; // clap commands and their dispatch

@@ -123,6 +123,8 @@ pub struct ServeArgs {
     /// was lost).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     recheck_secs: u64,
+    #[command(flatten)]
+    backup: serve::BackupFlags,
 }
 
 /// Runs a parsed command line.

@@ -2,9 +2,11 @@
 //! supervisor, the notification worker, the audit anchorer and the SSH server, and on
 //! SIGTERM/SIGINT stops them in order, each step bounded (docs/RELIABILITY.md).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Args;
 
 use super::{ServeArgs, open, print_demo_login};
 use crate::audit_anchor::Anchor;
@@ -44,6 +46,21 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         Anchor::new(&cfg.data_dir, keys.clone()),
         anchor_rx,
     ));
+    // Scheduled backups (issue 18, docs/BACKUP.md).
+    let (backup_stop, backup_rx) = tokio::sync::watch::channel(false);
+    let backups = match args.backup.schedule()? {
+        Some(schedule) => Some(tokio::spawn(crate::backup::schedule::run(
+            crate::backup::schedule::Job {
+                owner: db.owner_pool().await?,
+                client: crate::backup::PgClient::of(&db),
+                data_dir: cfg.data_dir.clone(),
+                keys_dir: cfg.keys_dir.clone(),
+                schedule,
+            },
+            backup_rx,
+        ))),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -120,6 +137,11 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     {
         notifier.abort();
     }
+    // A backup in progress is abandoned (its `.partial` file never gets a final name).
+    let _ = backup_stop.send(true);
+    if let Some(b) = backups {
+        b.abort();
+    }
     // The last audit checkpoint (bounded like the rest: it needs the database).
     let _ = anchor_stop.send(true);
     if bounded(
@@ -183,4 +205,65 @@ fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>> {
             _ = int.recv() => {}
         }
     })
+}
+
+/// `serve --backup-dir DIR --backup-every 24h --backup-keep 14` and the backup key.
+#[derive(Debug, Args)]
+pub struct BackupFlags {
+    /// Write a verified, encrypted backup into DIR on a schedule.
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
+    /// How often: e.g. 24h, 6h, 30m, 7d.
+    #[arg(long, default_value = "24h", value_parser = crate::backup::schedule::parse_every)]
+    backup_every: std::time::Duration,
+    /// How many verified backups to keep.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    backup_keep: u64,
+    /// A file whose first line is the backup passphrase (encrypts and decrypts).
+    #[arg(long, value_name = "FILE", conflicts_with = "backup_recipient")]
+    backup_passphrase_file: Option<PathBuf>,
+    /// Encrypt to this age public key (age1…); this host then cannot read its backups.
+    #[arg(long, value_name = "AGE_PUBLIC_KEY")]
+    backup_recipient: Option<String>,
+    /// With --backup-recipient: the identity that verifies each new backup before old ones
+    /// are removed. Without it nothing is verified or removed here.
+    #[arg(long, value_name = "FILE", requires = "backup_recipient")]
+    backup_identity: Option<PathBuf>,
+}
+
+impl BackupFlags {
+    fn schedule(&self) -> Result<Option<crate::backup::schedule::Schedule>> {
+        use crate::backup::{DecryptWith, EncryptTo, passphrase_from};
+        let Some(dir) = &self.backup_dir else {
+            return Ok(None);
+        };
+        let (key, check) = match (&self.backup_passphrase_file, &self.backup_recipient) {
+            (Some(file), _) => {
+                let f = std::fs::File::open(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let p = passphrase_from(std::io::BufReader::new(f))?;
+                (
+                    EncryptTo::Passphrase(p.clone()),
+                    Some(DecryptWith::Passphrase(p)),
+                )
+            }
+            (None, Some(r)) => (
+                EncryptTo::recipient(r)?,
+                self.backup_identity
+                    .as_deref()
+                    .map(DecryptWith::identity_file)
+                    .transpose()?,
+            ),
+            (None, None) => anyhow::bail!(
+                "--backup-dir needs --backup-passphrase-file FILE or --backup-recipient KEY"
+            ),
+        };
+        Ok(Some(crate::backup::schedule::Schedule {
+            dir: dir.clone(),
+            every: self.backup_every,
+            keep: usize::try_from(self.backup_keep).unwrap_or(usize::MAX),
+            key,
+            check,
+        }))
+    }
 }

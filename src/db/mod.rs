@@ -3,6 +3,7 @@
 //! the admin CLI, through [`unscoped`].
 
 pub mod audit;
+pub mod backups;
 pub mod credential_scope;
 pub mod guesses;
 pub mod keys_admin;

@@ -38,6 +38,7 @@ const LAYERS: &[&[&str]] = &[
         "admin",
         "live",
         "audit_anchor",
+        "backup",
     ],
     // Operations with their role checks, shared by exec commands and the interface; `term`
     // (input parser, wire backend, colour depth, knowing nothing of SSH) sits under app and ui

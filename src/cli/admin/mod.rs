@@ -17,6 +17,7 @@ use crate::db::unscoped::Admin;
 use crate::secrets::SecretsKey;
 
 mod audit;
+mod backup;
 mod database;
 mod device;
 mod facility;
@@ -26,6 +27,7 @@ mod secrets;
 mod user;
 
 pub use audit::AuditCmd;
+pub use backup::{BackupArgs, BackupSub, RestoreArgs};
 pub use device::{DeviceCmd, OnOff};
 pub use facility::FacilityCmd;
 pub use integrations::{SmsCmd, SmtpCmd, WebhookCmd};
@@ -62,9 +64,22 @@ pub enum AdminCmd {
     },
     /// Seed the demo facility (when the database has none) and print how to log in.
     Demo,
+    /// Write an encrypted backup (`--to DIR`), or check one (`verify FILE`).
+    Backup(BackupArgs),
+    /// Restore a backup into an empty data dir or an empty DATABASE_URL database.
+    Restore(RestoreArgs),
 }
 
 pub(super) async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
+    // Before `open`: restore needs an unmigrated, empty database; verify needs none.
+    let cmd = match cmd {
+        AdminCmd::Restore(args) => return backup::restore(cfg, args).await,
+        AdminCmd::Backup(BackupArgs {
+            verify: Some(BackupSub::Verify { file, dec }),
+            ..
+        }) => return backup::verify(cfg, &file, &dec).await,
+        other => other,
+    };
     let db = open(cfg).await?;
     let owner = db.owner_pool().await?;
     let admin = Admin::new(&owner);
@@ -73,7 +88,7 @@ pub(super) async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
     // anyway), nor `audit verify`, which anchors only what it verified.
     let anchors = !matches!(
         cmd,
-        AdminCmd::DbUrl | AdminCmd::Psql { .. } | AdminCmd::Audit(_)
+        AdminCmd::DbUrl | AdminCmd::Psql { .. } | AdminCmd::Audit(_) | AdminCmd::Backup(_)
     );
     match cmd {
         AdminCmd::Facility(cmd) => facility::run(&admin, cmd).await?,
@@ -94,6 +109,11 @@ pub(super) async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
             owner.close().await;
             return database::psql(&db, &args).await;
         }
+        AdminCmd::Backup(args) => {
+            owner.close().await;
+            return backup::backup(cfg, &db, args).await;
+        }
+        AdminCmd::Restore(_) => unreachable!("dispatched above"),
         AdminCmd::Demo => {
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
             let seeded = crate::admin::demo::seed(&owner, &keys).await?;
