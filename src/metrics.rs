@@ -114,6 +114,11 @@ impl Metrics {
                 "Sessions ended because the periodic re-check of their access failed.",
                 one(get(&self.recheck_failed)),
             ),
+            Family::counter(
+                "packtrack_backup_failures",
+                "Scheduled backups (serve --backup-dir) that failed or did not verify.",
+                one(crate::backup::schedule::failures()),
+            ),
         ];
         if let Some(db) = self.db.get() {
             families.push(Family::gauge(
@@ -258,6 +263,7 @@ mod tests {
                 "packtrack_effects_in_flight",
                 "packtrack_effects_started_total",
                 "packtrack_session_recheck_failed_total",
+                "packtrack_backup_failures_total",
                 "packtrack_db_up",
                 "packtrack_db_restarts_total",
             ]

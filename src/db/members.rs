@@ -124,6 +124,18 @@ pub struct Scorecard {
     pub audit_entries: i64,
     /// The first audit entry (seq) of this facility that does not verify.
     pub audit_first_bad: Option<i64>,
+    /// The newest backup and the newest restore drill (`admin backup verify`) of the
+    /// installation (`backup_status()`): when, and whether it went well. The detail text is
+    /// left out: it speaks of the whole installation, not this facility.
+    pub last_backup: Option<BackupMark>,
+    pub last_drill: Option<BackupMark>,
+}
+
+/// One backup or drill run, as the scorecard shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupMark {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub ok: bool,
 }
 
 pub async fn scorecard(tx: &mut TenantTx<'_>) -> Result<Scorecard, DbError> {
@@ -191,7 +203,18 @@ pub async fn scorecard(tx: &mut TenantTx<'_>) -> Result<Scorecard, DbError> {
     .bind(facility)
     .fetch_one(tx.conn())
     .await?;
+    let runs: Vec<(String, chrono::DateTime<chrono::Utc>, bool)> =
+        sqlx::query_as("SELECT kind, at, ok FROM backup_status()")
+            .fetch_all(tx.conn())
+            .await?;
+    let mark = |kind: &str| {
+        runs.iter()
+            .find(|(k, ..)| k == kind)
+            .map(|&(_, at, ok)| BackupMark { at, ok })
+    };
     Ok(Scorecard {
+        last_backup: mark("backup"),
+        last_drill: mark("verify"),
         audit_entries,
         audit_first_bad,
         members: members.len() as i64,

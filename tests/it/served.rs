@@ -65,10 +65,13 @@ impl Served {
         let lines = stderr.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if line.starts_with("listening on") {
+                let listening = line.starts_with("listening on");
+                // Kept before the start is announced, so a test that reads the log right
+                // after `start` returns finds the line.
+                lines.lock().unwrap().push(line);
+                if listening {
                     let _ = tx.send(());
                 }
-                lines.lock().unwrap().push(line);
             }
         });
         let pipe = child.stdout.take().expect("stdout pipe");

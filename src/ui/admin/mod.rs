@@ -116,6 +116,32 @@ fn audit(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     f.render_widget(Paragraph::new(lines), list);
 }
 
+/// A backup older than this many days is flagged (scheduled backups run daily or so).
+const BACKUP_STALE_DAYS: i64 = 2;
+/// The restore drill is monthly (docs/BACKUP.md); a few days of slack before it is flagged.
+const DRILL_STALE_DAYS: i64 = 35;
+
+/// "OK 12-05 06:00", "FAILED …" or "never"; flagged when failed, missing or older than
+/// `stale_days`.
+fn backup_row<'a>(
+    m: &Model,
+    label: &'static str,
+    mark: Option<crate::db::members::BackupMark>,
+    stale_days: i64,
+    row: &impl Fn(&'static str, String, bool) -> Line<'a>,
+) -> Line<'a> {
+    match mark {
+        None => row(label, "never".into(), true),
+        Some(b) => {
+            let stale = (m.now - b.at).num_days() > stale_days;
+            let when = m.local(b.at).format("%Y-%m-%d %H:%M");
+            let what = if b.ok { "OK" } else { "FAILED" };
+            let old = if stale { " (overdue)" } else { "" };
+            row(label, format!("{what} {when}{old}"), !b.ok || stale)
+        }
+    }
+}
+
 fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let Some(card) = &m.admin.scorecard else {
         f.render_widget(Paragraph::new(Span::styled("loading…", t.dim)), area);
@@ -178,6 +204,8 @@ fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             ),
             Some(seq) => row("Audit chain", format!("BROKEN at entry {seq}"), true),
         },
+        backup_row(m, "Last backup", card.last_backup, BACKUP_STALE_DAYS, &row),
+        backup_row(m, "Restore drill", card.last_drill, DRILL_STALE_DAYS, &row),
     ];
     f.render_widget(
         Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),

@@ -301,3 +301,39 @@ fn help_overlay_lists_the_console_keys_first() {
 fn snap(name: impl AsRef<str>, text: impl AsRef<str>) {
     assert_snapshot_as("admin_tabs_tests", name.as_ref(), text.as_ref());
 }
+
+/// The Security tab says when the last backup and restore drill ran and flags a failed,
+/// missing or overdue one (issue 18: the drill's result shows in the scorecard).
+#[test]
+fn security_tab_shows_backup_and_restore_drill() {
+    use crate::db::members::{BackupMark, Scorecard};
+    let mut m = model(AdminTab::Security);
+    m.admin.scorecard = Some(Scorecard {
+        members: 3,
+        last_backup: Some(BackupMark {
+            at: now() - chrono::Duration::hours(9),
+            ok: true,
+        }),
+        last_drill: Some(BackupMark {
+            at: now() - chrono::Duration::days(40),
+            ok: true,
+        }),
+        ..Default::default()
+    });
+    let text = render(&m, 80, 24, ColorDepth::TrueColor);
+    assert!(text.contains("Last backup"), "{text}");
+    assert!(text.contains("OK 2026-11-24 06:00"), "{text}");
+    assert!(text.contains("Restore drill"), "{text}");
+    assert!(text.contains("OK 2026-10-15 15:00 (overdue)"), "{text}");
+
+    m.admin.scorecard = Some(Scorecard {
+        last_backup: Some(BackupMark {
+            at: now(),
+            ok: false,
+        }),
+        ..Default::default()
+    });
+    let text = render(&m, 80, 24, ColorDepth::TrueColor);
+    assert!(text.contains("FAILED 2026-11-24 15:00"), "{text}");
+    assert!(text.contains("never"), "{text}");
+}
