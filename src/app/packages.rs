@@ -9,6 +9,7 @@ use super::msg::Msg;
 use super::recipients::{edit_search, move_search_cursor, search};
 use super::text::TextField;
 use crate::db::packages::{Change, Package};
+use crate::domain::Location;
 use crate::domain::limits::LOCATION_MAX;
 use crate::term::input::KeyEvent;
 
@@ -300,8 +301,13 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
                 return vec![];
             }
             let change = match c.kind {
-                CorrectionKind::Move => Change::Move {
-                    to: c.location.text(),
+                CorrectionKind::Move => match Location::new_nonempty(&c.location.text()) {
+                    Ok(to) => Change::Move { to },
+                    Err(e) => {
+                        // The words the server would answer with.
+                        m.note(format!("not changed: {e}"), Tone::Error);
+                        return vec![];
+                    }
                 },
                 CorrectionKind::ReturnToSender => Change::ReturnToSender,
                 CorrectionKind::Lost => Change::Lost,

@@ -96,7 +96,7 @@ fn scanner_intake_commits_with_recipient_and_sticky_location() {
     assert_eq!(req.tracking, "1Z5R89390357567127");
     assert_eq!(req.recipient_id, Some(7));
     assert_eq!(req.location, "Shelf B");
-    assert!(req.signature_required);
+    assert!(req.flags.signature_required);
     // Keys while committing do nothing: one commit at a time.
     assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
     let fx = update(
@@ -411,7 +411,7 @@ fn package_corrections_need_a_reason_and_become_one_effect() {
         vec![Effect::ChangePackage {
             id: 4,
             change: crate::db::packages::Change::Move {
-                to: "Cage 2".into()
+                to: crate::domain::Location::new("Cage 2").unwrap()
             },
             reason: "too big for the shelf".into(),
         }]
