@@ -259,7 +259,8 @@ impl Ops {
         let (pkg, events) = self
             .db
             .scoped(p, async |tx| {
-                let pkg = packages::get(tx, id).await?;
+                let mut pkg = packages::get(tx, id).await?;
+                pkg.handling = Some(packages::handling(tx, id).await?);
                 let events = packages::events(tx, id).await?;
                 Ok::<_, AppError>((pkg, events))
             })
@@ -453,6 +454,22 @@ impl Ops {
         self.db
             .scoped(p, async |tx| packages::change(tx, id, change, reason).await)
             .await
+    }
+
+    /// Corrects a waiting parcel's recipient, flags or note (operators and admins): the new
+    /// recipient is notified, the previous one told to disregard the earlier notice.
+    pub async fn correct(
+        &self,
+        p: &Principal,
+        id: i64,
+        edit: &packages::Edit,
+    ) -> Result<Package, AppError> {
+        Self::require_handler(p)?;
+        let pkg = self
+            .db
+            .scoped(p, async |tx| packages::correct(tx, id, edit).await)
+            .await?;
+        Ok(code_for(p, pkg))
     }
 
     fn require_admin(p: &Principal) -> Result<(), AppError> {

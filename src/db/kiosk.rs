@@ -420,6 +420,7 @@ mod tests {
             pickup_code: Some("123456".into()),
             received_at: Utc::now(),
             picked_up_at: None,
+            handling: None,
         };
         let m = MaskedPackage::from_package(&p);
         assert_eq!(m.tracking, "…7127");

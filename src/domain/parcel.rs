@@ -186,6 +186,11 @@ impl Note {
         Ok(Self(t.to_string()))
     }
 
+    /// A note read back from the database: it was checked when it was written.
+    pub fn stored(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

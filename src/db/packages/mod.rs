@@ -1,7 +1,8 @@
 //! Packages and their custody events.
 //!
-//! Here: the package rows, intake, reads, pickup, assignment and changes; `events` (custody
-//! events, change notices), `stats` (the dashboard's counts).
+//! Here: the package rows, intake, reads, pickup, assignment and changes; `corrections`
+//! (recipient, flags and note of a waiting parcel), `events` (custody events, change
+//! notices), `stats` (the dashboard's counts).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,8 +12,10 @@ use super::TenantTx;
 use crate::domain::{Flags, Location, Note, PickupCode};
 use crate::error::{AppError, DbError};
 
+mod corrections;
 mod events;
 mod stats;
+pub use corrections::*;
 pub use events::*;
 pub use stats::*;
 
@@ -28,6 +31,10 @@ pub struct Package {
     pub pickup_code: Option<String>,
     pub received_at: DateTime<Utc>,
     pub picked_up_at: Option<DateTime<Utc>>,
+    /// Flags and note, loaded for the detail screen only (not a contract field).
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub handling: Option<Handling>,
 }
 
 /// What intake records for one parcel.
