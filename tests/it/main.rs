@@ -11,6 +11,7 @@ mod support;
 mod admin_cli;
 mod admin_tabs;
 mod audit_anchor;
+mod corrections;
 mod crash_recovery;
 mod credential_scope;
 mod db_catalog;
