@@ -238,3 +238,56 @@ async fn a_picked_up_parcel_cannot_be_corrected() {
         )
     );
 }
+
+/// Over SSH at 80x24: a parcel logged to the wrong resident is reassigned from its detail
+/// through the recipient search, then flagged damaged with F8.
+#[tokio::test]
+async fn a_clerk_reassigns_and_flags_a_parcel_over_ssh() {
+    use crate::ssh_support::{TestServer, test_limits};
+    const UPS: &str = "1Z5R89390357567127";
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let admin = packtrack::db::unscoped::Admin::new(&owner);
+    let mut tx = admin.tenant("north").await.expect("tenant");
+    for (name, unit) in [("Ada Lovelace", "A-101"), ("Grace Hopper", "B-202")] {
+        recipients::upsert(&mut tx, &resident(name, unit))
+            .await
+            .expect("recipient");
+    }
+    tx.commit().await.expect("commit");
+    let ada: i64 = sqlx::query_scalar("SELECT id FROM recipients WHERE name = 'Ada Lovelace'")
+        .fetch_one(&owner)
+        .await
+        .expect("id");
+    owner.close().await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let session = server.login_key("clerk", &clerk).await;
+    let out = session
+        .exec(&format!(
+            "packages intake --tracking {UPS} --recipient {ada}"
+        ))
+        .await;
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+
+    let mut screen = session.shell(80, 24).await;
+    screen.wait_text("Dashboard").await;
+    screen.send(b"l").await;
+    screen.wait_text("Packages · waiting · 1").await;
+    screen.send(b"\r").await;
+    screen.wait_text("Recipient  Ada Lovelace").await;
+    screen.send(b"e").await;
+    screen.wait_text("Reassign to another recipient").await;
+    screen.send(b"hopp").await;
+    screen.wait_text("Grace Hopper").await;
+    screen.send(b"\r").await;
+    screen.wait_text("reassigned to Grace Hopper").await;
+    screen.wait_text("Recipient  Grace Hopper").await;
+    // xterm's F8.
+    screen.send(b"f").await;
+    screen.wait_text("Change the flags").await;
+    screen.send(b"\x1b[19~\r").await;
+    screen.wait_text("flags changed").await;
+    screen.wait_text("Flags      damaged").await;
+    screen.wait_text("updated    clerk").await;
+}
