@@ -353,5 +353,6 @@ fn package(i: i64) -> Package {
         pickup_code: Some(format!("{:06}", 100_000 + i)),
         received_at: received,
         picked_up_at: None,
+        handling: None,
     }
 }

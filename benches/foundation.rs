@@ -264,7 +264,7 @@ async fn tenant_tx(db: &Database, tag: &str, iters: usize) -> Vec<Duration> {
     let new = |i: usize| NewPackage {
         tracking: format!("BENCH{tag}{i:09}"),
         carrier: Some("ups".into()),
-        location: "Shelf A".into(),
+        location: "Shelf A".try_into().expect("a valid location"),
         ..NewPackage::default()
     };
     // Warm up: prepared statements cached on the one connection, caches filled.

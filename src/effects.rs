@@ -146,5 +146,8 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .await
                 .map_err(Failure::from),
         ),
+        Effect::CorrectPackage { id, edit } => {
+            Msg::Changed(ops.correct(p, id, &edit).await.map_err(Failure::from))
+        }
     })
 }

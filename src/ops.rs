@@ -12,9 +12,9 @@ use crate::db::guesses;
 use crate::db::members;
 use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
-use crate::domain::limits::{LOCATION_MAX, NOTE_MAX, TRACKING_MAX};
+use crate::domain::limits::TRACKING_MAX;
 use crate::domain::text::{self, Lines};
-use crate::domain::{FacilityId, Principal};
+use crate::domain::{FacilityId, FieldError, Flags, Location, Note, PickupCode, Principal};
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
 
@@ -77,11 +77,9 @@ pub struct IntakeRequest {
     /// What was scanned or typed.
     pub tracking: String,
     pub recipient_id: Option<i64>,
+    /// As typed; checked into a [`Location`] and a [`Note`] by [`Ops::intake`].
     pub location: String,
-    pub perishable: bool,
-    pub oversized: bool,
-    pub damaged: bool,
-    pub signature_required: bool,
+    pub flags: Flags,
     pub note: String,
 }
 
@@ -261,7 +259,8 @@ impl Ops {
         let (pkg, events) = self
             .db
             .scoped(p, async |tx| {
-                let pkg = packages::get(tx, id).await?;
+                let mut pkg = packages::get(tx, id).await?;
+                pkg.handling = Some(packages::handling(tx, id).await?);
                 let events = packages::events(tx, id).await?;
                 Ok::<_, AppError>((pkg, events))
             })
@@ -278,29 +277,13 @@ impl Ops {
         } else {
             normalize_tracking(&req.tracking)?
         };
-        let location = req.location.trim();
-        checked("location", location, Lines::One)?;
-        checked("note", req.note.trim(), Lines::Many)?;
-        if location.chars().count() > LOCATION_MAX {
-            return Err(AppError::Invalid(format!(
-                "location is longer than {LOCATION_MAX} characters"
-            )));
-        }
-        if req.note.chars().count() > NOTE_MAX {
-            return Err(AppError::Invalid(format!(
-                "note is longer than {NOTE_MAX} characters"
-            )));
-        }
         let new = NewPackage {
             tracking,
             carrier,
             recipient_id: req.recipient_id,
-            location: location.to_string(),
-            perishable: req.perishable,
-            oversized: req.oversized,
-            damaged: req.damaged,
-            signature_required: req.signature_required,
-            note: req.note.trim().to_string(),
+            location: Location::new(&req.location).map_err(invalid)?,
+            flags: req.flags,
+            note: Note::new(&req.note).map_err(invalid)?,
         };
         self.db
             .scoped(p, async |tx| packages::intake(tx, &new).await)
@@ -316,10 +299,8 @@ impl Ops {
         p: &'p Principal,
         code: &str,
     ) -> Result<(crate::db::TenantTx<'p>, Package), AppError> {
-        let code = code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::Invalid("a pickup code is 6 digits".into()));
-        }
+        let code = PickupCode::parse(code).map_err(invalid)?;
+        let code = &code;
         let mut tx = self.db.tenant(p).await?;
         let user = p.user().0;
         if guesses::user_code_failures(&mut tx, user).await? >= USER_CODE_THRESHOLD {
@@ -470,12 +451,25 @@ impl Ops {
     ) -> Result<Package, AppError> {
         Self::require_handler(p)?;
         checked("reason", reason.trim(), Lines::One)?;
-        if let packages::Change::Move { to } = change {
-            checked("location", to.trim(), Lines::One)?;
-        }
         self.db
             .scoped(p, async |tx| packages::change(tx, id, change, reason).await)
             .await
+    }
+
+    /// Corrects a waiting parcel's recipient, flags or note (operators and admins): the new
+    /// recipient is notified, the previous one told to disregard the earlier notice.
+    pub async fn correct(
+        &self,
+        p: &Principal,
+        id: i64,
+        edit: &packages::Edit,
+    ) -> Result<Package, AppError> {
+        Self::require_handler(p)?;
+        let pkg = self
+            .db
+            .scoped(p, async |tx| packages::correct(tx, id, edit).await)
+            .await?;
+        Ok(code_for(p, pkg))
     }
 
     fn require_admin(p: &Principal) -> Result<(), AppError> {
@@ -536,6 +530,11 @@ impl Ops {
 /// [`text::check`] before it is written.
 pub fn checked(field: &'static str, value: &str, lines: Lines) -> Result<(), AppError> {
     text::check(field, value, lines).map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// A parcel field the domain type refused, as the user's error.
+pub fn invalid(e: FieldError) -> AppError {
+    AppError::Invalid(e.0)
 }
 
 /// Pickup codes are bearer secrets: whoever holds one can collect the parcel at a kiosk.

@@ -8,7 +8,7 @@ use crate::auth::{password, pubkey, totp};
 use crate::db::recipients::NewRecipient;
 use crate::db::unscoped::Admin;
 use crate::db::{audit, packages, recipients};
-use crate::domain::Role;
+use crate::domain::{Flags, Location, Note, Role};
 use crate::error::AppError;
 use crate::secrets::SecretsKey;
 
@@ -212,12 +212,15 @@ pub async fn seed(owner: &PgPool, keys: &SecretsKey) -> Result<Seeded, AppError>
                 tracking,
                 carrier: Some(carrier.to_string()),
                 recipient_id: Some(recipient),
-                location: locations[rng.below(locations.len())].to_string(),
-                perishable: rng.below(20) == 0,
-                oversized: rng.below(15) == 0,
-                damaged: rng.below(40) == 0,
-                signature_required: rng.below(10) == 0,
-                note: String::new(),
+                location: Location::new(locations[rng.below(locations.len())])
+                    .map_err(|e| AppError::Invalid(e.0))?,
+                flags: Flags {
+                    perishable: rng.below(20) == 0,
+                    oversized: rng.below(15) == 0,
+                    damaged: rng.below(40) == 0,
+                    signature_required: rng.below(10) == 0,
+                },
+                note: Note::default(),
             },
         )
         .await?;

@@ -42,6 +42,11 @@ pub enum Effect {
         change: Change,
         reason: String,
     },
+    /// Recipient, flags or note of a waiting package.
+    CorrectPackage {
+        id: i64,
+        edit: crate::db::packages::Edit,
+    },
     LoadMembers,
     UpdateMember {
         user_id: i64,

@@ -26,13 +26,8 @@ pub enum IntakeStep {
     Details,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags {
-    pub perishable: bool,
-    pub oversized: bool,
-    pub damaged: bool,
-    pub signature_required: bool,
-}
+use crate::domain::Flag;
+pub use crate::domain::Flags;
 
 /// The chosen recipient of an intake (`None` id: unmatched, resolve later).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,10 +267,10 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                 vec![]
             }
             Some(Action::Save) => commit_intake(m),
-            Some(Action::Perishable) => toggle(&mut m.intake.flags.perishable),
-            Some(Action::Oversized) => toggle(&mut m.intake.flags.oversized),
-            Some(Action::Damaged) => toggle(&mut m.intake.flags.damaged),
-            Some(Action::Signature) => toggle(&mut m.intake.flags.signature_required),
+            Some(Action::Perishable) => toggle(&mut m.intake.flags, Flag::Perishable),
+            Some(Action::Oversized) => toggle(&mut m.intake.flags, Flag::Oversized),
+            Some(Action::Damaged) => toggle(&mut m.intake.flags, Flag::Damaged),
+            Some(Action::Signature) => toggle(&mut m.intake.flags, Flag::Signature),
             Some(Action::Confirm) => commit_intake(m),
             _ => {
                 m.intake.location.edit(key);
@@ -285,8 +280,8 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
     }
 }
 
-fn toggle(b: &mut bool) -> Vec<Effect> {
-    *b = !*b;
+fn toggle(flags: &mut Flags, flag: Flag) -> Vec<Effect> {
+    flags.toggle(flag);
     vec![]
 }
 
@@ -350,10 +345,7 @@ fn commit_intake(m: &mut Model) -> Vec<Effect> {
         tracking: f.tracking.text(),
         recipient_id: chosen.id,
         location: f.location.text(),
-        perishable: f.flags.perishable,
-        oversized: f.flags.oversized,
-        damaged: f.flags.damaged,
-        signature_required: f.flags.signature_required,
+        flags: f.flags,
         note: f.note.lines().join("\n"),
     })]
 }

@@ -1,5 +1,6 @@
 //! The package list (status cycle, text and overdue filters) and a package's detail with
-//! its history and corrections (assign, move, return to sender, lost).
+//! its history and corrections (assign, move, return to sender, lost; and of a waiting
+//! parcel: reassign, flags, note).
 
 use super::effect::Effect;
 use super::failure::Failure;
@@ -8,8 +9,9 @@ use super::model::{Model, Screen, Tone};
 use super::msg::Msg;
 use super::recipients::{edit_search, move_search_cursor, search};
 use super::text::TextField;
-use crate::db::packages::{Change, Package};
-use crate::domain::limits::LOCATION_MAX;
+use crate::db::packages::{Change, Edit, Package};
+use crate::domain::limits::{LOCATION_MAX, NOTE_MAX};
+use crate::domain::{Flag, Flags, Location, Note};
 use crate::term::input::KeyEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +21,20 @@ pub enum CorrectionKind {
     Move,
     ReturnToSender,
     Lost,
+    /// Give a waiting package another recipient (it was logged to the wrong one).
+    Reassign,
+    /// Toggle the handling flags (F6-F9).
+    Flags,
+    Note,
 }
 
 impl CorrectionKind {
     pub fn title(self) -> &'static str {
         match self {
             CorrectionKind::Assign => "Assign the recipient",
+            CorrectionKind::Reassign => "Reassign to another recipient",
+            CorrectionKind::Flags => "Change the flags",
+            CorrectionKind::Note => "Edit the note",
             CorrectionKind::Move => "Move to another location",
             CorrectionKind::ReturnToSender => "Return to sender",
             CorrectionKind::Lost => "Mark as lost",
@@ -41,6 +51,10 @@ pub struct Correction {
     /// Focus: the reason field (a move asks for the location first).
     pub on_reason: bool,
     pub saving: bool,
+    /// The flags being set (starts from the package's).
+    pub flags: Flags,
+    /// The note being edited (starts from the package's).
+    pub note: TextField,
 }
 
 impl Correction {
@@ -51,7 +65,14 @@ impl Correction {
             reason: TextField::new(200),
             on_reason: kind != CorrectionKind::Move,
             saving: false,
+            flags: Flags::default(),
+            note: TextField::new(NOTE_MAX),
         }
+    }
+
+    /// Whether the recipient search is this correction's field.
+    pub fn searches(&self) -> bool {
+        matches!(self.kind, CorrectionKind::Assign | CorrectionKind::Reassign)
     }
 }
 
@@ -115,6 +136,12 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     Some(CorrectionKind::Assign) => {
                         format!("assigned to {}", p.recipient_name.as_deref().unwrap_or("?"))
                     }
+                    Some(CorrectionKind::Reassign) => format!(
+                        "reassigned to {} · new code",
+                        p.recipient_name.as_deref().unwrap_or("?")
+                    ),
+                    Some(CorrectionKind::Flags) => "flags changed".into(),
+                    Some(CorrectionKind::Note) => "note changed".into(),
                     Some(CorrectionKind::Move) => format!("moved to {}", p.location),
                     Some(CorrectionKind::ReturnToSender) => "returned to sender".into(),
                     Some(CorrectionKind::Lost) => "marked lost".into(),
@@ -223,6 +250,9 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
             Some(Action::ReturnToSender) => CorrectionKind::ReturnToSender,
             Some(Action::Lost) => CorrectionKind::Lost,
             Some(Action::Assign) => CorrectionKind::Assign,
+            Some(Action::Reassign) => CorrectionKind::Reassign,
+            Some(Action::EditFlags) => CorrectionKind::Flags,
+            Some(Action::EditNote) => CorrectionKind::Note,
             _ => return vec![],
         };
         if !m.me.role.can_handle_packages() {
@@ -235,14 +265,32 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
                 .as_ref()
                 .is_none_or(|(p, _)| p.recipient_id.is_some())
         {
-            m.note("this package already has its recipient", Tone::Warning);
+            m.note(
+                "this package already has its recipient (e: reassign)",
+                Tone::Warning,
+            );
+        } else if kind == CorrectionKind::Reassign
+            && m.detail
+                .as_ref()
+                .is_some_and(|(p, _)| p.recipient_id.is_none())
+        {
+            m.note(
+                "this package has no recipient yet (a: assign)",
+                Tone::Warning,
+            );
         } else if m
             .detail
             .as_ref()
             .is_some_and(|(p, _)| p.status == "waiting")
         {
-            m.correction = Some(Correction::new(kind));
-            if kind == CorrectionKind::Assign {
+            let mut c = Correction::new(kind);
+            if let Some(h) = m.detail.as_ref().and_then(|(p, _)| p.handling.as_ref()) {
+                c.flags = h.flags;
+                c.note.set(h.note.as_str());
+            }
+            let searches = c.searches();
+            m.correction = Some(c);
+            if searches {
                 m.search.query.clear();
                 return search(m);
             }
@@ -254,7 +302,7 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
     if c.saving {
         return vec![];
     }
-    if c.kind == CorrectionKind::Assign {
+    if c.searches() {
         return match action {
             Some(Action::Back) => {
                 m.correction = None;
@@ -268,10 +316,24 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
                 let (Some(found), Some((p, _))) = (m.search.selected(), &m.detail) else {
                     return vec![];
                 };
-                let fx = vec![Effect::AssignRecipient {
-                    id: p.id,
-                    recipient: found.recipient.id,
-                }];
+                let fx = if c.kind == CorrectionKind::Reassign {
+                    if p.recipient_id == Some(found.recipient.id) {
+                        m.note("that is already its recipient", Tone::Warning);
+                        return vec![];
+                    }
+                    vec![Effect::CorrectPackage {
+                        id: p.id,
+                        edit: Edit {
+                            recipient_id: Some(found.recipient.id),
+                            ..Edit::default()
+                        },
+                    }]
+                } else {
+                    vec![Effect::AssignRecipient {
+                        id: p.id,
+                        recipient: found.recipient.id,
+                    }]
+                };
                 if let Some(c) = m.correction.as_mut() {
                     c.saving = true;
                 }
@@ -279,6 +341,9 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
             }
             _ => edit_search(m, key),
         };
+    }
+    if matches!(c.kind, CorrectionKind::Flags | CorrectionKind::Note) {
+        return handling_key(m, key, action);
     }
     match action {
         Some(Action::Back) => {
@@ -300,12 +365,20 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
                 return vec![];
             }
             let change = match c.kind {
-                CorrectionKind::Move => Change::Move {
-                    to: c.location.text(),
+                CorrectionKind::Move => match Location::new_nonempty(&c.location.text()) {
+                    Ok(to) => Change::Move { to },
+                    Err(e) => {
+                        // The words the server would answer with.
+                        m.note(format!("not changed: {e}"), Tone::Error);
+                        return vec![];
+                    }
                 },
                 CorrectionKind::ReturnToSender => Change::ReturnToSender,
                 CorrectionKind::Lost => Change::Lost,
-                CorrectionKind::Assign => return vec![],
+                CorrectionKind::Assign
+                | CorrectionKind::Reassign
+                | CorrectionKind::Flags
+                | CorrectionKind::Note => return vec![],
             };
             let Some((p, _)) = &m.detail else {
                 return vec![];
@@ -322,6 +395,57 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
                 c.reason.edit(key);
             } else {
                 c.location.edit(key);
+            }
+            vec![]
+        }
+    }
+}
+
+/// Keys while changing the flags (F6-F9 toggle) or the note; Enter saves, Esc cancels.
+fn handling_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    let (Some(c), Some((p, _))) = (m.correction.as_mut(), &m.detail) else {
+        return vec![];
+    };
+    let flag = match action {
+        Some(Action::Perishable) => Some(Flag::Perishable),
+        Some(Action::Oversized) => Some(Flag::Oversized),
+        Some(Action::Damaged) => Some(Flag::Damaged),
+        Some(Action::Signature) => Some(Flag::Signature),
+        _ => None,
+    };
+    match (action, flag) {
+        (Some(Action::Back), _) => {
+            m.correction = None;
+            vec![]
+        }
+        (_, Some(flag)) if c.kind == CorrectionKind::Flags => {
+            c.flags.toggle(flag);
+            vec![]
+        }
+        (Some(Action::Confirm), _) => {
+            let edit = if c.kind == CorrectionKind::Flags {
+                Edit {
+                    flags: Some(c.flags),
+                    ..Edit::default()
+                }
+            } else {
+                match Note::new(&c.note.text()) {
+                    Ok(note) => Edit {
+                        note: Some(note),
+                        ..Edit::default()
+                    },
+                    Err(e) => {
+                        m.note(format!("not changed: {e}"), Tone::Error);
+                        return vec![];
+                    }
+                }
+            };
+            c.saving = true;
+            vec![Effect::CorrectPackage { id: p.id, edit }]
+        }
+        _ => {
+            if c.kind == CorrectionKind::Note {
+                c.note.edit(key);
             }
             vec![]
         }

@@ -31,6 +31,7 @@ fn pkg(id: i64, tracking: &str) -> Package {
         pickup_code: Some("123456".into()),
         received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
         picked_up_at: None,
+        handling: None,
     }
 }
 
@@ -96,7 +97,7 @@ fn scanner_intake_commits_with_recipient_and_sticky_location() {
     assert_eq!(req.tracking, "1Z5R89390357567127");
     assert_eq!(req.recipient_id, Some(7));
     assert_eq!(req.location, "Shelf B");
-    assert!(req.signature_required);
+    assert!(req.flags.signature_required);
     // Keys while committing do nothing: one commit at a time.
     assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
     let fx = update(
@@ -411,7 +412,7 @@ fn package_corrections_need_a_reason_and_become_one_effect() {
         vec![Effect::ChangePackage {
             id: 4,
             change: crate::db::packages::Change::Move {
-                to: "Cage 2".into()
+                to: crate::domain::Location::new("Cage 2").unwrap()
             },
             reason: "too big for the shelf".into(),
         }]
@@ -433,6 +434,123 @@ fn viewers_cannot_correct_packages() {
     update(&mut m, key(KeyCode::Char('x')));
     assert!(m.correction.is_none());
     assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));
+}
+
+/// The detail of waiting package 4 (Ada Lovelace, recipient 7), perishable, noted "crushed".
+fn on_detail(role: Role) -> Model {
+    use crate::db::packages::Handling;
+    let mut m = model(role);
+    update(&mut m, key(KeyCode::Char('l')));
+    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")])));
+    update(&mut m, key(KeyCode::Enter));
+    let mut p = pkg(4, "X1");
+    p.handling = Some(Handling {
+        flags: crate::domain::Flags {
+            perishable: true,
+            ..Default::default()
+        },
+        note: crate::domain::Note::new("crushed").unwrap(),
+    });
+    update(&mut m, Msg::PackageDetail(Ok((p, vec![]))));
+    m
+}
+
+#[test]
+fn a_waiting_parcel_is_reassigned_through_the_recipient_search() {
+    use crate::db::packages::Edit;
+    let mut m = on_detail(Role::Operator);
+    let fx = update(&mut m, key(KeyCode::Char('e')));
+    assert!(matches!(fx.as_slice(), [Effect::Search { .. }]), "{fx:?}");
+    // The search offers recipient 7, who already has it: nothing to do.
+    results(&mut m);
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(matches!(&m.status, Some((s, Tone::Warning)) if s.contains("already its recipient")));
+    if let Some(f) = m.search.results.first_mut() {
+        f.recipient.id = 9;
+    }
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::CorrectPackage {
+            id: 4,
+            edit: Edit {
+                recipient_id: Some(9),
+                ..Edit::default()
+            },
+        }]
+    );
+    let fx = update(&mut m, Msg::Changed(Ok(pkg(4, "X1"))));
+    assert!(fx.contains(&Effect::LoadPackage(4)));
+    assert!(matches!(&m.status, Some((s, Tone::Success)) if s.contains("reassigned to")));
+}
+
+#[test]
+fn flags_toggle_from_the_parcels_own_and_save_as_one_edit() {
+    use crate::db::packages::Edit;
+    let mut m = on_detail(Role::Operator);
+    update(&mut m, key(KeyCode::Char('f')));
+    update(&mut m, key(KeyCode::F(6))); // perishable off
+    update(&mut m, key(KeyCode::F(8))); // damaged on
+    let fx = update(&mut m, key(KeyCode::Enter));
+    let want = crate::domain::Flags {
+        damaged: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        fx,
+        vec![Effect::CorrectPackage {
+            id: 4,
+            edit: Edit {
+                flags: Some(want),
+                ..Edit::default()
+            },
+        }]
+    );
+    // A refusal keeps the form for a retry.
+    update(
+        &mut m,
+        Msg::Changed(Err(Failure::new(
+            FailureKind::Conflict,
+            "package 4 is picked up: only a waiting parcel can be corrected",
+        ))),
+    );
+    assert!(m.correction.as_ref().is_some_and(|c| !c.saving));
+    assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("only a waiting parcel")));
+}
+
+#[test]
+fn the_note_is_edited_from_what_it_says_and_letters_are_text() {
+    use crate::db::packages::Edit;
+    let mut m = on_detail(Role::Operator);
+    update(&mut m, key(KeyCode::Char('n')));
+    typed(&mut m, ", fine");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        fx,
+        vec![Effect::CorrectPackage {
+            id: 4,
+            edit: Edit {
+                note: Some(crate::domain::Note::new("crushed, fine").unwrap()),
+                ..Edit::default()
+            },
+        }]
+    );
+}
+
+#[test]
+fn viewers_and_finished_parcels_are_not_corrected() {
+    let mut m = on_detail(Role::Viewer);
+    for k in ['e', 'f', 'n'] {
+        update(&mut m, key(KeyCode::Char(k)));
+        assert!(m.correction.is_none());
+        assert!(matches!(&m.status, Some((s, Tone::Error)) if s.contains("permission denied")));
+    }
+    let mut m = on_detail(Role::Operator);
+    if let Some((p, _)) = m.detail.as_mut() {
+        p.status = "picked_up".into();
+    }
+    update(&mut m, key(KeyCode::Char('e')));
+    assert!(m.correction.is_none());
+    assert!(matches!(&m.status, Some((s, Tone::Warning)) if s.contains("only waiting")));
 }
 
 #[test]

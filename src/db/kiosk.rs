@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::tenant::Scope;
 use super::{Db, TenantTx, audit, packages};
-use crate::domain::{Device, Principal};
+use crate::domain::{Device, PickupCode, Principal};
 use crate::error::{AppError, DbError};
 
 /// Relock time when the facility has none (`settings.kiosk_relock_secs`).
@@ -159,10 +159,6 @@ pub const LOCKED_OUT: &str =
 /// The message for a code that finds nothing (wrong, or everything already collected).
 pub const NO_MATCH: &str = "no waiting packages for that code; check it or ask at the counter";
 
-fn valid_code(code: &str) -> bool {
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Wrong codes typed at this device within [`CODE_WINDOW`]. Kept in `guess_failures`
 /// by device id: nothing typed as an SSH login name can reach this counter.
 async fn wrong_codes(tx: &mut TenantTx<'_>, device: &Device) -> Result<i64, DbError> {
@@ -232,10 +228,7 @@ pub async fn lookup_code(
     peer: &str,
     code: &str,
 ) -> Result<CodeLookup, AppError> {
-    let code = code.trim();
-    if !valid_code(code) {
-        return Err(AppError::Invalid("a pickup code is 6 digits".into()));
-    }
+    let code = PickupCode::parse(code).map_err(|e| AppError::Invalid(e.to_string()))?;
     let mut tx = device_tx(db, device, peer).await?;
     let allowed: Option<bool> = sqlx::query_scalar(
         "SELECT self_service AND quarantined_at IS NULL FROM devices \
@@ -255,7 +248,7 @@ pub async fn lookup_code(
         tracing::warn!(device = %device.name, %peer, "pickup code refused: terminal locked out");
         return Err(AppError::Invalid(LOCKED_OUT.into()));
     }
-    let Some(found) = packages::find_by_code(&mut tx, code).await? else {
+    let Some(found) = packages::find_by_code(&mut tx, &code).await? else {
         // Per device, not under the peer address: wrong codes must not count towards the
         // address's SSH login lockout (several terminals may share one address).
         super::guesses::prune(&mut tx).await?;
@@ -328,12 +321,11 @@ pub async fn handover(
             "a self-service handover is confirmed at a kiosk".into(),
         ));
     };
-    let code = code.trim();
-    if !valid_code(code) || ids.is_empty() {
+    let (Ok(code), false) = (PickupCode::parse(code), ids.is_empty()) else {
         return Err(AppError::Invalid("no packages to hand over".into()));
-    }
+    };
     let mut tx = db.tenant(p).await?;
-    let found = packages::find_by_code(&mut tx, code)
+    let found = packages::find_by_code(&mut tx, &code)
         .await?
         .ok_or_else(|| {
             AppError::Conflict(
@@ -428,6 +420,7 @@ mod tests {
             pickup_code: Some("123456".into()),
             received_at: Utc::now(),
             picked_up_at: None,
+            handling: None,
         };
         let m = MaskedPackage::from_package(&p);
         assert_eq!(m.tracking, "…7127");

@@ -64,6 +64,44 @@ pub async fn enqueue(tx: &mut TenantTx<'_>, event: &str, pkg: &Package) -> Resul
             "picked_up_at": pkg.picked_up_at,
         },
     });
+    enqueue_to(tx, event, pkg.id, payload, pkg.recipient_id).await
+}
+
+/// Tells `recipient`, who was told `pkg` was theirs, that it is not: the notice names the
+/// carrier, the tracking number and when it arrived, never where it is or its pickup code
+/// (both now belong to someone else).
+pub async fn enqueue_disregard(
+    tx: &mut TenantTx<'_>,
+    pkg: &Package,
+    recipient: i64,
+) -> Result<u64, DbError> {
+    let payload = json!({
+        "event": super::packages::DISREGARD,
+        "facility": tx.slug(),
+        "package": {
+            "id": pkg.id,
+            "tracking": pkg.tracking,
+            "carrier": pkg.carrier,
+            "received_at": pkg.received_at,
+        },
+    });
+    enqueue_to(
+        tx,
+        super::packages::DISREGARD,
+        pkg.id,
+        payload,
+        Some(recipient),
+    )
+    .await
+}
+
+async fn enqueue_to(
+    tx: &mut TenantTx<'_>,
+    event: &str,
+    package: i64,
+    payload: serde_json::Value,
+    recipient: Option<i64>,
+) -> Result<u64, DbError> {
     let n = sqlx::query(concat!(
         "INSERT INTO outbox (facility_id, channel, integration_id, event, package_id, payload) \
          SELECT i.facility_id, ",
@@ -77,9 +115,9 @@ pub async fn enqueue(tx: &mut TenantTx<'_>, event: &str, pkg: &Package) -> Resul
     ))
     .bind(tx.facility().0)
     .bind(event)
-    .bind(pkg.id)
+    .bind(package)
     .bind(payload)
-    .bind(pkg.recipient_id)
+    .bind(recipient)
     .execute(tx.conn())
     .await?
     .rows_affected();

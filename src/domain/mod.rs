@@ -3,6 +3,7 @@
 mod device;
 mod key;
 pub mod limits;
+pub mod parcel;
 pub mod pin;
 mod principal;
 mod role;
@@ -10,6 +11,7 @@ pub mod text;
 
 pub use device::{Device, KIOSK_LOGIN};
 pub use key::KeyInfo;
+pub use parcel::{FieldError, Flag, Flags, Location, Note, PickupCode};
 pub use principal::{Principal, Source};
 pub use role::Role;
 

@@ -1,5 +1,6 @@
 //! What recipients read: subject, plain-text and HTML bodies of the e-mails and the SMS
-//! text, per event (`intake`, `pickup`, `reminder`). Small fixed templates; every value
+//! text, per event (`intake`, `pickup`, `reminder`, `disregard`; `reassigned` reads as
+//! `intake`). Small fixed templates; every value
 //! that comes from the database is HTML-escaped in the HTML part.
 
 use chrono::{DateTime, Utc};
@@ -108,7 +109,21 @@ pub fn email(event: &str, facility: &str, name: &str, parcel: &Parcel) -> Email 
             ],
             "Please collect it soon; show the pickup code at the mailroom.",
         ),
-        // "intake", and any event added later: the parcel is here.
+        // The parcel was logged to the wrong resident: as little as lets them match the
+        // earlier notice; where it is and its code now belong to someone else.
+        "disregard" => (
+            "Please disregard our parcel notice".into(),
+            format!(
+                "We told you a parcel was waiting for you at {facility}. It was not for you: \
+                 please disregard that notice."
+            ),
+            vec![
+                ("Carrier", carrier.to_string()),
+                ("Tracking", parcel.tracking.clone()),
+            ],
+            "Sorry for the mix-up.",
+        ),
+        // "intake", "reassigned", and any event added later: the parcel is here.
         _ => (
             "A parcel is waiting for you".into(),
             format!("A parcel is waiting for you at {facility}."),
@@ -183,6 +198,9 @@ pub fn sms(event: &str, facility: &str, parcel: &Parcel) -> String {
             "{facility}: reminder, a {carrier} parcel has been waiting for you since {}{at}. Pickup code {code}.",
             when(parcel.received_at)
         ),
+        "disregard" => format!(
+            "{facility}: please disregard our message about a {carrier} parcel; it was not for you."
+        ),
         _ => format!("{facility}: a {carrier} parcel is waiting for you{at}. Pickup code {code}."),
     }
 }
@@ -240,6 +258,23 @@ mod tests {
         );
         assert!(sms("pickup", "North Hall", &p).contains("picked up 2026-03-02 18:05 UTC"));
         assert!(sms("reminder", "North Hall", &p).starts_with("North Hall: reminder"));
+    }
+
+    #[test]
+    fn disregard_says_little() {
+        let e = email("disregard", "North Hall", "Ada", &parcel());
+        assert_eq!(e.subject, "Please disregard our parcel notice");
+        for part in [&e.text, &e.html] {
+            assert!(part.contains("1Z999AA10123456784"), "{part}");
+            assert!(!part.contains("042917"), "no pickup code: {part}");
+            assert!(!part.contains("Shelf"), "no location: {part}");
+        }
+        assert_eq!(
+            sms("disregard", "North Hall", &parcel()),
+            "North Hall: please disregard our message about a UPS parcel; it was not for you."
+        );
+        let r = email("reassigned", "North Hall", "Ada", &parcel());
+        assert_eq!(r.subject, "A parcel is waiting for you");
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn view(f: &mut Frame, m: &Model, t: &Theme) {
         };
         f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), status);
     }
-    f.render_widget(Paragraph::new(footer(m, t)), foot);
+    f.render_widget(Paragraph::new(footer(m, foot.width, t)), foot);
     if m.help {
         help(f, area, m, t);
     }
@@ -99,7 +99,7 @@ fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     f.render_widget(Paragraph::new(Span::styled(line, t.header)), area);
 }
 
-fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
+fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
     let pairs: &[(&str, &str)] = match m.screen {
         Screen::Admin => admin::hints::hints(m),
         Screen::Dashboard => &[
@@ -130,10 +130,26 @@ fn footer<'a>(m: &Model, t: &Theme) -> Line<'a> {
             ("Esc", "back"),
             ("?", "help"),
         ],
+        // A narrow terminal keeps the daily corrections and the way out; `?` lists the rest.
+        Screen::Detail
+            if m.me.role.can_handle_packages() && m.correction.is_none() && width < 72 =>
+        {
+            &[
+                ("m", "move"),
+                ("e", "reassign"),
+                ("f", "flags"),
+                ("n", "note"),
+                ("Esc", "back"),
+                ("?", "help"),
+            ]
+        }
         Screen::Detail if m.me.role.can_handle_packages() && m.correction.is_none() => &[
             ("m", "move"),
-            ("t", "return to sender"),
+            ("t", "return"),
             ("x", "lost"),
+            ("e", "reassign"),
+            ("f", "flags"),
+            ("n", "note"),
             ("Esc", "back"),
             ("?", "help"),
         ],

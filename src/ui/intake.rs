@@ -7,6 +7,7 @@ use super::recipients::search_box;
 use super::theme::Theme;
 use super::widgets::field;
 use crate::app::model::{IntakeStep, Model};
+use crate::domain::{Flag, Flags};
 use crate::label::Checksum;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
@@ -78,30 +79,9 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         width.min(30),
         t,
     ));
-    let flag = |on: bool, key: &'static str, name: &str| {
-        Span::styled(
-            format!("{key}[{}]{name} ", if on { "x" } else { " " }),
-            if on { t.title } else { t.dim },
-        )
-    };
     // Narrow terminals get short flag names so all four stay visible.
     let narrow = inner.width < 72;
-    let names = if narrow {
-        ["perish.", "oversize", "damaged", "sign."]
-    } else {
-        ["perishable", "oversized", "damaged", "signature"]
-    };
-    let mut flags = vec![Span::styled(format!("{:<11}", "Flags"), t.title)];
-    if narrow {
-        flags.clear();
-    }
-    flags.extend([
-        flag(form.flags.perishable, "F6", names[0]),
-        flag(form.flags.oversized, "F7", names[1]),
-        flag(form.flags.damaged, "F8", names[2]),
-        flag(form.flags.signature_required, "F9", names[3]),
-    ]);
-    lines.push(Line::from(flags));
+    lines.push(flag_line(form.flags, narrow, t));
     f.render_widget(Paragraph::new(lines), top);
 
     match form.step {
@@ -143,4 +123,22 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         }
         IntakeStep::Scan => {}
     }
+}
+
+/// The four flags with their keys, set ones highlighted: `F6[x]perishable F7[ ]oversized …`,
+/// short names and no label on a narrow terminal.
+pub fn flag_line(flags: Flags, narrow: bool, t: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    if !narrow {
+        spans.push(Span::styled(format!("{:<11}", "Flags"), t.title));
+    }
+    spans.extend(Flag::ALL.into_iter().map(|flag| {
+        let on = flags.get(flag);
+        let name = if narrow { flag.short() } else { flag.name() };
+        Span::styled(
+            format!("{}[{}]{name} ", flag.key(), if on { "x" } else { " " }),
+            if on { t.title } else { t.dim },
+        )
+    }));
+    Line::from(spans)
 }

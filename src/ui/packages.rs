@@ -107,15 +107,17 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         f.render_widget(Paragraph::new(Span::styled("loading…", t.dim)), inner);
         return;
     };
+    // Flags and note when loaded (the detail of a package read through ops has them).
+    let head_rows = if p.handling.is_some() { 8 } else { 6 };
     let [head, timeline] =
-        Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
+        Layout::vertical([Constraint::Length(head_rows), Constraint::Min(1)]).areas(inner);
     let kv = |k: &'static str, v: String| {
         Line::from(vec![
             Span::styled(format!("{k:<11}"), t.title),
             Span::raw(v),
         ])
     };
-    let lines = vec![
+    let mut lines = vec![
         kv(
             "Tracking",
             format!(
@@ -149,24 +151,46 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             ),
         ),
     ];
+    if let Some(h) = &p.handling {
+        lines.push(kv("Flags", h.flags.label()));
+        // One line: the first line of the note, and a mark when there is more.
+        let mut note = h.note.as_str().lines();
+        let first = note.next().unwrap_or("-").to_string();
+        let more = if note.next().is_some() { " …" } else { "" };
+        lines.push(kv("Note", format!("{first}{more}")));
+    }
     f.render_widget(Paragraph::new(lines), head);
     let mut tl = vec![Line::from(Span::styled("Custody", t.title))];
     for e in events {
+        // A correction names what it changed (the detail's keys), not the values.
+        let changed = e
+            .detail
+            .get("changes")
+            .and_then(|c| c.as_object())
+            .map(|c| {
+                let what: Vec<&str> = c
+                    .keys()
+                    .map(|k| if k == "recipient_id" { "recipient" } else { k })
+                    .collect();
+                format!(" · {}", what.join(", "))
+            })
+            .unwrap_or_default();
         tl.push(Line::from(format!(
-            "{}  {:<10} {:<10} {}",
+            "{}  {:<10} {:<10} {}{changed}",
             m.local(e.at).format("%m-%d %H:%M"),
             e.kind.replace('_', " "),
             e.actor.as_deref().unwrap_or("-"),
             e.source
         )));
     }
-    if let Some(c) = m
-        .correction
-        .as_ref()
-        .filter(|c| c.kind == CorrectionKind::Assign)
-    {
+    if let Some(c) = m.correction.as_ref().filter(|c| c.searches()) {
+        let verb = if c.kind == CorrectionKind::Reassign {
+            "reassign"
+        } else {
+            "assign"
+        };
         let block = Block::default().borders(Borders::TOP).title(format!(
-            " {} (Enter: assign · Esc: cancel) ",
+            " {} (Enter: {verb} · Esc: cancel) ",
             c.kind.title()
         ));
         let inner = block.inner(timeline);
@@ -178,13 +202,23 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         f.render_widget(Paragraph::new(tl), list);
         let width = (form.width as usize).saturating_sub(12);
         let mut lines = vec![Line::from(Span::styled(c.kind.title(), t.title))];
-        if c.kind == CorrectionKind::Move {
-            lines.push(field("To", &c.location, !c.on_reason, width.min(30), t));
+        match c.kind {
+            CorrectionKind::Flags => {
+                lines.push(super::intake::flag_line(c.flags, form.width < 72, t))
+            }
+            CorrectionKind::Note => lines.push(field("Note", &c.note, true, width, t)),
+            _ => {
+                if c.kind == CorrectionKind::Move {
+                    lines.push(field("To", &c.location, !c.on_reason, width.min(30), t));
+                }
+                lines.push(field("Reason", &c.reason, c.on_reason, width, t));
+            }
         }
-        lines.push(field("Reason", &c.reason, c.on_reason, width, t));
         lines.push(Line::from(Span::styled(
             if c.saving {
                 "Saving…"
+            } else if c.kind == CorrectionKind::Flags {
+                "F6-F9: toggle · Enter: save · Esc: cancel"
             } else {
                 "Enter: save · Esc: cancel"
             },

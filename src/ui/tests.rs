@@ -26,6 +26,7 @@ fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) ->
         pickup_code: Some(format!("{:06}", 100_000 + id)),
         received_at: now() - chrono::Duration::hours(hours_ago),
         picked_up_at: None,
+        handling: None,
     }
 }
 
@@ -153,6 +154,55 @@ fn every_screen_at_80x24_and_60x20() {
             render(&m, 60, 20, ColorDepth::Ansi256)
         );
     }
+}
+
+/// A waiting parcel's detail with its flags and note, a correction in its history, and the
+/// flags and note being changed; the reassign search at 80x24.
+#[test]
+fn corrections_on_the_detail() {
+    use crate::app::model::{Correction, CorrectionKind};
+    use crate::db::packages::Handling;
+    use crate::domain::{Flag, Flags, Note};
+    let mut m = model(Screen::Detail);
+    if let Some((p, events)) = m.detail.as_mut() {
+        p.handling = Some(Handling {
+            flags: Flags {
+                perishable: true,
+                ..Flags::default()
+            },
+            note: Note::new("box crushed\nleft corner").unwrap(),
+        });
+        events.push(Event {
+            kind: "updated".into(),
+            at: now() - chrono::Duration::hours(2),
+            actor: Some("clerk".into()),
+            source: "ssh 10.0.0.5".into(),
+            location: None,
+            detail: serde_json::json!({"changes": {"recipient_id": {"from": 1, "to": 2},
+                "flags": {"from": "none", "to": "perishable"}}, "reason": "corrected"}),
+        });
+    }
+    insta::assert_snapshot!(
+        "detail_handling_80x24",
+        render(&m, 80, 24, ColorDepth::Ansi256)
+    );
+    let mut c = Correction::new(CorrectionKind::Flags);
+    c.flags = Flags::default();
+    c.flags.toggle(Flag::Damaged);
+    m.correction = Some(c);
+    insta::assert_snapshot!(
+        "detail_flags_80x24",
+        render(&m, 80, 24, ColorDepth::Ansi256)
+    );
+    let mut c = Correction::new(CorrectionKind::Note);
+    c.note.set("box crushed");
+    m.correction = Some(c);
+    insta::assert_snapshot!("detail_note_80x24", render(&m, 80, 24, ColorDepth::Ansi256));
+    m.correction = Some(Correction::new(CorrectionKind::Reassign));
+    insta::assert_snapshot!(
+        "detail_reassign_80x24",
+        render(&m, 80, 24, ColorDepth::Ansi256)
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn scan(tracking: &str) -> NewPackage {
     NewPackage {
         tracking: tracking.into(),
         carrier: Some("ups".into()),
-        location: "shelf A".into(),
+        location: "shelf A".try_into().unwrap(),
         ..Default::default()
     }
 }

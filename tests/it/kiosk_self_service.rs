@@ -80,7 +80,7 @@ pub async fn waiting(server: &TestServer, name: &str, trackings: &[&str]) -> Vec
                 tracking: (*t).into(),
                 carrier: Some("ups".into()),
                 recipient_id: Some(rid),
-                location: "Shelf B".into(),
+                location: "Shelf B".try_into().unwrap(),
                 ..NewPackage::default()
             },
         )

@@ -12,6 +12,7 @@ mod admin_cli;
 mod admin_tabs;
 mod audit_anchor;
 mod backup;
+mod corrections;
 mod crash_recovery;
 mod credential_scope;
 mod db_catalog;

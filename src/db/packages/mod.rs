@@ -1,18 +1,21 @@
 //! Packages and their custody events.
 //!
-//! Here: the package rows, intake, reads, pickup, assignment and changes; `events` (custody
-//! events, change notices), `stats` (the dashboard's counts).
+//! Here: the package rows, intake, reads, pickup, assignment and changes; `corrections`
+//! (recipient, flags and note of a waiting parcel), `events` (custody events, change
+//! notices), `stats` (the dashboard's counts).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use super::TenantTx;
-use crate::domain::limits::LOCATION_MAX;
+use crate::domain::{Flags, Location, Note, PickupCode};
 use crate::error::{AppError, DbError};
 
+mod corrections;
 mod events;
 mod stats;
+pub use corrections::*;
 pub use events::*;
 pub use stats::*;
 
@@ -28,6 +31,10 @@ pub struct Package {
     pub pickup_code: Option<String>,
     pub received_at: DateTime<Utc>,
     pub picked_up_at: Option<DateTime<Utc>>,
+    /// Flags and note, loaded for the detail screen only (not a contract field).
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub handling: Option<Handling>,
 }
 
 /// What intake records for one parcel.
@@ -36,12 +43,9 @@ pub struct NewPackage {
     pub tracking: String,
     pub carrier: Option<String>,
     pub recipient_id: Option<i64>,
-    pub location: String,
-    pub perishable: bool,
-    pub oversized: bool,
-    pub damaged: bool,
-    pub signature_required: bool,
-    pub note: String,
+    pub location: Location,
+    pub flags: Flags,
+    pub note: Note,
 }
 
 /// Result of an intake: the package, and whether this call created it (a re-scan of a
@@ -62,10 +66,9 @@ macro_rules! select_packages {
     };
 }
 
-/// A 6-digit pickup code from the OS RNG.
-pub fn random_pickup_code() -> String {
-    let n = u32::from_le_bytes(crate::secrets::random_bytes::<4>()) % 1_000_000;
-    format!("{n:06}")
+/// A pickup code from the OS RNG.
+pub fn random_pickup_code() -> PickupCode {
+    PickupCode::from_entropy(crate::secrets::random_bytes::<4>())
 }
 
 /// Records a received parcel and its first custody event in the caller's transaction.
@@ -128,13 +131,13 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
         .bind(&new.tracking)
         .bind(&new.carrier)
         .bind(new.recipient_id)
-        .bind(&new.location)
-        .bind(new.perishable)
-        .bind(new.oversized)
-        .bind(new.damaged)
-        .bind(new.signature_required)
-        .bind(&code)
-        .bind(&new.note)
+        .bind(new.location.as_str())
+        .bind(new.flags.perishable)
+        .bind(new.flags.oversized)
+        .bind(new.flags.damaged)
+        .bind(new.flags.signature_required)
+        .bind(code.as_str())
+        .bind(new.note.as_str())
         .bind(actor)
         .bind(device)
         .bind(&source)
@@ -212,13 +215,16 @@ pub async fn list(
 }
 
 /// The waiting package with this pickup code.
-pub async fn find_by_code(tx: &mut TenantTx<'_>, code: &str) -> Result<Option<Package>, DbError> {
+pub async fn find_by_code(
+    tx: &mut TenantTx<'_>,
+    code: &PickupCode,
+) -> Result<Option<Package>, DbError> {
     Ok(sqlx::query_as(concat!(
         select_packages!(),
         "WHERE p.facility_id = $1 AND p.pickup_code = $2 AND p.status = 'waiting'"
     ))
     .bind(tx.facility().0)
-    .bind(code)
+    .bind(code.as_str())
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -227,7 +233,7 @@ pub async fn find_by_code(tx: &mut TenantTx<'_>, code: &str) -> Result<Option<Pa
 /// typing the code of a parcel just handed over is no guess (index `packages_picked_up_range`).
 pub async fn code_recently_picked_up(
     tx: &mut TenantTx<'_>,
-    code: &str,
+    code: &PickupCode,
     window: std::time::Duration,
 ) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar(
@@ -236,7 +242,7 @@ pub async fn code_recently_picked_up(
              AND pickup_code = $2)",
     )
     .bind(tx.facility().0)
-    .bind(code)
+    .bind(code.as_str())
     .bind(window.as_secs_f64())
     .fetch_one(tx.conn())
     .await?)
@@ -375,7 +381,7 @@ pub async fn assign(
 /// A correction to a waiting package, always with a reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Move { to: String },
+    Move { to: Location },
     ReturnToSender,
     Lost,
 }
@@ -408,12 +414,12 @@ pub async fn change(
     }
     let (kind, new_status, location, detail) = match change {
         Change::Move { to } => {
-            let to = to.trim();
-            if to.is_empty() || to.chars().count() > LOCATION_MAX {
-                return Err(AppError::Invalid(format!(
-                    "the new location must be 1-{LOCATION_MAX} characters"
-                )));
+            // Checked when built; an empty one is refused here too (the type allows it for
+            // intake, a move needs a place).
+            if to.as_str().is_empty() {
+                return Err(AppError::Invalid(Location::not_a_place().0));
             }
+            let to = to.as_str();
             (
                 "moved",
                 "waiting",
