@@ -291,7 +291,7 @@ async fn a_backup_during_concurrent_intakes_holds_every_acknowledged_intake() {
                     let mut tx = app.tenant(&p).await.unwrap();
                     let new = NewPackage {
                         tracking: format!("TBA{w}{i:011}"),
-                        location: "shelf B".into(),
+                        location: "shelf B".try_into().unwrap(),
                         ..Default::default()
                     };
                     let got = packages::intake(&mut tx, &new).await.unwrap();
