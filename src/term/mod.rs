@@ -58,29 +58,4 @@ pub const ENTER: &str = "\x1b[?1049h\x1b[?2004h\x1b[?25l\x1b[H\x1b[2J";
 pub const LEAVE: &str = "\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depth_from_term() {
-        assert_eq!(
-            ColorDepth::from_term("xterm-256color", None),
-            ColorDepth::Ansi256
-        );
-        assert_eq!(
-            ColorDepth::from_term("xterm-256color", Some("truecolor")),
-            ColorDepth::TrueColor
-        );
-        assert_eq!(
-            ColorDepth::from_term("xterm-direct", None),
-            ColorDepth::TrueColor
-        );
-        assert_eq!(ColorDepth::from_term("xterm", None), ColorDepth::Ansi16);
-        assert_eq!(ColorDepth::from_term("linux", None), ColorDepth::Ansi16);
-        assert_eq!(ColorDepth::from_term("vt100", None), ColorDepth::Mono);
-        assert_eq!(ColorDepth::from_term("vt220", None), ColorDepth::Mono);
-        assert_eq!(ColorDepth::from_term("xterm-mono", None), ColorDepth::Mono);
-        assert_eq!(ColorDepth::from_term("dumb", None), ColorDepth::Mono);
-        assert_eq!(ColorDepth::from_term("", None), ColorDepth::Mono);
-    }
-}
+mod tests;
