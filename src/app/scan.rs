@@ -43,3 +43,6 @@ pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
