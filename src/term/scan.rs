@@ -12,8 +12,9 @@
 //!   least [`MIN_BARE`] characters and reads as a tracking number (a known carrier format or a
 //!   valid check digit), else its keys;
 //! - anything else (a short run, a space, a modified key, a paste) lets the held keys go,
-//!   unchanged and in order, and the rest of that fast run passes through too, so a paste
-//!   without bracketed-paste mode ("Aria Kowalski" + Enter) is never taken for a scan.
+//!   unchanged and in order, and the rest of that packet passes through too, so a paste
+//!   without bracketed-paste mode ("Aria Kowalski" + Enter, one packet) is never taken for a
+//!   scan. The next packet starts afresh: a scan may follow typing closely.
 //!
 //! Holding back costs a person's letters at most [`GAP`] (30 ms) before they are shown; every
 //! other key passes at once. Deciding on the Enter and undoing what the keys already did would
@@ -52,7 +53,7 @@ enum State {
     Idle,
     /// Letters and digits of a run that may be a scan.
     Holding(String),
-    /// The run turned out not to be a scan: its remaining keys pass until it goes quiet.
+    /// The packet turned out not to be a scan: its remaining keys pass.
     Spoiled,
 }
 
@@ -78,6 +79,10 @@ impl ScanDetector {
             .is_some_and(|last| at.saturating_duration_since(last) > GAP)
         {
             self.resolve_quiet(out);
+        }
+        // A later packet is a new start (keys of one packet share their instant).
+        if matches!(self.state, State::Spoiled) && self.last != Some(at) {
+            self.state = State::Idle;
         }
         let key = match &ev {
             Event::Key(k) => Some(*k),
@@ -117,14 +122,10 @@ impl ScanDetector {
                 out.push(Item::Event(ev));
             }
             (State::Idle | State::Spoiled, _) => {
-                // A key that cannot start a scan, or a paste: nothing held, pass it on. A
-                // paste ends any run (what follows is a new one).
-                self.state = State::Idle;
-                self.last = key.map(|_| at);
-                if key.is_some() {
-                    // Keys right after a non-scan key belong to a run that is not a scan.
-                    self.state = State::Spoiled;
-                }
+                // A key that cannot start a scan, or a paste: nothing held, pass it on, and
+                // the rest of its packet too.
+                self.state = State::Spoiled;
+                self.last = Some(at);
                 out.push(Item::Event(ev));
             }
         }

@@ -209,3 +209,16 @@ fn a_flood_longer_than_any_barcode_is_keys() {
     let text = "a1".repeat(50) + "\r";
     assert_eq!(run(&[(&text, 0)]), keys(&text));
 }
+
+#[test]
+fn a_scan_in_the_packet_after_typing_is_a_scan() {
+    // Ctrl-U and a location typed in one packet, the scan in the next a moment later.
+    let out = run(&[("\x15Shelf B", 0), (&format!("{USPS}\r\n"), 5)]);
+    let mut want = vec![Item::Event(Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        Mods::CTRL,
+    )))];
+    want.extend(keys("Shelf B"));
+    want.push(scan(USPS));
+    assert_eq!(out, want);
+}
