@@ -476,9 +476,9 @@ pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
             }
             m.intake.asked = Some(text.to_string());
             let what = if saveable(m) {
-                "Enter: save this parcel first · d: drop it · Esc: ignore the scan"
+                "Enter: save this one first · d: drop it · Esc: ignore"
             } else {
-                "Enter or d: drop this unsaved parcel · Esc: ignore the scan"
+                "Enter or d: drop this unsaved parcel · Esc: ignore"
             };
             m.note(format!("scanned {}: {what}", tail(text)), Tone::Warning);
             vec![]
