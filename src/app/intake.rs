@@ -54,6 +54,11 @@ pub struct IntakeForm {
     /// Optional note (multi-line); Tab moves between location and note.
     pub note: ratatui_textarea::TextArea<'static>,
     pub on_note: bool,
+    /// A new scan arrived while a parcel was half done (not batch): Enter saves that one
+    /// first, `d` drops it, Esc ignores the scan.
+    pub asked: Option<String>,
+    /// A scan to start once the commit on its way is answered (batch mode, scanning fast).
+    pub queued: Option<String>,
 }
 
 /// Most characters in an intake note.
@@ -81,6 +86,8 @@ impl Default for IntakeForm {
             check_seq: 0,
             note: note_area(),
             on_note: false,
+            asked: None,
+            queued: None,
         }
     }
 }
@@ -159,6 +166,7 @@ fn reset_scan(m: &mut Model) {
     f.parsed = None;
     f.committing = false;
     f.flags = Default::default();
+    f.asked = None;
     if !f.batch {
         f.recipient = None;
     }
@@ -168,6 +176,9 @@ fn reset_scan(m: &mut Model) {
 pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     if m.intake.committing {
         return vec![]; // one commit at a time; its answer will come
+    }
+    if m.intake.asked.is_some() {
+        return answer_scan_question(m, key);
     }
     match action {
         Some(Action::Batch) => {
@@ -355,6 +366,7 @@ fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
     match res {
         Ok(i) => {
             let p = &i.package;
+            let next = m.intake.queued.take();
             let who = p.recipient_name.as_deref().unwrap_or("unmatched");
             if i.created {
                 m.intake.tally += 1;
@@ -378,11 +390,29 @@ fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
                 );
             }
             reset_scan(m);
-            super::dashboard::stats_if_shown(m)
+            let mut fx = super::dashboard::stats_if_shown(m);
+            if let Some(text) = next {
+                // The scan that saved this parcel starts the next one; the saved parcel's
+                // note stays visible unless the new scan has something to say.
+                let saved = m.status.clone();
+                fx.extend(start_scan(m, &text));
+                if m.status.is_none() {
+                    m.status = saved;
+                }
+            }
+            fx
         }
         Err(e) => {
             // Keep everything typed: the clerk retries with Enter.
-            m.note(format!("not recorded: {e} (Enter to retry)"), Tone::Error);
+            let again = if m.intake.queued.take().is_some() {
+                "; then scan the next parcel again"
+            } else {
+                ""
+            };
+            m.note(
+                format!("not recorded: {e} (Enter to retry){again}"),
+                Tone::Error,
+            );
             vec![]
         }
     }
@@ -404,5 +434,103 @@ pub(super) fn on_paste(m: &mut Model, first: &str, enter: bool) -> Vec<Effect> {
             search(m)
         }
         IntakeStep::ConfirmChecksum => vec![],
+    }
+}
+
+/// A scan on the intake screen (other screens open intake and come here, `app::scan`): the
+/// number never lands in a field or a shortcut. An empty scan step, or the check-digit
+/// question (a rescan answers it), starts the parcel; a parcel half done is saved first in
+/// batch mode with its recipient chosen, otherwise the clerk is asked.
+pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
+    if m.intake.committing {
+        // The previous parcel is on its way: this one starts when it is saved.
+        m.intake.queued = Some(text.to_string());
+        return vec![];
+    }
+    match m.intake.step {
+        IntakeStep::Scan => start_scan(m, text),
+        IntakeStep::ConfirmChecksum => {
+            reset_scan(m);
+            start_scan(m, text)
+        }
+        IntakeStep::Recipient | IntakeStep::Details => {
+            let current = m.intake.tracking.text();
+            if !current.is_empty() && same_number(&current, text) {
+                m.note(
+                    format!("{current} is the parcel on screen: scanned twice"),
+                    Tone::Info,
+                );
+                return vec![];
+            }
+            if m.intake.batch && saveable(m) {
+                m.intake.queued = Some(text.to_string());
+                return commit_intake(m);
+            }
+            m.intake.asked = Some(text.to_string());
+            let what = if saveable(m) {
+                "Enter: save this one first · d: drop it · Esc: ignore"
+            } else {
+                "Enter or d: drop this unsaved parcel · Esc: ignore"
+            };
+            m.note(format!("scanned {}: {what}", tail(text)), Tone::Warning);
+            vec![]
+        }
+    }
+}
+
+/// The scan field gets the whole number, replacing anything half typed, and is entered.
+fn start_scan(m: &mut Model, text: &str) -> Vec<Effect> {
+    m.status = None;
+    m.intake.tracking.set(text);
+    scanned(m)
+}
+
+/// Whether Enter would save the parcel on screen (it has its recipient).
+fn saveable(m: &Model) -> bool {
+    m.intake.step == IntakeStep::Details && m.intake.recipient.is_some()
+}
+
+fn same_number(a: &str, b: &str) -> bool {
+    let norm = |t: &str| normalize_tracking(t).map_or_else(|_| t.to_string(), |(n, _)| n);
+    norm(a) == norm(b)
+}
+
+/// The end of a long number, enough to tell parcels apart on an 80-column status line.
+fn tail(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= 12 {
+        return text.to_string();
+    }
+    let end: String = text.chars().skip(n - 10).collect();
+    format!("…{end}")
+}
+
+/// The answer to "a new scan, and a parcel half done": any other key is ignored meanwhile,
+/// so nothing is typed under the question.
+fn answer_scan_question(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let plain = key.mods.is_empty() || key.mods == Mods::SHIFT;
+    match key.code {
+        KeyCode::Enter if plain && saveable(m) => {
+            m.intake.queued = m.intake.asked.take();
+            commit_intake(m)
+        }
+        KeyCode::Enter | KeyCode::Char('d' | 'D') | KeyCode::Delete if plain => {
+            let Some(text) = m.intake.asked.take() else {
+                return vec![];
+            };
+            let dropped = m.intake.tracking.text();
+            reset_scan(m);
+            let fx = start_scan(m, &text);
+            if m.status.is_none() {
+                m.note(format!("{dropped} dropped, not recorded"), Tone::Info);
+            }
+            fx
+        }
+        KeyCode::Esc => {
+            m.intake.asked = None;
+            m.note("scan ignored: carry on with this parcel", Tone::Info);
+            vec![]
+        }
+        _ => vec![],
     }
 }

@@ -4,7 +4,7 @@
 //! One room per feature, each owning its state, keys, pastes and answers: [`intake`],
 //! [`pickup`], [`packages`] (list and detail), [`recipients`] (search, and management in
 //! `recipients::admin`), [`dashboard`], [`admin`] (the console's tabs), [`reports_screen`],
-//! [`kiosk`]. [`update`](mod@update) routes to them.
+//! [`kiosk`]. [`update`](mod@update) routes to them; [`scan`] routes a barcode scan.
 
 pub mod admin;
 pub mod dashboard;
@@ -20,6 +20,7 @@ pub mod packages;
 pub mod pickup;
 pub mod recipients;
 pub mod reports_screen;
+pub mod scan;
 pub mod text;
 pub mod update;
 

@@ -10,6 +10,9 @@ use super::failure::Failure;
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
+    /// A barcode scan: the whole number, recognised by the session from the keys' timing
+    /// (`term::scan`). Never seen as keys.
+    Scan(String),
     Resize {
         cols: u16,
         rows: u16,

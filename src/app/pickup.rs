@@ -263,3 +263,56 @@ pub(super) fn on_paste(m: &mut Model, first: &str, enter: bool) -> Vec<Effect> {
         PickupStep::Select => vec![],
     }
 }
+
+/// A scan on the pickup screen (`app::scan`): before a resident is found it finds them by the
+/// parcel, as the code field would (never typed into the recipient search); with their list
+/// open it ticks that parcel, or warns that it is someone else's.
+pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
+    if m.pickup.committing {
+        m.note(
+            "a handover is being recorded: scan again in a moment",
+            Tone::Warning,
+        );
+        return vec![];
+    }
+    match m.pickup.step {
+        PickupStep::Code | PickupStep::Search => {
+            m.pickup.step = PickupStep::Code;
+            m.pickup.code.set(text);
+            let enter = KeyEvent {
+                code: KeyCode::Enter,
+                mods: crate::term::input::Mods::NONE,
+            };
+            on_key(m, enter, Some(Action::Confirm))
+        }
+        PickupStep::Select | PickupStep::Receiver => {
+            let tracking = normalize_tracking(text).map_or_else(|_| text.to_string(), |(t, _)| t);
+            let found = m
+                .pickup
+                .packages
+                .iter()
+                .position(|p| p.tracking == tracking || p.tracking == text);
+            match found {
+                Some(i) => {
+                    if let Some(s) = m.pickup.selected.get_mut(i) {
+                        *s = true;
+                    }
+                    m.pickup.cursor = i;
+                    let n = m.pickup.chosen_ids().len();
+                    m.note(
+                        format!(
+                            "{tracking} ticked · {n} of {} selected",
+                            m.pickup.packages.len()
+                        ),
+                        Tone::Success,
+                    );
+                }
+                None => m.note(
+                    format!("{tracking}: not this resident's parcel"),
+                    Tone::Warning,
+                ),
+            }
+            vec![]
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(m, key),
         Msg::Paste(text) => on_paste(m, &text),
+        Msg::Scan(text) => super::scan::on_scan(m, &text),
         Msg::Resize { cols, rows } => {
             m.cols = cols;
             m.rows = rows;

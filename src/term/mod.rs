@@ -1,9 +1,11 @@
 //! The terminal layer, knowing nothing of SSH: bytes from a terminal become key events
 //! ([`input`]), frames become the fewest bytes ([`wire`]), and here what a client terminal can
-//! do, from its TERM (and COLORTERM when the client sends it). app and ui take their key types
-//! and [`ColorDepth`] from here; ssh feeds it a channel's bytes.
+//! do, from its TERM (and COLORTERM when the client sends it). [`scan`] tells a barcode
+//! scanner's burst from typing. app and ui take their key types and [`ColorDepth`] from here;
+//! ssh feeds it a channel's bytes.
 
 pub mod input; // bytes from the terminal -> key events (stateful, pure)
+pub mod scan; // key events with arrival times -> the same events, or one barcode scan
 pub mod wire; // the sessions' ratatui backend: fewest bytes per frame
 
 /// Colors a terminal can show.

@@ -69,6 +69,9 @@ async fn device_key_lock_screen_pin_unlock_attribution_and_quarantine() {
 
     // Record a parcel: the custody event names the staff member and the device.
     screen.send(b"i").await;
+    // A person sees the screen before scanning (a scan right behind the `i`, within a few
+    // ms, would be read as one burst).
+    screen.wait_text("Tracking").await;
     screen.send(format!("{UPS}\r").as_bytes()).await;
     screen.wait_text("Who is it for?").await;
     screen.send(b"\x15").await; // Ctrl-U: unmatched

@@ -34,6 +34,7 @@ mod reports;
 mod reports_pickup_rollup;
 mod reports_screen;
 mod reports_stream;
+mod scan;
 mod serve_demo;
 mod session_bounds;
 mod ssh_auth;

@@ -282,8 +282,10 @@ impl Handler for Conn {
             return Ok(());
         }
         if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref())
-            && let Err(mpsc::error::TrySendError::Full(_)) =
-                tx.try_send(Input::Data(Bytes::copy_from_slice(data)))
+            && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(Input::Data(
+                Bytes::copy_from_slice(data),
+                tokio::time::Instant::now(),
+            ))
         {
             // Never block the connection on a busy session: the input queue is bounded
             // and a session that does not drain it loses the excess. Reported at most once

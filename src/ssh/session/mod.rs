@@ -28,6 +28,7 @@ use crate::live::{self, LiveEvent};
 use crate::metrics::Metrics;
 use crate::ops::Ops;
 use crate::term::input::{Event, InputParser};
+use crate::term::scan::{Item, ScanDetector};
 use crate::term::wire::WireBackend;
 use crate::term::{self, ColorDepth};
 use crate::ui::{self, Theme};
@@ -50,8 +51,14 @@ const YIELD_EVERY: usize = 256;
 /// What the SSH handler forwards to a session.
 #[derive(Debug)]
 pub enum Input {
-    Data(Bytes),
-    Resize { cols: u16, rows: u16 },
+    /// Bytes from the client and when they arrived (the scan recogniser reads the keys'
+    /// timing; stamped on arrival, so a session that was busy does not see queued typing as
+    /// a burst).
+    Data(Bytes, Instant),
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
     Eof,
 }
 
@@ -236,6 +243,9 @@ impl Session {
         spawn(&mut runner, Effect::LoadStats, &self.principal);
         let mut parser = InputParser::new();
         let mut events = Vec::new();
+        // A barcode scanner's burst becomes one `Msg::Scan`, never keys (issue 16).
+        let mut scans = ScanDetector::new();
+        let mut items: Vec<Item> = Vec::new();
         let mut last_input = Instant::now();
         let mut live_batch: Vec<LiveEvent> = Vec::new();
         let mut live_due: Option<Instant> = None;
@@ -261,13 +271,17 @@ impl Session {
                 }
             }
             let esc_pending = parser.pending_escape();
+            let scan_due = scans.deadline().map(Instant::from_std);
+            // When this turn's events arrived: the chunk's stamp, or now for a timeout.
+            let mut arrived = Instant::now();
             let mut msgs: Vec<AppMsg> = Vec::new();
             tokio::select! {
                 // While too many writes wait for a slot, input waits too (and the input
                 // queue's bound applies): typing faster than the database never piles up work.
                 msg = input.recv(), if !runner.saturated() => match msg {
-                    Some(Input::Data(bytes)) => {
+                    Some(Input::Data(bytes, at)) => {
                         last_input = Instant::now();
+                        arrived = at;
                         parser.feed(&bytes, &mut events);
                     }
                     Some(Input::Resize { cols, rows }) => {
@@ -372,6 +386,10 @@ impl Session {
                 () = tokio::time::sleep(ESC_TIMEOUT), if esc_pending => {
                     parser.flush_timeout(&mut events);
                 }
+                // Held letters: the run went quiet, so they are keys (or a scan without Enter).
+                () = tokio::time::sleep_until(scan_due.unwrap_or_else(Instant::now)), if scan_due.is_some() => {
+                    scans.flush(Instant::now().into_std(), &mut items);
+                }
                 // A kiosk is never disconnected for idleness: it locks (above) and waits.
                 () = tokio::time::sleep_until(last_input + self.idle), if self.kiosk.is_none() => {
                     end = Some(End::Idle);
@@ -379,9 +397,13 @@ impl Session {
                 _ = shutdown.changed() => end = Some(End::Shutdown),
             }
             for ev in events.drain(..) {
-                msgs.push(match ev {
-                    Event::Key(k) => AppMsg::Key(k),
-                    Event::Paste(text) => AppMsg::Paste(text),
+                scans.push(ev, arrived.into_std(), &mut items);
+            }
+            for item in items.drain(..) {
+                msgs.push(match item {
+                    Item::Event(Event::Key(k)) => AppMsg::Key(k),
+                    Item::Event(Event::Paste(text)) => AppMsg::Paste(text),
+                    Item::Scan(text) => AppMsg::Scan(text),
                 });
             }
             // Reloads asked for more than once in one turn (a batch of live events) run once.

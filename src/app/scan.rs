@@ -1,0 +1,48 @@
+//! A barcode scan, on whatever screen is open: one [`Msg::Scan`](super::Msg::Scan) with the
+//! whole number (the session recognises it, `term::scan`), never keys. Routed so that a scan
+//! means "this parcel" everywhere and never types into a field or triggers a shortcut:
+//!
+//! - intake: the room decides (start it, save the current parcel first in batch mode, or ask);
+//! - pickup: find by the parcel, or tick it in the resident's list (or warn);
+//! - every other screen (dashboard, packages, detail, reports, recipients, the admin
+//!   console): open intake with it, as if scanned there. Those screens' fields (a recipient
+//!   search, a form, a correction) are no place for a tracking number, and the clerk's
+//!   reflex with a parcel in hand is to log it; what was typed there stays where it was;
+//! - a viewer, who cannot record parcels, gets a note instead;
+//! - a locked kiosk ignores it with a note: its fields are a login, a PIN and a 6-digit
+//!   pickup code, none of which a tracking number may fill.
+
+use super::effect::Effect;
+use super::model::{Model, Screen, Tone};
+use super::{intake, pickup};
+
+/// Routes one scan (see the module docs).
+pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
+    if m.locked() {
+        m.note(
+            "a parcel was scanned: unlock first (staff) or type your 6-digit pickup code",
+            Tone::Info,
+        );
+        return vec![];
+    }
+    m.help = false;
+    match m.screen {
+        Screen::Intake => intake::on_scan(m, text),
+        Screen::Pickup => pickup::on_scan(m, text),
+        _ if !m.me.role.can_handle_packages() => {
+            m.note(
+                format!("scanned {text}: viewers can look, not record parcels"),
+                Tone::Warning,
+            );
+            vec![]
+        }
+        _ => {
+            let mut fx = super::update::goto(m, Screen::Intake);
+            fx.extend(intake::on_scan(m, text));
+            fx
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
