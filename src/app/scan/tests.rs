@@ -30,6 +30,7 @@ fn pkg(id: i64, tracking: &str) -> Package {
         pickup_code: Some("123456".into()),
         received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
         picked_up_at: None,
+        handling: None,
     }
 }
 
