@@ -279,7 +279,9 @@ async fn a_clerk_reassigns_and_flags_a_parcel_over_ssh() {
     screen.send(b"e").await;
     screen.wait_text("Reassign to another recipient").await;
     screen.send(b"hopp").await;
-    screen.wait_text("Grace Hopper").await;
+    // Both residents are listed before the search answers: wait for the cursor on the match
+    // (a fast Enter takes the row under the cursor, as it always has).
+    screen.wait_text("▶ Grace Hopper").await;
     screen.send(b"\r").await;
     screen.wait_text("reassigned to Grace Hopper").await;
     screen.wait_text("Recipient  Grace Hopper").await;
