@@ -18,6 +18,7 @@ use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
 
+mod cache;
 mod recipients_admin;
 pub use recipients_admin::{MergePreview, RecipientFields};
 
@@ -27,7 +28,8 @@ pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];
 /// Most rows any list returns.
 pub const MAX_LIST: i64 = 5000;
 
-/// The per-facility recipient indexes, built on first use and kept current on changes.
+/// The per-facility recipient indexes, built on first use, kept current by this process's
+/// own changes and dropped when the database announces any other change (`ops/cache.rs`).
 pub struct Directory {
     indexes: Mutex<HashMap<FacilityId, Arc<RwLock<Option<RecipientIndex>>>>>,
     /// Searches are CPU work: they run on blocking threads, this many at once server-wide,
@@ -55,12 +57,22 @@ impl Directory {
             .clone()
     }
 
-    /// Drops a facility's index so the next search rebuilds it (after a bulk import).
+    /// Drops a facility's index so the next search rebuilds it (after a bulk import, or
+    /// when the database announces a change). A build under way finishes into the dropped
+    /// slot and serves its own search; the next search builds afresh.
     pub fn invalidate(&self, facility: FacilityId) {
         self.indexes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&facility);
+    }
+
+    /// Drops every index (notifications may have been lost).
+    pub fn invalidate_all(&self) {
+        self.indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
