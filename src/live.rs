@@ -25,15 +25,18 @@ pub const RESYNC: &str = "resync";
 /// reconnects (and re-LISTENs its channels) before the hub tells sessions to re-check.
 const PROBE: &str = "packtrack_listener_probe";
 
-/// The channel the recipients trigger notifies on, payload `recipients:<facility id>` (or
-/// `recipients:*` after a TRUNCATE).
+/// The channel the recipients trigger notifies on, payload `recipients:<facility id>`, with
+/// `:<id>,<id>,…` when few rows changed, or `recipients:*` after a TRUNCATE.
 pub const CACHE_CHANNEL: &str = "packtrack_cache";
 
-/// What a cache must drop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a cache must drop or reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheEvent {
-    /// A facility's recipients changed (its search index is stale).
-    Recipients(FacilityId),
+    /// A facility's recipients changed: these rows, or (`None`) too many to list.
+    Recipients {
+        facility: FacilityId,
+        ids: Option<Vec<i64>>,
+    },
     /// Anything may have changed (notifications were lost, or none were heard yet).
     All,
 }
@@ -42,10 +45,26 @@ impl CacheEvent {
     /// The event a [`CACHE_CHANNEL`] payload announces; `None` for one we do not know (a
     /// newer node's), which no cache of ours holds.
     pub fn parse(payload: &str) -> Option<Self> {
-        match payload.strip_prefix("recipients:")? {
-            "*" => Some(Self::All),
-            id => id.parse().ok().map(|id| Self::Recipients(FacilityId(id))),
+        let rest = payload.strip_prefix("recipients:")?;
+        if rest == "*" {
+            return Some(Self::All);
         }
+        let (facility, ids) = match rest.split_once(':') {
+            Some((f, ids)) => (
+                f,
+                Some(
+                    ids.split(',')
+                        .map(str::parse)
+                        .collect::<Result<Vec<i64>, _>>()
+                        .ok()?,
+                ),
+            ),
+            None => (rest, None),
+        };
+        Some(Self::Recipients {
+            facility: FacilityId(facility.parse().ok()?),
+            ids,
+        })
     }
 }
 
@@ -99,8 +118,11 @@ impl LiveHub {
                     },
                     n = listener.try_recv() => match n {
                         Ok(Some(n)) if n.channel() == CACHE_CHANNEL => {
-                            if let Some(ev) = CacheEvent::parse(n.payload()) {
-                                let _ = caches.send(ev);
+                            match CacheEvent::parse(n.payload()) {
+                                Some(ev) => {
+                                    let _ = caches.send(ev);
+                                }
+                                None => tracing::warn!(payload = n.payload(), "cache: unknown notification"),
                             }
                         }
                         Ok(Some(n)) => {
@@ -183,5 +205,37 @@ fn resync(
             ids: Vec::new(),
             by: String::new(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_payloads_parse() {
+        assert_eq!(CacheEvent::parse("recipients:*"), Some(CacheEvent::All));
+        assert_eq!(
+            CacheEvent::parse("recipients:12"),
+            Some(CacheEvent::Recipients {
+                facility: FacilityId(12),
+                ids: None
+            })
+        );
+        assert_eq!(
+            CacheEvent::parse("recipients:12:3,40"),
+            Some(CacheEvent::Recipients {
+                facility: FacilityId(12),
+                ids: Some(vec![3, 40])
+            })
+        );
+        for bad in [
+            "settings:1",
+            "recipients:",
+            "recipients:x",
+            "recipients:1:2,x",
+        ] {
+            assert_eq!(CacheEvent::parse(bad), None, "{bad}");
+        }
     }
 }
