@@ -4,13 +4,14 @@
 -- `packtrack_cache` per facility touched, payload `recipients:<facility id>`. Each server
 -- LISTENs on it (src/live.rs) and marks that facility's index stale.
 --
--- While a transaction has changed at most 100 of a facility's rows, each statement's payload
--- also lists the ids, `recipients:<facility id>:<id>,<id>,…`, so a node reloads just those
--- rows (reloading a 100k-row facility whole takes about a third of a second). Past 100 (a
--- transaction-local counter per facility) the payload is the bare `recipients:<facility id>`,
--- which PostgreSQL folds into one per transaction, and nodes rebuild: an import of 100k rows,
--- one statement per row, sends at most 101 notifications. 100 ids stay far below NOTIFY's
--- 8000-byte payload limit.
+-- While a transaction has changed at most 1000 of a facility's rows, the payloads also list
+-- the ids, `recipients:<facility id>:<id>,<id>,…` (at most 100 per notification, far below
+-- NOTIFY's 8000-byte limit), so a node reloads just those rows: reloading a 100k-row
+-- facility whole takes a node about half a second (docs/SCALE.md). Past 1000 (a
+-- transaction-local counter per facility; the node's own limit, INDEX_UPDATE_MAX, is the
+-- same) the payload is the bare `recipients:<facility id>`, which PostgreSQL folds into one
+-- per transaction, and nodes rebuild: an import of 100k rows, one statement per row, sends
+-- at most 1001 notifications.
 --
 -- Statement-level triggers: one notification per statement and facility, not per row.
 -- NOTIFY is delivered at commit, never for a rolled-back transaction.
@@ -32,15 +33,18 @@ BEGIN
         PERFORM pg_notify('packtrack_cache', 'recipients:*');
         RETURN NULL;
     END IF;
-    FOR f, n, ids IN
-        SELECT facility_id, count(*),
-               CASE WHEN count(*) <= 100 THEN string_agg(id::text, ',' ORDER BY id) END
-        FROM changed_rows GROUP BY facility_id
-    LOOP
+    FOR f, n IN SELECT facility_id, count(*) FROM changed_rows GROUP BY facility_id LOOP
         seen := coalesce(nullif(current_setting('packtrack.notified_' || f, true), ''), '0')::bigint + n;
         PERFORM set_config('packtrack.notified_' || f, seen::text, true);
-        IF seen <= 100 THEN
-            PERFORM pg_notify('packtrack_cache', 'recipients:' || f || ':' || ids);
+        IF seen <= 1000 THEN
+            FOR ids IN
+                SELECT string_agg(id::text, ',' ORDER BY id)
+                FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / 100 AS chunk
+                      FROM changed_rows WHERE facility_id = f) c
+                GROUP BY chunk
+            LOOP
+                PERFORM pg_notify('packtrack_cache', 'recipients:' || f || ':' || ids);
+            END LOOP;
         ELSE
             PERFORM pg_notify('packtrack_cache', 'recipients:' || f);
         END IF;

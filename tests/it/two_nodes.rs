@@ -126,15 +126,15 @@ async fn recipient_import_edit_and_deactivate_on_a_reach_search_on_b() {
     // A saw its own changes as well.
     assert!(search(&on_a, "marsh").await.is_empty());
 
-    // More rows than a notification lists (100): B rebuilds instead of reloading rows.
+    // More rows than notifications list (1000 per transaction): B rebuilds instead.
     let mut csv = String::from("name,unit,email,phone,aliases\n");
-    for i in 0..150 {
-        csv.push_str(&format!("Bulk Tenant{i:03},D-{i},,,\n"));
+    for i in 0..1050 {
+        csv.push_str(&format!("Bulk Tenant{i:04},D-{i},,,\n"));
     }
     let done = exec_stdin(&on_a, "recipients import", csv.as_bytes()).await;
     assert_eq!(done.status, Some(0), "{}", done.stderr);
-    search_until(&on_b, "tenant149", "the bulk import on B", |f| {
-        f.iter().any(|(_, n)| n == "Bulk Tenant149")
+    search_until(&on_b, "tenant1049", "the bulk import on B", |f| {
+        f.iter().any(|(_, n)| n == "Bulk Tenant1049")
     })
     .await;
 }
