@@ -221,6 +221,9 @@ async fn security_definer_functions_pin_their_search_path() {
 /// rule, so this list only shrinks.
 const NOT_YET_COLOCATED: &[&str] = &[];
 
+/// table, constraint, target table, columns, target columns (paired by position)
+type ForeignKey = (String, String, String, Vec<String>, Vec<String>);
+
 /// The precondition for distributing the schema by facility (Citus co-location, issue 17):
 /// every tenant table's primary key contains `facility_id`, and every foreign key from one
 /// tenant table to another pairs `facility_id` with the target's `facility_id` (for
@@ -241,8 +244,7 @@ async fn tenant_keys_include_facility_id() {
     .fetch_all(&mut su)
     .await
     .unwrap();
-    // (table, constraint, target table, [(column, target column)])
-    let foreign: Vec<(String, String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
+    let foreign: Vec<ForeignKey> = sqlx::query_as(
         "SELECT c.relname::text, k.conname::text, t.relname::text, \
            array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), \
