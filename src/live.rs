@@ -1,6 +1,11 @@
 //! Live updates across sessions and server processes: one PostgreSQL LISTEN connection per
 //! server, fanned out to the sessions of each facility. Facilities never see each other's
 //! notifications: a session subscribes only to its principal's facility channel.
+//!
+//! The same connection listens on [`CACHE_CHANNEL`], where the database announces which
+//! facility's cached data changed (migration 0016), whoever changed it; the server's caches
+//! follow [`LiveHub::cache_events`]. A lost connection may have lost notifications, so after
+//! a reconnect (and once the first connection stands) every cache hears [`CacheEvent::All`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +25,49 @@ pub const RESYNC: &str = "resync";
 /// reconnects (and re-LISTENs its channels) before the hub tells sessions to re-check.
 const PROBE: &str = "packtrack_listener_probe";
 
+/// The channel the recipients trigger notifies on, payload `recipients:<facility id>`, with
+/// `:<id>,<id>,…` when few rows changed, or `recipients:*` after a TRUNCATE.
+pub const CACHE_CHANNEL: &str = "packtrack_cache";
+
+/// What a cache must drop or reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheEvent {
+    /// A facility's recipients changed: these rows, or (`None`) too many to list.
+    Recipients {
+        facility: FacilityId,
+        ids: Option<Vec<i64>>,
+    },
+    /// Anything may have changed (notifications were lost, or none were heard yet).
+    All,
+}
+
+impl CacheEvent {
+    /// The event a [`CACHE_CHANNEL`] payload announces; `None` for one we do not know (a
+    /// newer node's), which no cache of ours holds.
+    pub fn parse(payload: &str) -> Option<Self> {
+        let rest = payload.strip_prefix("recipients:")?;
+        if rest == "*" {
+            return Some(Self::All);
+        }
+        let (facility, ids) = match rest.split_once(':') {
+            Some((f, ids)) => (
+                f,
+                Some(
+                    ids.split(',')
+                        .map(str::parse)
+                        .collect::<Result<Vec<i64>, _>>()
+                        .ok()?,
+                ),
+            ),
+            None => (rest, None),
+        };
+        Some(Self::Recipients {
+            facility: FacilityId(facility.parse().ok()?),
+            ids,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LiveEvent {
     pub kind: String,
@@ -31,6 +79,7 @@ pub struct LiveEvent {
 pub struct LiveHub {
     senders: Arc<Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>>,
     listen: mpsc::UnboundedSender<String>,
+    cache: broadcast::Sender<CacheEvent>,
 }
 
 impl LiveHub {
@@ -40,16 +89,23 @@ impl LiveHub {
         let (listen, mut requests) = mpsc::unbounded_channel::<String>();
         let pool = db.pool().clone();
         let fan = senders.clone();
+        // Events are tiny and handled at once; a follower that still falls behind sees
+        // `Lagged` and drops everything, as after a lost connection.
+        let (cache, _) = broadcast::channel(1024);
+        let caches = cache.clone();
         tokio::spawn(async move {
             let mut listener = loop {
                 match PgListener::connect_with(&pool).await {
-                    Ok(l) => break l,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "live updates: cannot listen yet");
-                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                    }
+                    Ok(mut l) => match l.listen(CACHE_CHANNEL).await {
+                        Ok(()) => break l,
+                        Err(e) => tracing::warn!(error = %e, "live updates: cannot listen yet"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "live updates: cannot listen yet"),
                 }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
             };
+            // Whatever was cached before we listened may have changed unheard.
+            let _ = caches.send(CacheEvent::All);
             loop {
                 tokio::select! {
                     req = requests.recv() => match req {
@@ -61,6 +117,14 @@ impl LiveHub {
                         None => return,
                     },
                     n = listener.try_recv() => match n {
+                        Ok(Some(n)) if n.channel() == CACHE_CHANNEL => {
+                            match CacheEvent::parse(n.payload()) {
+                                Some(ev) => {
+                                    let _ = caches.send(ev);
+                                }
+                                None => tracing::warn!(payload = n.payload(), "cache: unknown notification"),
+                            }
+                        }
                         Ok(Some(n)) => {
                             let Ok(ev) = serde_json::from_str::<LiveEvent>(n.payload()) else {
                                 continue;
@@ -74,7 +138,7 @@ impl LiveHub {
                         // The connection was lost and sqlx has reconnected and re-listened.
                         Ok(None) => {
                             tracing::warn!("live updates: connection lost and re-established");
-                            resync(&fan);
+                            resync(&fan, &caches);
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "live updates: connection lost");
@@ -82,7 +146,7 @@ impl LiveHub {
                             // Listening again before the sessions re-check: a change after
                             // their re-check is then notified as usual.
                             match listener.unlisten(PROBE).await {
-                                Ok(()) => resync(&fan),
+                                Ok(()) => resync(&fan, &caches),
                                 Err(e) => tracing::warn!(error = %e, "live updates: cannot listen yet"),
                             }
                         }
@@ -90,13 +154,22 @@ impl LiveHub {
                 }
             }
         });
-        Self { senders, listen }
+        Self {
+            senders,
+            listen,
+            cache,
+        }
     }
 
-    /// Tells every session to re-check its access, as after a lost listener connection
-    /// (for tests and operators: the same path).
+    /// Tells every session to re-check its access and every cache to drop what it holds, as
+    /// after a lost listener connection (for tests and operators: the same path).
     pub fn resync(&self) {
-        resync(&self.senders);
+        resync(&self.senders, &self.cache);
+    }
+
+    /// What the server's caches must drop, as the database announces it.
+    pub fn cache_events(&self) -> broadcast::Receiver<CacheEvent> {
+        self.cache.subscribe()
     }
 
     /// Events for one facility (the session's, from its principal).
@@ -113,8 +186,13 @@ impl LiveHub {
     }
 }
 
-/// Every session of every facility re-checks its access (notifications may have been lost).
-fn resync(senders: &Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>) {
+/// Every session of every facility re-checks its access and every cache is dropped
+/// (notifications may have been lost).
+fn resync(
+    senders: &Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>,
+    caches: &broadcast::Sender<CacheEvent>,
+) {
+    let _ = caches.send(CacheEvent::All);
     let all: Vec<_> = senders
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -127,5 +205,37 @@ fn resync(senders: &Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>) {
             ids: Vec::new(),
             by: String::new(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_payloads_parse() {
+        assert_eq!(CacheEvent::parse("recipients:*"), Some(CacheEvent::All));
+        assert_eq!(
+            CacheEvent::parse("recipients:12"),
+            Some(CacheEvent::Recipients {
+                facility: FacilityId(12),
+                ids: None
+            })
+        );
+        assert_eq!(
+            CacheEvent::parse("recipients:12:3,40"),
+            Some(CacheEvent::Recipients {
+                facility: FacilityId(12),
+                ids: Some(vec![3, 40])
+            })
+        );
+        for bad in [
+            "settings:1",
+            "recipients:",
+            "recipients:x",
+            "recipients:1:2,x",
+        ] {
+            assert_eq!(CacheEvent::parse(bad), None, "{bad}");
+        }
     }
 }

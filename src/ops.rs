@@ -18,6 +18,7 @@ use crate::domain::{FacilityId, FieldError, Flags, Location, Note, PickupCode, P
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
 
+mod cache;
 mod recipients_admin;
 pub use recipients_admin::{MergePreview, RecipientFields};
 
@@ -27,9 +28,12 @@ pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];
 /// Most rows any list returns.
 pub const MAX_LIST: i64 = 5000;
 
-/// The per-facility recipient indexes, built on first use and kept current on changes.
+/// The per-facility recipient indexes, built on first use, kept current by this process's
+/// own changes and dropped when the database announces any other change (`ops/cache.rs`).
 pub struct Directory {
     indexes: Mutex<HashMap<FacilityId, Arc<RwLock<Option<RecipientIndex>>>>>,
+    /// Rows other processes changed since the index was built, reloaded by the next search.
+    changed: Mutex<HashMap<FacilityId, Vec<i64>>>,
     /// Searches are CPU work: they run on blocking threads, this many at once server-wide,
     /// so a flood of them can neither stall the async workers nor take every core.
     searches: Arc<Semaphore>,
@@ -40,6 +44,7 @@ impl Default for Directory {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self {
             indexes: Mutex::default(),
+            changed: Mutex::default(),
             searches: Arc::new(Semaphore::new(cores)),
         }
     }
@@ -55,12 +60,64 @@ impl Directory {
             .clone()
     }
 
-    /// Drops a facility's index so the next search rebuilds it (after a bulk import).
+    /// Drops a facility's index so the next search rebuilds it (after a bulk import, or
+    /// when the database announces a change). A build under way finishes into the dropped
+    /// slot and serves its own search; the next search builds afresh.
     pub fn invalidate(&self, facility: FacilityId) {
         self.indexes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&facility);
+        self.take_changed(facility);
+    }
+
+    /// Drops every index (notifications may have been lost).
+    pub fn invalidate_all(&self) {
+        self.indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Notes rows to reload into a facility's index before its next search; with too many
+    /// pending, the index is dropped instead (a rebuild is cheaper, see INDEX_UPDATE_MAX).
+    pub fn rows_changed(&self, facility: FacilityId, ids: &[i64]) {
+        if !self
+            .indexes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&facility)
+        {
+            return; // nothing built: the first search reads every row anyway
+        }
+        let too_many = {
+            let mut changed = self.changed.lock().unwrap_or_else(|e| e.into_inner());
+            let pending = changed.entry(facility).or_default();
+            pending.extend_from_slice(ids);
+            pending.len() > recipients_admin::INDEX_UPDATE_MAX
+        };
+        if too_many {
+            self.invalidate(facility);
+        }
+    }
+
+    fn has_changed(&self, facility: FacilityId) -> bool {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&facility)
+    }
+
+    fn take_changed(&self, facility: FacilityId) -> Vec<i64> {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&facility)
+            .unwrap_or_default()
     }
 }
 
@@ -168,12 +225,17 @@ impl Ops {
         if slot.read().await.is_none() {
             let mut guard = slot.write().await;
             if guard.is_none() {
+                // Changes announced so far are in the rows read now.
+                self.directory.take_changed(p.facility());
                 let all = self
                     .db
                     .scoped(p, async |tx| recipients::all(tx).await)
                     .await?;
                 *guard = Some(self.blocking(move || RecipientIndex::new(all)).await?);
             }
+        }
+        if self.directory.has_changed(p.facility()) {
+            self.reload_changed(p, &slot).await?;
         }
         // An owned guard: the search runs on a blocking thread, off the async workers.
         let guard = slot.read_owned().await;

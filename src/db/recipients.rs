@@ -77,6 +77,20 @@ pub async fn all(tx: &mut TenantTx<'_>) -> Result<Vec<Recipient>, DbError> {
     .await?)
 }
 
+/// These recipients of the facility, those that exist (for reloading changed rows into the
+/// search index).
+pub async fn by_ids(tx: &mut TenantTx<'_>, ids: &[i64]) -> Result<Vec<Recipient>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM recipients WHERE facility_id = $1 AND id = ANY($2)"
+    ))
+    .bind(tx.facility().0)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Inserts a recipient or updates the one with the same name and unit (case-insensitive);
 /// re-running an import therefore changes nothing.
 pub async fn upsert(tx: &mut TenantTx<'_>, r: &NewRecipient) -> Result<Upserted, DbError> {

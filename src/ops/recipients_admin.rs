@@ -58,7 +58,8 @@ pub struct MergePreview {
 /// upsert shifts the rank order (a `memmove` of the order vector) and rows inserted between
 /// the same neighbours soon force a renumbering of every rank, all under the index's write
 /// lock, so a few thousand upserts cost more than one rebuild and stall searches longer.
-const INDEX_UPDATE_MAX: usize = 1_000;
+/// Migration 0016's trigger lists changed ids up to the same count per transaction.
+pub(super) const INDEX_UPDATE_MAX: usize = 1_000;
 
 impl Ops {
     /// Recipients management: admins, and not at a kiosk (a shared counter terminal never

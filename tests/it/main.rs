@@ -42,3 +42,4 @@ mod ssh_limits;
 mod ssh_session;
 mod ssh_support;
 mod tui_e2e;
+mod two_nodes;

@@ -506,7 +506,7 @@ async fn create_edit_deactivate_with_specific_errors_and_audit() {
 }
 
 /// Runs an exec command with `stdin` sent in packets, then EOF; collects the output.
-async fn exec_stdin(
+pub(crate) async fn exec_stdin(
     c: &crate::ssh_support::Client,
     command: &str,
     stdin: &[u8],

@@ -95,9 +95,13 @@ pub fn start(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::default());
     let limiter = ConnectionLimiter::new(&limits);
+    let ops = crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone());
+    let live = crate::live::LiveHub::start(auth.db());
+    // The search indexes drop what other processes changed (issue 17).
+    ops.follow(&live);
     let shared = Arc::new(Shared {
-        ops: crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone()),
-        live: crate::live::LiveHub::start(auth.db()),
+        ops,
+        live,
         auth,
         limits,
         metrics: metrics.clone(),
