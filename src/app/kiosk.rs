@@ -115,6 +115,14 @@ impl Kiosk {
         self.focus = self.home();
     }
 
+    /// A staff check answered (unlock or handover): not busy any more, and the secrets typed
+    /// for it are gone whatever the answer.
+    fn answered(&mut self) {
+        self.busy = false;
+        self.pin.clear();
+        self.totp.clear();
+    }
+
     /// Whether anything typed or found is on the lock screen (the idle timer clears it).
     pub fn has_input(&self) -> bool {
         self.pending.is_some()
@@ -267,9 +275,7 @@ pub fn on_unlocked(m: &mut Model, res: Result<Me, Failure>) -> Vec<Effect> {
     let Some(k) = m.kiosk.as_mut() else {
         return vec![];
     };
-    k.busy = false;
-    k.pin.clear();
-    k.totp.clear();
+    k.answered();
     match res {
         Ok(me) => {
             k.locked = false;
@@ -336,9 +342,7 @@ pub fn on_pickup_confirmed(m: &mut Model, res: Result<(String, usize), Failure>)
     let Some(k) = m.kiosk.as_mut() else {
         return vec![];
     };
-    k.busy = false;
-    k.pin.clear();
-    k.totp.clear();
+    k.answered();
     match res {
         Ok((staff, n)) => {
             k.reset();

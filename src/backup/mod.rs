@@ -427,5 +427,29 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Leaves one row in `backup_runs` (the scorecard's "last backup" and "restore drill"); a
+/// failure to record is logged, never the run's own failure.
+pub async fn record_run(
+    owner: &sqlx::PgPool,
+    kind: &str,
+    ok: bool,
+    file: Option<&str>,
+    detail: &str,
+    started: std::time::Instant,
+    packages: Option<i64>,
+) {
+    let run = crate::db::backups::Run {
+        kind,
+        ok,
+        file,
+        detail,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        packages,
+    };
+    if let Err(e) = crate::db::backups::record(owner, &run).await {
+        tracing::error!(error = %e, "cannot record the backup run");
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant, SystemTime};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{DecryptWith, EncryptTo, PgClient};
-use crate::db::backups;
 
 /// Scheduled runs that failed (backup or drill) since the process started: for a
 /// `packtrack_backup_failures_total` counter on the metrics endpoint.
@@ -104,13 +103,13 @@ pub async fn once(job: &Job) -> Outcome {
         Ok(m) => m,
         Err(e) => {
             let msg = format!("backup failed: {e}");
-            record(&job.owner, "backup", false, None, &msg, started, None).await;
+            super::record_run(&job.owner, "backup", false, None, &msg, started, None).await;
             return Outcome::Failed(msg);
         }
     };
     let name = made.path.display().to_string();
     let packages = Some(made.manifest.packages());
-    record(
+    super::record_run(
         &job.owner,
         "backup",
         true,
@@ -126,7 +125,7 @@ pub async fn once(job: &Job) -> Outcome {
     let started = Instant::now();
     match super::verify::verify(&made.path, check.clone()).await {
         Ok(v) => {
-            record(
+            super::record_run(
                 &job.owner,
                 "verify",
                 true,
@@ -144,7 +143,7 @@ pub async fn once(job: &Job) -> Outcome {
         }
         Err(e) => {
             let msg = format!("backup verify failed: {e}");
-            record(
+            super::record_run(
                 &job.owner,
                 "verify",
                 false,
@@ -201,28 +200,6 @@ fn first_due(s: &Schedule) -> SystemTime {
         .filter_map(|n| std::fs::metadata(s.dir.join(n)).ok()?.modified().ok())
         .max()
         .map_or_else(SystemTime::now, |newest| newest + s.every)
-}
-
-async fn record(
-    owner: &sqlx::PgPool,
-    kind: &str,
-    ok: bool,
-    file: Option<&str>,
-    detail: &str,
-    started: Instant,
-    packages: Option<i64>,
-) {
-    let run = backups::Run {
-        kind,
-        ok,
-        file,
-        detail,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        packages,
-    };
-    if let Err(e) = backups::record(owner, &run).await {
-        tracing::error!(error = %e, "cannot record the backup run");
-    }
 }
 
 /// `24h`, `30m`, `90s`, `7d` (at least a minute: a backup per second is a mistake).

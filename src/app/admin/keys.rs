@@ -44,6 +44,16 @@ pub struct KeysTab {
     pub mode: KeysMode,
 }
 
+impl KeysTab {
+    /// Back to browsing once an add or revoke answered: whose key it was.
+    fn finish(&mut self) -> String {
+        match std::mem::replace(&mut self.mode, KeysMode::Browse) {
+            KeysMode::Busy(login) => login,
+            _ => String::new(),
+        }
+    }
+}
+
 impl Default for KeysTab {
     fn default() -> Self {
         Self {
@@ -255,11 +265,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             vec![]
         }
         AdminMsg::KeyAdded(res) => {
-            let login = match &m.admin.keys.mode {
-                KeysMode::Busy(login) => login.clone(),
-                _ => String::new(),
-            };
-            m.admin.keys.mode = KeysMode::Browse;
+            let login = m.admin.keys.finish();
             match res {
                 Ok(fp) => {
                     // The fingerprint last: a narrow status line cuts only its end.
@@ -273,11 +279,7 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
             }
         }
         AdminMsg::KeyRevoked(res) => {
-            let login = match &m.admin.keys.mode {
-                KeysMode::Busy(login) => login.clone(),
-                _ => String::new(),
-            };
-            m.admin.keys.mode = KeysMode::Browse;
+            let login = m.admin.keys.finish();
             match res {
                 Ok(fp) => {
                     m.note(

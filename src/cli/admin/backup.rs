@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 
 use crate::backup::{self, BackupError, DecryptWith, EncryptTo};
 use crate::config::Config;
-use crate::db::{Database, backups};
+use crate::db::Database;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -125,7 +125,7 @@ pub(super) async fn backup(cfg: &Config, db: &Database, args: BackupArgs) -> Res
         Err(e) => format!("backup failed: {e}"),
     };
     let file = made.as_ref().ok().map(|m| m.path.display().to_string());
-    record(
+    crate::backup::record_run(
         &owner,
         "backup",
         made.is_ok(),
@@ -165,7 +165,8 @@ pub(super) async fn verify(cfg: &Config, file: &Path, dec: &DecryptArgs) -> Resu
         {
             let packages = verdict.as_ref().ok().map(|v| v.manifest.packages());
             let name = file.display().to_string();
-            record(&owner, "verify", ok, Some(&name), &line, started, packages).await;
+            crate::backup::record_run(&owner, "verify", ok, Some(&name), &line, started, packages)
+                .await;
             owner.close().await;
         }
         db.shutdown(std::time::Instant::now() + crate::db::pg::STOP_TIMEOUT)
@@ -245,27 +246,5 @@ async fn existing_database(cfg: &Config) -> Option<Database> {
             tracing::warn!(error = %e, "cannot record the verify result");
             None
         }
-    }
-}
-
-async fn record(
-    owner: &sqlx::PgPool,
-    kind: &str,
-    ok: bool,
-    file: Option<&str>,
-    detail: &str,
-    started: Instant,
-    packages: Option<i64>,
-) {
-    let run = backups::Run {
-        kind,
-        ok,
-        file,
-        detail,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        packages,
-    };
-    if let Err(e) = backups::record(owner, &run).await {
-        tracing::warn!(error = %e, "cannot record the backup run");
     }
 }
