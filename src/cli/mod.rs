@@ -123,6 +123,11 @@ pub struct ServeArgs {
     /// was lost).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     recheck_secs: u64,
+    /// Behind a TCP load balancer: connections from these addresses/networks (e.g.
+    /// 10.0.0.0/8,127.0.0.1) must open with a PROXY protocol header (v1 or v2), whose client
+    /// address then counts for limits, lockouts and logs. Off by default.
+    #[arg(long, value_name = "ADDRS")]
+    proxy_protocol_from: Option<crate::ssh::server::TrustedProxies>,
     #[command(flatten)]
     backup: serve::BackupFlags,
 }

@@ -74,7 +74,7 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);
-    let handle = server::start(listener, auth, host_key, limits)?;
+    let handle = server::start_with(listener, auth, host_key, limits, args.proxy_protocol_from)?;
     if let Some(s) = &supervisor {
         handle.metrics.watch_db(s.health());
     }

@@ -29,6 +29,7 @@ mod layering;
 mod login_attacks;
 mod notify;
 mod props;
+mod proxy_protocol;
 mod recipients_admin;
 mod reports;
 mod reports_pickup_rollup;

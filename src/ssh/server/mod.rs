@@ -2,7 +2,8 @@
 //! connection, one task per session channel, graceful shutdown.
 //!
 //! Here: the accept loop, per-connection setup and shutdown; `config` (algorithms), `killable`
-//! (the cuttable stream), `conn` (a connection's state and tasks), `handler` (the russh callbacks).
+//! (the cuttable stream), `conn` (a connection's state and tasks), `handler` (the russh callbacks),
+//! `proxy` (the PROXY protocol header of a trusted load balancer, read before the limits).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -35,10 +36,12 @@ mod config;
 mod conn;
 mod handler;
 mod killable;
+mod proxy;
 pub use config::preferred;
 use config::*;
 use conn::*;
 use killable::*;
+pub use proxy::{BadHeader, Cidr, TrustedProxies};
 
 /// Everything the connections share.
 struct Shared {
@@ -48,6 +51,8 @@ struct Shared {
     limits: Limits,
     metrics: Arc<Metrics>,
     shutdown: watch::Receiver<bool>,
+    /// PROXY protocol: off (`None`), or the load balancers whose headers are believed.
+    proxy: Option<TrustedProxies>,
 }
 
 /// A running server.
@@ -78,12 +83,24 @@ impl ServerHandle {
     }
 }
 
-/// Starts serving on `listener`.
+/// Starts serving on `listener`, clients connecting directly.
 pub fn start(
     listener: TcpListener,
     auth: Authenticator,
     host_key: PrivateKey,
     limits: Limits,
+) -> std::io::Result<ServerHandle> {
+    start_with(listener, auth, host_key, limits, None)
+}
+
+/// Starts serving on `listener`; with `proxy`, connections from those addresses are a load
+/// balancer's and open with a PROXY protocol header naming the client.
+pub fn start_with(
+    listener: TcpListener,
+    auth: Authenticator,
+    host_key: PrivateKey,
+    limits: Limits,
+    proxy: Option<TrustedProxies>,
 ) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     // Compute the dummy hash now, not on the first unknown login (which would then take
@@ -91,6 +108,9 @@ pub fn start(
     std::sync::LazyLock::force(&crate::auth::password::DUMMY_HASH);
     let public = host_key.public_key().clone();
     tracing::info!(fingerprint = %pubkey::fingerprint(&public), "host key");
+    if let Some(p) = &proxy {
+        tracing::info!(trusted = %p, "PROXY protocol on");
+    }
     let config = Arc::new(config(host_key, &limits));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::default());
@@ -106,6 +126,7 @@ pub fn start(
         limits,
         metrics: metrics.clone(),
         shutdown: shutdown_rx,
+        proxy,
     });
     let task = tokio::spawn(accept_loop(listener, config, shared, limiter.clone()));
     Ok(ServerHandle {
@@ -126,6 +147,11 @@ async fn accept_loop(
 ) {
     let mut shutdown = shared.shutdown.clone();
     let mut connections = JoinSet::new();
+    // Connections of a trusted proxy waiting for their header hold no slot yet (the limits
+    // apply to the client it names): this bounds them instead, each for HEADER_TIMEOUT at most.
+    let headers = Arc::new(tokio::sync::Semaphore::new(
+        shared.limits.max_connections.max(1),
+    ));
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
@@ -141,6 +167,24 @@ async fn accept_loop(
                     }
                 };
                 Metrics::inc(&shared.metrics.connections);
+                let _ = socket.set_nodelay(true);
+                let trusted = shared.proxy.as_ref().map(|p| p.trusts(peer.ip()));
+                if trusted == Some(true) {
+                    let Ok(permit) = headers.clone().try_acquire_owned() else {
+                        Metrics::inc(&shared.metrics.refused);
+                        tracing::warn!(%peer, "connection refused: too many PROXY headers pending");
+                        continue;
+                    };
+                    connections.spawn(proxied(
+                        socket,
+                        peer,
+                        permit,
+                        limiter.clone(),
+                        config.clone(),
+                        shared.clone(),
+                    ));
+                    continue;
+                }
                 let slot = match limiter.try_acquire(peer.ip()) {
                     Ok(slot) => slot,
                     Err(why) => {
@@ -151,8 +195,9 @@ async fn accept_loop(
                         continue;
                     }
                 };
-                let _ = socket.set_nodelay(true);
-                connections.spawn(connection(socket, peer, slot, config.clone(), shared.clone()));
+                // With the protocol on, a header from anyone else would be a spoofed address.
+                let sniff = trusted.is_some();
+                connections.spawn(connection(socket, peer, sniff, slot, config.clone(), shared.clone()));
             }
         }
     }
@@ -170,10 +215,59 @@ async fn accept_loop(
     }
 }
 
-/// One TCP connection: the SSH session, a pre-authentication deadline, shutdown.
+/// A trusted load balancer's connection: its PROXY header first (before any SSH byte, with a
+/// deadline), then the limits and everything else on the client address the header names.
+async fn proxied(
+    mut socket: tokio::net::TcpStream,
+    proxy: SocketAddr,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    limiter: ConnectionLimiter,
+    config: Arc<server::Config>,
+    shared: Arc<Shared>,
+) {
+    let header = tokio::time::timeout(proxy::HEADER_TIMEOUT, proxy::read_header(&mut socket)).await;
+    drop(permit);
+    let peer = match header {
+        Ok(Ok(Some(client))) => client,
+        // A LOCAL command (the balancer's own health check) or an unknown family.
+        Ok(Ok(None)) => proxy,
+        Ok(Err(BadHeader::Closed)) => {
+            // Usually a plain TCP health check: connect, close.
+            tracing::debug!(%proxy, "closed before a PROXY header");
+            return;
+        }
+        Ok(Err(bad)) => {
+            Metrics::inc(&shared.metrics.refused);
+            tracing::warn!(%proxy, reason = bad.as_str(), "connection refused: a trusted proxy must send a PROXY header");
+            return;
+        }
+        Err(_) => {
+            Metrics::inc(&shared.metrics.refused);
+            tracing::warn!(%proxy, "connection refused: no PROXY header in time");
+            return;
+        }
+    };
+    let slot = match limiter.try_acquire(peer.ip()) {
+        Ok(slot) => slot,
+        Err(why) => {
+            Metrics::inc(&shared.metrics.refused);
+            tracing::warn!(%peer, via = %proxy, limit = ?why, "connection refused: limit reached");
+            return;
+        }
+    };
+    if peer != proxy {
+        tracing::debug!(%peer, via = %proxy, "client address from PROXY header");
+    }
+    connection(socket, peer, false, slot, config, shared).await;
+}
+
+/// One TCP connection: the SSH session, a pre-authentication deadline, shutdown. `peer` is
+/// the client: the TCP peer, or the address a trusted proxy's header named. `sniff`: refuse
+/// a PROXY header (the protocol is on, and this peer is not a trusted proxy).
 async fn connection(
     socket: tokio::net::TcpStream,
     peer: SocketAddr,
+    sniff: bool,
     slot: Slot,
     config: Arc<server::Config>,
     shared: Arc<Shared>,
@@ -205,6 +299,11 @@ async fn connection(
     let stream = Killable {
         inner: socket,
         killed: Some(killed),
+    };
+    let stream = if sniff {
+        proxy::Sniff::new(stream, peer)
+    } else {
+        proxy::Sniff::off(stream, peer)
     };
     let session = match tokio::time::timeout_at(
         deadline,
