@@ -118,6 +118,49 @@ fn scanner_intake_commits_with_recipient_and_sticky_location() {
 }
 
 #[test]
+fn flags_work_from_the_first_key_at_every_step() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('i')));
+    update(&mut m, key(KeyCode::F(6))); // before the scan
+    typed(&mut m, "1Z5R89390357567127");
+    assert_eq!(m.intake.tracking.text(), "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+    update(&mut m, key(KeyCode::F(8))); // while choosing the recipient
+    assert!(m.search.query.is_empty(), "a flag key is not search text");
+    results(&mut m);
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Tab));
+    update(&mut m, key(KeyCode::F(9))); // in the note
+    update(&mut m, key(KeyCode::F(9))); // and off again
+    let fx = update(&mut m, ctrl('s'));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert!(req.flags.perishable && req.flags.damaged);
+    assert!(!req.flags.signature_required && !req.flags.oversized);
+    assert_eq!(req.note, "");
+}
+
+#[test]
+fn intake_starts_at_the_facility_usual_location() {
+    let mut m = model(Role::Operator);
+    m.stats = Some(crate::ops::Stats {
+        default_location: "Shelf A".into(),
+        ..Default::default()
+    });
+    update(&mut m, key(KeyCode::Char('i')));
+    assert_eq!(m.intake.location.text(), "Shelf A");
+    assert!(!super::intake::unusual_location(&m));
+    m.intake.location.set("Fridge");
+    assert!(super::intake::unusual_location(&m));
+    // Leaving and coming back keeps what the clerk set (it is sticky), still marked.
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Char('i')));
+    assert_eq!(m.intake.location.text(), "Fridge");
+}
+
+#[test]
 fn batch_mode_keeps_the_recipient() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::F(2)));

@@ -60,6 +60,7 @@ fn model(screen: Screen) -> Model {
         overdue: 12,
         picked_up_today: 11,
         recent: vec![],
+        default_location: "Shelf A".into(),
         ..Stats::default()
     });
     m.trend.received = vec![12, 30, 28, 25, 31, 8, 4, 27, 33, 29, 26, 35, 9, 8];
@@ -203,6 +204,18 @@ fn corrections_on_the_detail() {
         "detail_reassign_80x24",
         render(&m, 80, 24, ColorDepth::Ansi256)
     );
+}
+
+#[test]
+fn a_carried_over_location_is_marked_when_not_the_usual_one() {
+    let mut m = model(Screen::Intake);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(!s.contains("usual"), "Shelf A is the usual location: {s}");
+    m.intake.location.set("Fridge");
+    m.intake.flags.toggle(crate::domain::Flag::Perishable);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Fridge ! usual: Shelf A"), "{s}");
+    insta::assert_snapshot!("intake_carried_location_80x24", s);
 }
 
 #[test]
