@@ -332,10 +332,11 @@ impl Ops {
         code: &str,
     ) -> Result<Vec<Package>, AppError> {
         let (mut tx, pkg) = self.open_code(p, code).await?;
-        let list = match pkg.recipient_id {
+        let mut list = match pkg.recipient_id {
             Some(r) => packages::waiting_for(&mut tx, r).await?,
             None => vec![pkg],
         };
+        packages::with_handling(&mut tx, &mut list).await?;
         tx.commit().await?;
         Ok(codes_for(p, list))
     }
@@ -352,10 +353,12 @@ impl Ops {
                 let pkg = packages::find_waiting(tx, tracking)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                Ok::<_, AppError>(match pkg.recipient_id {
+                let mut list = match pkg.recipient_id {
                     Some(r) => packages::waiting_for(tx, r).await?,
                     None => vec![pkg],
-                })
+                };
+                packages::with_handling(tx, &mut list).await?;
+                Ok::<_, AppError>(list)
             })
             .await?;
         Ok(codes_for(p, list))
@@ -380,7 +383,11 @@ impl Ops {
     ) -> Result<Vec<Package>, AppError> {
         let list = self
             .db
-            .scoped(p, async |tx| packages::waiting_for(tx, recipient).await)
+            .scoped(p, async |tx| {
+                let mut list = packages::waiting_for(tx, recipient).await?;
+                packages::with_handling(tx, &mut list).await?;
+                Ok::<_, AppError>(list)
+            })
             .await?;
         Ok(codes_for(p, list))
     }

@@ -26,6 +26,7 @@ fn pkg(id: i64, tracking: &str) -> Package {
         carrier: Some("ups".into()),
         recipient_id: Some(7),
         recipient_name: Some("Ada Lovelace".into()),
+        recipient_unit: Some("A-101".into()),
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),
@@ -290,7 +291,7 @@ fn stale_search_results_are_ignored() {
 }
 
 #[test]
-fn pickup_by_code_selects_all_and_requires_a_name() {
+fn pickup_by_code_hands_over_with_one_enter_to_the_resident() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::F(3)));
     typed(&mut m, "123456");
@@ -302,27 +303,79 @@ fn pickup_by_code_selects_all_and_requires_a_name() {
     );
     assert_eq!(m.pickup.step, PickupStep::Select);
     assert_eq!(m.pickup.chosen_ids(), vec![1, 2]);
+    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
     update(&mut m, key(KeyCode::Down));
     update(&mut m, key(KeyCode::Char(' ')));
     assert_eq!(m.pickup.chosen_ids(), vec![1]);
-    update(&mut m, key(KeyCode::Enter));
-    assert_eq!(m.pickup.step, PickupStep::Receiver);
-    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
-    update(&mut m, ctrl('u')); // clear the name
-    assert!(
-        update(&mut m, key(KeyCode::Enter)).is_empty(),
-        "name required"
-    );
-    typed(&mut m, "Bob Proxy");
-    update(&mut m, ctrl('p'));
+    // One Enter: no hidden receiver step.
     let fx = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(fx.as_slice(), [Effect::CommitPickup { ids, handover }] if ids == &vec![1] && handover.proxy && handover.receiver == "Bob Proxy"),
+        matches!(fx.as_slice(), [Effect::CommitPickup { ids, handover }] if ids == &vec![1] && !handover.proxy && handover.receiver == "Ada Lovelace"),
         "{fx:?}"
     );
     update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
     assert_eq!(m.pickup.step, PickupStep::Code);
     assert!(matches!(m.status, Some((_, Tone::Success))));
+}
+
+#[test]
+fn proxy_from_the_list_names_who_collects() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    assert_eq!(m.pickup.step, PickupStep::Receiver);
+    assert!(m.pickup.proxy && m.pickup.receiver.is_empty());
+    assert!(
+        update(&mut m, key(KeyCode::Enter)).is_empty(),
+        "a proxy's name is required"
+    );
+    typed(&mut m, "Bob Proxy");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { handover, .. }] if handover.proxy && handover.receiver == "Bob Proxy"),
+        "{fx:?}"
+    );
+    update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
+    let (line, _) = m.status.clone().unwrap();
+    assert!(line.ends_with("to Bob Proxy (proxy)"), "{line}");
+    // Esc from the proxy's name is back to the resident.
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.pickup.step, PickupStep::Select);
+    assert!(!m.pickup.proxy);
+    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
+}
+
+#[test]
+fn damaged_parcels_are_confirmed_before_the_handover() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    let mut broken = pkg(2, "B2");
+    let mut flags = crate::domain::Flags::default();
+    flags.damaged = true;
+    broken.handling = Some(crate::db::packages::Handling {
+        flags,
+        note: crate::domain::Note::stored("box crushed".into()),
+    });
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1"), broken])));
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(m.pickup.asking_damaged);
+    let (line, tone) = m.status.clone().unwrap();
+    assert!(line.contains("1 DAMAGED"), "{line}");
+    assert_eq!(tone, Tone::Warning);
+    // Keys other than the answer do nothing; Esc goes back to the list.
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    update(&mut m, key(KeyCode::Esc));
+    assert!(!m.pickup.asking_damaged);
+    assert_eq!(m.pickup.step, PickupStep::Select);
+    update(&mut m, key(KeyCode::Enter));
+    let fx = update(&mut m, key(KeyCode::Char('y')));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { ids, .. }] if ids == &vec![1, 2]),
+        "{fx:?}"
+    );
 }
 
 #[test]

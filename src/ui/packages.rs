@@ -99,6 +99,18 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// " by Bob Smith (proxy)": who collected the parcel, from its handover event.
+fn picked_up_by(events: &[crate::db::packages::Event]) -> String {
+    let Some(e) = events.iter().rev().find(|e| e.kind == "picked_up") else {
+        return String::new();
+    };
+    let Some(who) = e.detail.get("receiver").and_then(|r| r.as_str()) else {
+        return String::new();
+    };
+    let proxy = e.detail.get("proxy").and_then(|p| p.as_bool()) == Some(true);
+    format!(" by {who}{}", if proxy { " (proxy)" } else { "" })
+}
+
 pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let block = Block::default().borders(Borders::ALL).title(" Package ");
     let inner = block.inner(area);
@@ -135,8 +147,9 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         kv(
             "Status",
             format!(
-                "{}{}",
+                "{}{}{}",
                 p.status.replace('_', " "),
+                picked_up_by(events),
                 if m.is_overdue(p) { " · OVERDUE" } else { "" }
             ),
         ),

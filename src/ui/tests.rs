@@ -21,6 +21,7 @@ fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) ->
         carrier: label::parse(tracking).carrier.map(str::to_string),
         recipient_id: Some(id * 10),
         recipient_name: Some(name.into()),
+        recipient_unit: Some("A-101".into()),
         status: status.into(),
         location: "Shelf A".into(),
         pickup_code: Some(format!("{:06}", 100_000 + id)),
@@ -83,9 +84,17 @@ fn model(screen: Screen) -> Model {
                 package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
                 package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
             ];
+            let mut flags = crate::domain::Flags::default();
+            flags.perishable = true;
+            flags.damaged = true;
+            m.pickup.packages[1].handling = Some(crate::db::packages::Handling {
+                flags,
+                note: crate::domain::Note::stored("box crushed".into()),
+            });
             m.pickup.selected = vec![true, false];
             m.pickup.step = PickupStep::Select;
             m.pickup.receiver.set("Ada Lovelace");
+            m.pickup.resident = "Ada Lovelace".into();
         }
         Screen::Packages => {
             m.list.rows = vec![
@@ -216,6 +225,24 @@ fn a_carried_over_location_is_marked_when_not_the_usual_one() {
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(s.contains("Fridge ! usual: Shelf A"), "{s}");
     insta::assert_snapshot!("intake_carried_location_80x24", s);
+}
+
+#[test]
+fn the_detail_names_who_picked_up_and_a_proxy() {
+    let mut m = model(Screen::Detail);
+    let mut p = package(3, "9400100000000000000005", "Alan Turing", 30, "picked_up");
+    p.handling = None;
+    let handover = Event {
+        kind: "picked_up".into(),
+        at: now(),
+        actor: Some("clerk".into()),
+        source: "tui".into(),
+        location: None,
+        detail: serde_json::json!({"receiver": "Bob Smith", "proxy": true}),
+    };
+    m.detail = Some((p, vec![handover]));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("picked up by Bob Smith (proxy)"), "{s}");
 }
 
 #[test]

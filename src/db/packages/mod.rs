@@ -26,12 +26,18 @@ pub struct Package {
     pub carrier: Option<String>,
     pub recipient_id: Option<i64>,
     pub recipient_name: Option<String>,
+    /// The recipient's unit: tells residents of one name apart at the desk (not a contract
+    /// field; rows read back by intake leave it empty).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub recipient_unit: Option<String>,
     pub status: String,
     pub location: String,
     pub pickup_code: Option<String>,
     pub received_at: DateTime<Utc>,
     pub picked_up_at: Option<DateTime<Utc>>,
-    /// Flags and note, loaded for the detail screen only (not a contract field).
+    /// Flags and note, loaded for the detail screen and the pickup list only (not a
+    /// contract field).
     #[serde(skip)]
     #[sqlx(skip)]
     pub handling: Option<Handling>,
@@ -60,7 +66,7 @@ pub struct Intake {
 macro_rules! select_packages {
     () => {
         "SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
-    p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
+    r.unit AS recipient_unit, p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
     FROM packages p LEFT JOIN recipients r \
     ON r.facility_id = p.facility_id AND r.id = p.recipient_id "
     };
@@ -262,6 +268,34 @@ pub async fn waiting_for(
     .bind(recipient_id)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Loads the flags and note of every listed package in one round trip (the pickup list
+/// shows them: a damaged or perishable parcel is handed over knowingly).
+pub async fn with_handling(tx: &mut TenantTx<'_>, list: &mut [Package]) -> Result<(), DbError> {
+    let ids: Vec<i64> = list.iter().map(|p| p.id).collect();
+    let rows: Vec<(i64, bool, bool, bool, bool, String)> = sqlx::query_as(
+        "SELECT id, perishable, oversized, damaged, signature_required, note FROM packages \
+         WHERE facility_id = $1 AND id = ANY($2)",
+    )
+    .bind(tx.facility().0)
+    .bind(&ids)
+    .fetch_all(tx.conn())
+    .await?;
+    for (id, perishable, oversized, damaged, signature_required, note) in rows {
+        if let Some(p) = list.iter_mut().find(|p| p.id == id) {
+            p.handling = Some(Handling {
+                flags: Flags {
+                    perishable,
+                    oversized,
+                    damaged,
+                    signature_required,
+                },
+                note: Note::stored(note),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Who collected the parcels.

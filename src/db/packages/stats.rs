@@ -46,12 +46,19 @@ pub struct RecentEvent {
 /// local day (`facilities.time_zone`).
 pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
     type Counts = (String, i32, String, i64, i64, i64, i64);
-    let (time_zone, overdue_days, default_location, waiting, received_today, overdue, picked_up_today): Counts =
-        sqlx::query_as(
-            // Four index range counts (packages_status_received, packages_received_range,
-            // packages_picked_up_range): their cost follows what is waiting and what
-            // happened today, not the facility's whole history.
-            "WITH f AS ( \
+    let (
+        time_zone,
+        overdue_days,
+        default_location,
+        waiting,
+        received_today,
+        overdue,
+        picked_up_today,
+    ): Counts = sqlx::query_as(
+        // Four index range counts (packages_status_received, packages_received_range,
+        // packages_picked_up_range): their cost follows what is waiting and what
+        // happened today, not the facility's whole history.
+        "WITH f AS ( \
                  SELECT time_zone, \
                      CASE WHEN settings->>'overdue_days' ~ '^[0-9]{1,3}$' \
                           THEN least(greatest((settings->>'overdue_days')::int, 1), 365) \
@@ -71,10 +78,10 @@ pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
                  (SELECT count(*) FROM packages \
                    WHERE facility_id = $1 AND picked_up_at >= f.midnight) \
              FROM f",
-        )
-        .bind(tx.facility().0)
-        .fetch_one(tx.conn())
-        .await?;
+    )
+    .bind(tx.facility().0)
+    .fetch_one(tx.conn())
+    .await?;
     let recent: Vec<RecentRow> = sqlx::query_as(
         "SELECT e.at, u.login, e.kind, p.tracking, r.name \
              FROM package_events e \
