@@ -233,7 +233,21 @@ impl Ops {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Package>, AppError> {
-        if let Some(s) = status
+        let q = packages::ListQuery {
+            status,
+            limit,
+            ..Default::default()
+        };
+        self.find_packages(p, &q).await
+    }
+
+    /// The package list's query: a status, a text search, an order; the limit is clamped.
+    pub async fn find_packages(
+        &self,
+        p: &Principal,
+        q: &packages::ListQuery<'_>,
+    ) -> Result<Vec<Package>, AppError> {
+        if let Some(s) = q.status
             && !STATUSES.contains(&s)
             && s != "unmatched"
         {
@@ -242,11 +256,14 @@ impl Ops {
                 STATUSES.join(", ")
             )));
         }
+        checked("search", q.search, Lines::One)?;
+        let q = packages::ListQuery {
+            limit: q.limit.clamp(1, MAX_LIST),
+            ..*q
+        };
         let list = self
             .db
-            .scoped(p, async |tx| {
-                packages::list(tx, status, limit.clamp(1, MAX_LIST)).await
-            })
+            .scoped(p, async |tx| packages::find(tx, &q).await)
             .await?;
         Ok(codes_for(p, list))
     }

@@ -353,8 +353,10 @@ fn damaged_parcels_are_confirmed_before_the_handover() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::F(3)));
     let mut broken = pkg(2, "B2");
-    let mut flags = crate::domain::Flags::default();
-    flags.damaged = true;
+    let flags = crate::domain::Flags {
+        damaged: true,
+        ..Default::default()
+    };
     broken.handling = Some(crate::db::packages::Handling {
         flags,
         note: crate::domain::Note::stored("box crushed".into()),
@@ -664,12 +666,15 @@ fn pickup_by_scanning_the_parcel() {
 fn unmatched_packages_get_their_recipient_from_the_detail() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::Char('l')));
-    // s cycles waiting → unmatched.
-    let fx = update(&mut m, key(KeyCode::Char('s')));
+    // s, then u: unmatched.
+    assert!(update(&mut m, key(KeyCode::Char('s'))).is_empty());
+    let fx = update(&mut m, key(KeyCode::Char('u')));
     assert_eq!(
         fx,
         vec![Effect::LoadPackages {
-            status: Some("unmatched".into())
+            status: Some("unmatched".into()),
+            search: String::new(),
+            oldest_first: false,
         }]
     );
     let mut p = pkg(5, "PT-ABCDEFGH");
@@ -719,6 +724,7 @@ fn package_list_filters_by_text_and_overdue() {
     let mut fresh = pkg(2, "986578788855");
     fresh.received_at = m.now;
     fresh.recipient_name = Some("Grace Hopper".into());
+    fresh.recipient_unit = Some("B-204".into());
     update(
         &mut m,
         Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), fresh])),
@@ -730,19 +736,91 @@ fn package_list_filters_by_text_and_overdue() {
         m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![2]
     );
-    update(&mut m, key(KeyCode::Enter));
+    // Enter asks the server, across every status (the browsed "waiting" does not carry over).
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadPackages {
+            status: None,
+            search: "hop".into(),
+            oldest_first: false,
+        }]
+    );
+    assert_eq!(m.list.scope(), "all statuses");
+    let rows = m.list.rows.clone();
+    update(&mut m, Msg::Packages(Ok(rows)));
     assert_eq!(
         update(&mut m, key(KeyCode::Enter)),
         vec![Effect::LoadPackage(2)]
     );
     update(&mut m, key(KeyCode::Esc));
     update(&mut m, key(KeyCode::Char('/')));
-    update(&mut m, key(KeyCode::Esc)); // clears the filter
-    update(&mut m, key(KeyCode::Char('o')));
+    update(&mut m, key(KeyCode::Esc)); // clears the search, back to the status browsed
+    assert!(m.list.filter.is_empty());
+    assert_eq!(m.list.query_status().as_deref(), Some("waiting"));
+    let fx = update(&mut m, key(KeyCode::Char('o')));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPackages {
+            status: Some("waiting".into()),
+            search: String::new(),
+            oldest_first: true,
+        }]
+    );
+    let rows = m.list.rows.clone();
+    update(&mut m, Msg::Packages(Ok(rows)));
     assert_eq!(
         m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![1]
     );
+}
+
+#[test]
+fn package_search_finds_units_and_statuses_are_letters() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    let mut other = pkg(2, "986578788855");
+    other.recipient_unit = Some("B-204".into());
+    update(
+        &mut m,
+        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), other])),
+    );
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "a101"); // without the dash
+    assert_eq!(
+        m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![1]
+    );
+    update(&mut m, key(KeyCode::Enter));
+    // A status chosen during the search narrows it: s then p is picked up, not pickup.
+    assert!(update(&mut m, key(KeyCode::Char('s'))).is_empty());
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|(s, _)| s.contains("p picked up"))
+    );
+    let fx = update(&mut m, key(KeyCode::Char('p')));
+    assert_eq!(m.screen, Screen::Packages);
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPackages {
+            status: Some("picked_up".into()),
+            search: "a101".into(),
+            oldest_first: false,
+        }]
+    );
+    // A new search starts across every status again.
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "lee");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadPackages { status: None, .. }]),
+        "{fx:?}"
+    );
+    // Anything but a status letter keeps the status.
+    update(&mut m, key(KeyCode::Char('s')));
+    assert!(update(&mut m, key(KeyCode::Char('z'))).is_empty());
+    assert!(!m.list.choosing_status && !m.list.filtering);
 }
 
 #[test]

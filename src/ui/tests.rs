@@ -84,9 +84,11 @@ fn model(screen: Screen) -> Model {
                 package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
                 package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
             ];
-            let mut flags = crate::domain::Flags::default();
-            flags.perishable = true;
-            flags.damaged = true;
+            let flags = crate::domain::Flags {
+                perishable: true,
+                damaged: true,
+                ..Default::default()
+            };
             m.pickup.packages[1].handling = Some(crate::db::packages::Handling {
                 flags,
                 note: crate::domain::Note::stored("box crushed".into()),
@@ -243,6 +245,29 @@ fn the_detail_names_who_picked_up_and_a_proxy() {
     m.detail = Some((p, vec![handover]));
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(s.contains("picked up by Bob Smith (proxy)"), "{s}");
+}
+
+#[test]
+fn three_residents_of_one_name_are_told_apart_by_unit_and_date() {
+    let mut m = model(Screen::Packages);
+    m.list.rows = (0..3)
+        .map(|i| {
+            let mut p = package(
+                i + 1,
+                "1Z5R89390357567127",
+                "Abigail Lee",
+                30 * i + 2,
+                "waiting",
+            );
+            p.recipient_unit = Some(["A-101", "B-204", "C-12"][i as usize].into());
+            p
+        })
+        .collect();
+    m.list.filter.set("lee");
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Packages · all statuses · “lee” · 3"), "{s}");
+    assert!(s.contains("B-204") && s.contains("11-23"), "{s}");
+    insta::assert_snapshot!("packages_search_80x24", s);
 }
 
 #[test]
