@@ -348,6 +348,11 @@ fn package(i: i64) -> Package {
         carrier: Some("ups".into()),
         recipient_id: Some(i % 97 + 1),
         recipient_name: Some(format!("Resident {}", i % 97)),
+        recipient_unit: Some(format!(
+            "{}-{}",
+            (b'A' + (i % 6) as u8) as char,
+            100 + i % 97
+        )),
         status: "waiting".into(),
         location: format!("Shelf {}", (b'A' + (i % 6) as u8) as char),
         pickup_code: Some(format!("{:06}", 100_000 + i)),

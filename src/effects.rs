@@ -117,11 +117,19 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         Effect::CommitPickup { ids, handover } => {
             Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(Failure::from))
         }
-        Effect::LoadPackages { status } => Msg::Packages(
-            ops.list_packages(p, status.as_deref(), 500)
-                .await
-                .map_err(Failure::from),
-        ),
+        Effect::LoadPackages {
+            status,
+            search,
+            oldest_first,
+        } => {
+            let q = crate::db::packages::ListQuery {
+                status: status.as_deref(),
+                search: &search,
+                oldest_first,
+                limit: 500,
+            };
+            Msg::Packages(ops.find_packages(p, &q).await.map_err(Failure::from))
+        }
         Effect::LoadPackage(id) => {
             Msg::PackageDetail(ops.package(p, id).await.map_err(Failure::from))
         }

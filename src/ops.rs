@@ -124,7 +124,21 @@ impl Ops {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Package>, AppError> {
-        if let Some(s) = status
+        let q = packages::ListQuery {
+            status,
+            limit,
+            ..Default::default()
+        };
+        self.find_packages(p, &q).await
+    }
+
+    /// The package list's query: a status, a text search, an order; the limit is clamped.
+    pub async fn find_packages(
+        &self,
+        p: &Principal,
+        q: &packages::ListQuery<'_>,
+    ) -> Result<Vec<Package>, AppError> {
+        if let Some(s) = q.status
             && !STATUSES.contains(&s)
             && s != "unmatched"
         {
@@ -133,11 +147,14 @@ impl Ops {
                 STATUSES.join(", ")
             )));
         }
+        checked("search", q.search, Lines::One)?;
+        let q = packages::ListQuery {
+            limit: q.limit.clamp(1, MAX_LIST),
+            ..*q
+        };
         let list = self
             .db
-            .scoped(p, async |tx| {
-                packages::list(tx, status, limit.clamp(1, MAX_LIST)).await
-            })
+            .scoped(p, async |tx| packages::find(tx, &q).await)
             .await?;
         Ok(codes_for(p, list))
     }
@@ -223,10 +240,11 @@ impl Ops {
         code: &str,
     ) -> Result<Vec<Package>, AppError> {
         let (mut tx, pkg) = self.open_code(p, code).await?;
-        let list = match pkg.recipient_id {
+        let mut list = match pkg.recipient_id {
             Some(r) => packages::waiting_for(&mut tx, r).await?,
             None => vec![pkg],
         };
+        packages::with_handling(&mut tx, &mut list).await?;
         tx.commit().await?;
         Ok(codes_for(p, list))
     }
@@ -243,10 +261,12 @@ impl Ops {
                 let pkg = packages::find_waiting(tx, tracking)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                Ok::<_, AppError>(match pkg.recipient_id {
+                let mut list = match pkg.recipient_id {
                     Some(r) => packages::waiting_for(tx, r).await?,
                     None => vec![pkg],
-                })
+                };
+                packages::with_handling(tx, &mut list).await?;
+                Ok::<_, AppError>(list)
             })
             .await?;
         Ok(codes_for(p, list))
@@ -271,7 +291,11 @@ impl Ops {
     ) -> Result<Vec<Package>, AppError> {
         let list = self
             .db
-            .scoped(p, async |tx| packages::waiting_for(tx, recipient).await)
+            .scoped(p, async |tx| {
+                let mut list = packages::waiting_for(tx, recipient).await?;
+                packages::with_handling(tx, &mut list).await?;
+                Ok::<_, AppError>(list)
+            })
             .await?;
         Ok(codes_for(p, list))
     }

@@ -42,9 +42,7 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
             // intake desk would otherwise cost each open session a stats query per parcel.
             let mut fx = stats_if_shown(m);
             if m.screen == Screen::Packages {
-                fx.push(Effect::LoadPackages {
-                    status: m.list.status.clone(),
-                });
+                fx.push(super::packages::load(m));
             }
             fx
         }

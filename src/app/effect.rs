@@ -29,8 +29,11 @@ pub enum Effect {
         ids: Vec<i64>,
         handover: Handover,
     },
+    /// The package list: by status (`None`: all), text search, oldest first (overdue).
     LoadPackages {
         status: Option<String>,
+        search: String,
+        oldest_first: bool,
     },
     LoadPackage(i64),
     AssignRecipient {

@@ -92,12 +92,31 @@ impl Default for IntakeForm {
     }
 }
 
-/// Entering the screen: a checksum question left open is dropped (not while committing).
+/// Entering the screen: a checksum question left open is dropped (not while committing); an
+/// empty location starts at the facility's usual one.
 pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
     if !m.intake.committing && m.intake.step == IntakeStep::ConfirmChecksum {
         m.intake.step = IntakeStep::Scan;
     }
+    if m.intake.location.text().is_empty() {
+        let usual = default_location(m).to_string();
+        m.intake.location.set(&usual);
+    }
     vec![]
+}
+
+/// The facility's usual location (`settings.default_location`, read with the dashboard's
+/// counts); empty when none is set or the counts have not loaded.
+pub fn default_location(m: &Model) -> &str {
+    m.stats.as_ref().map_or("", |s| s.default_location.as_str())
+}
+
+/// Whether the location on screen is not the usual one: it was carried over from the
+/// previous parcel (the location is sticky) or typed, and a parcel saved there by habit goes
+/// missing, so the screen marks it.
+pub fn unusual_location(m: &Model) -> bool {
+    let here = m.intake.location.text();
+    !here.trim().is_empty() && here.trim() != default_location(m).trim()
 }
 
 /// The intake's answers: the re-scan check and the commit.
@@ -191,6 +210,12 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
             m.note(s, Tone::Info);
             return vec![];
         }
+        // The flags are on the box from the first look at it: they toggle at every step
+        // (they are not text, so no field loses a key) and stay with this parcel.
+        Some(Action::Perishable) => return toggle(&mut m.intake.flags, Flag::Perishable),
+        Some(Action::Oversized) => return toggle(&mut m.intake.flags, Flag::Oversized),
+        Some(Action::Damaged) => return toggle(&mut m.intake.flags, Flag::Damaged),
+        Some(Action::Signature) => return toggle(&mut m.intake.flags, Flag::Signature),
         Some(Action::InternalId) if m.intake.step == IntakeStep::Scan => {
             // No tracking number: the server assigns a PT- id to write on the parcel.
             m.intake.tracking.clear();
@@ -278,10 +303,6 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                 vec![]
             }
             Some(Action::Save) => commit_intake(m),
-            Some(Action::Perishable) => toggle(&mut m.intake.flags, Flag::Perishable),
-            Some(Action::Oversized) => toggle(&mut m.intake.flags, Flag::Oversized),
-            Some(Action::Damaged) => toggle(&mut m.intake.flags, Flag::Damaged),
-            Some(Action::Signature) => toggle(&mut m.intake.flags, Flag::Signature),
             Some(Action::Confirm) => commit_intake(m),
             _ => {
                 m.intake.location.edit(key);

@@ -181,7 +181,8 @@ impl Model {
 
     /// The package rows after the text and overdue filters, in list order.
     pub fn visible(&self) -> Vec<&Package> {
-        let needle = self.list.filter.text().to_lowercase();
+        let needle = self.list.filter.text().trim().to_lowercase();
+        let unit = crate::db::packages::unit_key(&needle);
         self.list
             .rows
             .iter()
@@ -194,6 +195,11 @@ impl Model {
                     || p.recipient_name
                         .as_deref()
                         .is_some_and(|n| n.to_lowercase().contains(&needle))
+                    || p.recipient_unit.as_deref().is_some_and(|u| {
+                        u.to_lowercase().contains(&needle)
+                            || (!unit.is_empty()
+                                && crate::db::packages::unit_key(u).contains(&unit))
+                    })
             })
             .collect()
     }

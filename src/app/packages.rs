@@ -1,4 +1,5 @@
-//! The package list (status cycle, text and overdue filters) and a package's detail with
+//! The package list (status by letter, a text search across all statuses, the overdue list
+//! oldest first) and a package's detail with
 //! its history and corrections (assign, move, return to sender, lost; and of a waiting
 //! parcel: reassign, flags, note).
 
@@ -12,7 +13,7 @@ use super::text::TextField;
 use crate::db::packages::{Change, Edit, Package};
 use crate::domain::limits::{LOCATION_MAX, NOTE_MAX};
 use crate::domain::{Flag, Flags, Location, Note};
-use crate::term::input::KeyEvent;
+use crate::term::input::{KeyCode, KeyEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrectionKind {
@@ -78,15 +79,23 @@ impl Correction {
 
 #[derive(Debug, Clone)]
 pub struct PackageList {
-    /// `None`: every status.
+    /// The status browsed: `None`: every status.
     pub status: Option<String>,
     pub rows: Vec<Package>,
     /// Index into [`Model::visible`].
     pub cursor: usize,
     pub loading: bool,
-    /// Narrows the loaded rows: tracking, carrier, recipient or location contain it.
+    /// The search: tracking, carrier, recipient, unit or location contain it. Typing
+    /// narrows the rows loaded; Enter asks the server, across every status unless one was
+    /// chosen during this search.
     pub filter: TextField,
+    /// The list's keys are text: the search field, or the status letter after `s`.
     pub filtering: bool,
+    /// `s` was pressed: the next letter chooses the status.
+    pub choosing_status: bool,
+    /// A status was chosen while searching: the search keeps to it.
+    pub status_in_search: bool,
+    /// Waiting parcels past the facility's overdue days, oldest first.
     pub overdue_only: bool,
 }
 
@@ -99,17 +108,83 @@ impl Default for PackageList {
             loading: false,
             filter: TextField::new(40),
             filtering: false,
+            choosing_status: false,
+            status_in_search: false,
             overdue_only: false,
         }
     }
 }
 
-/// Entering the list loads it.
+/// The status letters after `s`, in the order the prompt lists them.
+pub const STATUS_LETTERS: [(char, Option<&str>, &str); 6] = [
+    ('w', Some("waiting"), "waiting"),
+    ('u', Some("unmatched"), "unmatched"),
+    ('p', Some("picked_up"), "picked up"),
+    ('r', Some("returned"), "returned"),
+    ('l', Some("lost"), "lost"),
+    ('a', None, "all"),
+];
+
+impl PackageList {
+    /// The search as sent (trimmed; empty: none).
+    pub fn search(&self) -> String {
+        self.filter.text().trim().to_string()
+    }
+
+    /// The status the rows are loaded with: the overdue list is of waiting parcels; a search
+    /// looks across every status unless one was chosen for it (a status browsed earlier does
+    /// not silently narrow it).
+    pub fn query_status(&self) -> Option<String> {
+        if self.overdue_only {
+            Some("waiting".into())
+        } else if self.search().is_empty() || self.status_in_search {
+            self.status.clone()
+        } else {
+            None
+        }
+    }
+
+    /// What the list's title says it shows: "waiting", "all", "overdue, oldest first".
+    pub fn scope(&self) -> String {
+        if self.overdue_only {
+            return "overdue, oldest first".into();
+        }
+        let status = self
+            .query_status()
+            .map_or("all".to_string(), |s| s.replace('_', " "));
+        if self.search().is_empty() {
+            status
+        } else if status == "all" {
+            "all statuses".into()
+        } else {
+            status
+        }
+    }
+}
+
+/// The list's load: its status, search and order.
+pub(super) fn load(m: &Model) -> Effect {
+    Effect::LoadPackages {
+        status: m.list.query_status(),
+        search: m.list.search(),
+        oldest_first: m.list.overdue_only,
+    }
+}
+
+/// Entering the list loads it; a status question left open (F-keys leave) is dropped.
 pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
+    if m.list.choosing_status {
+        m.list.choosing_status = false;
+        m.list.filtering = false;
+    }
     m.list.loading = true;
-    vec![Effect::LoadPackages {
-        status: m.list.status.clone(),
-    }]
+    vec![load(m)]
+}
+
+fn reload(m: &mut Model) -> Vec<Effect> {
+    m.list.cursor = 0;
+    m.list.loading = true;
+    vec![load(m)]
 }
 
 /// A list, a detail or the dashboard's counts did not load: the list stops loading and the
@@ -169,33 +244,51 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// Keys on the package list: filter, overdue only, status cycle, open a package.
+/// Keys on the package list: search, status by letter, overdue only, open a package.
 pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.list.choosing_status {
+        return choose_status(m, key);
+    }
     if m.list.filtering {
-        match action {
+        return match action {
             Some(Action::Back) => {
+                // The search is dropped: back to the status browsed.
                 m.list.filter.clear();
                 m.list.filtering = false;
+                m.list.status_in_search = false;
+                reload(m)
             }
-            Some(Action::Confirm) => m.list.filtering = false,
+            // Enter: the server's answer, across statuses (typing only narrowed the rows
+            // already loaded).
+            Some(Action::Confirm) => {
+                m.list.filtering = false;
+                reload(m)
+            }
             _ => {
                 if m.list.filter.edit(key) {
                     m.list.cursor = 0;
                 }
+                vec![]
             }
-        }
-        return vec![];
+        };
     }
     let n = m.visible().len();
     match action {
         Some(Action::Filter) => {
+            if m.list.filter.is_empty() {
+                m.list.status_in_search = false;
+            }
             m.list.filtering = true;
             vec![]
         }
         Some(Action::Overdue) => {
             m.list.overdue_only = !m.list.overdue_only;
-            m.list.cursor = 0;
-            vec![]
+            reload(m)
+        }
+        Some(Action::Back) if !m.list.filter.is_empty() => {
+            m.list.filter.clear();
+            m.list.status_in_search = false;
+            reload(m)
         }
         Some(Action::Back) => super::update::goto(m, Screen::Dashboard),
         Some(Action::Up) => {
@@ -207,26 +300,20 @@ pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> 
             vec![]
         }
         Some(Action::CycleStatus) => {
-            // waiting → unmatched → picked up → returned → lost → all → waiting
-            const CYCLE: [&str; 5] = ["waiting", "unmatched", "picked_up", "returned", "lost"];
-            let next = match m.list.status.as_deref() {
-                None => Some(CYCLE[0]),
-                Some(s) => CYCLE
-                    .iter()
-                    .position(|x| *x == s)
-                    .and_then(|i| CYCLE.get(i + 1))
-                    .copied(),
-            };
-            m.list.status = next.map(str::to_string);
-            m.list.cursor = 0;
-            m.list.loading = true;
-            vec![Effect::LoadPackages {
-                status: m.list.status.clone(),
-            }]
+            // The next key is a letter, not a command (`p` is picked up here, not pickup).
+            m.list.choosing_status = true;
+            m.list.filtering = true;
+            let letters: Vec<String> = STATUS_LETTERS
+                .iter()
+                .map(|(c, _, name)| format!("{c} {name}"))
+                .collect();
+            m.note(
+                format!("status: {} · Esc: keep", letters.join(" · ")),
+                Tone::Info,
+            );
+            vec![]
         }
-        Some(Action::Refresh) => vec![Effect::LoadPackages {
-            status: m.list.status.clone(),
-        }],
+        Some(Action::Refresh) => vec![load(m)],
         Some(Action::Confirm) => match m.visible().get(m.list.cursor).map(|p| p.id) {
             Some(id) => {
                 m.detail = None;
@@ -239,6 +326,26 @@ pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> 
         },
         _ => vec![],
     }
+}
+
+/// The letter after `s`: that status; anything else keeps the one shown.
+fn choose_status(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    m.list.choosing_status = false;
+    m.list.filtering = false;
+    m.status = None;
+    let chosen = match key.code {
+        KeyCode::Char(c) => STATUS_LETTERS
+            .iter()
+            .find(|(l, _, _)| *l == c.to_ascii_lowercase()),
+        _ => None,
+    };
+    let Some((_, status, _)) = chosen else {
+        return vec![];
+    };
+    m.list.status = status.map(str::to_string);
+    m.list.overdue_only = false;
+    m.list.status_in_search = !m.list.filter.is_empty();
+    reload(m)
 }
 
 /// Keys on a package's detail: start a correction, then fill it in (assign searches).

@@ -1,5 +1,7 @@
-//! Pickup: find the waiting packages by pickup code, a scanned parcel or the recipient,
-//! choose which go, name who takes them (maybe a proxy), commit the handover.
+//! Pickup: find the waiting packages by pickup code, a scanned parcel or the recipient; the
+//! list shows who they are for and each parcel's flags and note, and one Enter hands the
+//! selected ones to the pre-filled resident. Damaged parcels are confirmed (`y`) first;
+//! Ctrl-P from the list names a proxy instead.
 
 use super::effect::Effect;
 use super::keymap::Action;
@@ -17,9 +19,9 @@ pub enum PickupStep {
     Code,
     /// Search the recipient instead.
     Search,
-    /// The recipient's waiting packages, all selected.
+    /// The recipient's waiting packages, all selected; Enter hands them over.
     Select,
-    /// Who takes them.
+    /// Editing who takes them (a proxy, Ctrl-P; or Tab to correct the name).
     Receiver,
 }
 
@@ -33,6 +35,10 @@ pub struct PickupForm {
     pub receiver: TextField,
     pub proxy: bool,
     pub committing: bool,
+    /// The resident's name: the receiver unless a proxy collects.
+    pub resident: String,
+    /// Damaged parcels are selected and the clerk was asked to confirm them (`y`).
+    pub asking_damaged: bool,
 }
 
 impl Default for PickupForm {
@@ -46,6 +52,8 @@ impl Default for PickupForm {
             receiver: TextField::new(100),
             proxy: false,
             committing: false,
+            resident: String::new(),
+            asking_damaged: false,
         }
     }
 }
@@ -58,6 +66,15 @@ impl PickupForm {
             .filter(|(_, s)| **s)
             .map(|(p, _)| p.id)
             .collect()
+    }
+
+    /// How many of the selected parcels are marked damaged.
+    pub fn damaged_chosen(&self) -> usize {
+        self.packages
+            .iter()
+            .zip(&self.selected)
+            .filter(|(p, s)| **s && p.handling.as_ref().is_some_and(|h| h.flags.damaged))
+            .count()
     }
 }
 
@@ -86,6 +103,9 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.pickup.packages = list;
                     m.pickup.cursor = 0;
                     m.pickup.receiver.set(&name);
+                    m.pickup.resident = name;
+                    m.pickup.proxy = false;
+                    m.pickup.asking_damaged = false;
                     m.pickup.step = PickupStep::Select;
                     m.screen = Screen::Pickup;
                 }
@@ -99,10 +119,11 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 Ok(done) => {
                     let name = m.pickup.receiver.text();
                     let line = format!(
-                        "{} handed over {} package{} to {name}",
+                        "{} handed over {} package{} to {name}{}",
                         m.me.login,
                         done.len(),
-                        if done.len() == 1 { "" } else { "s" }
+                        if done.len() == 1 { "" } else { "s" },
+                        if m.pickup.proxy { " (proxy)" } else { "" }
                     );
                     m.note(line.clone(), Tone::Success);
                     m.log_activity(line);
@@ -123,6 +144,9 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
 pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
     if m.pickup.committing {
         return vec![];
+    }
+    if m.pickup.asking_damaged {
+        return answer_damaged(m, key, action);
     }
     match m.pickup.step {
         PickupStep::Code => match action {
@@ -194,47 +218,99 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                     }
                     vec![]
                 }
-                Some(Action::Confirm) => {
-                    if m.pickup.chosen_ids().is_empty() {
-                        m.note("select at least one package (Space)", Tone::Warning);
-                    } else {
-                        m.pickup.step = PickupStep::Receiver;
-                    }
+                Some(Action::Proxy) => {
+                    // Someone else collects: their name, typed now, goes on the record.
+                    m.pickup.proxy = true;
+                    m.pickup.receiver.clear();
+                    m.pickup.step = PickupStep::Receiver;
+                    m.note(
+                        format!(
+                            "proxy for {}: type who collects · Enter: hand over · Esc: back",
+                            m.pickup.resident
+                        ),
+                        Tone::Info,
+                    );
                     vec![]
                 }
+                Some(Action::NextField) => {
+                    m.pickup.step = PickupStep::Receiver;
+                    vec![]
+                }
+                Some(Action::Confirm) => hand_over(m),
                 _ => vec![],
             }
         }
         PickupStep::Receiver => match action {
             Some(Action::Back) => {
+                // Back to the list, and to the resident as the receiver.
                 m.pickup.step = PickupStep::Select;
+                m.pickup.proxy = false;
+                let name = m.pickup.resident.clone();
+                m.pickup.receiver.set(&name);
                 vec![]
             }
             Some(Action::Proxy) => {
                 m.pickup.proxy = !m.pickup.proxy;
                 vec![]
             }
-            Some(Action::Confirm) => {
-                let receiver = m.pickup.receiver.text();
-                if receiver.trim().is_empty() {
-                    m.note("the receiver's name is required", Tone::Warning);
-                    return vec![];
-                }
-                m.pickup.committing = true;
-                vec![Effect::CommitPickup {
-                    ids: m.pickup.chosen_ids(),
-                    handover: Handover {
-                        receiver,
-                        proxy: m.pickup.proxy,
-                    },
-                }]
-            }
+            Some(Action::Confirm) => hand_over(m),
             _ => {
                 m.pickup.receiver.edit(key);
                 vec![]
             }
         },
     }
+}
+
+/// The answer to "damaged parcels: does the receiver take them?": `y` hands over, Esc goes
+/// back to the list; any other key is ignored so nothing is typed under the question.
+fn answer_damaged(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    match (key.code, action) {
+        (KeyCode::Char('y' | 'Y'), _) => commit(m),
+        (_, Some(Action::Back)) => {
+            m.pickup.asking_damaged = false;
+            m.note("not handed over", Tone::Info);
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// Enter on the list or the receiver's name: hand over what is selected, asking first when
+/// some of it is damaged.
+fn hand_over(m: &mut Model) -> Vec<Effect> {
+    if m.pickup.chosen_ids().is_empty() {
+        m.note("select at least one package (Space)", Tone::Warning);
+        return vec![];
+    }
+    if m.pickup.receiver.text().trim().is_empty() {
+        m.pickup.step = PickupStep::Receiver;
+        m.note("the receiver's name is required", Tone::Warning);
+        return vec![];
+    }
+    let damaged = m.pickup.damaged_chosen();
+    if damaged > 0 {
+        m.pickup.asking_damaged = true;
+        m.note(
+            format!("{damaged} DAMAGED: y: the receiver has seen it and takes it · Esc: back"),
+            Tone::Warning,
+        );
+        return vec![];
+    }
+    commit(m)
+}
+
+fn commit(m: &mut Model) -> Vec<Effect> {
+    m.pickup.asking_damaged = false;
+    m.pickup.committing = true;
+    m.status = None;
+    vec![Effect::CommitPickup {
+        ids: m.pickup.chosen_ids(),
+        handover: Handover {
+            receiver: m.pickup.receiver.text().trim().to_string(),
+            proxy: m.pickup.proxy,
+        },
+    }]
 }
 
 /// A paste: a code followed by a newline is looked up at once (a scanner in paste mode).
@@ -294,6 +370,8 @@ pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
                 .position(|p| p.tracking == tracking || p.tracking == text);
             match found {
                 Some(i) => {
+                    // The selection changes under a damaged-parcel question: ask again.
+                    m.pickup.asking_damaged = false;
                     if let Some(s) = m.pickup.selected.get_mut(i) {
                         *s = true;
                     }

@@ -26,6 +26,7 @@ fn pkg(id: i64, tracking: &str) -> Package {
         carrier: Some("ups".into()),
         recipient_id: Some(7),
         recipient_name: Some("Ada Lovelace".into()),
+        recipient_unit: Some("A-101".into()),
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),
@@ -115,6 +116,49 @@ fn scanner_intake_commits_with_recipient_and_sticky_location() {
     assert_eq!(m.intake.location.text(), "Shelf B", "location is sticky");
     assert!(m.intake.recipient.is_none(), "not in batch mode");
     assert!(!m.intake.flags.signature_required, "flags reset per parcel");
+}
+
+#[test]
+fn flags_work_from_the_first_key_at_every_step() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('i')));
+    update(&mut m, key(KeyCode::F(6))); // before the scan
+    typed(&mut m, "1Z5R89390357567127");
+    assert_eq!(m.intake.tracking.text(), "1Z5R89390357567127");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+    update(&mut m, key(KeyCode::F(8))); // while choosing the recipient
+    assert!(m.search.query.is_empty(), "a flag key is not search text");
+    results(&mut m);
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Tab));
+    update(&mut m, key(KeyCode::F(9))); // in the note
+    update(&mut m, key(KeyCode::F(9))); // and off again
+    let fx = update(&mut m, ctrl('s'));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert!(req.flags.perishable && req.flags.damaged);
+    assert!(!req.flags.signature_required && !req.flags.oversized);
+    assert_eq!(req.note, "");
+}
+
+#[test]
+fn intake_starts_at_the_facility_usual_location() {
+    let mut m = model(Role::Operator);
+    m.stats = Some(crate::ops::Stats {
+        default_location: "Shelf A".into(),
+        ..Default::default()
+    });
+    update(&mut m, key(KeyCode::Char('i')));
+    assert_eq!(m.intake.location.text(), "Shelf A");
+    assert!(!super::intake::unusual_location(&m));
+    m.intake.location.set("Fridge");
+    assert!(super::intake::unusual_location(&m));
+    // Leaving and coming back keeps what the clerk set (it is sticky), still marked.
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Char('i')));
+    assert_eq!(m.intake.location.text(), "Fridge");
 }
 
 #[test]
@@ -247,7 +291,7 @@ fn stale_search_results_are_ignored() {
 }
 
 #[test]
-fn pickup_by_code_selects_all_and_requires_a_name() {
+fn pickup_by_code_hands_over_with_one_enter_to_the_resident() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::F(3)));
     typed(&mut m, "123456");
@@ -259,27 +303,81 @@ fn pickup_by_code_selects_all_and_requires_a_name() {
     );
     assert_eq!(m.pickup.step, PickupStep::Select);
     assert_eq!(m.pickup.chosen_ids(), vec![1, 2]);
+    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
     update(&mut m, key(KeyCode::Down));
     update(&mut m, key(KeyCode::Char(' ')));
     assert_eq!(m.pickup.chosen_ids(), vec![1]);
-    update(&mut m, key(KeyCode::Enter));
-    assert_eq!(m.pickup.step, PickupStep::Receiver);
-    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
-    update(&mut m, ctrl('u')); // clear the name
-    assert!(
-        update(&mut m, key(KeyCode::Enter)).is_empty(),
-        "name required"
-    );
-    typed(&mut m, "Bob Proxy");
-    update(&mut m, ctrl('p'));
+    // One Enter: no hidden receiver step.
     let fx = update(&mut m, key(KeyCode::Enter));
     assert!(
-        matches!(fx.as_slice(), [Effect::CommitPickup { ids, handover }] if ids == &vec![1] && handover.proxy && handover.receiver == "Bob Proxy"),
+        matches!(fx.as_slice(), [Effect::CommitPickup { ids, handover }] if ids == &vec![1] && !handover.proxy && handover.receiver == "Ada Lovelace"),
         "{fx:?}"
     );
     update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
     assert_eq!(m.pickup.step, PickupStep::Code);
     assert!(matches!(m.status, Some((_, Tone::Success))));
+}
+
+#[test]
+fn proxy_from_the_list_names_who_collects() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    assert_eq!(m.pickup.step, PickupStep::Receiver);
+    assert!(m.pickup.proxy && m.pickup.receiver.is_empty());
+    assert!(
+        update(&mut m, key(KeyCode::Enter)).is_empty(),
+        "a proxy's name is required"
+    );
+    typed(&mut m, "Bob Proxy");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { handover, .. }] if handover.proxy && handover.receiver == "Bob Proxy"),
+        "{fx:?}"
+    );
+    update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
+    let (line, _) = m.status.clone().unwrap();
+    assert!(line.ends_with("to Bob Proxy (proxy)"), "{line}");
+    // Esc from the proxy's name is back to the resident.
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.pickup.step, PickupStep::Select);
+    assert!(!m.pickup.proxy);
+    assert_eq!(m.pickup.receiver.text(), "Ada Lovelace");
+}
+
+#[test]
+fn damaged_parcels_are_confirmed_before_the_handover() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    let mut broken = pkg(2, "B2");
+    let flags = crate::domain::Flags {
+        damaged: true,
+        ..Default::default()
+    };
+    broken.handling = Some(crate::db::packages::Handling {
+        flags,
+        note: crate::domain::Note::stored("box crushed".into()),
+    });
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1"), broken])));
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(m.pickup.asking_damaged);
+    let (line, tone) = m.status.clone().unwrap();
+    assert!(line.contains("1 DAMAGED"), "{line}");
+    assert_eq!(tone, Tone::Warning);
+    // Keys other than the answer do nothing; Esc goes back to the list.
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    update(&mut m, key(KeyCode::Esc));
+    assert!(!m.pickup.asking_damaged);
+    assert_eq!(m.pickup.step, PickupStep::Select);
+    update(&mut m, key(KeyCode::Enter));
+    let fx = update(&mut m, key(KeyCode::Char('y')));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { ids, .. }] if ids == &vec![1, 2]),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -568,12 +666,15 @@ fn pickup_by_scanning_the_parcel() {
 fn unmatched_packages_get_their_recipient_from_the_detail() {
     let mut m = model(Role::Operator);
     update(&mut m, key(KeyCode::Char('l')));
-    // s cycles waiting → unmatched.
-    let fx = update(&mut m, key(KeyCode::Char('s')));
+    // s, then u: unmatched.
+    assert!(update(&mut m, key(KeyCode::Char('s'))).is_empty());
+    let fx = update(&mut m, key(KeyCode::Char('u')));
     assert_eq!(
         fx,
         vec![Effect::LoadPackages {
-            status: Some("unmatched".into())
+            status: Some("unmatched".into()),
+            search: String::new(),
+            oldest_first: false,
         }]
     );
     let mut p = pkg(5, "PT-ABCDEFGH");
@@ -623,6 +724,7 @@ fn package_list_filters_by_text_and_overdue() {
     let mut fresh = pkg(2, "986578788855");
     fresh.received_at = m.now;
     fresh.recipient_name = Some("Grace Hopper".into());
+    fresh.recipient_unit = Some("B-204".into());
     update(
         &mut m,
         Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), fresh])),
@@ -634,19 +736,91 @@ fn package_list_filters_by_text_and_overdue() {
         m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![2]
     );
-    update(&mut m, key(KeyCode::Enter));
+    // Enter asks the server, across every status (the browsed "waiting" does not carry over).
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Effect::LoadPackages {
+            status: None,
+            search: "hop".into(),
+            oldest_first: false,
+        }]
+    );
+    assert_eq!(m.list.scope(), "all statuses");
+    let rows = m.list.rows.clone();
+    update(&mut m, Msg::Packages(Ok(rows)));
     assert_eq!(
         update(&mut m, key(KeyCode::Enter)),
         vec![Effect::LoadPackage(2)]
     );
     update(&mut m, key(KeyCode::Esc));
     update(&mut m, key(KeyCode::Char('/')));
-    update(&mut m, key(KeyCode::Esc)); // clears the filter
-    update(&mut m, key(KeyCode::Char('o')));
+    update(&mut m, key(KeyCode::Esc)); // clears the search, back to the status browsed
+    assert!(m.list.filter.is_empty());
+    assert_eq!(m.list.query_status().as_deref(), Some("waiting"));
+    let fx = update(&mut m, key(KeyCode::Char('o')));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPackages {
+            status: Some("waiting".into()),
+            search: String::new(),
+            oldest_first: true,
+        }]
+    );
+    let rows = m.list.rows.clone();
+    update(&mut m, Msg::Packages(Ok(rows)));
     assert_eq!(
         m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![1]
     );
+}
+
+#[test]
+fn package_search_finds_units_and_statuses_are_letters() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    let mut other = pkg(2, "986578788855");
+    other.recipient_unit = Some("B-204".into());
+    update(
+        &mut m,
+        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), other])),
+    );
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "a101"); // without the dash
+    assert_eq!(
+        m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![1]
+    );
+    update(&mut m, key(KeyCode::Enter));
+    // A status chosen during the search narrows it: s then p is picked up, not pickup.
+    assert!(update(&mut m, key(KeyCode::Char('s'))).is_empty());
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|(s, _)| s.contains("p picked up"))
+    );
+    let fx = update(&mut m, key(KeyCode::Char('p')));
+    assert_eq!(m.screen, Screen::Packages);
+    assert_eq!(
+        fx,
+        vec![Effect::LoadPackages {
+            status: Some("picked_up".into()),
+            search: "a101".into(),
+            oldest_first: false,
+        }]
+    );
+    // A new search starts across every status again.
+    update(&mut m, key(KeyCode::Esc));
+    update(&mut m, key(KeyCode::Char('/')));
+    typed(&mut m, "lee");
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadPackages { status: None, .. }]),
+        "{fx:?}"
+    );
+    // Anything but a status letter keeps the status.
+    update(&mut m, key(KeyCode::Char('s')));
+    assert!(update(&mut m, key(KeyCode::Char('z'))).is_empty());
+    assert!(!m.list.choosing_status && !m.list.filtering);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! - `reminder_days` (integer, default 3, 0 = none) and `reminder_schedule` (array of
 //!   integers, days after intake): the notification worker's reminders.
 //! - `notification_retention_days` (integer, default 30): the worker prunes older rows.
+//! - `default_location` (text, default empty): where intake puts a parcel unless told.
 //! - `kiosk_relock_secs` (integer, default 120) and `kiosk_pin_totp` (bool, default false):
 //!   kiosk terminals.
 

@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::recipients::search_box;
 use super::theme::Theme;
 use super::widgets::field;
+use crate::app::intake;
 use crate::app::model::{IntakeStep, Model};
 use crate::domain::{Flag, Flags};
 use crate::label::Checksum;
@@ -72,13 +73,28 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 .to_string(),
         ),
     ]));
-    lines.push(field(
+    let mut location = field(
         "Location",
         &form.location,
         form.step == IntakeStep::Details && !form.on_note,
         width.min(30),
         t,
-    ));
+    );
+    if intake::unusual_location(m) {
+        // A location carried over from the previous parcel ("Fridge") is easy to save by
+        // habit: marked whenever it is not the facility's usual one.
+        let usual = intake::default_location(m);
+        location.spans[0].style = t.warning;
+        location.spans.push(Span::styled(
+            if usual.is_empty() {
+                " ! not the usual".to_string()
+            } else {
+                format!(" ! usual: {}", usual.chars().take(16).collect::<String>())
+            },
+            t.warning,
+        ));
+    }
+    lines.push(location);
     // Narrow terminals get short flag names so all four stay visible.
     let narrow = inner.width < 72;
     lines.push(flag_line(form.flags, narrow, t));

@@ -7,15 +7,22 @@ use super::theme::Theme;
 use super::widgets::{age, field};
 use crate::app::model::{CorrectionKind, Model};
 
+/// Cut to `n` characters and padded, so a long name never pushes the columns apart.
+fn col(text: &str, n: usize) -> String {
+    let cut: String = text.chars().take(n).collect();
+    format!("{cut:<n$}")
+}
+
 pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let visible = m.visible();
+    let search = m.list.search();
     let title = format!(
         " Packages · {}{} · {} ",
-        m.list.status.as_deref().unwrap_or("all").replace('_', " "),
-        if m.list.overdue_only {
-            " · overdue"
+        m.list.scope(),
+        if search.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" · “{}”", search.chars().take(20).collect::<String>())
         },
         if m.list.loading {
             "loading…".to_string()
@@ -26,67 +33,70 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let block = Block::default().borders(Borders::ALL).title(title);
     let mut inner = block.inner(area);
     f.render_widget(block, area);
-    if m.list.filtering || !m.list.filter.is_empty() {
+    let searching = m.list.filtering && !m.list.choosing_status;
+    if searching || !m.list.filter.is_empty() {
         let [filter, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
         let width = (inner.width as usize).saturating_sub(12);
-        f.render_widget(
-            Paragraph::new(field(
-                "Filter",
-                &m.list.filter,
-                m.list.filtering,
-                width.min(40),
-                t,
-            )),
-            filter,
-        );
+        let mut line = field("Search", &m.list.filter, searching, width.min(30), t);
+        if searching {
+            line.spans
+                .push(Span::styled(" Enter: all statuses · Esc: clear", t.dim));
+        }
+        f.render_widget(Paragraph::new(line), filter);
         inner = rest;
     }
+    // Unit and received date tell three "Abigail Lee" apart; names are cut to fit 80
+    // columns (60 on a narrow terminal, without carrier and location).
     let wide = inner.width >= 76;
+    let row = |tracking: &str, name: &str, unit: &str, loc: &str, recv: &str, a: &str, st: &str| {
+        if wide {
+            format!(
+                "{} {} {} {} {} {:>4} {}",
+                col(tracking, 22),
+                col(name, 15),
+                col(unit, 6),
+                col(loc, 8),
+                col(recv, 5),
+                a,
+                st
+            )
+        } else {
+            format!(
+                "{} {} {} {} {:>4} {}",
+                col(tracking, 18),
+                col(name, 11),
+                col(unit, 6),
+                col(recv, 5),
+                a,
+                st
+            )
+        }
+    };
     let rows = inner.height.saturating_sub(1) as usize;
     let start = m.list.cursor.saturating_sub(rows.saturating_sub(1));
     let mut lines = vec![Line::from(Span::styled(
-        if wide {
-            format!(
-                "{:<22} {:<7} {:<20} {:<11} {:>4} {}",
-                "Tracking", "Carrier", "Recipient", "Location", "Age", "Status"
-            )
-        } else {
-            format!(
-                "{:<20} {:<18} {:>4} {}",
-                "Tracking", "Recipient", "Age", "Status"
-            )
-        },
+        row(
+            "Tracking",
+            "Recipient",
+            "Unit",
+            "Location",
+            "Recvd",
+            "Age",
+            "Status",
+        ),
         t.title,
     ))];
     for (i, p) in visible.iter().enumerate().skip(start).take(rows) {
-        let name: String = p
-            .recipient_name
-            .as_deref()
-            .unwrap_or("(unmatched)")
-            .chars()
-            .take(22)
-            .collect();
-        let a = age((m.now - p.received_at).num_seconds());
-        let text = if wide {
-            format!(
-                "{:<22} {:<7} {:<20} {:<11} {:>4} {}",
-                p.tracking.chars().take(22).collect::<String>(),
-                p.carrier.as_deref().unwrap_or("-"),
-                name.chars().take(20).collect::<String>(),
-                p.location.chars().take(11).collect::<String>(),
-                a,
-                p.status.replace('_', " ")
-            )
-        } else {
-            format!(
-                "{:<20} {:<18} {:>4} {}",
-                p.tracking.chars().take(20).collect::<String>(),
-                name.chars().take(18).collect::<String>(),
-                a,
-                p.status.replace('_', " ")
-            )
-        };
+        let text = row(
+            &p.tracking,
+            p.recipient_name.as_deref().unwrap_or("(unmatched)"),
+            p.recipient_unit.as_deref().unwrap_or("-"),
+            &p.location,
+            &m.local(p.received_at).format("%m-%d").to_string(),
+            &age((m.now - p.received_at).num_seconds()),
+            &p.status.replace('_', " "),
+        );
         let style = if i == m.list.cursor {
             t.selected
         } else if m.is_overdue(p) {
@@ -97,6 +107,18 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         lines.push(Line::from(Span::styled(text, style)));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// " by Bob Smith (proxy)": who collected the parcel, from its handover event.
+fn picked_up_by(events: &[crate::db::packages::Event]) -> String {
+    let Some(e) = events.iter().rev().find(|e| e.kind == "picked_up") else {
+        return String::new();
+    };
+    let Some(who) = e.detail.get("receiver").and_then(|r| r.as_str()) else {
+        return String::new();
+    };
+    let proxy = e.detail.get("proxy").and_then(|p| p.as_bool()) == Some(true);
+    format!(" by {who}{}", if proxy { " (proxy)" } else { "" })
 }
 
 pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
@@ -135,8 +157,9 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         kv(
             "Status",
             format!(
-                "{}{}",
+                "{}{}{}",
                 p.status.replace('_', " "),
+                picked_up_by(events),
                 if m.is_overdue(p) { " · OVERDUE" } else { "" }
             ),
         ),

@@ -1,3 +1,6 @@
+//! The pickup screen: the code (or recipient search), then whose parcels these are, each
+//! parcel with its flags and note, and the receiver the handover will name.
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -7,6 +10,7 @@ use super::recipients::search_box;
 use super::theme::Theme;
 use super::widgets::{age, field};
 use crate::app::model::{Model, PickupStep};
+use crate::db::packages::Package;
 
 pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let p = &m.pickup;
@@ -28,51 +32,117 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         }
         PickupStep::Search => search_box(f, inner, &m.search, true, t),
         PickupStep::Select | PickupStep::Receiver => {
-            let [list, bottom] =
-                Layout::vertical([Constraint::Min(1), Constraint::Length(3)]).areas(inner);
-            let lines: Vec<Line> = p
-                .packages
-                .iter()
-                .zip(&p.selected)
-                .enumerate()
-                .map(|(i, (pkg, sel))| {
-                    let style = if i == p.cursor && p.step == PickupStep::Select {
-                        t.selected
-                    } else {
-                        t.text
-                    };
-                    Line::from(Span::styled(
-                        format!(
-                            "[{}] {:<22} {:<7} {:<12} {:>4}",
-                            if *sel { "x" } else { " " },
-                            pkg.tracking,
-                            pkg.carrier.as_deref().unwrap_or("-"),
-                            pkg.location,
-                            age((m.now - pkg.received_at).num_seconds()),
-                        ),
-                        style,
-                    ))
-                })
-                .collect();
-            f.render_widget(Paragraph::new(lines), list);
-            let mut info = vec![field(
+            let [head, list, bottom] = Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Min(1),
+                Constraint::Length(2),
+            ])
+            .areas(inner);
+            f.render_widget(Paragraph::new(whose(m, t)), head);
+            let mut lines = Vec::new();
+            let mut cursor_line = 0;
+            for (i, (pkg, sel)) in p.packages.iter().zip(&p.selected).enumerate() {
+                let style = if i == p.cursor && p.step == PickupStep::Select {
+                    cursor_line = lines.len();
+                    t.selected
+                } else {
+                    t.text
+                };
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "[{}] {:<22} {:<7} {:<14} {:>4}",
+                        if *sel { "x" } else { " " },
+                        pkg.tracking,
+                        pkg.carrier.as_deref().unwrap_or("-"),
+                        pkg.location.chars().take(14).collect::<String>(),
+                        age((m.now - pkg.received_at).num_seconds()),
+                    ),
+                    style,
+                )));
+                if let Some(line) = handling_line(pkg, list.width as usize, t) {
+                    lines.push(line);
+                }
+            }
+            // Keep the cursor's parcel (and its flags line) in view.
+            let rows = list.height as usize;
+            let scroll = (cursor_line + 2).saturating_sub(rows);
+            f.render_widget(
+                Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)),
+                list,
+            );
+            let mut receiver = field(
                 "Receiver",
                 &p.receiver,
                 p.step == PickupStep::Receiver,
                 width.min(40),
                 t,
-            )];
-            info.push(Line::from(Span::styled(
-                format!(
-                    "{} of {} selected · proxy: {} (Ctrl-P){}",
-                    p.chosen_ids().len(),
-                    p.packages.len(),
-                    if p.proxy { "yes" } else { "no" },
-                    if p.committing { " · saving…" } else { "" }
-                ),
-                t.dim,
-            )));
-            f.render_widget(Paragraph::new(info), bottom);
+            );
+            if p.proxy {
+                receiver.spans.push(Span::styled(" (proxy)", t.warning));
+            }
+            let hint = if p.committing {
+                Span::styled("saving…", t.info)
+            } else if p.asking_damaged {
+                Span::styled(
+                    format!(
+                        "{} DAMAGED · y: receiver has seen it, hand over · Esc: back",
+                        p.damaged_chosen()
+                    ),
+                    t.warning,
+                )
+            } else if p.step == PickupStep::Receiver {
+                Span::styled(
+                    "Enter: hand over · Ctrl-P: proxy on/off · Esc: back to the list",
+                    t.dim,
+                )
+            } else {
+                Span::styled(
+                    format!(
+                        "{} of {} · Enter: hand over · Space: select · Ctrl-P: proxy · Tab: name",
+                        p.chosen_ids().len(),
+                        p.packages.len()
+                    ),
+                    t.dim,
+                )
+            };
+            f.render_widget(Paragraph::new(vec![receiver, Line::from(hint)]), bottom);
         }
     }
+}
+
+/// "Ada Lovelace · A-101 · 2 waiting": whose parcels these are, at a glance.
+fn whose(m: &Model, t: &Theme) -> Line<'static> {
+    let p = &m.pickup;
+    let first = p.packages.first();
+    let name = first
+        .and_then(|x| x.recipient_name.clone())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let mut text = name;
+    if let Some(unit) = first.and_then(|x| x.recipient_unit.as_deref()) {
+        text.push_str(" · ");
+        text.push_str(unit);
+    }
+    text.push_str(&format!(" · {} waiting", p.packages.len()));
+    Line::from(Span::styled(text, t.title))
+}
+
+/// "    PERISHABLE DAMAGED · box crushed" under a parcel with flags or a note; damaged ones
+/// stand out.
+fn handling_line(pkg: &Package, width: usize, t: &Theme) -> Option<Line<'static>> {
+    let h = pkg.handling.as_ref()?;
+    let flags: Vec<String> = h.flags.set().map(|f| f.name().to_uppercase()).collect();
+    let note = h.note.as_str().lines().next().unwrap_or("").trim();
+    if flags.is_empty() && note.is_empty() {
+        return None;
+    }
+    let mut text = flags.join(" ");
+    if !note.is_empty() {
+        if !text.is_empty() {
+            text.push_str(" · ");
+        }
+        text.push_str(note);
+    }
+    let text: String = text.chars().take(width.saturating_sub(4)).collect();
+    let style = if h.flags.damaged { t.warning } else { t.dim };
+    Some(Line::from(Span::styled(format!("    {text}"), style)))
 }

@@ -21,6 +21,7 @@ fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) ->
         carrier: label::parse(tracking).carrier.map(str::to_string),
         recipient_id: Some(id * 10),
         recipient_name: Some(name.into()),
+        recipient_unit: Some("A-101".into()),
         status: status.into(),
         location: "Shelf A".into(),
         pickup_code: Some(format!("{:06}", 100_000 + id)),
@@ -60,6 +61,7 @@ fn model(screen: Screen) -> Model {
         overdue: 12,
         picked_up_today: 11,
         recent: vec![],
+        default_location: "Shelf A".into(),
         ..Stats::default()
     });
     m.trend.received = vec![12, 30, 28, 25, 31, 8, 4, 27, 33, 29, 26, 35, 9, 8];
@@ -82,9 +84,19 @@ fn model(screen: Screen) -> Model {
                 package(1, "1Z5R89390357567127", "Ada Lovelace", 2, "waiting"),
                 package(2, "9400100000000000000005", "Ada Lovelace", 80, "waiting"),
             ];
+            let flags = crate::domain::Flags {
+                perishable: true,
+                damaged: true,
+                ..Default::default()
+            };
+            m.pickup.packages[1].handling = Some(crate::db::packages::Handling {
+                flags,
+                note: crate::domain::Note::stored("box crushed".into()),
+            });
             m.pickup.selected = vec![true, false];
             m.pickup.step = PickupStep::Select;
             m.pickup.receiver.set("Ada Lovelace");
+            m.pickup.resident = "Ada Lovelace".into();
         }
         Screen::Packages => {
             m.list.rows = vec![
@@ -203,6 +215,59 @@ fn corrections_on_the_detail() {
         "detail_reassign_80x24",
         render(&m, 80, 24, ColorDepth::Ansi256)
     );
+}
+
+#[test]
+fn a_carried_over_location_is_marked_when_not_the_usual_one() {
+    let mut m = model(Screen::Intake);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(!s.contains("usual"), "Shelf A is the usual location: {s}");
+    m.intake.location.set("Fridge");
+    m.intake.flags.toggle(crate::domain::Flag::Perishable);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Fridge ! usual: Shelf A"), "{s}");
+    insta::assert_snapshot!("intake_carried_location_80x24", s);
+}
+
+#[test]
+fn the_detail_names_who_picked_up_and_a_proxy() {
+    let mut m = model(Screen::Detail);
+    let mut p = package(3, "9400100000000000000005", "Alan Turing", 30, "picked_up");
+    p.handling = None;
+    let handover = Event {
+        kind: "picked_up".into(),
+        at: now(),
+        actor: Some("clerk".into()),
+        source: "tui".into(),
+        location: None,
+        detail: serde_json::json!({"receiver": "Bob Smith", "proxy": true}),
+    };
+    m.detail = Some((p, vec![handover]));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("picked up by Bob Smith (proxy)"), "{s}");
+}
+
+#[test]
+fn three_residents_of_one_name_are_told_apart_by_unit_and_date() {
+    let mut m = model(Screen::Packages);
+    m.list.rows = (0..3)
+        .map(|i| {
+            let mut p = package(
+                i + 1,
+                "1Z5R89390357567127",
+                "Abigail Lee",
+                30 * i + 2,
+                "waiting",
+            );
+            p.recipient_unit = Some(["A-101", "B-204", "C-12"][i as usize].into());
+            p
+        })
+        .collect();
+    m.list.filter.set("lee");
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("Packages · all statuses · “lee” · 3"), "{s}");
+    assert!(s.contains("B-204") && s.contains("11-23"), "{s}");
+    insta::assert_snapshot!("packages_search_80x24", s);
 }
 
 #[test]

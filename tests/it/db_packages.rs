@@ -465,3 +465,93 @@ async fn dashboard_today_is_the_facility_local_day() {
     assert_eq!(s.time_zone, "Pacific/Kiritimati");
     assert_eq!((s.waiting, s.received_today), (2, 1), "{s:?}");
 }
+
+/// The package list's search: by unit with or without its punctuation, across statuses,
+/// `%` as plain text, oldest first on request; another facility's parcels never show.
+#[tokio::test]
+async fn the_list_finds_by_unit_across_statuses_within_the_facility() {
+    let db = fresh_db().await;
+    let ann = member(&db, "alpha", "ann", Role::Operator).await;
+    let bob = member(&db, "beta", "bob", Role::Operator).await;
+    let app = db.app(2).await.unwrap();
+    let mut ids = Vec::new();
+    for (p, slug, unit, tracking) in [
+        (&ann, "alpha", "A-101", "1Z5R89390357567127"),
+        (&ann, "alpha", "B-204", "986578788855"),
+        (&bob, "beta", "A-101", "9400100000000000000005"),
+    ] {
+        let mut tx = app.tenant(p).await.unwrap();
+        let r = NewRecipient {
+            name: "Abigail Lee".into(),
+            unit: unit.into(),
+            email: None,
+            phone: None,
+            aliases: vec![],
+        };
+        recipients::upsert(&mut tx, &r).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut su = superuser(&db).await;
+        let rid: i64 = sqlx::query_scalar(
+            "SELECT r.id FROM recipients r JOIN facilities f ON f.id = r.facility_id \
+             WHERE f.slug = $1 AND r.unit = $2",
+        )
+        .bind(slug)
+        .bind(unit)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+        let new = NewPackage {
+            recipient_id: Some(rid),
+            ..scan(tracking)
+        };
+        ids.push(intake_and_commit(&app, p, &new).await.package.id);
+    }
+    // A second parcel for A-101 in alpha, handed over.
+    let mut su = superuser(&db).await;
+    let rid: i64 = sqlx::query_scalar("SELECT recipient_id FROM packages WHERE id = $1")
+        .bind(ids[0])
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    let later = NewPackage {
+        recipient_id: Some(rid),
+        ..scan("1Z999AA10123456784")
+    };
+    let done = intake_and_commit(&app, &ann, &later).await.package.id;
+    let mut tx = app.tenant(&ann).await.unwrap();
+    let handover = packages::Handover {
+        receiver: "Abigail Lee".into(),
+        proxy: false,
+    };
+    packages::pickup(&mut tx, &[done], &handover).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let find = async |search: &str, status: Option<&str>, oldest_first: bool| {
+        let mut tx = app.tenant(&ann).await.unwrap();
+        let q = packages::ListQuery {
+            status,
+            search,
+            oldest_first,
+            limit: 100,
+        };
+        let rows = packages::find(&mut tx, &q).await.unwrap();
+        tx.commit().await.unwrap();
+        rows.into_iter().map(|p| p.id).collect::<Vec<_>>()
+    };
+    // Newest first, both statuses; beta's A-101 is not there.
+    assert_eq!(find("a101", None, false).await, vec![done, ids[0]]);
+    assert_eq!(find("A-101", None, false).await, vec![done, ids[0]]);
+    assert_eq!(find(" a-1 ", None, false).await, vec![done, ids[0]]);
+    assert_eq!(find("a101", None, true).await, vec![ids[0], done]);
+    assert_eq!(find("a101", Some("waiting"), false).await, vec![ids[0]]);
+    assert_eq!(find("lee", None, false).await.len(), 3);
+    assert_eq!(find("%", None, false).await, Vec::<i64>::new());
+    assert!(!find("", None, false).await.contains(&ids[2]));
+    let rows = {
+        let mut tx = app.tenant(&ann).await.unwrap();
+        let rows = packages::list(&mut tx, Some("waiting"), 10).await.unwrap();
+        tx.commit().await.unwrap();
+        rows
+    };
+    assert!(rows.iter().all(|p| p.recipient_unit.is_some()), "{rows:?}");
+}

@@ -2,9 +2,10 @@
 //! by a second session → pickup by code → gone from waiting. Plus the exec commands with
 //! their permission checks and facility isolation.
 
+use packtrack::db::packages::{self, NewPackage};
 use packtrack::db::recipients::{self, NewRecipient};
 use packtrack::db::unscoped::Admin;
-use packtrack::domain::Role;
+use packtrack::domain::{Flags, Note, Role};
 
 use crate::ssh_support::{TestServer, test_limits};
 
@@ -85,8 +86,8 @@ async fn scan_choose_commit_seen_live_then_picked_up_by_code() {
     screen_b.wait_text("pickup code").await;
     screen_b.send(format!("{code}\r").as_bytes()).await;
     screen_b.wait_text(&format!("[x] {UPS}")).await;
-    screen_b.send(b"\r").await;
-    screen_b.wait_text("Receiver").await;
+    screen_b.wait_text("Ada Lovelace · A-101 · 1 waiting").await;
+    // One Enter hands over to the pre-filled resident: no hidden receiver step.
     screen_b.send(b"\r").await;
     screen_b
         .wait_text("handed over 1 package to Ada Lovelace")
@@ -102,6 +103,66 @@ async fn scan_choose_commit_seen_live_then_picked_up_by_code() {
     assert_eq!(row["status"], "picked_up");
     assert_eq!(row["recipient_name"], "Ada Lovelace");
     assert!(row["picked_up_at"].is_string());
+}
+
+/// xterm's Ctrl-P.
+const CTRL_P: &[u8] = b"\x10";
+
+#[tokio::test]
+async fn a_damaged_parcel_goes_to_a_proxy_with_one_confirm() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let ada = recipient(&server, "north", "Ada Lovelace", "A-101").await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let mut tx = Admin::new(&owner).tenant("north").await.expect("tenant");
+    let done = packages::intake(
+        &mut tx,
+        &NewPackage {
+            tracking: UPS.into(),
+            carrier: Some("ups".into()),
+            recipient_id: Some(ada),
+            flags: Flags {
+                perishable: true,
+                damaged: true,
+                ..Flags::default()
+            },
+            note: Note::new("box crushed").expect("note"),
+            ..NewPackage::default()
+        },
+    )
+    .await
+    .expect("intake");
+    tx.commit().await.expect("commit");
+    let code = done.package.pickup_code.expect("code");
+
+    let c = server.login_key("clerk", &clerk).await;
+    let mut screen = c.shell(80, 24).await;
+    screen.wait_text("Dashboard").await;
+    screen.send(F3).await;
+    screen.wait_text("pickup code").await;
+    // The code at scanner speed, then the list says whose parcels and how they are.
+    screen.send(format!("{code}\r").as_bytes()).await;
+    screen.wait_text("Ada Lovelace · A-101 · 1 waiting").await;
+    screen.wait_text("PERISHABLE DAMAGED · box crushed").await;
+    // A proxy from the list: the name field opens for their name.
+    screen.send(CTRL_P).await;
+    screen.wait_text("proxy for Ada Lovelace").await;
+    // Typed, then Enter on its own (a run of 8+ keys and Enter at once reads as a scan).
+    screen.send(b"Bob Smith").await;
+    screen.wait_text("Receiver   Bob Smith").await;
+    screen.send(b"\r").await;
+    screen.wait_text("1 DAMAGED").await;
+    screen.send(b"y").await;
+    screen
+        .wait_text("handed over 1 package to Bob Smith (proxy)")
+        .await;
+    let proxy: Option<String> = sqlx::query_scalar("SELECT proxy_name FROM packages")
+        .fetch_one(&owner)
+        .await
+        .expect("row");
+    assert_eq!(proxy.as_deref(), Some("Bob Smith"));
+    owner.close().await;
 }
 
 #[tokio::test]

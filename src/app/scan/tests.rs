@@ -25,6 +25,7 @@ fn pkg(id: i64, tracking: &str) -> Package {
         carrier: None,
         recipient_id: Some(7),
         recipient_name: Some("Ada Lovelace".into()),
+        recipient_unit: Some("A-101".into()),
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),

@@ -31,6 +31,7 @@ fn masked_package_keeps_only_the_tracking_tail() {
         carrier: Some("ups".into()),
         recipient_id: Some(1),
         recipient_name: Some("Ada Lovelace".into()),
+        recipient_unit: Some("A-101".into()),
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),

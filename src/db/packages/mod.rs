@@ -26,12 +26,18 @@ pub struct Package {
     pub carrier: Option<String>,
     pub recipient_id: Option<i64>,
     pub recipient_name: Option<String>,
+    /// The recipient's unit: tells residents of one name apart at the desk (not a contract
+    /// field; rows read back by intake leave it empty).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub recipient_unit: Option<String>,
     pub status: String,
     pub location: String,
     pub pickup_code: Option<String>,
     pub received_at: DateTime<Utc>,
     pub picked_up_at: Option<DateTime<Utc>>,
-    /// Flags and note, loaded for the detail screen only (not a contract field).
+    /// Flags and note, loaded for the detail screen and the pickup list only (not a
+    /// contract field).
     #[serde(skip)]
     #[sqlx(skip)]
     pub handling: Option<Handling>,
@@ -60,7 +66,7 @@ pub struct Intake {
 macro_rules! select_packages {
     () => {
         "SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
-    p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
+    r.unit AS recipient_unit, p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
     FROM packages p LEFT JOIN recipients r \
     ON r.facility_id = p.facility_id AND r.id = p.recipient_id "
     };
@@ -201,15 +207,62 @@ pub async fn list(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Package>, DbError> {
+    find(
+        tx,
+        &ListQuery {
+            status,
+            limit,
+            ..ListQuery::default()
+        },
+    )
+    .await
+}
+
+/// What the package list asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListQuery<'a> {
+    /// `None`: every status; `unmatched`: waiting without a recipient.
+    pub status: Option<&'a str>,
+    /// Text the tracking number, recipient, unit or location contains (any case); a unit
+    /// also matches without its punctuation ("a101" finds "A-101"). Empty: everything.
+    pub search: &'a str,
+    /// Oldest first (the overdue list: the longest waiting come first), else newest first.
+    pub oldest_first: bool,
+    pub limit: i64,
+}
+
+/// A unit as compared by search: lower case letters and digits only.
+pub fn unit_key(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Packages of the facility matching `q`. A search is a substring test per row (`strpos`,
+/// so `%` and `_` are plain text); its cost follows the facility's rows, like the list's.
+pub async fn find(tx: &mut TenantTx<'_>, q: &ListQuery<'_>) -> Result<Vec<Package>, DbError> {
+    let search = q.search.trim().to_lowercase();
     Ok(sqlx::query_as(concat!(
         select_packages!(),
         "WHERE p.facility_id = $1 AND ($2::text IS NULL OR p.status = $2 \
                 OR ($2 = 'unmatched' AND p.status = 'waiting' AND p.recipient_id IS NULL)) \
-         ORDER BY p.received_at DESC, p.id DESC LIMIT $3"
+           AND ($4 = '' OR strpos(lower(p.tracking), $4) > 0 \
+                OR strpos(lower(r.name), $4) > 0 OR strpos(lower(p.location), $4) > 0 \
+                OR strpos(lower(r.unit), $4) > 0 \
+                OR ($5 <> '' AND strpos(regexp_replace(lower(r.unit), '[^a-z0-9]', '', 'g'), \
+                    $5) > 0)) \
+         ORDER BY CASE WHEN $6 THEN p.received_at END, \
+             CASE WHEN $6 THEN p.id END, \
+             p.received_at DESC, p.id DESC \
+         LIMIT $3"
     ))
     .bind(tx.facility().0)
-    .bind(status)
-    .bind(limit)
+    .bind(q.status)
+    .bind(q.limit)
+    .bind(&search)
+    .bind(unit_key(&search))
+    .bind(q.oldest_first)
     .fetch_all(tx.conn())
     .await?)
 }
@@ -262,6 +315,34 @@ pub async fn waiting_for(
     .bind(recipient_id)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Loads the flags and note of every listed package in one round trip (the pickup list
+/// shows them: a damaged or perishable parcel is handed over knowingly).
+pub async fn with_handling(tx: &mut TenantTx<'_>, list: &mut [Package]) -> Result<(), DbError> {
+    let ids: Vec<i64> = list.iter().map(|p| p.id).collect();
+    let rows: Vec<(i64, bool, bool, bool, bool, String)> = sqlx::query_as(
+        "SELECT id, perishable, oversized, damaged, signature_required, note FROM packages \
+         WHERE facility_id = $1 AND id = ANY($2)",
+    )
+    .bind(tx.facility().0)
+    .bind(&ids)
+    .fetch_all(tx.conn())
+    .await?;
+    for (id, perishable, oversized, damaged, signature_required, note) in rows {
+        if let Some(p) = list.iter_mut().find(|p| p.id == id) {
+            p.handling = Some(Handling {
+                flags: Flags {
+                    perishable,
+                    oversized,
+                    damaged,
+                    signature_required,
+                },
+                note: Note::stored(note),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Who collected the parcels.

@@ -19,6 +19,9 @@ pub struct Stats {
     /// The facility's time zone (IANA name, `facilities.time_zone`): "today" and every time
     /// the interface shows are in it.
     pub time_zone: String,
+    /// Where parcels usually go (`settings.default_location`, default empty): intake starts
+    /// there and marks a location carried over from the previous parcel that differs.
+    pub default_location: String,
     pub waiting: i64,
     pub received_today: i64,
     pub overdue: i64,
@@ -42,21 +45,29 @@ pub struct RecentEvent {
 /// Dashboard counts, with the facility's settings they depend on. "Today" is the facility's
 /// local day (`facilities.time_zone`).
 pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
-    type Counts = (String, i32, i64, i64, i64, i64);
-    let (time_zone, overdue_days, waiting, received_today, overdue, picked_up_today): Counts =
-        sqlx::query_as(
-            // Four index range counts (packages_status_received, packages_received_range,
-            // packages_picked_up_range): their cost follows what is waiting and what
-            // happened today, not the facility's whole history.
-            "WITH f AS ( \
+    type Counts = (String, i32, String, i64, i64, i64, i64);
+    let (
+        time_zone,
+        overdue_days,
+        default_location,
+        waiting,
+        received_today,
+        overdue,
+        picked_up_today,
+    ): Counts = sqlx::query_as(
+        // Four index range counts (packages_status_received, packages_received_range,
+        // packages_picked_up_range): their cost follows what is waiting and what
+        // happened today, not the facility's whole history.
+        "WITH f AS ( \
                  SELECT time_zone, \
                      CASE WHEN settings->>'overdue_days' ~ '^[0-9]{1,3}$' \
                           THEN least(greatest((settings->>'overdue_days')::int, 1), 365) \
                           ELSE 3 END AS overdue_days, \
+                     coalesce(settings->>'default_location', '') AS default_location, \
                      date_trunc('day', now() AT TIME ZONE time_zone) AT TIME ZONE time_zone \
                          AS midnight \
                  FROM facilities WHERE id = $1) \
-             SELECT f.time_zone, f.overdue_days, \
+             SELECT f.time_zone, f.overdue_days, f.default_location, \
                  (SELECT count(*) FROM packages \
                    WHERE facility_id = $1 AND status = 'waiting'), \
                  (SELECT count(*) FROM packages \
@@ -67,10 +78,10 @@ pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
                  (SELECT count(*) FROM packages \
                    WHERE facility_id = $1 AND picked_up_at >= f.midnight) \
              FROM f",
-        )
-        .bind(tx.facility().0)
-        .fetch_one(tx.conn())
-        .await?;
+    )
+    .bind(tx.facility().0)
+    .fetch_one(tx.conn())
+    .await?;
     let recent: Vec<RecentRow> = sqlx::query_as(
         "SELECT e.at, u.login, e.kind, p.tracking, r.name \
              FROM package_events e \
@@ -96,6 +107,7 @@ pub async fn stats(tx: &mut TenantTx<'_>) -> Result<Stats, DbError> {
         recent,
         time_zone,
         overdue_days: i64::from(overdue_days),
+        default_location,
         waiting,
         received_today,
         overdue,
