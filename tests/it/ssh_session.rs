@@ -110,6 +110,8 @@ async fn q_restores_the_screen_and_exits_zero() {
     let c = s.login_key(&user, &key).await;
     let mut sh = first_screen(&c, 80, 24).await;
     sh.send(b"q").await;
+    sh.wait_text("Quit? y/n").await;
+    sh.send(b"y").await;
     sh.wait_closed(STEP).await;
     assert!(
         sh.raw_text().ends_with(LEAVE_TAIL),
@@ -437,6 +439,10 @@ async fn openssh_client_smoke() {
     {
         use tokio::io::AsyncWriteExt;
         stdin.write_all(b"q").await.expect("send q");
+        stdin.flush().await.expect("flush");
+        // The answer to "Quit? y/n" comes after the question, as a person types it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stdin.write_all(b"y").await.expect("send y");
         stdin.flush().await.expect("flush");
     }
     let status = tokio::time::timeout(STEP, async {
