@@ -242,8 +242,26 @@ impl Handler for Conn {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if data.len() > 8192 {
-            session.channel_failure(channel)?;
+        if data.len() > crate::ssh::limits::MAX_COMMAND_LINE {
+            // A bare channel failure left clients (OpenSSH says nothing) guessing: answer
+            // like any user error, with what the limit is, and leave a trace in the log.
+            tracing::warn!(peer = %self.peer, bytes = data.len(),
+                "exec refused: command line over the limit");
+            let Some(writer) = self.channels.get_mut(&channel).and_then(|c| c.writer.take())
+            else {
+                session.channel_failure(channel)?;
+                return Ok(());
+            };
+            let msg = format!(
+                "the command line is {} bytes; the most is {} (8 KiB)\n",
+                data.len(),
+                crate::ssh::limits::MAX_COMMAND_LINE
+            );
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let _ = write_exec(&writer, String::new(), msg, 1, &shared).await;
+            });
+            session.channel_success(channel)?;
             return Ok(());
         }
         let line = String::from_utf8_lossy(data).into_owned();
