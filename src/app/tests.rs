@@ -391,7 +391,11 @@ fn q_asks_before_quitting_and_any_other_key_keeps_the_session() {
     assert_eq!(m.status, Some(("Quit? y/n".into(), Tone::Warning)));
     assert_eq!(update(&mut m, key(KeyCode::Char('u'))), vec![]);
     assert!(!m.quit && !m.confirm_quit && m.status.is_none());
-    assert_eq!(m.screen, Screen::Packages, "the answer key is not a command");
+    assert_eq!(
+        m.screen,
+        Screen::Packages,
+        "the answer key is not a command"
+    );
     // A scan while the question shows: the question goes, the scan is handled.
     update(&mut m, key(KeyCode::Char('q')));
     update(&mut m, Msg::Scan("1Z5R89390357567127".into()));
@@ -436,7 +440,11 @@ fn help_scrolls_to_its_last_lines_at_80x24() {
     assert!(m.help, "scrolling keeps the help open");
     update(&mut m, key(KeyCode::Char('x')));
     assert!(!m.help && m.help_scroll == 0);
-    assert_eq!(m.screen, Screen::Dashboard, "the closing key is not a command");
+    assert_eq!(
+        m.screen,
+        Screen::Dashboard,
+        "the closing key is not a command"
+    );
 }
 
 #[test]

@@ -182,7 +182,11 @@ fn quoted(text: &str) -> String {
 impl<W: Write> Sink for CsvSink<W> {
     fn header(&mut self, columns: &[Column]) -> Result<(), AppError> {
         self.writer
-            .write_record(columns.iter().map(|c| csv_field(&Cell::Text(c.name.into()))))
+            .write_record(
+                columns
+                    .iter()
+                    .map(|c| csv_field(&Cell::Text(c.name.into()))),
+            )
             .map_err(write_failed)
     }
 

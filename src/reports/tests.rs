@@ -93,8 +93,12 @@ fn csv_export_neutralises_formula_cells() {
         c.row(&[Cell::Text(a.into()), Cell::Count(-1), Cell::Count(2)])
             .unwrap();
     }
-    c.row(&[Cell::Text("Ada O'Neil, B-2".into()), Cell::Count(0), Cell::Count(0)])
-        .unwrap();
+    c.row(&[
+        Cell::Text("Ada O'Neil, B-2".into()),
+        Cell::Count(0),
+        Cell::Count(0),
+    ])
+    .unwrap();
     let out = String::from_utf8(c.into_inner().unwrap()).unwrap();
     assert_eq!(
         out,

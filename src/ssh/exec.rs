@@ -44,7 +44,8 @@ impl Output {
     }
 }
 
-const HELP: &str = "\
+/// The commands, as `help` (and a shell request without a terminal) prints them.
+pub const HELP: &str = "\
 packtrack commands (ssh HOST COMMAND):
   whoami                                        LOGIN FACILITY ROLE
   recipients search QUERY [--limit N] [--json] [--reveal]

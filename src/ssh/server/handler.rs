@@ -233,6 +233,28 @@ impl Handler for Conn {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // No terminal and no command (`ssh -T host`, a script piping into ssh): a full
+        // screen drawn into a pipe helps nobody. Say how to get either, like a user error.
+        // (An unbound login still gets its own hint from `spawn_task`.)
+        if self.unbound.is_none()
+            && let Some(chan) = self.channels.get_mut(&channel)
+            && chan.pty.is_none()
+            && chan.task.is_none()
+            && let Some(writer) = chan.writer.take()
+        {
+            let stdout = if self.principal.is_some() {
+                crate::ssh::exec::HELP.to_string()
+            } else {
+                String::new()
+            };
+            tracing::info!(peer = %self.peer, "shell without a terminal: answered with help");
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let _ = write_exec(&writer, stdout, NO_TERMINAL.into(), 1, &shared).await;
+            });
+            session.channel_success(channel)?;
+            return Ok(());
+        }
         Ok(self.spawn_task(channel, None, session)?)
     }
 
@@ -247,7 +269,10 @@ impl Handler for Conn {
             // like any user error, with what the limit is, and leave a trace in the log.
             tracing::warn!(peer = %self.peer, bytes = data.len(),
                 "exec refused: command line over the limit");
-            let Some(writer) = self.channels.get_mut(&channel).and_then(|c| c.writer.take())
+            let Some(writer) = self
+                .channels
+                .get_mut(&channel)
+                .and_then(|c| c.writer.take())
             else {
                 session.channel_failure(channel)?;
                 return Ok(());
@@ -350,6 +375,10 @@ impl Handler for Conn {
         Ok(())
     }
 }
+
+/// The answer to a shell request without a terminal (one line on stderr, exit 1).
+pub(super) const NO_TERMINAL: &str = "packtrack: no terminal: use `ssh -t HOST` for the \
+     interface, or `ssh HOST COMMAND` (`ssh HOST help` lists them)\n";
 
 /// Terminal dimensions as the client reports them, bounded to something drawable; 0 means
 /// the client does not know (no local terminal), so assume the classic size.
