@@ -309,9 +309,10 @@ async fn open_pty_session(
     }
 }
 
-/// Ends a PTY session politely: `q`, wait briefly for the exit status, disconnect.
+/// Ends a PTY session politely: Ctrl-C (`q` asks "Quit? y/n" first), wait briefly for the
+/// exit status, disconnect.
 async fn quit_pty(h: Handle<Client>, mut ch: russh::Channel<client::Msg>) {
-    if ch.data_bytes(&b"q"[..]).await.is_ok() {
+    if ch.data_bytes(&b"\x03"[..]).await.is_ok() {
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
             while let Some(msg) = ch.wait().await {
                 if matches!(msg, ChannelMsg::ExitStatus { .. } | ChannelMsg::Close) {
@@ -595,10 +596,11 @@ async fn idle(
         }
     }
 
-    // Quit every session like a user would (`q`), then drop the connections.
+    // Quit every session like a user would (Ctrl-C: `q` asks first), then drop the
+    // connections.
     let t0 = Instant::now();
     for h in &held {
-        let _ = h.writer.data_bytes(&b"q"[..]).await;
+        let _ = h.writer.data_bytes(&b"\x03"[..]).await;
     }
     let mut clean = 0;
     for h in &mut held {

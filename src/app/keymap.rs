@@ -128,7 +128,13 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Global, k(K::Enter), A::Confirm, "Enter", "confirm"),
     b(S::Global, k(K::Tab), A::NextField, "Tab", "next field"),
     b(S::Browse, k(K::Char('?')), A::Help, "?", "help"),
-    b(S::Browse, k(K::Char('q')), A::Quit, "q", "quit"),
+    b(
+        S::Browse,
+        k(K::Char('q')),
+        A::Quit,
+        "q",
+        "quit (asks y/n; a kiosk locks)",
+    ),
     b(S::Browse, k(K::Char('i')), A::GoIntake, "i", "intake"),
     b(S::Browse, k(K::Char('p')), A::GoPickup, "p", "pickup"),
     b(S::Browse, k(K::Char('l')), A::GoPackages, "l", "packages"),
@@ -540,6 +546,19 @@ pub fn help_for(screen: Screen, typing: bool) -> Vec<&'static Binding> {
         applies && !BINDINGS.iter().filter(own).any(|o| o.key == b.key)
     }));
     list
+}
+
+/// Help lines the overlay shows at once in a terminal `rows` high: it keeps a row above
+/// and below, and two for its border.
+pub fn help_visible(rows: u16) -> usize {
+    usize::from(rows.saturating_sub(4))
+}
+
+/// How far the help overlay scrolls: the lines that do not fit.
+pub fn help_max_scroll(screen: Screen, typing: bool, rows: u16) -> usize {
+    help_for(screen, typing)
+        .len()
+        .saturating_sub(help_visible(rows))
 }
 
 #[cfg(test)]

@@ -70,6 +70,10 @@ pub struct Model {
     pub rows: u16,
     pub now: DateTime<Utc>,
     pub help: bool,
+    /// First help line shown: the overlay scrolls when the keys do not fit (80x24).
+    pub help_scroll: usize,
+    /// `q` was pressed: "Quit? y/n" waits for its answer.
+    pub confirm_quit: bool,
     pub status: Option<(String, Tone)>,
     pub stats: Option<Stats>,
     /// Newest first, bounded.
@@ -107,6 +111,8 @@ impl Model {
             rows,
             now,
             help: false,
+            help_scroll: 0,
+            confirm_quit: false,
             status: None,
             stats: None,
             activity: VecDeque::new(),

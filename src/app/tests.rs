@@ -475,8 +475,74 @@ fn quit_only_outside_text_fields() {
     assert_eq!(m.intake.tracking.text(), "q");
     update(&mut m, key(KeyCode::Esc));
     update(&mut m, key(KeyCode::Esc));
-    assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![Effect::Quit]);
+    assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![]);
+    assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
     assert!(m.quit);
+}
+
+#[test]
+fn q_asks_before_quitting_and_any_other_key_keeps_the_session() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('l')));
+    // "quill" typed into a list still loading: the q asks, the u answers no.
+    assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![]);
+    assert_eq!(m.status, Some(("Quit? y/n".into(), Tone::Warning)));
+    assert_eq!(update(&mut m, key(KeyCode::Char('u'))), vec![]);
+    assert!(!m.quit && !m.confirm_quit && m.status.is_none());
+    assert_eq!(
+        m.screen,
+        Screen::Packages,
+        "the answer key is not a command"
+    );
+    // A scan while the question shows: the question goes, the scan is handled.
+    update(&mut m, key(KeyCode::Char('q')));
+    update(&mut m, Msg::Scan("1Z5R89390357567127".into()));
+    assert!(!m.confirm_quit && !m.quit);
+    // Ctrl-C is a deliberate chord: no question.
+    assert_eq!(update(&mut m, ctrl('c')), vec![Effect::Quit]);
+}
+
+#[test]
+fn q_and_ctrl_c_lock_a_kiosk_instead_of_ending_its_session() {
+    for quit in [key(KeyCode::Char('q')), ctrl('c')] {
+        let mut m = kiosk_model();
+        update(
+            &mut m,
+            Msg::Unlocked(Ok(Me {
+                login: "clerk".into(),
+                slug: "demo".into(),
+                facility_name: "Demo".into(),
+                role: Role::Operator,
+            })),
+        );
+        assert!(!m.locked());
+        assert_eq!(update(&mut m, quit), vec![Effect::Lock]);
+        assert!(m.locked() && !m.quit);
+    }
+}
+
+#[test]
+fn help_scrolls_to_its_last_lines_at_80x24() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::Char('?')));
+    assert!(m.help);
+    let max = super::keymap::help_max_scroll(Screen::Dashboard, false, 24);
+    assert!(max > 0, "the dashboard's keys no longer overflow 80x24");
+    update(&mut m, key(KeyCode::PageDown));
+    update(&mut m, key(KeyCode::PageDown));
+    assert_eq!(m.help_scroll, max, "PgDn stops at the last line");
+    update(&mut m, key(KeyCode::Up));
+    assert_eq!(m.help_scroll, max - 1);
+    update(&mut m, key(KeyCode::PageUp));
+    assert_eq!(m.help_scroll, 0);
+    assert!(m.help, "scrolling keeps the help open");
+    update(&mut m, key(KeyCode::Char('x')));
+    assert!(!m.help && m.help_scroll == 0);
+    assert_eq!(
+        m.screen,
+        Screen::Dashboard,
+        "the closing key is not a command"
+    );
 }
 
 #[test]

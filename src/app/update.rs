@@ -9,10 +9,15 @@ use super::keymap::{self, Action};
 use super::model::{IntakeStep, Model, PickupStep, Screen, Tone};
 use super::msg::Msg;
 use super::{admin, dashboard, intake, kiosk, packages, pickup, recipients, reports_screen};
-use crate::term::input::KeyEvent;
+use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 /// Applies one message and returns the effects to run.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    // A scan or paste is not the answer to "Quit? y/n": the question goes, the input stays.
+    if m.confirm_quit && matches!(msg, Msg::Scan(_) | Msg::Paste(_)) {
+        m.confirm_quit = false;
+        m.status = None;
+    }
     match msg {
         Msg::Key(key) => on_key(m, key),
         Msg::Paste(text) => on_paste(m, &text),
@@ -72,20 +77,20 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.locked() {
         return kiosk::lock_key(m, key);
     }
+    if m.confirm_quit {
+        return answer_quit(m, key);
+    }
     if m.help {
-        m.help = false;
-        return vec![];
+        return help_key(m, key);
     }
     let action = keymap::lookup(m.screen, typing(m), key);
     match action {
         Some(Action::Help) => {
             m.help = true;
+            m.help_scroll = 0;
             return vec![];
         }
-        Some(Action::Quit) => {
-            m.quit = true;
-            return vec![Effect::Quit];
-        }
+        Some(Action::Quit) => return quit(m, key),
         Some(Action::GoIntake) => return goto(m, Screen::Intake),
         Some(Action::GoPickup) => return goto(m, Screen::Pickup),
         Some(Action::GoPackages) => return goto(m, Screen::Packages),
@@ -105,6 +110,58 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Screen::Detail => packages::detail_key(m, key, action),
         Screen::Recipients => recipients::on_key(m, key, action),
     }
+}
+
+/// A kiosk never ends its session from the keyboard (the counter terminal would be left
+/// dead until someone reconnects it): quitting locks it. Elsewhere Ctrl-C quits at once (a
+/// deliberate chord), while `q`, a letter a stray scan or a word typed into the wrong place
+/// can bring, asks "Quit? y/n" first, on every screen where it is a command.
+fn quit(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.kiosk.is_some() {
+        return kiosk::lock(m);
+    }
+    if key.mods.contains(Mods::CTRL) {
+        m.quit = true;
+        return vec![Effect::Quit];
+    }
+    m.confirm_quit = true;
+    m.note("Quit? y/n", Tone::Warning);
+    vec![]
+}
+
+/// The answer to "Quit? y/n": `y` quits; any other key keeps the session and is dropped.
+fn answer_quit(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    m.confirm_quit = false;
+    m.status = None;
+    if matches!(key.code, KeyCode::Char('y' | 'Y')) || key == CTRL_C {
+        m.quit = true;
+        return vec![Effect::Quit];
+    }
+    vec![]
+}
+
+const CTRL_C: KeyEvent = KeyEvent {
+    code: KeyCode::Char('c'),
+    mods: Mods::CTRL,
+};
+
+/// Keys while the help overlay shows: arrows and pages scroll it, any other key closes it.
+fn help_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let max = keymap::help_max_scroll(m.screen, typing(m), m.rows);
+    let page = keymap::help_visible(m.rows).max(1);
+    match key.code {
+        KeyCode::Up => m.help_scroll = m.help_scroll.saturating_sub(1),
+        KeyCode::Down => m.help_scroll = (m.help_scroll + 1).min(max),
+        KeyCode::PageUp => m.help_scroll = m.help_scroll.saturating_sub(page),
+        KeyCode::PageDown => m.help_scroll = (m.help_scroll + page).min(max),
+        KeyCode::Home => m.help_scroll = 0,
+        KeyCode::End => m.help_scroll = max,
+        _ => {
+            m.help = false;
+            m.help_scroll = 0;
+        }
+    }
+    vec![]
 }
 
 fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {

@@ -127,7 +127,13 @@ pub(super) fn write_failed(e: impl fmt::Display) -> AppError {
     AppError::Invalid(format!("cannot write the report: {e}"))
 }
 
-/// CSV with a header row (csv crate: quoting as RFC 4180).
+/// CSV with a header row, quoted as RFC 4180, and safe to open in a spreadsheet.
+///
+/// Text cells carry what users typed (recipient names, logins, carriers, units, notes), so
+/// one starting with `=`, `+`, `-`, `@`, tab or CR would run as a formula in Excel or
+/// LibreOffice (CSV formula injection). Such a cell gets a leading `'` and is always
+/// quoted, as OWASP advises. Dates, counts and hours are the server's own numbers and are
+/// written as they are, so a spreadsheet still reads them as numbers.
 pub struct CsvSink<W: Write> {
     writer: csv::Writer<W>,
 }
@@ -135,7 +141,12 @@ pub struct CsvSink<W: Write> {
 impl<W: Write> CsvSink<W> {
     pub fn new(out: W) -> Self {
         Self {
-            writer: csv::Writer::from_writer(out),
+            // The csv crate quotes per writer, not per field; `csv_field` quotes each field
+            // itself so that a neutralised cell is always quoted, and the writer only joins
+            // and terminates records.
+            writer: csv::WriterBuilder::new()
+                .quote_style(csv::QuoteStyle::Never)
+                .from_writer(out),
         }
     }
 
@@ -147,16 +158,41 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula when they come first.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// One CSV field: text that could start a formula is neutralised with a leading `'` and
+/// quoted; any other field is quoted when it holds a comma, quote or line break.
+pub(super) fn csv_field(cell: &Cell) -> String {
+    let text = cell.to_string();
+    let formula = matches!(cell, Cell::Text(_)) && text.starts_with(FORMULA_STARTS);
+    if formula {
+        quoted(&format!("'{text}"))
+    } else if text.contains([',', '"', '\r', '\n']) {
+        quoted(&text)
+    } else {
+        text
+    }
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 impl<W: Write> Sink for CsvSink<W> {
     fn header(&mut self, columns: &[Column]) -> Result<(), AppError> {
         self.writer
-            .write_record(columns.iter().map(|c| c.name))
+            .write_record(
+                columns
+                    .iter()
+                    .map(|c| csv_field(&Cell::Text(c.name.into()))),
+            )
             .map_err(write_failed)
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<(), AppError> {
         self.writer
-            .write_record(cells.iter().map(|c| c.to_string()))
+            .write_record(cells.iter().map(csv_field))
             .map_err(write_failed)
     }
 

@@ -77,6 +77,49 @@ fn text_columns_align_and_csv_quotes() {
     assert_eq!(out, "carrier,received\n\"a,b\",1\nups,2\n");
 }
 
+#[test]
+fn csv_export_neutralises_formula_cells() {
+    let mut c = CsvSink::new(Vec::new());
+    c.header(Report::Staff.columns()).unwrap();
+    let attacks = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\tcmd",
+        "\r=1",
+    ];
+    for a in attacks {
+        c.row(&[Cell::Text(a.into()), Cell::Count(-1), Cell::Count(2)])
+            .unwrap();
+    }
+    c.row(&[
+        Cell::Text("Ada O'Neil, B-2".into()),
+        Cell::Count(0),
+        Cell::Count(0),
+    ])
+    .unwrap();
+    let out = String::from_utf8(c.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "login,received,handed_over\n\
+         \"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-1,2\n\
+         \"'+1+1\",-1,2\n\
+         \"'-2+3\",-1,2\n\
+         \"'@SUM(A1:A2)\",-1,2\n\
+         \"'\tcmd\",-1,2\n\
+         \"'\r=1\",-1,2\n\
+         \"Ada O'Neil, B-2\",0,0\n",
+        "text cells are neutralised; counts (server numbers) stay numbers"
+    );
+    // What a spreadsheet reads back: every attack cell starts with the quote.
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let firsts: Vec<String> = r.records().map(|x| x.unwrap()[0].to_string()).collect();
+    for (got, a) in firsts.iter().zip(attacks) {
+        assert_eq!(got, &format!("'{a}"));
+    }
+}
+
 #[tokio::test]
 async fn a_stream_sends_full_chunks_and_the_rest_on_request() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);

@@ -15,6 +15,8 @@ mod import;
 mod output;
 #[cfg(test)]
 mod parse_props;
+#[cfg(test)]
+mod tests;
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,16 +44,21 @@ impl Output {
     }
 }
 
-const HELP: &str = "\
+/// The commands, as `help` (and a shell request without a terminal) prints them.
+pub const HELP: &str = "\
 packtrack commands (ssh HOST COMMAND):
   whoami                                        LOGIN FACILITY ROLE
   recipients search QUERY [--limit N] [--json] [--reveal]
                                                 fuzzy search by name, unit, email, alias;
+                                                best N matches (default 20, at most 1000);
                                                 e-mail masked; --reveal (admins, audited)
                                                 shows it in full
   recipients import [--dry-run] < FILE.csv      admins; header name,unit,email,phone,aliases;
                                                 --dry-run: what would change, nothing written
-  packages list [--status S] [--json]           S: waiting, picked_up, returned, lost
+  packages list [--status S] [--limit N] [--json]
+                                                newest first, N of them (default 500, at
+                                                most 5000); S: waiting, unmatched (waiting,
+                                                no recipient), picked_up, returned, lost
   packages intake --tracking TEXT --recipient ID [--location LOC] [--json]
   packages pickup (--code CODE | --id ID) [--name RECEIVER] [--json]
   reports REPORT [--from DATE] [--to DATE] [--csv]
@@ -59,8 +66,51 @@ packtrack commands (ssh HOST COMMAND):
                                                 pickup-time, staff; DATE: YYYY-MM-DD, a day
                                                 of the facility (default: the last 30 days)
   help                                          this text
+Numbers (N, ID) are positive. When more exist than shown, stderr says so.
 Without a command (and with a terminal), ssh opens the full-screen interface.
 ";
+
+/// Most recipients one search shows.
+const MAX_SEARCH: usize = 1000;
+
+/// A count or id on the command line: a positive whole number. Negative numbers reach this
+/// parser (`allow_negative_numbers`) so that `--limit -1` says what is wrong with it instead
+/// of clap's "unexpected argument '-1'".
+fn positive(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        Ok(_) => Err("must be positive".into()),
+        Err(_) => Err("must be a positive whole number".into()),
+    }
+}
+
+/// `packages list --limit`: positive, at most [`crate::ops::MAX_LIST`].
+fn list_limit(s: &str) -> Result<i64, String> {
+    let n = positive(s)?;
+    if n > crate::ops::MAX_LIST {
+        return Err(format!("at most {}", crate::ops::MAX_LIST));
+    }
+    Ok(n)
+}
+
+/// `recipients search --limit`: positive, at most [`MAX_SEARCH`].
+fn search_limit(s: &str) -> Result<usize, String> {
+    let n = positive(s)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n <= MAX_SEARCH)
+        .ok_or_else(|| format!("at most {MAX_SEARCH}"))
+}
+
+/// The line on stderr when a list was cut (the rows stay clean on stdout for scripts):
+/// below the cap a larger `--limit` shows more; at the cap only a narrower query does.
+fn cut_note(shown: usize, max: usize, narrow: &str) -> String {
+    if max == shown {
+        format!("showing {shown}, the most one command shows; there may be more: {narrow}\n")
+    } else {
+        format!("showing {shown}; more exist: use --limit N (at most {max})\n")
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "packtrack", no_binary_name = true, disable_help_flag = true)]
@@ -97,7 +147,7 @@ struct ReportsArgs {
 enum RecipientsCmd {
     Search {
         query: Vec<String>,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = search_limit)]
         limit: usize,
         #[arg(long)]
         json: bool,
@@ -118,9 +168,10 @@ enum RecipientsCmd {
 #[derive(Debug, Subcommand)]
 enum PackagesCmd {
     List {
+        /// Checked by the operation (one list of statuses for every interface).
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 500, allow_negative_numbers = true, value_parser = list_limit)]
         limit: i64,
         #[arg(long)]
         json: bool,
@@ -129,7 +180,7 @@ enum PackagesCmd {
     Pickup {
         #[arg(long, conflicts_with = "id", required_unless_present = "id")]
         code: Option<String>,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = positive)]
         id: Option<i64>,
         /// Who collects; defaults to the recipient's name.
         #[arg(long)]
@@ -143,7 +194,7 @@ enum PackagesCmd {
 struct IntakeArgs {
     #[arg(long)]
     tracking: String,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = positive)]
     recipient: i64,
     #[arg(long, default_value = "")]
     location: String,
@@ -229,19 +280,34 @@ pub async fn run_full(
 /// The command a line names: `None` for an empty line (help), or the one-line user error to
 /// answer with (escaped, like all output). Pure, so its properties are tested on any line.
 fn parse(line: &str) -> Result<Option<Cmd>, Output> {
+    // A NUL cannot be part of any argument; taking the line without it would run something
+    // other than what was sent.
+    if line.contains('\0') {
+        return Err(Output::user_error(
+            "the command line holds a NUL byte; remove it and try again",
+        ));
+    }
     let args = shell_words::split(line)
         .map_err(|e| Output::user_error(format!("cannot parse the command line: {e}")).cleaned())?;
     if args.is_empty() {
         return Ok(None);
     }
     Cmd::try_parse_from(&args).map(Some).map_err(|e| {
-        // clap explains over several lines; the contract wants one.
+        // clap explains over several lines; the contract wants one: its first paragraph
+        // (which names what is wrong, e.g. the missing `--tracking <TRACKING>` on the line
+        // after "the following required arguments were not provided:"), joined.
         let text = e.to_string();
         let first = text
             .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("invalid command")
-            .trim_start_matches("error: ");
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first = match first.trim_start_matches("error: ") {
+            "" => "invalid command",
+            s => s,
+        };
         // clap quotes the offending argument: escaped like all output.
         Output::user_error(format!("{first}; try `help`")).cleaned()
     })
@@ -272,9 +338,12 @@ async fn execute(
             if reveal {
                 Ops::require_recipient_admin(p)?;
             }
-            let found = ops
-                .search_recipients(p, &query.join(" "), limit.clamp(1, 1000), all)
+            // One more than asked tells whether the list was cut.
+            let mut found = ops
+                .search_recipients(p, &query.join(" "), (limit + 1).min(MAX_SEARCH), all)
                 .await?;
+            let cut = found.len() > limit || (limit == MAX_SEARCH && found.len() == limit);
+            found.truncate(limit);
             if reveal && !found.is_empty() {
                 let ids: Vec<i64> = found.iter().map(|f| f.recipient.id).collect();
                 ops.reveal_recipients(p, &ids, "exec search").await?;
@@ -310,15 +379,29 @@ async fn execute(
                     ));
                 }
             }
-            Output::ok(out)
+            let mut out = Output::ok(out);
+            if cut {
+                out.stderr = cut_note(found.len(), MAX_SEARCH, "search for more of the name");
+            }
+            out
         }
         Top::Packages(PackagesCmd::List {
             status,
             limit,
             json,
         }) => {
-            let list = ops.list_packages(p, status.as_deref(), limit).await?;
-            Output::ok(packages_out(&list, json))
+            let max = crate::ops::MAX_LIST;
+            let mut list = ops
+                .list_packages(p, status.as_deref(), (limit + 1).min(max))
+                .await?;
+            // At the cap itself there is no extra row to ask for: a full list may have more.
+            let cut = list.len() as i64 > limit || (limit == max && list.len() as i64 == max);
+            list.truncate(limit as usize);
+            let mut out = Output::ok(packages_out(&list, json));
+            if cut {
+                out.stderr = cut_note(list.len(), max as usize, "narrow with --status");
+            }
+            out
         }
         Top::Packages(PackagesCmd::Intake(a)) => {
             let intake = ops

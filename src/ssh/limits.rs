@@ -5,6 +5,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Longest exec command line taken (OpenSSH allows far more; no command needs it).
+pub const MAX_COMMAND_LINE: usize = 8 * 1024;
+
 /// Tunable limits of the SSH server.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -102,11 +102,32 @@ fn header(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
 fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
     let pairs: &[(&str, &str)] = match m.screen {
         Screen::Admin => admin::hints::hints(m),
+        // 80 columns hold every way out of the dashboard (`a` only for those who may open
+        // the console); a narrower terminal keeps the daily ones and `?` lists the rest.
+        Screen::Dashboard if width < 80 => &[
+            ("i", "intake"),
+            ("p", "pickup"),
+            ("l", "packages"),
+            ("R", "reports"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        Screen::Dashboard if m.me.role.can_administer() && m.kiosk.is_none() => &[
+            ("i", "intake"),
+            ("p", "pickup"),
+            ("l", "packages"),
+            ("r", "recipients"),
+            ("R", "reports"),
+            ("a", "admin"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
         Screen::Dashboard => &[
             ("i", "intake"),
             ("p", "pickup"),
             ("l", "packages"),
             ("r", "recipients"),
+            ("R", "reports"),
             ("?", "help"),
             ("q", "quit"),
         ],
@@ -166,8 +187,11 @@ fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
     hints(pairs, t)
 }
 
+/// The keys of the screen in a box; when they do not fit (most screens at 80x24) the box
+/// scrolls with ↑/↓/PgUp/PgDn and its bottom border says where the view is.
 fn help(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let bindings = keymap::help_for(m.screen, typing(m));
+    let visible = keymap::help_visible(area.height);
     let w = 56.min(area.width.saturating_sub(4));
     let h = (bindings.len() as u16 + 3).min(area.height.saturating_sub(2));
     let popup = Rect::new(
@@ -176,8 +200,13 @@ fn help(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         w,
         h,
     );
+    let scroll = m
+        .help_scroll
+        .min(keymap::help_max_scroll(m.screen, typing(m), area.height));
     let lines: Vec<Line> = bindings
         .iter()
+        .skip(scroll)
+        .take(visible)
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:>8}", b.label), t.title),
@@ -185,13 +214,19 @@ fn help(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             ])
         })
         .collect();
+    let mut block = Block::default().borders(Borders::ALL);
+    if bindings.len() > visible {
+        let last = (scroll + visible).min(bindings.len());
+        block = block
+            .title(format!(" Keys: {} ", m.screen.title()))
+            .title_bottom(format!(
+                " {}-{last} of {} · ↑↓ PgUp PgDn · other keys close ",
+                scroll + 1,
+                bindings.len()
+            ));
+    } else {
+        block = block.title(format!(" Keys: {} (any key closes) ", m.screen.title()));
+    }
     f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Keys: {} (any key closes) ", m.screen.title())),
-        ),
-        popup,
-    );
+    f.render_widget(Paragraph::new(lines).block(block), popup);
 }

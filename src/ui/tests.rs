@@ -298,6 +298,34 @@ fn help_overlay_and_status_line() {
 }
 
 #[test]
+fn help_scrolls_to_reports_and_lock_at_80x24() {
+    let mut m = model(Screen::Dashboard);
+    m.help = true;
+    let top = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(top.contains("↑↓ PgUp PgDn"), "{top}");
+    m.help_scroll = usize::MAX;
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("R  reports"), "{s}");
+    assert!(s.contains("Ctrl-L  lock"), "{s}");
+    insta::assert_snapshot!("help_dashboard_end_80x24", s);
+}
+
+#[test]
+fn dashboard_footer_shows_reports_and_the_console_to_admins() {
+    let last = |m: &Model| {
+        let s = render(m, 80, 24, ColorDepth::Mono);
+        s.lines().last().unwrap_or_default().to_string()
+    };
+    let mut m = model(Screen::Dashboard);
+    assert!(!last(&m).contains("a admin"), "{}", last(&m));
+    m.me.role = Role::Admin;
+    assert_eq!(
+        last(&m).trim_end(),
+        "i intake  p pickup  l packages  r recipients  R reports  a admin  ? help  q quit"
+    );
+}
+
+#[test]
 fn tiny_terminal_says_how_big_it_must_be() {
     let s = render(&model(Screen::Dashboard), 20, 5, ColorDepth::Mono);
     assert!(s.replace('\n', " ").contains("60x20"), "{s}");

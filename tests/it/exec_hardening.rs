@@ -360,3 +360,61 @@ async fn bidi_override_or_escape_in_recipient_and_settings_is_rejected() {
         "{err}"
     );
 }
+
+/// Issue 16 item 10 over real SSH exec: every refusal names what is wrong, lists say when
+/// they were cut, and an oversized or NUL-holding command line gets a message.
+#[tokio::test]
+async fn exec_errors_name_what_is_wrong() {
+    let server = north().await;
+    let ada = recipient(&server, "Ada Lovelace", EMAIL).await;
+    let key = server.key_user("clerk", "north", Role::Operator).await;
+    let c = server.login_key("clerk", &key).await;
+
+    let refused = async |line: &str| {
+        let out = c.exec(line).await;
+        assert_eq!(out.status, Some(1), "{line}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{line}: {out:?}");
+        assert_eq!(out.stdout, "", "{line}");
+        out.stderr
+    };
+    let e = refused("packages intake --recipient 1").await;
+    assert!(e.contains("--tracking"), "{e}");
+    for line in [
+        "packages list --limit -1",
+        "packages list --limit 0",
+        "recipients search ada --limit -1",
+        "packages pickup --id -3",
+    ] {
+        let e = refused(line).await;
+        assert!(e.contains("must be positive"), "{line}: {e}");
+    }
+    let e = refused("packages list --limit 100000").await;
+    assert!(e.contains("at most 5000"), "{e}");
+    let e = refused("whoami\0").await;
+    assert!(e.contains("NUL"), "{e}");
+    let long = format!("recipients search {}", "a".repeat(9000));
+    let e = refused(&long).await;
+    assert!(e.contains("8 KiB") && e.contains("9018 bytes"), "{e}");
+
+    // A list cut at its limit says so on stderr; stdout keeps only rows.
+    for tracking in [UPS, "1Z999AA10123456784"] {
+        let out = c
+            .exec(&format!(
+                "packages intake --tracking {tracking} --recipient {ada}"
+            ))
+            .await;
+        assert_eq!(out.status, Some(0), "{out:?}");
+    }
+    let out = c.exec("packages list --limit 1 --json").await;
+    assert_eq!(out.status, Some(0), "{out:?}");
+    assert_eq!(out.stdout.lines().count(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "showing 1; more exist: use --limit N (at most 5000)\n"
+    );
+    let all = c.exec("packages list").await;
+    assert_eq!((all.stdout.lines().count(), all.stderr.as_str()), (2, ""));
+    let help = c.exec("help").await;
+    assert!(help.stdout.contains("unmatched"), "{}", help.stdout);
+    assert!(help.stdout.contains("default 500"), "{}", help.stdout);
+}

@@ -110,6 +110,8 @@ async fn q_restores_the_screen_and_exits_zero() {
     let c = s.login_key(&user, &key).await;
     let mut sh = first_screen(&c, 80, 24).await;
     sh.send(b"q").await;
+    sh.wait_text("Quit? y/n").await;
+    sh.send(b"y").await;
     sh.wait_closed(STEP).await;
     assert!(
         sh.raw_text().ends_with(LEAVE_TAIL),
@@ -438,6 +440,10 @@ async fn openssh_client_smoke() {
         use tokio::io::AsyncWriteExt;
         stdin.write_all(b"q").await.expect("send q");
         stdin.flush().await.expect("flush");
+        // The answer to "Quit? y/n" comes after the question, as a person types it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stdin.write_all(b"y").await.expect("send y");
+        stdin.flush().await.expect("flush");
     }
     let status = tokio::time::timeout(STEP, async {
         use tokio::io::AsyncReadExt;
@@ -452,4 +458,102 @@ async fn openssh_client_smoke() {
     assert_eq!(status.code(), Some(0));
     let text = String::from_utf8_lossy(&seen);
     assert!(text.contains(LEAVE_TAIL), "screen not restored: {text:?}");
+}
+
+/// `ssh -T host`: no terminal, no command. A short help and exit 1, not a full screen drawn
+/// into a pipe.
+#[tokio::test]
+async fn a_shell_without_a_terminal_prints_help_and_exits() {
+    let (s, key, user) = setup(test_limits()).await;
+    let c = s.login_key(&user, &key).await;
+    let out = c.shell_without_pty().await;
+    assert_eq!(out.status, Some(1), "{out:?}");
+    assert!(out.stdout.contains("packages list"), "{out:?}");
+    assert!(
+        !out.stdout.contains('\x1b'),
+        "escape sequences in a pipe: {out:?}"
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(out.stderr.contains("ssh -t"), "{out:?}");
+    // The connection is still good for a command.
+    assert_eq!(c.exec("whoami").await.status, Some(0));
+}
+
+/// A client that vanishes (its connection dropped mid-session, no quit, no channel close
+/// of its own) still leaves "session end" with the duration in the log, not only
+/// "session start". The real binary, for its real log.
+#[tokio::test]
+async fn a_vanished_client_still_logs_its_session_end() {
+    let sandbox = crate::support::Sandbox::new();
+    let (home, key) = sandbox.home_with_key();
+    let served = sandbox.serve_from(&home, &["--demo"]);
+    let mut client = Client::connect(served.addr, sandbox.host_key()).await;
+    assert!(client.pubkey("clerk+demo", key.clone()).await.success());
+    let mut sh = client.shell(80, 24).await;
+    sh.wait_text("Demo Mailroom").await;
+    let start = served
+        .log_lines()
+        .iter()
+        .filter(|l| l.contains("session start"))
+        .count();
+    assert_eq!(start, 1, "{}", served.log());
+    drop(sh);
+    drop(client);
+    let deadline = Instant::now() + STEP;
+    let end = loop {
+        if let Some(l) = served
+            .log_lines()
+            .into_iter()
+            .find(|l| l.contains("session end"))
+        {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no session end logged:\n{}",
+            served.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        end.contains("login=clerk") && end.contains("duration_s="),
+        "{end}"
+    );
+
+    // A command line over the 8 KiB limit: a message for the client, a line in the log.
+    let mut client = Client::connect(served.addr, sandbox.host_key()).await;
+    assert!(client.pubkey("clerk+demo", key).await.success());
+    let out = client
+        .exec(&format!("recipients search {}", "a".repeat(9000)))
+        .await;
+    assert_eq!(out.status, Some(1), "{out:?}");
+    assert!(out.stderr.contains("8 KiB"), "{out:?}");
+    let logged = || {
+        served
+            .log_lines()
+            .iter()
+            .any(|l| l.contains("command line over the limit"))
+    };
+    let deadline = Instant::now() + STEP;
+    while !logged() {
+        assert!(Instant::now() < deadline, "not logged:\n{}", served.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An unfinished bracketed paste over real SSH: after the paste went quiet, `q` is a key
+/// again (it asks "Quit? y/n") instead of more paste.
+#[tokio::test]
+async fn an_unfinished_paste_gives_the_keys_back() {
+    let (s, key, user) = setup(test_limits()).await;
+    let c = s.login_key(&user, &key).await;
+    let mut sh = first_screen(&c, 80, 24).await;
+    sh.send(b"\x1b[200~hello").await;
+    sh.send(&vec![b'x'; 100 * 1024]).await;
+    tokio::time::sleep(packtrack::term::input::PASTE_IDLE + Duration::from_millis(300)).await;
+    sh.send(b"q").await;
+    sh.wait_text("Quit? y/n").await;
+    sh.send(b"y").await;
+    sh.wait_closed(STEP).await;
+    assert_eq!(sh.exit, Some(0));
 }

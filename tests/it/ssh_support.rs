@@ -404,6 +404,33 @@ impl Client {
         out
     }
 
+    /// A shell request without a PTY (`ssh -T host`): what came back, as for an exec.
+    pub async fn shell_without_pty(&self) -> ExecOut {
+        let mut ch = self
+            .handle
+            .channel_open_session()
+            .await
+            .expect("open session channel");
+        ch.request_shell(true).await.expect("shell request");
+        let mut out = ExecOut::default();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        tokio::time::timeout(STEP, async {
+            while let Some(msg) = ch.wait().await {
+                match msg {
+                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                    ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("a shell without a PTY did not end");
+        out.stdout = String::from_utf8(stdout).expect("utf-8 stdout");
+        out.stderr = String::from_utf8(stderr).expect("utf-8 stderr");
+        out
+    }
+
     /// Opens a channel with a PTY of `cols`×`rows` and starts the shell.
     pub async fn shell(&self, cols: u16, rows: u16) -> Shell {
         let ch = self

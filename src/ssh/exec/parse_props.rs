@@ -41,6 +41,11 @@ fn line() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Any text without NUL (a line holding one is refused as a whole).
+fn no_nul() -> impl Strategy<Value = String> {
+    any::<String>().prop_map(|s| s.replace('\0', ""))
+}
+
 fn split_args(line: &str) -> Vec<String> {
     shell_words::split(line).expect("quoted by shell-words")
 }
@@ -90,15 +95,16 @@ proptest! {
 
     /// Quoted values reach the command unchanged: a search's words after `--`, an intake's
     /// tracking text and location, a pickup's code and receiver name, whatever they hold
-    /// (leading dashes, quotes, spaces, line breaks, any Unicode).
+    /// (leading dashes, quotes, spaces, line breaks, any Unicode but NUL, which refuses the
+    /// whole line) and any positive id.
     #[test]
     fn quoted_exec_arguments_arrive_unchanged(
-        words in vec(any::<String>(), 0..5),
-        tracking in any::<String>(),
-        location in any::<String>(),
-        recipient in any::<i64>(),
-        code in any::<String>(),
-        name in any::<String>(),
+        words in vec(no_nul(), 0..5),
+        tracking in no_nul(),
+        location in no_nul(),
+        recipient in 1..=i64::MAX,
+        code in no_nul(),
+        name in no_nul(),
     ) {
         let mut search = vec!["recipients".to_string(), "search".into(), "--".into()];
         search.extend(words.iter().cloned());

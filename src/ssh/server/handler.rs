@@ -233,6 +233,28 @@ impl Handler for Conn {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // No terminal and no command (`ssh -T host`, a script piping into ssh): a full
+        // screen drawn into a pipe helps nobody. Say how to get either, like a user error.
+        // (An unbound login still gets its own hint from `spawn_task`.)
+        if self.unbound.is_none()
+            && let Some(chan) = self.channels.get_mut(&channel)
+            && chan.pty.is_none()
+            && chan.task.is_none()
+            && let Some(writer) = chan.writer.take()
+        {
+            let stdout = if self.principal.is_some() {
+                crate::ssh::exec::HELP.to_string()
+            } else {
+                String::new()
+            };
+            tracing::info!(peer = %self.peer, "shell without a terminal: answered with help");
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let _ = write_exec(&writer, stdout, NO_TERMINAL.into(), 1, &shared).await;
+            });
+            session.channel_success(channel)?;
+            return Ok(());
+        }
         Ok(self.spawn_task(channel, None, session)?)
     }
 
@@ -242,8 +264,29 @@ impl Handler for Conn {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if data.len() > 8192 {
-            session.channel_failure(channel)?;
+        if data.len() > crate::ssh::limits::MAX_COMMAND_LINE {
+            // A bare channel failure left clients (OpenSSH says nothing) guessing: answer
+            // like any user error, with what the limit is, and leave a trace in the log.
+            tracing::warn!(peer = %self.peer, bytes = data.len(),
+                "exec refused: command line over the limit");
+            let Some(writer) = self
+                .channels
+                .get_mut(&channel)
+                .and_then(|c| c.writer.take())
+            else {
+                session.channel_failure(channel)?;
+                return Ok(());
+            };
+            let msg = format!(
+                "the command line is {} bytes; the most is {} (8 KiB)\n",
+                data.len(),
+                crate::ssh::limits::MAX_COMMAND_LINE
+            );
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let _ = write_exec(&writer, String::new(), msg, 1, &shared).await;
+            });
+            session.channel_success(channel)?;
             return Ok(());
         }
         let line = String::from_utf8_lossy(data).into_owned();
@@ -332,6 +375,10 @@ impl Handler for Conn {
         Ok(())
     }
 }
+
+/// The answer to a shell request without a terminal (one line on stderr, exit 1).
+pub(super) const NO_TERMINAL: &str = "packtrack: no terminal: use `ssh -t HOST` for the \
+     interface, or `ssh HOST COMMAND` (`ssh HOST help` lists them)\n";
 
 /// Terminal dimensions as the client reports them, bounded to something drawable; 0 means
 /// the client does not know (no local terminal), so assume the classic size.

@@ -27,7 +27,7 @@ use crate::error::DbError;
 use crate::live::{self, LiveEvent};
 use crate::metrics::Metrics;
 use crate::ops::Ops;
-use crate::term::input::{Event, InputParser};
+use crate::term::input::{Event, InputParser, PASTE_IDLE};
 use crate::term::scan::{Item, ScanDetector};
 use crate::term::wire::WireBackend;
 use crate::term::{self, ColorDepth};
@@ -146,6 +146,31 @@ struct Out {
     writer: ChannelWriteHalf<Msg>,
     stall: Duration,
     bytes: u64,
+    /// Set while the session runs: see [`Out`]'s `Drop`.
+    running: Option<Running>,
+}
+
+/// Who a running session is, for the log line of an end `run` never returned from.
+struct Running {
+    who: String,
+    facility: String,
+    started: Instant,
+}
+
+/// The caller logs "session end" with how `run` ended. When the connection goes away, the
+/// server aborts the session's task instead (`Conn`'s `Drop`, a channel close), `run` never
+/// returns, and only "session start" was in the log: dropping a still-running session's
+/// output logs its end.
+impl Drop for Out {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            tracing::info!(
+                login = %r.who, facility = %r.facility,
+                duration_s = r.started.elapsed().as_secs(), bytes = self.bytes,
+                end = "connection lost", "session end"
+            );
+        }
+    }
 }
 
 impl Out {
@@ -175,6 +200,7 @@ impl Session {
             writer,
             stall: self.write_stall,
             bytes: 0,
+            running: None,
         };
         let size = Rect::new(0, 0, self.pty.cols.max(1), self.pty.rows.max(1));
         let Ok(mut terminal) = Terminal::with_options(
@@ -225,6 +251,15 @@ impl Session {
             }
             (None, None) => return (End::AccessRevoked, 0),
         };
+        out.running = Some(Running {
+            who: match (&self.principal, &self.kiosk) {
+                (Some(p), _) => p.login().to_string(),
+                (None, Some(k)) => format!("kiosk:{}", k.device.name),
+                (None, None) => String::new(),
+            },
+            facility: model.me.slug.clone(),
+            started: Instant::now(),
+        });
         // Kiosk checks answer here; the principal changes only in this task.
         let (kiosk_tx, mut kiosk_replies) = mpsc::channel::<super::kiosk::Reply>(8);
         if let Some(k) = &self.kiosk {
@@ -271,6 +306,7 @@ impl Session {
                 }
             }
             let esc_pending = parser.pending_escape();
+            let paste_pending = parser.pending_paste();
             let scan_due = scans.deadline().map(Instant::from_std);
             // When this turn's events arrived: the chunk's stamp, or now for a timeout.
             let mut arrived = Instant::now();
@@ -385,6 +421,10 @@ impl Session {
                 _ = tick.tick() => msgs.push(AppMsg::Tick(Utc::now())),
                 () = tokio::time::sleep(ESC_TIMEOUT), if esc_pending => {
                     parser.flush_timeout(&mut events);
+                }
+                // A paste whose end marker did not come: keys are keys again.
+                () = tokio::time::sleep_until(last_input + PASTE_IDLE), if paste_pending => {
+                    parser.flush_paste(&mut events);
                 }
                 // Held letters: the run went quiet, so they are keys (or a scan without Enter).
                 () = tokio::time::sleep_until(scan_due.unwrap_or_else(Instant::now)), if scan_due.is_some() => {
@@ -504,6 +544,8 @@ impl Session {
                 let _ = out.writer.close().await;
             }
         }
+        // `run` returns: the caller logs the end with how it ended.
+        out.running = None;
         (end, out.bytes)
     }
 }

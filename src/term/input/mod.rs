@@ -9,8 +9,13 @@
 //! it calls [`InputParser::flush_timeout`]. Re-arm the timer on every read:
 //! flushing after a later byte arrived would split a fresh sequence.
 //!
-//! Bracketed paste ends only at `ESC [201~` (no timeout: a large paste may
-//! arrive in slow packets); until then keys are paste content.
+//! Bracketed paste ends at `ESC [201~`; until then keys are paste content. A
+//! paste whose end marker never comes (a client that sent `ESC [200~` and then
+//! typing) would swallow every later key, Ctrl-C and `q` included, so the session
+//! ends it like the Esc: when [`InputParser::pending_paste`] is true and no byte
+//! came for [`PASTE_IDLE`], it calls [`InputParser::flush_paste`]. (Not a timeout
+//! since the start: a large paste may arrive in slow packets, but a terminal
+//! sends it without pauses of seconds.)
 //!
 //! Here: the stateful [`InputParser`] (buffering, paste, the Esc timeout); `keys` (the event
 //! types), `decode` (one sequence, pure). Tests: `tests` (cases, differential and byte-split)
@@ -28,6 +33,9 @@ pub use keys::*;
 pub const MAX_SEQ: usize = 64;
 /// Bracketed paste is capped; the excess is dropped, not buffered.
 pub const PASTE_CAP: usize = 64 * 1024;
+
+/// An unfinished bracketed paste ends after this long without input.
+pub const PASTE_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 const ESC: u8 = 0x1b;
 const PASTE_END: &[u8] = b"\x1b[201~";
@@ -94,6 +102,26 @@ impl InputParser {
     #[must_use]
     pub fn pending_escape(&self) -> bool {
         self.paste.is_none() && self.pending.first() == Some(&ESC)
+    }
+
+    /// True inside a bracketed paste whose end marker has not come yet; the
+    /// session should arm its [`PASTE_IDLE`] timer.
+    #[must_use]
+    pub fn pending_paste(&self) -> bool {
+        self.paste.is_some()
+    }
+
+    /// No byte came for [`PASTE_IDLE`] inside a paste: the end marker is not
+    /// coming. What was pasted so far is the paste (a partial end marker is
+    /// dropped); the bytes after it are keys again.
+    pub fn flush_paste(&mut self, out: &mut Vec<Event>) {
+        if let Some(mut paste) = self.paste.take() {
+            paste.matched = 0;
+            let text = paste.finish();
+            if !text.is_empty() {
+                out.push(Event::Paste(text));
+            }
+        }
     }
 
     /// No byte followed the pending Esc in time: resolve it as keys.

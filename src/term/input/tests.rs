@@ -563,3 +563,43 @@ fn fuzz_chunking_does_not_change_events() {
         assert_eq!(feed_chunks(&chunks, true), whole, "seed {seed}");
     }
 }
+
+/// Issue 16 item 11: `ESC[200~hello`, then a flood without the end marker. The session
+/// flushes the paste once input paused for `PASTE_IDLE`; what follows is keys again.
+#[test]
+fn an_unfinished_paste_ends_on_flush_and_keys_are_keys_again() {
+    let mut p = InputParser::new();
+    let mut out = Vec::new();
+    p.feed(b"\x1b[200~hello", &mut out);
+    assert!(out.is_empty());
+    assert!(p.pending_paste());
+    assert!(!p.pending_escape(), "the Esc timer is not the paste's");
+    // 200 KB more, still no end marker: held (capped), nothing emitted.
+    p.feed(&vec![b'x'; 200 * 1024], &mut out);
+    p.feed(b"\x1b[20", &mut out);
+    assert!(out.is_empty() && p.pending_paste());
+    p.flush_paste(&mut out);
+    assert!(!p.pending_paste());
+    match out.as_slice() {
+        [Event::Paste(text)] => {
+            assert!(text.starts_with("helloxxx"));
+            assert_eq!(text.len(), PASTE_CAP, "capped, the partial marker dropped");
+        }
+        other => panic!("{other:?}"),
+    }
+    out.clear();
+    p.feed(b"\x03q", &mut out);
+    assert_eq!(
+        out,
+        vec![
+            Event::Key(KeyEvent::new(KeyCode::Char('c'), Mods::CTRL)),
+            Event::Key(KeyEvent::new(KeyCode::Char('q'), Mods::NONE)),
+        ]
+    );
+    // Flushing with no paste open does nothing; a finished paste is unaffected.
+    out.clear();
+    p.flush_paste(&mut out);
+    p.feed(b"\x1b[200~ok\x1b[201~", &mut out);
+    assert_eq!(out, vec![Event::Paste("ok".into())]);
+    assert!(!p.pending_paste());
+}
