@@ -152,7 +152,7 @@ pub const BINDINGS: &[Binding] = &[
         k(K::Char('s')),
         A::CycleStatus,
         "s",
-        "status filter",
+        "status: then w u p r l a",
     ),
     b(
         S::Screen(Screen::Packages),

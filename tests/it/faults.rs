@@ -216,9 +216,11 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
             "intakes did not work again without a human",
         )
         .await;
-    let errors = loops.errors.load(Ordering::Relaxed);
+    // Whether an intake was in flight at the kill is up to timing (four loops of ssh exec
+    // spend most of their time connecting): a fast restart can fail none, so the restart is
+    // proven by the new postmaster, the metric and the log below, not by failed intakes.
+    let failed_during_outage = loops.errors.load(Ordering::Relaxed);
     let acked = loops.finish().await;
-    assert!(errors > 0, "the kill should have failed some intakes");
 
     let restarted = s.postmaster_pid().expect("a new postmaster");
     assert_ne!(restarted, pid);
@@ -248,7 +250,7 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
     assert_eq!(
         counts,
         format!("{} {}", acked.len(), acked.len()),
-        "acknowledged intakes present exactly once"
+        "acknowledged intakes present exactly once ({failed_during_outage} failed during the outage)"
     );
     // Each package has its one custody event, and the same outbox rows as every other.
     let partial = s.psql(
