@@ -37,6 +37,8 @@ pub struct FacilitySettings {
     pub name: String,
     pub time_zone: String,
     pub overdue_days: i64,
+    /// Where intake puts a parcel unless told (empty: nowhere in particular).
+    pub default_location: String,
     /// Days after intake a reminder goes out, ascending; empty: no reminders.
     pub reminders: Vec<i64>,
     pub retention_days: i64,
@@ -49,7 +51,7 @@ pub struct FacilitySettings {
 }
 
 /// The field names used in errors and in the audit row's `changed` list.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 11] = [
     "name",
     "time_zone",
     "overdue_days",
@@ -60,6 +62,7 @@ pub const FIELDS: [&str; 10] = [
     "email_enabled",
     "sms_enabled",
     "webhook_enabled",
+    "default_location",
 ];
 
 impl FacilitySettings {
@@ -76,6 +79,7 @@ impl FacilitySettings {
             self.email == after.email,
             self.sms == after.sms,
             self.webhook == after.webhook,
+            self.default_location == after.default_location,
         ];
         FIELDS
             .iter()
@@ -121,6 +125,9 @@ impl FacilitySettings {
         }
         if let Err(e) = in_range("overdue days", self.overdue_days, OVERDUE_RANGE) {
             out.push(("overdue_days", e));
+        }
+        if let Err(e) = crate::domain::Location::new(self.default_location.trim()) {
+            out.push(("default_location", format!("usual {}", e.0)));
         }
         let reminders = if self.reminders.len() > MAX_REMINDERS {
             Err(format!("reminders: at most {MAX_REMINDERS} (e.g. 3,7)"))
@@ -218,6 +225,11 @@ pub fn from_document(
         name,
         time_zone,
         overdue_days: int_setting(doc, "overdue_days").unwrap_or(DEFAULT_OVERDUE_DAYS),
+        default_location: doc
+            .get("default_location")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         reminders,
         retention_days: int_setting(doc, "notification_retention_days")
             .unwrap_or(DEFAULT_RETENTION_DAYS),
@@ -296,6 +308,12 @@ pub async fn save(
             }
             "overdue_days" => {
                 patch.insert("overdue_days".into(), json!(after.overdue_days));
+            }
+            "default_location" => {
+                patch.insert(
+                    "default_location".into(),
+                    json!(after.default_location.trim()),
+                );
             }
             "reminder_days" => {
                 patch.insert(

@@ -23,10 +23,11 @@ pub enum Field {
     RetentionDays,
     RelockMinutes,
     PinTotp,
+    DefaultLocation,
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::Name,
         Field::TimeZone,
         Field::OverdueDays,
@@ -37,6 +38,7 @@ impl Field {
         Field::RetentionDays,
         Field::RelockMinutes,
         Field::PinTotp,
+        Field::DefaultLocation,
     ];
 
     pub fn label(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Field {
             Field::Name => "Name",
             Field::TimeZone => "Time zone",
             Field::OverdueDays => "Overdue after (days)",
+            Field::DefaultLocation => "Usual location",
             Field::Reminders => "Reminders (days)",
             Field::Email => "E-mail notifications",
             Field::Sms => "SMS notifications",
@@ -60,6 +63,7 @@ impl Field {
             Field::Name => "name",
             Field::TimeZone => "time_zone",
             Field::OverdueDays => "overdue_days",
+            Field::DefaultLocation => "default_location",
             Field::Reminders => "reminder_days",
             Field::Email => "email_enabled",
             Field::Sms => "sms_enabled",
@@ -88,6 +92,7 @@ impl Field {
             Field::Name => s.name.clone(),
             Field::TimeZone => s.time_zone.clone(),
             Field::OverdueDays => s.overdue_days.to_string(),
+            Field::DefaultLocation => s.default_location.clone(),
             Field::Reminders if s.reminders.is_empty() => "none".into(),
             Field::Reminders => settings::format_reminders(&s.reminders),
             Field::Email => switch(s.email),
@@ -111,6 +116,7 @@ impl Field {
             Field::Name => out.name = text.trim().to_string(),
             Field::TimeZone => out.time_zone = text.trim().to_string(),
             Field::OverdueDays => out.overdue_days = number("overdue days")?,
+            Field::DefaultLocation => out.default_location = text.trim().to_string(),
             Field::Reminders => {
                 out.reminders =
                     settings::parse_reminders(if text.trim() == "none" { "" } else { text })?

@@ -74,3 +74,31 @@ fn changes_list_keys() {
     b.kiosk_pin_totp = true;
     assert_eq!(a.changes(&b), vec!["reminder_days", "kiosk_pin_totp"]);
 }
+
+/// The usual location (intake starts there) is a setting like the others: read from the
+/// document, checked like a parcel's location, and listed when it changed.
+#[test]
+fn usual_location_is_read_checked_and_saved_as_a_change() {
+    let doc = serde_json::json!({ "default_location": "Shelf A" });
+    let s = from_document("North".into(), "UTC".into(), &doc, [None; 3]);
+    assert_eq!(s.default_location, "Shelf A");
+    let none = from_document(
+        "North".into(),
+        "UTC".into(),
+        &serde_json::json!({}),
+        [None; 3],
+    );
+    assert_eq!(none.default_location, "");
+    let mut b = s.clone();
+    b.default_location = "Fridge".into();
+    assert_eq!(s.changes(&b), vec!["default_location"]);
+    b.default_location = "x".repeat(65);
+    assert!(
+        b.problem("default_location")
+            .is_some_and(|e| e.starts_with("usual location")),
+        "{:?}",
+        b.problem("default_location")
+    );
+    b.default_location = "Shelf\u{1b}[2J".into();
+    assert!(b.problem("default_location").is_some());
+}
