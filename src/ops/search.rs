@@ -18,11 +18,11 @@ use crate::search::{Hit, RecipientIndex};
 /// a build, an update) keeps the index alive even once the directory has let go of it.
 pub type Slot = Arc<RwLock<Option<RecipientIndex>>>;
 
-/// Index memory when the operator sets none: 256 MiB. A 2-core node with 1 GiB shares it with
-/// the sessions (tens of KiB each), the runtime and often the embedded PostgreSQL (128 MiB of
-/// shared buffers plus its backends); 256 MiB keeps about seven facilities of 100,000
-/// recipients, or about a thousand of 1,000, warm (figures in docs/SCALE.md), and leaves the
-/// rest of the node its headroom.
+/// Index memory when the operator sets none: 256 MiB, a quarter of a 2-core, 1 GiB node. The
+/// rest goes to the sessions, the runtime, the indexes being built over the budget (one per
+/// core at most, see `searches`) and often the embedded PostgreSQL (128 MiB of shared buffers
+/// plus its backends). An index takes about 620 bytes per recipient (docs/SCALE.md), so
+/// 256 MiB keeps about 430,000 recipients warm: four facilities of 100,000, or 430 of 1,000.
 pub const DEFAULT_INDEX_MEMORY: usize = 256 << 20;
 
 /// The per-facility recipient indexes: built on first use, kept current by this process's
