@@ -19,7 +19,7 @@ mod recipients_admin;
 mod search;
 
 pub use recipients_admin::{MergePreview, RecipientFields};
-pub use search::{Directory, Found};
+pub use search::{DEFAULT_INDEX_MEMORY, Directory, DirectoryStats, Found, Slot};
 
 /// Package statuses, as the contract spells them.
 pub const STATUSES: [&str; 4] = ["waiting", "picked_up", "returned", "lost"];

@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// address then counts for limits, lockouts and logs. Off by default.
     #[arg(long, value_name = "ADDRS")]
     proxy_protocol_from: Option<crate::ssh::server::TrustedProxies>,
+    /// Memory for the per-facility recipient search indexes (e.g. 256MiB, 1GiB); beyond it
+    /// the least recently searched facilities' indexes are dropped and rebuilt on their next
+    /// search.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = serve::parse_size)]
+    index_memory: usize,
     #[command(flatten)]
     backup: serve::BackupFlags,
 }

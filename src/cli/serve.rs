@@ -71,6 +71,7 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         max_startups_per_ip: args.max_startups_per_ip.max(1),
         max_startups: args.max_startups.max(1),
         recheck: std::time::Duration::from_secs(args.recheck_secs),
+        index_memory: args.index_memory,
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);
@@ -207,6 +208,27 @@ fn shutdown_signals() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// A size such as `256MiB`, `1GiB`, `512M` or `1048576` (bytes); K, M and G are binary
+/// multiples, as memory is counted.
+pub(super) fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a size such as 256MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?}: too large"))
+}
+
 /// `serve --backup-dir DIR --backup-every 24h --backup-keep 14` and the backup key.
 #[derive(Debug, Args)]
 pub struct BackupFlags {
@@ -265,5 +287,21 @@ impl BackupFlags {
             key,
             check,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        use super::parse_size;
+        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512m"), Ok(512 << 20));
+        assert_eq!(parse_size("64 KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("5TB").is_err());
+        assert!(parse_size("-1").is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! process's own changes and by the database's announcements (`cache.rs`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{RwLock, Semaphore};
@@ -13,55 +14,183 @@ use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
 use crate::search::{Hit, RecipientIndex};
 
-/// The per-facility recipient indexes, built on first use, kept current by this process's
-/// own changes and dropped when the database announces any other change (`ops/cache.rs`).
+/// A facility's index behind its lock: `None` until built. Whoever holds the `Arc` (a search,
+/// a build, an update) keeps the index alive even once the directory has let go of it.
+pub type Slot = Arc<RwLock<Option<RecipientIndex>>>;
+
+/// Index memory when the operator sets none: 256 MiB, a quarter of a 2-core, 1 GiB node. The
+/// rest goes to the sessions, the runtime, the indexes being built over the budget (one per
+/// core at most, see `searches`) and often the embedded PostgreSQL (128 MiB of shared buffers
+/// plus its backends). An index takes about 620 bytes per recipient (docs/SCALE.md), so
+/// 256 MiB keeps about 430,000 recipients warm: four facilities of 100,000, or 430 of 1,000.
+pub const DEFAULT_INDEX_MEMORY: usize = 256 << 20;
+
+/// The per-facility recipient indexes: built on first use, kept current by this process's
+/// own changes and dropped when the database announces any other change (`ops/cache.rs`),
+/// and evicted, least recently searched first, once their estimated size passes the budget.
 pub struct Directory {
-    indexes: Mutex<HashMap<FacilityId, Arc<RwLock<Option<RecipientIndex>>>>>,
+    indexes: Mutex<Indexes>,
     /// Rows other processes changed since the index was built, reloaded by the next search.
     changed: Mutex<HashMap<FacilityId, Vec<i64>>>,
     /// Searches are CPU work: they run on blocking threads, this many at once server-wide,
     /// so a flood of them can neither stall the async workers nor take every core.
     searches: Arc<Semaphore>,
+    /// Bytes of index ([`RecipientIndex::heap_bytes`]) the directory keeps at most, unless
+    /// the indexes in use alone take more.
+    budget: usize,
+    evictions: AtomicU64,
+}
+
+#[derive(Default)]
+struct Indexes {
+    held: HashMap<FacilityId, Held>,
+    /// Ticks once per use: the LRU's clock (a counter, not time, so touching is one add).
+    clock: u64,
+}
+
+struct Held {
+    slot: Slot,
+    last_used: u64,
+    /// The index's estimated size when it was built (0: not built yet). Later in-place
+    /// updates are not counted: they are small (at most INDEX_UPDATE_MAX rows before a
+    /// rebuild) and re-measuring would cost a pass over the index.
+    bytes: usize,
+}
+
+/// What the directory holds, for logs, metrics and the scale simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryStats {
+    /// Facilities with a built index.
+    pub indexes: usize,
+    pub bytes: usize,
+    pub budget: usize,
+    /// Indexes evicted over the budget since start.
+    pub evictions: u64,
 }
 
 impl Default for Directory {
     fn default() -> Self {
+        Self::with_budget(DEFAULT_INDEX_MEMORY)
+    }
+}
+
+impl Directory {
+    /// A directory that keeps at most about `budget` bytes of index.
+    pub fn with_budget(budget: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self {
             indexes: Mutex::default(),
             changed: Mutex::default(),
             searches: Arc::new(Semaphore::new(cores)),
+            budget,
+            evictions: AtomicU64::new(0),
         }
     }
-}
 
-impl Directory {
-    pub(super) fn slot(&self, facility: FacilityId) -> Arc<RwLock<Option<RecipientIndex>>> {
-        self.indexes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(facility)
-            .or_default()
-            .clone()
+    fn indexes(&self) -> std::sync::MutexGuard<'_, Indexes> {
+        self.indexes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The facility's slot (empty until built), marked as used now: O(1) under the map's
+    /// lock, which is held for the lookup only.
+    pub fn slot(&self, facility: FacilityId) -> Slot {
+        let mut indexes = self.indexes();
+        indexes.clock += 1;
+        let now = indexes.clock;
+        let held = indexes.held.entry(facility).or_insert_with(|| Held {
+            slot: Slot::default(),
+            last_used: now,
+            bytes: 0,
+        });
+        held.last_used = now;
+        held.slot.clone()
+    }
+
+    /// Records the size of an index just built into `slot` and, when the directory is now
+    /// over its budget, evicts the least recently used indexes until it is not. Never
+    /// evicted: `slot` itself and any index in use (its `Arc` held by a search, a build or an
+    /// update: see [`Self::in_use`]). Eviction only removes the map entry; the next search
+    /// of that facility rebuilds. Returns the facilities evicted.
+    pub fn built(&self, facility: FacilityId, slot: &Slot, bytes: usize) -> Vec<FacilityId> {
+        let mut indexes = self.indexes();
+        match indexes.held.get_mut(&facility) {
+            // Dropped (invalidated) while it was being built: it serves its own search only.
+            Some(held) if Arc::ptr_eq(&held.slot, slot) => held.bytes = bytes,
+            _ => return Vec::new(),
+        }
+        let mut total: usize = indexes.held.values().map(|h| h.bytes).sum();
+        if total <= self.budget {
+            return Vec::new();
+        }
+        let mut idle: Vec<(u64, FacilityId, usize)> = indexes
+            .held
+            .iter()
+            .filter(|(f, h)| **f != facility && h.bytes > 0 && !Self::in_use(&h.slot))
+            .map(|(f, h)| (h.last_used, *f, h.bytes))
+            .collect();
+        idle.sort_unstable();
+        let mut evicted = Vec::new();
+        for (_, f, bytes) in idle {
+            if total <= self.budget {
+                break;
+            }
+            indexes.held.remove(&f);
+            total -= bytes;
+            evicted.push(f);
+        }
+        drop(indexes);
+        for &f in &evicted {
+            self.take_changed(f);
+        }
+        if !evicted.is_empty() {
+            self.evictions
+                .fetch_add(evicted.len() as u64, AtomicOrdering::Relaxed);
+            tracing::debug!(
+                evicted = evicted.len(),
+                index_bytes = total,
+                budget = self.budget,
+                "search indexes evicted over the memory budget"
+            );
+        }
+        if total > self.budget {
+            tracing::debug!(
+                index_bytes = total,
+                budget = self.budget,
+                "search indexes in use exceed the memory budget"
+            );
+        }
+        evicted
+    }
+
+    /// Someone besides the directory holds the slot: a search, build or update is under way
+    /// (callers hold the `Arc` for the whole of it). Checked under the map's lock, so no new
+    /// holder can appear meanwhile (new holders get their clone from the map).
+    fn in_use(slot: &Slot) -> bool {
+        Arc::strong_count(slot) > 1
+    }
+
+    pub fn stats(&self) -> DirectoryStats {
+        let indexes = self.indexes();
+        let built = indexes.held.values().filter(|h| h.bytes > 0);
+        DirectoryStats {
+            indexes: built.clone().count(),
+            bytes: built.map(|h| h.bytes).sum(),
+            budget: self.budget,
+            evictions: self.evictions.load(AtomicOrdering::Relaxed),
+        }
     }
 
     /// Drops a facility's index so the next search rebuilds it (after a bulk import, or
     /// when the database announces a change). A build under way finishes into the dropped
     /// slot and serves its own search; the next search builds afresh.
     pub fn invalidate(&self, facility: FacilityId) {
-        self.indexes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&facility);
+        self.indexes().held.remove(&facility);
         self.take_changed(facility);
     }
 
     /// Drops every index (notifications may have been lost).
     pub fn invalidate_all(&self) {
-        self.indexes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.indexes().held.clear();
         self.changed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -71,12 +200,7 @@ impl Directory {
     /// Notes rows to reload into a facility's index before its next search; with too many
     /// pending, the index is dropped instead (a rebuild is cheaper, see INDEX_UPDATE_MAX).
     pub fn rows_changed(&self, facility: FacilityId, ids: &[i64]) {
-        if !self
-            .indexes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&facility)
-        {
+        if !self.indexes().held.contains_key(&facility) {
             return; // nothing built: the first search reads every row anyway
         }
         let too_many = {
@@ -114,6 +238,17 @@ pub struct Found {
 }
 
 impl Ops {
+    /// With an index memory budget (`serve --index-memory`) instead of the default.
+    pub fn with_index_memory(mut self, budget: usize) -> Self {
+        self.directory = Arc::new(Directory::with_budget(budget));
+        self
+    }
+
+    /// What the search indexes hold now.
+    pub fn index_stats(&self) -> DirectoryStats {
+        self.directory.stats()
+    }
+
     /// Fuzzy search over the facility's recipients.
     pub async fn search_recipients(
         &self,
@@ -132,7 +267,16 @@ impl Ops {
                     .db
                     .scoped(p, async |tx| recipients::all(tx).await)
                     .await?;
-                *guard = Some(self.blocking(move || RecipientIndex::new(all)).await?);
+                let (index, bytes) = self
+                    .blocking(move || {
+                        let index = RecipientIndex::new(all);
+                        let bytes = index.heap_bytes();
+                        (index, bytes)
+                    })
+                    .await?;
+                *guard = Some(index);
+                // Under the write lock still: this slot is in use, so never evicted here.
+                self.directory.built(p.facility(), &slot, bytes);
             }
         }
         if self.directory.has_changed(p.facility()) {
@@ -201,4 +345,97 @@ fn found(index: &RecipientIndex, query: &str, limit: usize, inactive: bool) -> V
 /// Blocking work is cancelled only when the runtime shuts down.
 fn shutting_down() -> AppError {
     AppError::Conflict("the server is shutting down; try again in a moment".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F1: FacilityId = FacilityId(1);
+    const F2: FacilityId = FacilityId(2);
+    const F3: FacilityId = FacilityId(3);
+    const F4: FacilityId = FacilityId(4);
+
+    /// What a search does on a miss: take the slot, build into it, report the size, and
+    /// let go of the slot once done (unless `keep`: a search still under way).
+    fn search(dir: &Directory, f: FacilityId, bytes: usize) -> Vec<FacilityId> {
+        let slot = dir.slot(f);
+        let fresh = slot.try_read().unwrap().is_none();
+        if fresh {
+            *slot.try_write().unwrap() = Some(RecipientIndex::new(Vec::new()));
+            dir.built(f, &slot, bytes)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn built(dir: &Directory, f: FacilityId) -> bool {
+        dir.indexes()
+            .held
+            .get(&f)
+            .is_some_and(|h| h.slot.try_read().unwrap().is_some())
+    }
+
+    #[test]
+    fn evicts_the_least_recently_searched_over_budget() {
+        let dir = Directory::with_budget(100);
+        assert!(search(&dir, F1, 40).is_empty());
+        assert!(search(&dir, F2, 40).is_empty());
+        // F1 searched again: F2 is now the least recently used.
+        search(&dir, F1, 40);
+        assert_eq!(search(&dir, F3, 40), vec![F2]);
+        assert!(built(&dir, F1) && built(&dir, F3) && !built(&dir, F2));
+        let stats = dir.stats();
+        assert_eq!((stats.indexes, stats.bytes, stats.evictions), (2, 80, 1));
+        // As many evicted as it takes, oldest first.
+        assert_eq!(search(&dir, F4, 90), vec![F1, F3]);
+        assert_eq!(dir.stats().bytes, 90);
+    }
+
+    #[test]
+    fn never_evicts_an_index_in_use() {
+        let dir = Directory::with_budget(100);
+        search(&dir, F1, 60);
+        // A search of F1 under way holds its slot.
+        let searching = dir.slot(F1);
+        search(&dir, F2, 30);
+        let slot = dir.slot(F2);
+        drop(slot);
+        // Over budget: F1 is older but in use, F3 is being built; F2 goes.
+        assert_eq!(search(&dir, F3, 30), vec![F2]);
+        // Everything left is in use or just built: over budget, nothing to evict.
+        let searching_3 = dir.slot(F3);
+        assert!(search(&dir, F4, 50).is_empty());
+        assert_eq!(dir.stats().bytes, 140);
+        assert!(built(&dir, F1) && built(&dir, F3) && built(&dir, F4));
+        drop((searching, searching_3));
+        // The next build sweeps what is no longer in use, least recent first, to the budget.
+        assert_eq!(search(&dir, F2, 10), vec![F1]);
+    }
+
+    #[test]
+    fn an_evicted_index_is_rebuilt_by_the_next_search() {
+        let dir = Directory::with_budget(50);
+        search(&dir, F1, 40);
+        let held = dir.slot(F1);
+        assert!(search(&dir, F2, 40).is_empty(), "F1 is in use");
+        drop(held);
+        assert_eq!(search(&dir, F3, 40), vec![F1, F2]);
+        // F1's next search finds an empty slot and builds (and F3, idle, makes room).
+        let slot = dir.slot(F1);
+        assert!(slot.try_read().unwrap().is_none());
+        drop(slot);
+        assert_eq!(search(&dir, F1, 40), vec![F3]);
+        assert!(built(&dir, F1) && !built(&dir, F3));
+    }
+
+    #[test]
+    fn a_build_into_a_dropped_slot_is_not_counted() {
+        let dir = Directory::with_budget(100);
+        let slot = dir.slot(F1);
+        dir.invalidate(F1);
+        *slot.try_write().unwrap() = Some(RecipientIndex::new(Vec::new()));
+        assert!(dir.built(F1, &slot, 500).is_empty());
+        assert_eq!(dir.stats().bytes, 0);
+    }
 }

@@ -112,6 +112,10 @@ pub(super) struct Meta {
     pub(super) active: bool,
 }
 
+/// Bytes an allocator keeps beside each block (glibc malloc: a 16-byte header and rounding),
+/// counted once per string in [`RecipientIndex::heap_bytes`].
+const ALLOC_OVERHEAD: usize = 16;
+
 /// Gap between consecutive ranks after a (re)numbering.
 pub(super) const RANK_GAP: u64 = 1 << 24;
 
@@ -218,6 +222,55 @@ impl RecipientIndex {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// Approximate heap bytes this index holds (what dropping it gives back), from the
+    /// capacities of its vectors, strings and table: no allocator hooks, so the allocator's
+    /// own per-block overhead is estimated at [`ALLOC_OVERHEAD`] per string. O(records): the
+    /// directory asks once per build.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let string = |s: &str, cap: usize| {
+            if cap == 0 {
+                0
+            } else {
+                cap.max(s.len()) + ALLOC_OVERHEAD
+            }
+        };
+        let records: usize = self
+            .entries
+            .iter()
+            .flatten()
+            .map(|e| {
+                let r = &e.rec;
+                string(&r.name, r.name.capacity())
+                    + string(&r.unit, r.unit.capacity())
+                    + r.email.as_ref().map_or(0, |s| string(s, s.capacity()))
+                    + r.phone.as_ref().map_or(0, |s| string(s, s.capacity()))
+                    + if r.aliases.capacity() == 0 {
+                        0
+                    } else {
+                        r.aliases.capacity() * size_of::<String>() + ALLOC_OVERHEAD
+                    }
+                    + r.aliases
+                        .iter()
+                        .map(|a| string(a, a.capacity()))
+                        .sum::<usize>()
+                    + string(&e.sort_key, e.sort_key.len())
+            })
+            .sum();
+        // hashbrown keeps one control byte per bucket beside each (key, value), and at most
+        // 7/8 of its buckets full.
+        let by_id = self.by_id.capacity() * 8 / 7 * (size_of::<(i64, u32)>() + 1);
+        records
+            + self.entries.capacity() * size_of::<Option<Entry>>()
+            + self.metas.capacity() * size_of::<Meta>()
+            + self.pairs.capacity() * size_of::<Pairs>()
+            + self.arena.spans.capacity() * size_of::<Span>()
+            + self.arena.ascii.capacity()
+            + self.arena.wide.capacity() * size_of::<char>()
+            + (self.free.capacity() + self.order.capacity()) * size_of::<u32>()
+            + by_id
     }
 
     pub fn get(&self, id: i64) -> Option<&Recipient> {

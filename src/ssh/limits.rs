@@ -38,6 +38,9 @@ pub struct Limits {
     /// Every PTY session re-reads its access (key, TOTP, membership, role, kiosk device)
     /// this often, so a revocation whose notification was lost still takes effect.
     pub recheck: Duration,
+    /// Bytes of recipient search index kept in memory; least recently searched facilities
+    /// are evicted beyond it (`serve --index-memory`).
+    pub index_memory: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +62,7 @@ impl Default for Limits {
             auth_rejection: Duration::from_millis(1000),
             kiosk_relock: Duration::from_secs(120),
             recheck: Duration::from_secs(30),
+            index_memory: crate::ops::DEFAULT_INDEX_MEMORY,
         }
     }
 }

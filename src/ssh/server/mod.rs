@@ -115,7 +115,9 @@ pub fn start_with(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::default());
     let limiter = ConnectionLimiter::new(&limits);
-    let ops = crate::ops::Ops::new(auth.db().clone()).with_secrets(auth.secrets().clone());
+    let ops = crate::ops::Ops::new(auth.db().clone())
+        .with_secrets(auth.secrets().clone())
+        .with_index_memory(limits.index_memory);
     let live = crate::live::LiveHub::start(auth.db());
     // The search indexes drop what other processes changed (issue 17).
     ops.follow(&live);
