@@ -37,6 +37,17 @@ pub struct Metrics {
     pub recheck_failed: AtomicU64,
     /// The embedded cluster's supervisor, when there is one (not with `DATABASE_URL`).
     db: OnceLock<Arc<crate::db::supervisor::ClusterHealth>>,
+    /// The server's operations, for the search indexes' memory (read at scrape time).
+    indexes: OnceLock<IndexWatch>,
+}
+
+/// The operations whose search indexes a scrape reports (`Ops` has no `Debug`).
+struct IndexWatch(crate::ops::Ops);
+
+impl std::fmt::Debug for IndexWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IndexWatch")
+    }
 }
 
 impl Metrics {
@@ -51,6 +62,11 @@ impl Metrics {
     /// Adds the supervisor's view of the embedded cluster to the metrics.
     pub fn watch_db(&self, health: Arc<crate::db::supervisor::ClusterHealth>) {
         let _ = self.db.set(health);
+    }
+
+    /// Adds the search indexes' size, budget and evictions to the metrics.
+    pub fn watch_indexes(&self, ops: crate::ops::Ops) {
+        let _ = self.indexes.set(IndexWatch(ops));
     }
 
     /// The exposition text (OpenMetrics), encoded by `prometheus-client` from a snapshot of the
@@ -130,6 +146,30 @@ impl Metrics {
                 "packtrack_db_restarts",
                 "Restarts of the embedded PostgreSQL server by the supervisor.",
                 one(db.restarts()),
+            ));
+        }
+        if let Some(IndexWatch(ops)) = self.indexes.get() {
+            let st = ops.index_stats();
+            let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+            families.push(Family::gauge(
+                "packtrack_search_indexes",
+                "Facilities whose recipient search index is in memory.",
+                one(n(st.indexes)),
+            ));
+            families.push(Family::gauge(
+                "packtrack_search_index_bytes",
+                "Estimated heap of the search indexes in memory.",
+                one(n(st.bytes)),
+            ));
+            families.push(Family::gauge(
+                "packtrack_search_index_budget_bytes",
+                "The indexes' memory budget (serve --index-memory).",
+                one(n(st.budget)),
+            ));
+            families.push(Family::counter(
+                "packtrack_search_index_evictions",
+                "Indexes evicted (least recently searched first) to stay within the budget.",
+                one(st.evictions),
             ));
         }
         let mut registry = Registry::default();

@@ -228,6 +228,11 @@ async fn killed_postmaster_is_restarted_without_a_human_and_loses_no_acknowledge
     let text = scrape(metrics).await;
     assert!(text.contains("packtrack_db_restarts_total 1"), "{text}");
     assert!(text.contains("packtrack_db_up 1"), "{text}");
+    // The search indexes' memory is reported with its budget (serve's default, 256 MiB).
+    assert!(
+        text.contains("packtrack_search_index_budget_bytes 268435456"),
+        "{text}"
+    );
     let log = served.log();
     assert!(
         log.contains("PostgreSQL is not running; restarting it"),

@@ -121,6 +121,7 @@ pub fn start_with(
     let live = crate::live::LiveHub::start(auth.db());
     // The search indexes drop what other processes changed (issue 17).
     ops.follow(&live);
+    metrics.watch_indexes(ops.clone());
     let shared = Arc::new(Shared {
         ops,
         live,
