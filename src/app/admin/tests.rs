@@ -1,4 +1,5 @@
-//! Transitions of the admin console's Keys, TOTP, Settings and Outbox tabs.
+//! Transitions of the admin console's Keys, TOTP, Settings and Outbox tabs. One file (about
+//! 670 lines): the tabs' tests share the console fixture and walk the same tab switching.
 
 use crate::app::{Failure, FailureKind};
 use chrono::{TimeZone, Utc};

@@ -1,3 +1,6 @@
+//! The input parser against its contract: keys, escapes, CRLF, pastes, byte splits and a
+//! differential check. One file (about 600 lines): every test feeds the same parser fixture.
+
 use super::*;
 
 const S: Mods = Mods::SHIFT;
