@@ -491,12 +491,24 @@ async fn a_vanished_client_still_logs_its_session_end() {
     assert!(client.pubkey("clerk+demo", key.clone()).await.success());
     let mut sh = client.shell(80, 24).await;
     sh.wait_text("Demo Mailroom").await;
-    let start = served
-        .log_lines()
-        .iter()
-        .filter(|l| l.contains("session start"))
-        .count();
-    assert_eq!(start, 1, "{}", served.log());
+    // The log reaches the test through a pipe and a reader thread: wait for the line.
+    let starts = || {
+        served
+            .log_lines()
+            .iter()
+            .filter(|l| l.contains("session start"))
+            .count()
+    };
+    let deadline = Instant::now() + STEP;
+    while starts() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no session start:\n{}",
+            served.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(starts(), 1, "{}", served.log());
     drop(sh);
     drop(client);
     let deadline = Instant::now() + STEP;
