@@ -26,6 +26,8 @@ fi
 BIN=$ROOT/target/$PROFILE/packtrack
 LOAD=$ROOT/target/$PROFILE/examples/loadtest
 WORK=$(mktemp -d /tmp/backup-keystroke.XXXXXX)
+# As root the embedded cluster runs as the `postgres` user, which must traverse to the data.
+chmod 711 "$WORK"
 SERVE=""
 LOOP=""
 cleanup() {
@@ -43,15 +45,22 @@ pt() { "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" "$@"; }
 (cd "$WORK" && HOME=$WORK/home exec "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" \
     serve --demo --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.log") &
 SERVE=$!
-for _ in $(seq 1200); do grep -q '^listening on' "$WORK/serve.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1200); do
+    grep -q '^listening on' "$WORK/serve.log" 2>/dev/null && break
+    kill -0 "$SERVE" 2>/dev/null || break
+    sleep 0.1
+done
 ADDR=$(sed -n 's/^listening on //p' "$WORK/serve.log" | head -1)
 [ -n "$ADDR" ] || { cat "$WORK/serve.log" >&2; exit 1; }
 ssh-keygen -y -f "$WORK/keys/ssh_host_ed25519_key" >"$WORK/host.pub"
 
 echo "seeding $PACKAGES packages ..." >&2
 pt admin psql -- -q -v ON_ERROR_STOP=1 -c "
-INSERT INTO packages (facility_id, tracking, carrier, status, location, received_at)
-SELECT f.id, 'BK' || i, 'ups', 'picked_up', 'Shelf ' || (i % 40), now() - make_interval(secs => i)
+INSERT INTO packages (facility_id, tracking, carrier, status, location, received_at,
+                      picked_up_at, picked_up_name)
+SELECT f.id, 'BK' || i, 'ups', 'picked_up', 'Shelf ' || (i % 40),
+       now() - make_interval(secs => i), now() - make_interval(secs => i) + interval '1 hour',
+       'Recipient ' || (i % 5000)
 FROM facilities f, generate_series(1, $PACKAGES) i WHERE f.slug = 'demo';
 INSERT INTO package_events (facility_id, package_id, kind, source, location, at)
 SELECT facility_id, id, 'received', 'bench', location, received_at FROM packages
