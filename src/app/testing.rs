@@ -85,3 +85,21 @@ pub(crate) fn found(id: i64, name: &str, unit: &str) -> Found {
         },
     }
 }
+
+/// Waiting package `id` for Ada Lovelace (recipient 7, A-101) on Shelf A, code 123456.
+pub(crate) fn pkg(id: i64, tracking: &str) -> crate::db::packages::Package {
+    crate::db::packages::Package {
+        id,
+        tracking: tracking.into(),
+        carrier: Some("ups".into()),
+        recipient_id: Some(7),
+        recipient_name: Some("Ada Lovelace".into()),
+        recipient_unit: Some("A-101".into()),
+        status: "waiting".into(),
+        location: "Shelf A".into(),
+        pickup_code: Some("123456".into()),
+        received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        picked_up_at: None,
+        handling: None,
+    }
+}

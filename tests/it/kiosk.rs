@@ -1,7 +1,6 @@
 //! Kiosk terminals end to end: a device key gets the lock screen, a PIN unlocks it, actions
 //! carry staff and device, Ctrl-L locks, quarantine ends the session and refuses the key.
 
-use packtrack::auth::{password, pubkey};
 use packtrack::db::unscoped::Admin;
 use packtrack::domain::Role;
 
@@ -14,22 +13,9 @@ async fn device_key_lock_screen_pin_unlock_attribution_and_quarantine() {
     let server = TestServer::start(test_limits()).await;
     server.facility("north", "North Hall").await;
     server.member("clerk", "north", Role::Admin).await;
-    let device_key = std::sync::Arc::new(new_key());
+    let device_key = server.kiosk_device("north", "Front desk 2", "clerk").await;
     let owner = server.db.owner_pool().await.expect("owner");
     let admin = Admin::new(&owner);
-    let line = device_key.public_key().to_openssh().expect("line");
-    admin
-        .add_device(
-            "north",
-            "Front desk 2",
-            &pubkey::parse_line(&line).expect("key"),
-        )
-        .await
-        .expect("device");
-    admin
-        .set_pin("clerk", &password::hash("4711".into()).await)
-        .await
-        .expect("pin");
 
     // An unknown key never gets a kiosk; the device key does, for its facility only.
     let mut stranger = server.connect().await;

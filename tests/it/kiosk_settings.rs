@@ -4,34 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use packtrack::auth::{password, pubkey};
-use packtrack::db::unscoped::Admin;
 use packtrack::domain::Role;
 use russh::keys::PrivateKey;
 
-use crate::ssh_support::{Creds, Shell, TestServer, new_key, test_limits};
+use crate::ssh_support::{Creds, Shell, TestServer, test_limits};
 
 /// `north` with a device and `clerk` (operator, PIN 4711, TOTP enrolled).
 async fn setup(server: &TestServer, settings: &'static str) -> (Arc<PrivateKey>, Creds) {
     server.facility("north", "North Hall").await;
     let creds = server.password_user("clerk", "north", Role::Operator).await;
-    let key = Arc::new(new_key());
-    let owner = server.db.owner_pool().await.expect("owner");
-    let admin = Admin::new(&owner);
-    let line = key.public_key().to_openssh().expect("line");
-    admin
-        .add_device(
-            "north",
-            "Front desk 2",
-            &pubkey::parse_line(&line).expect("key"),
-        )
-        .await
-        .expect("device");
-    admin
-        .set_pin("clerk", &password::hash("4711".into()).await)
-        .await
-        .expect("pin");
-    owner.close().await;
+    let key = server.kiosk_device("north", "Front desk 2", "clerk").await;
     set(server, settings).await;
     (key, creds)
 }

@@ -141,6 +141,25 @@ impl TestServer {
         owner.close().await;
     }
 
+    /// Registers a new kiosk device named `name` in `slug` and sets `pin_login`'s kiosk PIN
+    /// to 4711; returns the device's private key.
+    pub async fn kiosk_device(&self, slug: &str, name: &str, pin_login: &str) -> Arc<PrivateKey> {
+        let key = Arc::new(new_key());
+        let owner = self.db.owner_pool().await.expect("owner pool");
+        let admin = Admin::new(&owner);
+        let line = key.public_key().to_openssh().expect("line");
+        admin
+            .add_device(slug, name, &pubkey::parse_line(&line).expect("key"))
+            .await
+            .expect("device");
+        admin
+            .set_pin(pin_login, &password::hash("4711".into()).await)
+            .await
+            .expect("pin");
+        owner.close().await;
+        key
+    }
+
     /// Registers a new Ed25519 key for `login` and returns its private half.
     pub async fn add_key(&self, login: &str) -> Arc<PrivateKey> {
         let key = new_key();

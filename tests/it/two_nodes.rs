@@ -9,8 +9,6 @@
 use std::time::{Duration, Instant};
 
 use packtrack::auth::login::Authenticator;
-use packtrack::auth::{password, pubkey};
-use packtrack::db::unscoped::Admin;
 use packtrack::domain::Role;
 use packtrack::ops::{Ops, RecipientFields};
 use packtrack::ssh::server::{self, ServerHandle};
@@ -177,23 +175,7 @@ async fn settings_saved_on_a_apply_on_b_kiosk() {
     let a = TestServer::start(test_limits()).await;
     let boss = member(&a.db, "north", "boss", Role::Admin).await;
     a.password_user("clerk", "north", Role::Operator).await;
-    let device = std::sync::Arc::new(new_key());
-    let owner = a.db.owner_pool().await.expect("owner");
-    let admin = Admin::new(&owner);
-    let line = device.public_key().to_openssh().expect("line");
-    admin
-        .add_device(
-            "north",
-            "Front desk",
-            &pubkey::parse_line(&line).expect("key"),
-        )
-        .await
-        .expect("device");
-    admin
-        .set_pin("clerk", &password::hash("4711".into()).await)
-        .await
-        .expect("pin");
-    owner.close().await;
+    let device = a.kiosk_device("north", "Front desk", "clerk").await;
     let b = peer(&a).await;
     let kiosk = login(&b, "kiosk+north", &device).await;
     let mut screen = kiosk.shell(80, 24).await;

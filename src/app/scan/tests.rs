@@ -1,13 +1,11 @@
 //! A scan on every screen: never keys, never field text, never a shortcut (issue 16).
 
-use chrono::{TimeZone, Utc};
-
 use crate::app::effect::Effect;
 use crate::app::model::{IntakeStep, Model, PickupStep, Screen, Tone};
 use crate::app::msg::Msg;
-use crate::app::testing::{ch, ctrl, found, key, kiosk_model, model_as, typed};
+use crate::app::testing::{ch, ctrl, found, key, kiosk_model, model_as, pkg, typed};
 use crate::app::update::update;
-use crate::db::packages::{Intake, Package};
+use crate::db::packages::Intake;
 use crate::domain::Role;
 use crate::term::input::KeyCode;
 
@@ -16,23 +14,6 @@ const FEDEX: &str = "986578788855";
 
 fn scan(m: &mut Model, text: &str) -> Vec<Effect> {
     update(m, Msg::Scan(text.into()))
-}
-
-fn pkg(id: i64, tracking: &str) -> Package {
-    Package {
-        id,
-        tracking: tracking.into(),
-        carrier: None,
-        recipient_id: Some(7),
-        recipient_name: Some("Ada Lovelace".into()),
-        recipient_unit: Some("A-101".into()),
-        status: "waiting".into(),
-        location: "Shelf A".into(),
-        pickup_code: Some("123456".into()),
-        received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
-        picked_up_at: None,
-        handling: None,
-    }
 }
 
 fn choose_recipient(m: &mut Model) {

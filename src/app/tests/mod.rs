@@ -4,36 +4,18 @@
 use super::effect::Effect;
 use super::model::{IntakeStep, Me, Model, PickupStep, Screen, Tone};
 use super::msg::Msg;
-use super::testing::{ctrl, key, kiosk_model, model_as, typed};
+use super::testing::{ctrl, key, kiosk_model, model_as, pkg, typed};
 use super::update::update;
 use crate::app::{Failure, FailureKind};
-use crate::db::packages::{Intake, Package};
+use crate::db::packages::Intake;
 use crate::db::recipients::Recipient;
 use crate::domain::Role;
 use crate::ops::Found;
 use crate::search::{Field, Hit};
 use crate::term::input::KeyCode;
-use chrono::{TimeZone, Utc};
 
 fn model(role: Role) -> Model {
     model_as("clerk", role)
-}
-
-fn pkg(id: i64, tracking: &str) -> Package {
-    Package {
-        id,
-        tracking: tracking.into(),
-        carrier: Some("ups".into()),
-        recipient_id: Some(7),
-        recipient_name: Some("Ada Lovelace".into()),
-        recipient_unit: Some("A-101".into()),
-        status: "waiting".into(),
-        location: "Shelf A".into(),
-        pickup_code: Some("123456".into()),
-        received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
-        picked_up_at: None,
-        handling: None,
-    }
 }
 
 fn results(m: &mut Model) {
