@@ -10,6 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::container::Writer;
+use super::priority;
 use super::{
     BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, FacilityHead, Info, Manifest,
     PgClient, io_err,
@@ -59,26 +60,26 @@ pub async fn make(
     let checkpoints = read_checkpoints(src.data_dir)?;
 
     let mut snap = backups::export_snapshot(src.owner).await?;
-    let mut child = src
-        .client
-        .command("pg_dump")
-        .args(["--format=custom", "--no-password"])
+    let mut dump = src.client.command("pg_dump");
+    dump.args(["--format=custom", "--no-password"])
         .arg(format!("--snapshot={}", snap.id))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    // Started from a lowered thread, pg_dump (and its compression) inherits the priority.
+    let mut child = priority::background("pg_dump", move || dump.spawn())
+        .await?
         .map_err(|e| BackupError::Setup(format!("cannot run pg_dump: {e}")))?;
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
 
-    // The encrypting writer runs on a blocking thread (age and the file are synchronous);
-    // the manifest's queries run meanwhile on the snapshot's transaction.
+    // The encrypting writer runs on its own lowered thread (age and the file are
+    // synchronous); the manifest's queries run meanwhile on the snapshot's transaction.
     let writer = {
         let partial = partial.clone();
         let info = info.clone();
         let key_enc = key.encryptor();
-        tokio::task::spawn_blocking(move || {
+        priority::background("encrypt", move || {
             write_stream(&partial, key_enc, &info, stdout, progress)
         })
     };
@@ -98,9 +99,7 @@ pub async fn make(
         Ok::<_, BackupError>((heads, counts, level, version))
     }
     .await;
-    let written = writer
-        .await
-        .map_err(|e| BackupError::Setup(format!("backup writer panicked: {e}")))?;
+    let written = writer.await?;
     let status = child
         .wait()
         .map_err(|e| BackupError::Setup(format!("pg_dump: {e}")))?;
@@ -155,9 +154,8 @@ pub async fn make(
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok((manifest, bytes))
     };
-    let (manifest, bytes) = tokio::task::spawn_blocking(finish)
-        .await
-        .map_err(|e| BackupError::Setup(format!("backup writer panicked: {e}")))?
+    let (manifest, bytes) = priority::background("finish", finish)
+        .await?
         .map_err(fail)?;
     std::fs::rename(&partial, &final_path).map_err(|e| fail(io_err(&final_path)(e)))?;
     // The rename is durable only once the directory is.

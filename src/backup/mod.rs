@@ -28,6 +28,7 @@
 
 pub mod container;
 pub mod make;
+mod priority;
 pub mod restore;
 pub mod schedule;
 pub mod verify;

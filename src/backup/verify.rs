@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::container::{Item, Reader};
+use super::priority;
 use super::{BackupError, CHECKPOINTS_PART, DUMP_PART, DecryptWith, Manifest, PgClient, compare};
 use crate::db::{ClusterOptions, Database, EmbeddedCluster, backups, pg};
 
@@ -51,12 +52,13 @@ pub async fn verify(file: &Path, key: DecryptWith) -> Result<Verdict, BackupErro
     // The throw-away cluster's initdb and the header's scrypt (about a second each) overlap.
     let (reader, cluster) = tokio::join!(
         open_blocking(file, key),
-        tokio::task::spawn_blocking(move || {
+        // Started from a lowered thread, the throw-away postmaster and its backends (the
+        // restore's CPU) yield to a serving node's sessions.
+        priority::background("cluster", move || {
             EmbeddedCluster::start(&root, ClusterOptions { durable: false })
         })
     );
-    let cluster =
-        Arc::new(cluster.map_err(|e| BackupError::Setup(format!("cluster start panicked: {e}")))??);
+    let cluster = Arc::new(cluster??);
     let reader = match reader {
         Ok(r) => r,
         Err(e) => {
@@ -94,9 +96,7 @@ pub(crate) async fn open_blocking(
     key: DecryptWith,
 ) -> Result<Reader<impl Read + Send + use<>>, BackupError> {
     let f = file.to_path_buf();
-    tokio::task::spawn_blocking(move || key.open(&f))
-        .await
-        .map_err(|e| BackupError::Setup(format!("decryption panicked: {e}")))?
+    priority::background("decrypt", move || key.open(&f)).await?
 }
 
 /// pg_restore into `db` (empty), then the checks. Returns the manifest, the checkpoint file
@@ -107,9 +107,8 @@ pub(crate) async fn restore_and_check(
     reader: Reader<impl Read + Send + 'static>,
 ) -> Result<(Manifest, Option<Vec<u8>>, u64), BackupError> {
     let client = PgClient::of(db);
-    let (manifest, checkpoints) = tokio::task::spawn_blocking(move || stream_into(reader, &client))
-        .await
-        .map_err(|e| BackupError::Setup(format!("restore panicked: {e}")))??;
+    let (manifest, checkpoints) =
+        priority::background("restore", move || stream_into(reader, &client)).await??;
     // Counts and heads first, as restored (the snapshot's state); migrations may add rows.
     let mut conn = owner.acquire().await?;
     let counts = backups::row_counts(&mut conn).await?;
