@@ -8,7 +8,8 @@
 #   4. the p50/p99 of both, and how many backups ran meanwhile.
 #
 # Usage: scripts/backup-keystroke.sh   (env: PACKAGES=100000 SESSIONS=4 DURATION=30
-#                                       THINK_MS=100 PROFILE=release|debug NO_BUILD=1 KEEP=1)
+#                                       THINK_MS=100 PROFILE=release|debug NO_BUILD=1 KEEP=1
+#                                       VERIFY=1)
 set -euo pipefail
 
 PACKAGES=${PACKAGES:-100000}
@@ -75,8 +76,15 @@ typing() {
 echo "typing alone ..." >&2
 ALONE=$(typing)
 mkdir -p "$WORK/backups"
+# VERIFY=1 also runs the restore drill after each backup, as `serve --backup-every` does.
 (while :; do echo "measure" | pt admin backup --to "$WORK/backups" --passphrase-stdin \
-    >/dev/null 2>&1; echo x >>"$WORK/runs"; rm -f "$WORK/backups"/*.age; done) &
+    >/dev/null 2>&1
+    if [ -n "${VERIFY:-}" ]; then
+        for f in "$WORK/backups"/*.age; do
+            echo "measure" | pt admin backup verify "$f" --passphrase-stdin >/dev/null 2>&1
+        done
+    fi
+    echo x >>"$WORK/runs"; rm -f "$WORK/backups"/*.age; done) &
 LOOP=$!
 sleep 1
 echo "typing during backups ..." >&2

@@ -149,6 +149,8 @@ async fn backup_verify_restore_then_serve_and_log_in() {
     );
     refused(&run, "part `");
     refused(&run, "truncated");
+    let drills = || s1.psql("SELECT count(*) FROM backup_runs WHERE kind = 'verify'");
+    let drills_before_wrong_keys = drills();
     let (other, _) = age_keys(s1.path(), "other.key");
     let run = s1.run(
         &[
@@ -175,7 +177,19 @@ async fn backup_verify_restore_then_serve_and_log_in() {
     refused(&run, "not a passphrase");
     let recorded =
         s1.psql("SELECT ok FROM backup_runs WHERE kind = 'verify' ORDER BY id DESC LIMIT 1");
-    assert_eq!(recorded, "f", "a failed drill is recorded too");
+    assert_eq!(
+        recorded, "f",
+        "a failed drill (the damaged files) is recorded too"
+    );
+    assert_eq!(
+        drills(),
+        drills_before_wrong_keys,
+        "a wrong key is a typo, not a drill: nothing is recorded"
+    );
+    assert!(
+        run.stderr.contains("not recorded as a restore drill"),
+        "{run:?}"
+    );
 
     // --- restore on a new host --------------------------------------------------------
     let s2 = Sandbox::new();

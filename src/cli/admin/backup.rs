@@ -155,6 +155,12 @@ pub(super) async fn verify(cfg: &Config, file: &Path, dec: &DecryptArgs) -> Resu
     let verdict = backup::verify::verify(file, key).await;
     let (ok, line) = match &verdict {
         Ok(v) => (true, v.to_string()),
+        // A mistyped passphrase says nothing about the backup: the drill did not run, and
+        // the Security tab must not show FAILED until the next one.
+        Err(e @ BackupError::WrongKey(_)) => {
+            eprintln!("{e}\nnot recorded as a restore drill: run it again with the right key");
+            return Ok(ExitCode::FAILURE);
+        }
         Err(e) => (false, format!("backup verify failed: {e}")),
     };
     // The drill's result goes where the scorecard reads it, when there is a database here
