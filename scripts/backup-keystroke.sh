@@ -40,7 +40,7 @@ trap cleanup EXIT
 
 mkdir -p "$WORK/home/.ssh"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/home/.ssh/id_ed25519"
-pt() { "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" "$@"; }
+pt() { ${PT_NICE:+nice -n "$PT_NICE"} "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" "$@"; }
 
 # serve --demo registers the key in $HOME/.ssh for the demo users.
 (cd "$WORK" && HOME=$WORK/home exec "$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" \

@@ -61,7 +61,10 @@ pub async fn make(
 
     let mut snap = backups::export_snapshot(src.owner).await?;
     let mut dump = src.client.command("pg_dump");
-    dump.args(["--format=custom", "--no-password"])
+    // Named so that its server backend can be found and lowered (embedded cluster only).
+    let app = format!("packtrack-backup-{}", std::process::id());
+    dump.env("PGAPPNAME", &app)
+        .args(["--format=custom", "--no-password"])
         .arg(format!("--snapshot={}", snap.id))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -75,12 +78,14 @@ pub async fn make(
 
     // The encrypting writer runs on its own lowered thread (age and the file are
     // synchronous); the manifest's queries run meanwhile on the snapshot's transaction.
+    // The encryptor is made there too: with a passphrase, age runs scrypt (a second of CPU)
+    // as it is made, which would otherwise hold one of the runtime's workers.
     let writer = {
         let partial = partial.clone();
         let info = info.clone();
-        let key_enc = key.encryptor();
+        let key = key.clone();
         priority::background("encrypt", move || {
-            write_stream(&partial, key_enc, &info, stdout, progress)
+            write_stream(&partial, key.encryptor(), &info, stdout, progress)
         })
     };
     let stderr_reader = tokio::task::spawn_blocking(move || {
@@ -90,6 +95,9 @@ pub async fn make(
             .read_to_string(&mut s);
         s
     });
+    if src.client.embedded() {
+        lower_backends(src.owner, &mut snap.tx, &app).await;
+    }
     let queried = async {
         let conn = &mut *snap.tx;
         let heads = backups::facility_heads(conn).await?;
@@ -168,6 +176,24 @@ pub async fn make(
         bytes,
         elapsed: started.elapsed(),
     })
+}
+
+/// Lowers the snapshot's backend and pg_dump's once it has connected (it does within
+/// milliseconds; after a second the backup goes on at normal priority rather than wait).
+async fn lower_backends(owner: &sqlx::PgPool, conn: &mut sqlx::PgConnection, app: &str) {
+    for _ in 0..50 {
+        match backups::backend_pids(owner, conn, app).await {
+            Ok(pids) if pids.len() > 1 => {
+                pids.into_iter().for_each(priority::lower_process);
+                return;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot find the backup's backends");
+                return;
+            }
+        }
+    }
 }
 
 type AgeFile = age::stream::StreamWriter<BufWriter<std::fs::File>>;

@@ -149,6 +149,7 @@ impl Manifest {
 }
 
 /// How a backup is encrypted.
+#[derive(Clone)]
 pub enum EncryptTo {
     Passphrase(SecretString),
     /// An age X25519 public key (`age1…`).
@@ -313,6 +314,11 @@ impl PgClient {
             password,
             embedded: db.cluster().is_some(),
         }
+    }
+
+    /// The database is this host's private cluster (its server processes are local).
+    pub fn embedded(&self) -> bool {
+        self.embedded
     }
 
     pub fn source(&self) -> &'static str {

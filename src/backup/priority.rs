@@ -5,8 +5,10 @@
 //! and their children) inherits it. So each piece of backup work runs on its own thread,
 //! lowered to [`NICE`] before it does anything, and starts its child processes from there:
 //! pg_dump, pg_restore and the throw-away cluster's postmaster come up at that priority with
-//! no wrapper program and no window at normal priority. On an idle machine nice costs
-//! nothing; on a busy one the sessions win every wake-up.
+//! no wrapper program and no window at normal priority. On an embedded cluster the two
+//! server backends that read for the backup (the snapshot's and pg_dump's) are lowered too:
+//! they only read, so a lowered backend holds no lock a session's write waits on for long.
+//! On an idle machine nice costs nothing; on a busy one the sessions win every wake-up.
 
 use super::BackupError;
 
@@ -40,6 +42,18 @@ fn lower_this_thread() {
     let me = rustix::thread::gettid();
     if let Err(e) = rustix::process::setpriority_process(Some(me), NICE) {
         tracing::debug!(error = %e, "cannot lower the backup thread's priority");
+    }
+}
+
+/// Lowers a local process (a PostgreSQL backend of the embedded cluster serving the
+/// backup) to [`NICE`]. Raising a nice value is allowed for one's own processes, and root
+/// may do it for the cluster's `postgres` user; anything else is logged and skipped.
+pub fn lower_process(pid: i32) {
+    let Some(p) = rustix::process::Pid::from_raw(pid) else {
+        return;
+    };
+    if let Err(e) = rustix::process::setpriority_process(Some(p), NICE) {
+        tracing::debug!(pid, error = %e, "cannot lower a backup backend's priority");
     }
 }
 

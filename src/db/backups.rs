@@ -26,6 +26,26 @@ pub async fn export_snapshot(owner: &PgPool) -> Result<Snapshot, DbError> {
     Ok(Snapshot { tx, id })
 }
 
+/// The server processes serving the connections named `app` (`application_name`) and the
+/// caller's own, so that a backup on an embedded cluster can lower their priority. Polled
+/// from the pool: pg_stat_activity is frozen for the rest of a transaction once read.
+pub async fn backend_pids(
+    owner: &PgPool,
+    conn: &mut PgConnection,
+    app: &str,
+) -> Result<Vec<i32>, DbError> {
+    let own: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(conn)
+        .await?;
+    let mut pids: Vec<i32> =
+        sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
+            .bind(app)
+            .fetch_all(owner)
+            .await?;
+    pids.push(own);
+    Ok(pids)
+}
+
 /// Every facility with its audit chain head (`None` without entries): (id, slug, seq, hash).
 pub type HeadRow = (i64, String, Option<i64>, Option<Vec<u8>>);
 
