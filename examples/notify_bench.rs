@@ -421,7 +421,7 @@ async fn throughput(
     );
 
     // Drain.
-    let mut cfg = WorkerConfig::default();
+    let mut cfg = local_worker();
     if let Some(b) = cli.batch {
         cfg.batch = b;
     }
@@ -521,7 +521,7 @@ async fn intake_budget(
             let smtp = SmtpReceiver::start(addr, mode)?;
             // The worker as `serve` runs it, a new one per phase: it would otherwise carry
             // the previous phase's pause of the failing integration into an `up` phase.
-            let (stop, set) = spawn_workers(owner, keys, &WorkerConfig::default(), 1);
+            let (stop, set) = spawn_workers(owner, keys, &local_worker(), 1);
             tokio::time::sleep(Duration::from_millis(500)).await;
             let load0 = loadavg();
             let start = Instant::now() + Duration::from_secs(cli.warmup_secs);
@@ -853,4 +853,15 @@ fn fs_type(path: &std::path::Path) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown fs".into())
+}
+
+/// `WorkerConfig::default()` with the local receivers' loopback allowed (as `serve
+/// --notify-allow-private 127.0.0.0/8`): by default the worker reaches public addresses only.
+fn local_worker() -> WorkerConfig {
+    WorkerConfig {
+        egress: packtrack::notify::egress::Egress::allowing(
+            "127.0.0.0/8".parse().expect("loopback network"),
+        ),
+        ..WorkerConfig::default()
+    }
 }
