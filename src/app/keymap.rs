@@ -384,7 +384,7 @@ pub const BINDINGS: &[Binding] = &[
         k(K::Char('n')),
         A::AdminAdd,
         "n",
-        "new member · add a key (paste) · enroll TOTP · new webhook",
+        "new member/webhook, add a key (paste), TOTP",
     ),
     b(
         S::Screen(Screen::Admin),

@@ -193,3 +193,16 @@ fn new_member_form_with_password_and_with_a_key() {
     assert!(s.contains("already taken"), "{s}");
     snap("new_member_key_60x20", &s);
 }
+
+#[test]
+fn help_lists_the_new_keys_whole_at_80x24() {
+    let mut m = model();
+    m.help = true;
+    let s = render(&m, 80, 24, ColorDepth::Mono);
+    for text in [
+        "new member/webhook, add a key (paste), TOTP",
+        "channels: send a test message",
+    ] {
+        assert!(s.contains(text), "{text} missing:\n{s}");
+    }
+}
