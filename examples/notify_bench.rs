@@ -5,14 +5,16 @@
 //!   on 127.0.0.1 that answers `200` at once (keep-alive). `--notifications` real intakes
 //!   (`Ops::intake`, concurrency `--concurrency`) queue one webhook row each with no worker
 //!   running; then `--workers` real workers (`notify::worker::run`, the loop `serve` runs,
-//!   `WorkerConfig::default()` unless `--batch` is given) drain the backlog. Delivered/s =
-//!   rows / time from the workers' start until the last row is `delivered` in the database
+//!   `WorkerConfig::default()` with loopback allowed, and `--batch` if given) drain the
+//!   backlog. Delivered/s = rows / time from the workers' start until the last row is
+//!   `delivered` in the database
 //!   (polled every 50 ms). The receiver counts requests and distinct delivery ids, so a row
 //!   delivered twice would show.
 //! * **intake**: "Intake p99 with the SMTP receiver down stays within 10 % of intake p99
 //!   with it up". Another facility with an SMTP integration (smtp://127.0.0.1:PORT) and
-//!   recipients with e-mail; one real worker with `WorkerConfig::default()` runs during
-//!   each phase, as in `serve` (a new one per phase, so that no pause of the integration
+//!   recipients with e-mail; one real worker with `WorkerConfig::default()` (loopback
+//!   allowed, as `serve --notify-allow-private 127.0.0.0/8`) runs during each phase, as in
+//!   `serve` (a new one per phase, so that no pause of the integration
 //!   carries over from a `down` phase into an `up` one). Intakes at `--concurrency` for `--duration-secs` (after
 //!   `--warmup-secs`) with the SMTP receiver in each mode: `up` (a minimal SMTP server that
 //!   accepts every message), `refused` (nothing listens on the port: every delivery fails at
