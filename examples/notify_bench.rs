@@ -5,14 +5,16 @@
 //!   on 127.0.0.1 that answers `200` at once (keep-alive). `--notifications` real intakes
 //!   (`Ops::intake`, concurrency `--concurrency`) queue one webhook row each with no worker
 //!   running; then `--workers` real workers (`notify::worker::run`, the loop `serve` runs,
-//!   `WorkerConfig::default()` unless `--batch` is given) drain the backlog. Delivered/s =
-//!   rows / time from the workers' start until the last row is `delivered` in the database
+//!   `WorkerConfig::default()` with loopback allowed, and `--batch` if given) drain the
+//!   backlog. Delivered/s = rows / time from the workers' start until the last row is
+//!   `delivered` in the database
 //!   (polled every 50 ms). The receiver counts requests and distinct delivery ids, so a row
 //!   delivered twice would show.
 //! * **intake**: "Intake p99 with the SMTP receiver down stays within 10 % of intake p99
 //!   with it up". Another facility with an SMTP integration (smtp://127.0.0.1:PORT) and
-//!   recipients with e-mail; one real worker with `WorkerConfig::default()` runs during
-//!   each phase, as in `serve` (a new one per phase, so that no pause of the integration
+//!   recipients with e-mail; one real worker with `WorkerConfig::default()` (loopback
+//!   allowed, as `serve --notify-allow-private 127.0.0.0/8`) runs during each phase, as in
+//!   `serve` (a new one per phase, so that no pause of the integration
 //!   carries over from a `down` phase into an `up` one). Intakes at `--concurrency` for `--duration-secs` (after
 //!   `--warmup-secs`) with the SMTP receiver in each mode: `up` (a minimal SMTP server that
 //!   accepts every message), `refused` (nothing listens on the port: every delivery fails at
@@ -421,7 +423,7 @@ async fn throughput(
     );
 
     // Drain.
-    let mut cfg = WorkerConfig::default();
+    let mut cfg = local_worker();
     if let Some(b) = cli.batch {
         cfg.batch = b;
     }
@@ -521,7 +523,7 @@ async fn intake_budget(
             let smtp = SmtpReceiver::start(addr, mode)?;
             // The worker as `serve` runs it, a new one per phase: it would otherwise carry
             // the previous phase's pause of the failing integration into an `up` phase.
-            let (stop, set) = spawn_workers(owner, keys, &WorkerConfig::default(), 1);
+            let (stop, set) = spawn_workers(owner, keys, &local_worker(), 1);
             tokio::time::sleep(Duration::from_millis(500)).await;
             let load0 = loadavg();
             let start = Instant::now() + Duration::from_secs(cli.warmup_secs);
@@ -853,4 +855,15 @@ fn fs_type(path: &std::path::Path) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown fs".into())
+}
+
+/// `WorkerConfig::default()` with the local receivers' loopback allowed (as `serve
+/// --notify-allow-private 127.0.0.0/8`): by default the worker reaches public addresses only.
+fn local_worker() -> WorkerConfig {
+    WorkerConfig {
+        egress: packtrack::notify::egress::Egress::allowing(
+            "127.0.0.0/8".parse().expect("loopback network"),
+        ),
+        ..WorkerConfig::default()
+    }
 }

@@ -14,10 +14,13 @@ use crate::domain::{FieldError, Flags, Location, Note, PickupCode, Principal};
 use crate::error::AppError;
 
 mod cache;
+mod channels;
 mod members;
 mod recipients_admin;
 mod search;
 
+pub use channels::{ChannelForm, TestOutcome};
+pub use members::{FirstCredential, NewMember, PASSWORD_MAX};
 pub use recipients_admin::{MergePreview, RecipientFields};
 pub use search::{DEFAULT_INDEX_MEMORY, Directory, DirectoryStats, Found, Slot};
 
@@ -50,8 +53,13 @@ pub const WRONG_CODES: &str =
 pub struct Ops {
     db: Db,
     directory: Arc<Directory>,
-    /// Seals TOTP secrets enrolled from the admin console (`None`: enrollment refused).
+    /// Seals TOTP secrets enrolled from the admin console and integration secrets set
+    /// there (`None`: both refused).
     secrets: Option<crate::secrets::SecretsKey>,
+    /// Where integration URLs may point and an admin's test messages may go.
+    egress: crate::notify::egress::Egress,
+    /// Bound on an admin's test message (connect, TLS, send, answer).
+    test_timeout: std::time::Duration,
 }
 
 impl Ops {
@@ -60,7 +68,22 @@ impl Ops {
             db,
             directory: Arc::default(),
             secrets: None,
+            egress: Default::default(),
+            test_timeout: channels::TEST_TIMEOUT,
         }
+    }
+
+    /// With another bound on an admin's test message.
+    pub fn with_test_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.test_timeout = timeout;
+        self
+    }
+
+    /// With the non-public networks the host allows notifications to reach
+    /// (`serve --notify-allow-private`).
+    pub fn with_egress(mut self, egress: crate::notify::egress::Egress) -> Self {
+        self.egress = egress;
+        self
     }
 
     /// With the key that seals TOTP secrets (the admin console enrolls TOTP).

@@ -58,7 +58,7 @@ pub enum Effect {
     },
     LoadAudit(String),
     LoadScorecard,
-    /// The Keys, TOTP, Settings and Outbox tabs of the admin console.
+    /// The admin console's tabs (Keys, TOTP, Settings, Channels, Outbox, a new member).
     Admin(super::admin::AdminEffect),
     /// Recipients management (admins).
     RecipientsAdmin(super::recipients::admin::AdminEffect),

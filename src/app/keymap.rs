@@ -49,6 +49,7 @@ pub enum Action {
     AdminRemove,
     Retry,
     SetPin,
+    SendTest,
     NewRecipient,
     EditRecipient,
     ToggleActive,
@@ -383,7 +384,7 @@ pub const BINDINGS: &[Binding] = &[
         k(K::Char('n')),
         A::AdminAdd,
         "n",
-        "keys: add a key (paste) · TOTP: enroll",
+        "new member/webhook, add a key (paste), TOTP",
     ),
     b(
         S::Screen(Screen::Admin),
@@ -419,6 +420,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Save,
         "Ctrl-S",
         "settings: save",
+    ),
+    b(
+        S::Screen(Screen::Admin),
+        ctrl('t'),
+        A::SendTest,
+        "Ctrl-T",
+        "channels: send a test message",
     ),
     b(S::Global, ctrl('l'), A::Lock, "Ctrl-L", "lock the kiosk"),
     b(

@@ -60,7 +60,8 @@ pub enum Msg {
     MemberUpdated(Result<(), Failure>),
     Audit(Result<Vec<crate::db::members::AuditRow>, Failure>),
     Scorecard(Result<crate::db::members::Scorecard, Failure>),
-    /// Answers for the Keys, TOTP, Settings and Outbox tabs of the admin console.
+    /// Answers for the admin console's tabs (Keys, TOTP, Settings, Channels, Outbox, a new
+    /// member).
     Admin(super::admin::AdminMsg),
     /// Answers to the recipients admin's effects.
     RecipientsAdmin(super::recipients::admin::AdminMsg),

@@ -4,8 +4,12 @@
 //!
 //! - intake: the room decides (start it, save the current parcel first in batch mode, or ask);
 //! - pickup: find by the parcel, or tick it in the resident's list (or warn);
+//! - a dialog or form of the admin console (a channel's settings, a new member, a key, a PIN):
+//!   a note, nothing else. The form stays as it was, and what arrived is not shown anywhere:
+//!   a password manager that types a password quickly and presses Enter looks like a scanner,
+//!   and that text must not end up on the intake screen;
 //! - every other screen (dashboard, packages, detail, reports, recipients, the admin
-//!   console): open intake with it, as if scanned there. Those screens' fields (a recipient
+//!   console's lists): open intake with it, as if scanned there. Those screens' fields (a recipient
 //!   search, a form, a correction) are no place for a tracking number, and the clerk's
 //!   reflex with a parcel in hand is to log it; what was typed there stays where it was;
 //! - a viewer, who cannot record parcels, gets a note instead;
@@ -27,6 +31,13 @@ pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
     }
     m.help = false;
     match m.screen {
+        Screen::Admin if super::admin::typing(&m.admin) => {
+            m.note(
+                "scanned input ignored while a form is open: Esc closes it, then scan again",
+                Tone::Info,
+            );
+            vec![]
+        }
         Screen::Intake => intake::on_scan(m, text),
         Screen::Pickup => pickup::on_scan(m, text),
         _ if !m.me.role.can_handle_packages() => {

@@ -133,6 +133,13 @@ pub struct ServeArgs {
     /// search.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = serve::parse_size)]
     index_memory: usize,
+    /// Let notifications (SMTP, SMS, webhooks, and the admin console's test messages) reach
+    /// these non-public addresses/networks, e.g. an on-prem mail relay: 10.0.0.25,127.0.0.1.
+    /// Without it only public internet addresses are reached: loopback (this host's own
+    /// services), private, link-local (cloud metadata) and other special addresses are
+    /// refused, whoever set the URL.
+    #[arg(long, value_name = "ADDRS")]
+    notify_allow_private: Option<crate::domain::net::Nets>,
     #[command(flatten)]
     backup: serve::BackupFlags,
 }

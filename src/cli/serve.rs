@@ -32,11 +32,21 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         .cluster()
         .map(|c| crate::db::supervisor::Supervisor::spawn(c.clone()));
     // Notification delivery: one worker per server (several servers share the outbox safely).
+    let egress = match &args.notify_allow_private {
+        Some(nets) => {
+            tracing::info!(allowed = %nets, "notifications may reach these non-public networks");
+            crate::notify::egress::Egress::allowing(nets.clone())
+        }
+        None => crate::notify::egress::Egress::default(),
+    };
     let (notify_stop, notify_rx) = tokio::sync::watch::channel(false);
     let mut notifier = tokio::spawn(crate::notify::worker::run(
         db.owner_pool().await?,
         keys.clone(),
-        crate::notify::worker::WorkerConfig::default(),
+        crate::notify::worker::WorkerConfig {
+            egress: egress.clone(),
+            ..Default::default()
+        },
         notify_rx,
     ));
     // Audit chain heads anchored outside the database: now, every minute, at shutdown.
@@ -72,6 +82,7 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         max_startups: args.max_startups.max(1),
         recheck: std::time::Duration::from_secs(args.recheck_secs),
         index_memory: args.index_memory,
+        egress,
         ..Limits::default()
     };
     let auth = crate::auth::login::Authenticator::new(app.clone(), keys);

@@ -82,6 +82,42 @@ pub async fn update(
     Ok(())
 }
 
+/// Adds a new person as a member of this facility (the console's "new member"): the user,
+/// the membership, their password hash when given, and their key when given (valid in this
+/// facility only, `keys_admin::add`), with `user.add` and `key.add` audit rows. A login that
+/// exists anywhere is refused (`Conflict`), never taken over. Returns the user's id.
+pub async fn add(
+    tx: &mut TenantTx<'_>,
+    login: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: Option<&str>,
+    key: Option<&crate::domain::KeyInfo>,
+) -> Result<i64, AppError> {
+    let actor = tx.actor_label().to_string();
+    let id: i64 = sqlx::query_scalar("SELECT admin_add_member($1, $2, $3, $4, $5)")
+        .bind(actor)
+        .bind(login)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("PT409") => AppError::Conflict(
+                format!("the login `{login}` is already taken: choose another one"),
+            ),
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("PT403") => {
+                AppError::PermissionDenied
+            }
+            _ => e.into(),
+        })?;
+    if let Some(key) = key {
+        super::keys_admin::add(tx, id, key).await?;
+    }
+    Ok(id)
+}
+
 /// One audit row for the admin's audit screen.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backups;
 pub mod credential_scope;
 pub mod guesses;
+pub mod integrations;
 pub mod keys_admin;
 pub mod kiosk;
 pub mod members;

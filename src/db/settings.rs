@@ -374,13 +374,8 @@ pub async fn save(
             continue;
         }
         let (Some(_), Some(on)) = (before_on, after_on) else {
-            let hint = match kind {
-                "smtp" => " (packtrack admin smtp set)",
-                "webhook" => " (packtrack admin webhook add)",
-                _ => "",
-            };
             return Err(AppError::Invalid(format!(
-                "{key}: no {kind} integration is configured{hint}"
+                "{key}: no {kind} integration is configured (set one up on the Channels tab)"
             )));
         };
         let n = sqlx::query(

@@ -3,6 +3,7 @@
 mod device;
 mod key;
 pub mod limits;
+pub mod net;
 pub mod parcel;
 pub mod pin;
 mod principal;
@@ -28,6 +29,21 @@ pub fn valid_login(login: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && login.len() <= limits::LOGIN_MAX
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+/// Why `login` cannot be a new user's login (`None`: it can): the rules of `valid_login`,
+/// and `kiosk`, which kiosk terminals log in as. The admin CLI's `user add` and the admin
+/// console's new member form both ask this.
+pub fn login_problem(login: &str) -> Option<String> {
+    if login == KIOSK_LOGIN {
+        return Some("`kiosk` is reserved for kiosk terminals (kiosk+FACILITY)".into());
+    }
+    (!valid_login(login)).then(|| {
+        format!(
+            "invalid login `{}`: use 1-63 lower-case letters, digits, '.', '_' and '-'",
+            text::escape(login, &[])
+        )
+    })
 }
 
 /// Validates a facility slug: lower-case letters, digits and `-`; 1–40 characters.

@@ -1,5 +1,6 @@
-//! Runs the admin console's Keys, TOTP, Settings and Outbox effects with the operations of
-//! `crate::ops_admin` and answers with the tab's message. The translation lives here, not in
+//! Runs the admin console's tab effects (Keys, TOTP, Settings, Outbox with the operations
+//! of `crate::ops_admin`; Channels and the new member form with `crate::ops`) and answers
+//! with the tab's message. The translation lives here, not in
 //! the operations, so `ops_admin` speaks only domain and ops types.
 
 use crate::app::admin::{AdminEffect, AdminMsg};
@@ -59,6 +60,20 @@ pub async fn run(effect: AdminEffect, ops: &Ops, p: &Principal) -> AdminMsg {
         ),
         AdminEffect::LoadOutbox => {
             AdminMsg::Outbox(ops.outbox(p).await.map(Box::new).map_err(Failure::from))
+        }
+        AdminEffect::LoadChannels => {
+            AdminMsg::Channels(ops.channels(p).await.map_err(Failure::from))
+        }
+        AdminEffect::SaveChannel(form) => {
+            AdminMsg::ChannelSaved(ops.save_channel(p, &form).await.map_err(Failure::from))
+        }
+        // Bounded by the test timeout inside; a slow receiver holds one of the session's
+        // effect slots, never its input.
+        AdminEffect::TestChannel { id, to } => {
+            AdminMsg::ChannelTested(ops.test_channel(p, id, &to).await.map_err(Failure::from))
+        }
+        AdminEffect::AddMember(req) => {
+            AdminMsg::MemberAdded(ops.add_member(p, &req).await.map_err(Failure::from))
         }
         AdminEffect::Retry(id) => {
             AdminMsg::Retried(ops.retry_notification(p, id).await.map(|()| id).map_err(

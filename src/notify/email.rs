@@ -20,6 +20,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncTransport, Message, Tokio1Executor};
 
 use super::DeliveryError;
+use super::egress::Egress;
 use super::templates::Email;
 
 /// Where and how a facility's mail goes out.
@@ -31,6 +32,8 @@ pub struct SmtpServer<'a> {
     pub password: Option<&'a str>,
     pub sender: &'a str,
     pub timeout: Duration,
+    /// The addresses the connection may go to.
+    pub egress: &'a Egress,
 }
 
 impl std::fmt::Debug for SmtpServer<'_> {
@@ -39,6 +42,7 @@ impl std::fmt::Debug for SmtpServer<'_> {
             .field("url", &self.url)
             .field("username", &self.username)
             .field("password", &self.password.map(|_| "[sealed]"))
+            .field("egress", &self.egress)
             .finish()
     }
 }
@@ -142,7 +146,10 @@ fn tls_parameters(host: &str) -> Result<TlsParameters, DeliveryError> {
 }
 
 /// The transport for one delivery (lettre opens a connection per send without its pool).
-pub fn transport(
+/// The server's name is resolved here, through `egress`, and lettre is given the address to
+/// connect to (the certificate is still checked against the name): the address connected
+/// to is the address checked.
+pub async fn transport(
     server: &SmtpServer<'_>,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
     let user = server
@@ -150,16 +157,25 @@ pub fn transport(
         .filter(|u| !u.is_empty())
         .or(server.password.map(|_| server.sender));
     let (host, port, mode) = endpoint(server.url, user.is_some())?;
+    // The first address the resolver prefers (RFC 6724 order) among those allowed.
+    let addr = server
+        .egress
+        .resolve(&host, port)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| DeliveryError::transient(format!("{host} has no address")))?;
     let tls = match mode {
         TlsMode::Wrapper => Tls::Wrapper(tls_parameters(&host)?),
         TlsMode::Required => Tls::Required(tls_parameters(&host)?),
         TlsMode::None => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .tls(tls)
-        .hello_name(hello_name())
-        .timeout(Some(server.timeout));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+            .port(port)
+            .tls(tls)
+            .hello_name(hello_name())
+            .timeout(Some(server.timeout));
     if let Some(user) = user {
         builder = builder.credentials(Credentials::new(
             user.to_string(),
@@ -200,7 +216,7 @@ pub fn message(
 
 /// Sends `msg` through `server`.
 pub async fn send(server: &SmtpServer<'_>, msg: Message) -> Result<(), DeliveryError> {
-    let transport = transport(server)?;
+    let transport = transport(server).await?;
     match transport.send(msg).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_timeout() => Err(DeliveryError::transient("SMTP timed out")),

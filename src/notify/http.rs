@@ -5,23 +5,39 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::DeliveryError;
+use super::egress::Egress;
 
-/// The client every HTTP delivery uses; `timeout` bounds a whole request.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+/// The client every HTTP delivery uses, with the addresses it may connect to.
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    egress: Egress,
+}
+
+/// The client for HTTP deliveries; `timeout` bounds a whole request. Names resolve through
+/// `egress`, which drops the addresses notifications may not reach.
+pub fn client(timeout: Duration, egress: &Egress) -> Result<Client, String> {
     // reqwest and lettre both take the process-wide rustls provider when one is installed;
     // ring is the one we build (russh uses it too). A second install is refused, harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let inner = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .dns_resolver(Arc::new(egress.clone()))
         .user_agent(concat!("packtrack/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("http client: {}", root_cause(&e)))
+        .map_err(|e| format!("http client: {}", root_cause(&e)))?;
+    Ok(Client {
+        inner,
+        egress: egress.clone(),
+    })
 }
 
 /// The innermost error of a chain (`connection refused`, not `error sending request`).
@@ -45,23 +61,41 @@ fn request_error(e: reqwest::Error) -> DeliveryError {
     }
 }
 
+/// How a request proves who sends it.
+enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Basic { user: &'a str, password: &'a str },
+}
+
 /// POSTs `body` as JSON; a 2xx answer is a delivery, anything else a failure whose
 /// message names the status and the start of the answer (with `secret` blanked out
-/// should a receiver echo it).
+/// should a receiver echo it). The URL's host, when it is an IP literal, must be one
+/// notifications may reach; names are checked as they resolve.
 async fn post(
-    client: &reqwest::Client,
+    client: &Client,
     url: &str,
     body: Vec<u8>,
     headers: &[(&str, String)],
+    auth: Auth<'_>,
     secret: Option<&str>,
 ) -> Result<(), DeliveryError> {
+    let parsed =
+        url::Url::parse(url).map_err(|_| DeliveryError::permanent("the URL is not valid"))?;
+    client.egress.check_url(&parsed)?;
     let mut req = client
-        .post(url)
+        .inner
+        .post(parsed)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body);
     for (name, value) in headers {
         req = req.header(*name, value);
     }
+    req = match auth {
+        Auth::None => req,
+        Auth::Bearer(token) => req.bearer_auth(token),
+        Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
+    };
     let resp = req.send().await.map_err(request_error)?;
     let status = resp.status();
     if status.is_success() {
@@ -100,22 +134,29 @@ async fn error_body(mut resp: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-/// Sends an SMS through the facility's API: `POST url` with `{"to", "message"}` and
-/// `Authorization: Bearer <token>` when a token is configured.
+/// Sends an SMS through the facility's API: `POST url` with `{"to", "message"}`, and with a
+/// token `Authorization: Bearer <token>`, or with an account too HTTP Basic
+/// `account:token` (the account id and key most providers give).
 pub async fn send_sms(
-    client: &reqwest::Client,
+    client: &Client,
     url: &str,
+    account: Option<&str>,
     token: Option<&str>,
     to: &str,
     message: &str,
 ) -> Result<(), DeliveryError> {
     let body = serde_json::to_vec(&json!({ "to": to, "message": message }))
         .map_err(|e| DeliveryError::permanent(format!("cannot encode the SMS: {e}")))?;
-    let mut headers = Vec::new();
-    if let Some(t) = token.filter(|t| !t.is_empty()) {
-        headers.push(("authorization", format!("Bearer {t}")));
-    }
-    post(client, url, body, &headers, token).await
+    let token = token.filter(|t| !t.is_empty());
+    let auth = match (account.filter(|a| !a.is_empty()), token) {
+        (Some(user), password) => Auth::Basic {
+            user,
+            password: password.unwrap_or_default(),
+        },
+        (None, Some(t)) => Auth::Bearer(t),
+        (None, None) => Auth::None,
+    };
+    post(client, url, body, &[], auth, token).await
 }
 
 /// The webhook body: the delivery id (idempotency key), the event, the facility slug, the
@@ -151,7 +192,7 @@ pub fn webhook_body(
 
 /// Delivers one webhook: the body signed with the integration's secret at `now_unix`.
 pub async fn send_webhook(
-    client: &reqwest::Client,
+    client: &Client,
     url: &str,
     secret: &[u8],
     delivery_id: &str,
@@ -165,7 +206,7 @@ pub async fn send_webhook(
         ("x-packtrack-delivery", delivery_id.to_string()),
     ];
     let secret = std::str::from_utf8(secret).ok();
-    post(client, url, body, &headers, secret).await
+    post(client, url, body, &headers, Auth::None, secret).await
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! own transaction (so a notification exists exactly when the change does), and a worker
 //! delivers them later. A slow or dead mail server therefore never slows down intake.
 
+pub mod config;
+pub mod egress;
 pub mod email;
 pub mod http;
+pub mod send;
 pub mod sign;
 pub mod templates;
 pub mod worker;

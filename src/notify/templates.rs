@@ -205,5 +205,27 @@ pub fn sms(event: &str, facility: &str, parcel: &Parcel) -> String {
     }
 }
 
+/// The e-mail an admin's "send test" sends: says what it is and asks for nothing.
+pub fn test_email(facility: &str) -> Email {
+    let line = format!(
+        "This is a test message from the {facility} mailroom: its e-mail notifications work."
+    );
+    Email {
+        subject: format!("Test message from {facility}"),
+        text: format!("{line}\n\nNo action is needed.\n\n-- \n{facility} mailroom\n"),
+        html: format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\
+             <body style=\"font-family: sans-serif\">\n<p>{}</p>\n<p>No action is needed.</p>\n\
+             </body></html>\n",
+            escape_html(&line)
+        ),
+    }
+}
+
+/// The SMS an admin's "send test" sends.
+pub fn test_sms(facility: &str) -> String {
+    format!("{facility}: test message, SMS notifications work. No action needed.")
+}
+
 #[cfg(test)]
 mod tests;

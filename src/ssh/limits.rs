@@ -41,6 +41,9 @@ pub struct Limits {
     /// Bytes of recipient search index kept in memory; least recently searched facilities
     /// are evicted beyond it (`serve --index-memory`).
     pub index_memory: usize,
+    /// Where the admin console's integration URLs may point and its test messages may go
+    /// (`serve --notify-allow-private`; public addresses only by default).
+    pub egress: crate::notify::egress::Egress,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             kiosk_relock: Duration::from_secs(120),
             recheck: Duration::from_secs(30),
             index_memory: crate::ops::DEFAULT_INDEX_MEMORY,
+            egress: Default::default(),
         }
     }
 }

@@ -62,7 +62,7 @@ impl Tasks {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Ok,
     Fail,
     /// Accept, read the request, answer nothing until the mode changes.
@@ -70,21 +70,21 @@ enum Mode {
 }
 
 #[derive(Debug, Clone)]
-struct Request {
-    path: String,
+pub(crate) struct Request {
+    pub(crate) path: String,
     headers: HashMap<String, String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     status: u16,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .map(String::as_str)
             .unwrap_or_default()
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 }
@@ -98,13 +98,13 @@ struct HttpState {
 }
 
 /// A minimal HTTP/1.1 server (keep-alive, Content-Length bodies) that records requests.
-struct HttpReceiver {
+pub(crate) struct HttpReceiver {
     addr: SocketAddr,
     state: Arc<HttpState>,
 }
 
 impl HttpReceiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = listen("127.0.0.1:0".parse().unwrap());
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(HttpState {
@@ -119,7 +119,7 @@ impl HttpReceiver {
         r
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
@@ -141,7 +141,7 @@ impl HttpReceiver {
         self.state.tasks.add(accept.abort_handle());
     }
 
-    fn set_mode(&self, mode: Mode) {
+    pub(crate) fn set_mode(&self, mode: Mode) {
         self.state.mode.send_replace(mode);
     }
 
@@ -163,7 +163,12 @@ impl HttpReceiver {
         self.serve(listen(self.addr));
     }
 
-    fn requests(&self) -> Vec<Request> {
+    /// Connections accepted so far.
+    pub(crate) fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.state.requests.lock().unwrap().clone()
     }
 
@@ -232,11 +237,11 @@ async fn http_conn(stream: TcpStream, state: Arc<HttpState>) -> std::io::Result<
 }
 
 #[derive(Debug, Clone)]
-struct Mail {
-    from: String,
-    rcpt: Vec<String>,
-    auth: Option<String>,
-    data: String,
+pub(crate) struct Mail {
+    pub(crate) from: String,
+    pub(crate) rcpt: Vec<String>,
+    pub(crate) auth: Option<String>,
+    pub(crate) data: String,
 }
 
 struct SmtpState {
@@ -249,13 +254,13 @@ struct SmtpState {
 
 /// A minimal SMTP server: 220, EHLO (8BITMIME, AUTH PLAIN LOGIN, no STARTTLS), AUTH PLAIN,
 /// MAIL, RCPT, DATA, RSET, NOOP, QUIT. With `hang` set it accepts and never greets.
-struct SmtpReceiver {
+pub(crate) struct SmtpReceiver {
     addr: SocketAddr,
     state: Arc<SmtpState>,
 }
 
 impl SmtpReceiver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = listen("127.0.0.1:0".parse().unwrap());
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(SmtpState {
@@ -283,13 +288,18 @@ impl SmtpReceiver {
         Self { addr, state }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         // Plain SMTP (this receiver offers no STARTTLS): only when the URL says so.
         format!("smtp://{}?tls=none", self.addr)
     }
 
-    fn mails(&self) -> Vec<Mail> {
+    pub(crate) fn mails(&self) -> Vec<Mail> {
         self.state.mails.lock().unwrap().clone()
+    }
+
+    /// Connections accepted so far.
+    pub(crate) fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     fn set_hang(&self, hang: bool) {
@@ -584,12 +594,19 @@ struct IntegrationRow {
     last_success_at: Option<DateTime<Utc>>,
 }
 
+/// Quick retries, and the receivers' loopback allowed (as `serve
+/// --notify-allow-private 127.0.0.0/8` would): by default nothing non-public is reached.
 fn quick() -> WorkerConfig {
     WorkerConfig {
         base_backoff: Duration::from_millis(10),
         delivery_timeout: Duration::from_secs(20),
+        egress: loopback(),
         ..WorkerConfig::default()
     }
+}
+
+fn loopback() -> packtrack::notify::egress::Egress {
+    packtrack::notify::egress::Egress::allowing("127.0.0.0/8".parse().unwrap())
 }
 
 /// Polls `check` every 20 ms; panics with `what` after 30 s (a hang guard, not a timing

@@ -1,4 +1,5 @@
-//! The Members, Audit and Security tabs: roles and disabling, the audit trail (filtered by
+//! The Members, Audit and Security tabs: roles and disabling (the new member form is
+//! [`super::new_member`]), the audit trail (filtered by
 //! the console), the security scorecard.
 
 use crate::app::effect::Effect;
@@ -8,10 +9,14 @@ use crate::app::model::{Model, Tone};
 use crate::app::msg::Msg;
 use crate::domain::Role;
 
-/// The Members tab's own keys: cycle a member's role, disable or enable them.
+/// The Members tab's own keys: a new member, cycle a member's role, disable or enable them.
 pub(super) fn on_key(m: &mut Model, action: Option<Action>) -> EventState {
     let a = &m.admin;
     match action {
+        Some(Action::AdminAdd) => {
+            super::new_member::open(m);
+            EventState::DONE
+        }
         Some(Action::CycleRole) => {
             let Some(member) = a.members.get(a.cursor) else {
                 return EventState::DONE;

@@ -1,11 +1,15 @@
 //! The admin console (admins, never on a kiosk): its tabs, the keys they share (switching
 //! tabs, refreshing, leaving, the audit filter) and the dispatch to each tab's module.
-//! Members, Audit and Security live in [`members`]; Keys, TOTP, Settings and Outbox in
-//! their own modules. The Keys, TOTP, Settings and Outbox tabs speak their own
-//! effects and messages ([`AdminEffect`], [`AdminMsg`]), run by `crate::effects`.
+//! Members, Audit and Security live in [`members`] (the new member form in
+//! [`new_member`]); Keys, TOTP, Settings, Channels and Outbox in their own modules. Those
+//! speak their own effects and messages ([`AdminEffect`], [`AdminMsg`]), run by
+//! `crate::effects`.
 
+pub mod channels;
+pub mod form;
 pub mod keys;
 pub mod members;
+pub mod new_member;
 pub mod outbox;
 pub mod settings;
 pub mod totp;
@@ -33,17 +37,19 @@ pub enum AdminTab {
     Keys,
     Totp,
     Settings,
+    Channels,
     Outbox,
 }
 
 impl AdminTab {
-    pub const ALL: [AdminTab; 7] = [
+    pub const ALL: [AdminTab; 8] = [
         AdminTab::Members,
         AdminTab::Audit,
         AdminTab::Security,
         AdminTab::Keys,
         AdminTab::Totp,
         AdminTab::Settings,
+        AdminTab::Channels,
         AdminTab::Outbox,
     ];
 
@@ -55,6 +61,7 @@ impl AdminTab {
             AdminTab::Keys => "Keys",
             AdminTab::Totp => "TOTP",
             AdminTab::Settings => "Settings",
+            AdminTab::Channels => "Channels",
             AdminTab::Outbox => "Outbox",
         }
     }
@@ -68,6 +75,7 @@ impl AdminTab {
             AdminTab::Keys => "Keys",
             AdminTab::Totp => "TOTP",
             AdminTab::Settings => "Set",
+            AdminTab::Channels => "Chan",
             AdminTab::Outbox => "Out",
         }
     }
@@ -85,7 +93,10 @@ pub struct AdminState {
     pub keys: keys::KeysTab,
     pub totp: totp::TotpTab,
     pub settings: settings::SettingsTab,
+    pub channels: channels::ChannelsTab,
     pub outbox: outbox::OutboxTab,
+    /// The Members tab's "new member" form, when open.
+    pub new_member: Option<new_member::MemberForm>,
 }
 
 impl Default for AdminState {
@@ -101,7 +112,9 @@ impl Default for AdminState {
             keys: Default::default(),
             totp: Default::default(),
             settings: Default::default(),
+            channels: Default::default(),
             outbox: Default::default(),
+            new_member: None,
         }
     }
 }
@@ -136,6 +149,14 @@ pub enum AdminEffect {
     },
     LoadOutbox,
     Retry(i64),
+    LoadChannels,
+    SaveChannel(Box<crate::ops::ChannelForm>),
+    /// A test message through a saved integration, to `to` (unused for webhooks).
+    TestChannel {
+        id: i64,
+        to: String,
+    },
+    AddMember(Box<crate::ops::NewMember>),
 }
 
 /// Their answers.
@@ -156,6 +177,13 @@ pub enum AdminMsg {
     Outbox(Result<Box<OutboxView>, Failure>),
     /// The notification put back in the queue.
     Retried(Result<i64, Failure>),
+    Channels(Result<Vec<crate::db::integrations::ChannelRow>, Failure>),
+    /// The integration's id.
+    ChannelSaved(Result<i64, Failure>),
+    /// What the test message did (`Err`: it could not be attempted).
+    ChannelTested(Result<crate::ops::TestOutcome, Failure>),
+    /// The new member's user id.
+    MemberAdded(Result<i64, Failure>),
 }
 
 pub(crate) fn fx(e: AdminEffect) -> Effect {
@@ -173,6 +201,7 @@ pub fn load(m: &mut Model) -> Vec<Effect> {
         AdminTab::Totp => vec![Effect::LoadMembers],
         AdminTab::Settings => vec![fx(AdminEffect::LoadSettings)],
         AdminTab::Outbox => vec![fx(AdminEffect::LoadOutbox)],
+        AdminTab::Channels => vec![fx(AdminEffect::LoadChannels)],
         AdminTab::Audit => vec![Effect::LoadAudit(m.admin.audit_filter.text())],
         AdminTab::Security => vec![Effect::LoadScorecard],
         AdminTab::Members => vec![Effect::LoadMembers],
@@ -192,6 +221,14 @@ fn reset_dialogs(a: &mut AdminState) {
         a.totp.mode = TotpMode::Browse;
     }
     a.settings.editing = None;
+    // A form whose answer is on its way stays, so the answer lands; others go, with
+    // whatever secret was typed into them.
+    if a.channels.editor.as_ref().is_none_or(|e| e.busy.is_none()) {
+        a.channels.editor = None;
+    }
+    if a.new_member.as_ref().is_none_or(|f| !f.busy) {
+        a.new_member = None;
+    }
 }
 
 /// Whether one of these tabs has a text field in focus.
@@ -200,6 +237,8 @@ pub fn typing(a: &AdminState) -> bool {
         AdminTab::Keys => a.keys.typing(),
         AdminTab::Totp => a.totp.typing(),
         AdminTab::Settings => a.settings.editing.is_some(),
+        AdminTab::Channels => a.channels.typing(),
+        AdminTab::Members => a.new_member.is_some(),
         _ => false,
     }
 }
@@ -212,6 +251,8 @@ fn tab_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventState {
         AdminTab::Totp => totp::on_key(m, key, action),
         AdminTab::Settings => settings::on_key(m, key, action),
         AdminTab::Outbox => outbox::on_key(m, action),
+        AdminTab::Channels => channels::on_key(m, key, action),
+        AdminTab::Members if m.admin.new_member.is_some() => Consumed(new_member::on_key(m, key)),
         AdminTab::Members => members::on_key(m, action),
         AdminTab::Audit | AdminTab::Security => NotConsumed,
     }
@@ -275,11 +316,13 @@ pub fn on_paste(m: &mut Model, text: &str) -> Vec<Effect> {
         AdminTab::Keys => keys::on_paste(m, text),
         AdminTab::Totp => totp::on_paste(m, text),
         AdminTab::Settings => settings::on_paste(m, text),
+        AdminTab::Channels => channels::on_paste(m, text),
+        AdminTab::Members => new_member::on_paste(m, text),
         _ => vec![],
     }
 }
 
-/// Answers to the Keys, TOTP, Settings and Outbox tabs' effects.
+/// Answers to the tabs' own effects.
 pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
     match msg {
         AdminMsg::Keys(_) | AdminMsg::KeyAdded(_) | AdminMsg::KeyRevoked(_) => keys::on_msg(m, msg),
@@ -289,6 +332,10 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
         | AdminMsg::PinSet(_) => totp::on_msg(m, msg),
         AdminMsg::Settings(_) | AdminMsg::SettingsSaved(_) => settings::on_msg(m, msg),
         AdminMsg::Outbox(_) | AdminMsg::Retried(_) => outbox::on_msg(m, msg),
+        AdminMsg::Channels(_) | AdminMsg::ChannelSaved(_) | AdminMsg::ChannelTested(_) => {
+            channels::on_msg(m, msg)
+        }
+        AdminMsg::MemberAdded(_) => new_member::on_msg(m, msg),
     }
 }
 

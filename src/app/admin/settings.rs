@@ -205,9 +205,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventStat
             if field.is_switch() {
                 let flip = |c: &mut Channel| c.map(|on| !on);
                 let (slot, what) = match field {
-                    Field::Email => (&mut draft.email, "e-mail (smtp set)"),
-                    Field::Sms => (&mut draft.sms, "SMS"),
-                    Field::Webhook => (&mut draft.webhook, "webhook (webhook add)"),
+                    Field::Email => (&mut draft.email, "e-mail server"),
+                    Field::Sms => (&mut draft.sms, "SMS provider"),
+                    Field::Webhook => (&mut draft.webhook, "webhook"),
                     _ => {
                         draft.kiosk_pin_totp = !draft.kiosk_pin_totp;
                         return EventState::DONE;
@@ -215,10 +215,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventStat
                 };
                 match flip(slot) {
                     Some(v) => *slot = Some(v),
+                    // Short enough for an 80-column status line.
                     None => m.note(
-                        format!(
-                            "no {what} integration is configured; set one up with `packtrack admin`"
-                        ),
+                        format!("no {what} set up yet: add one on the Channels tab"),
                         Tone::Warning,
                     ),
                 }

@@ -107,6 +107,10 @@ fn tabs_cycle_in_order_and_each_loads_its_data() {
     );
     assert_eq!(
         update(&mut m, key(KeyCode::Tab)),
+        vec![Effect::Admin(AdminEffect::LoadChannels)]
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Tab)),
         vec![Effect::Admin(AdminEffect::LoadOutbox)]
     );
     // Ctrl-R reloads the tab shown; Tab wraps round to Members.
@@ -538,7 +542,7 @@ fn settings_edit_validate_and_save_only_changes() {
     update(&mut m, ch(' '));
     update(&mut m, key(KeyCode::Down));
     update(&mut m, ch(' '));
-    assert!(status(&m).0.contains("no SMS integration"));
+    assert!(status(&m).0.contains("no SMS provider set up yet"));
     // The PIN + TOTP switch (Enter switches too).
     for _ in 0..4 {
         update(&mut m, key(KeyCode::Down));

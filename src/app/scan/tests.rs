@@ -205,6 +205,41 @@ fn elsewhere_a_scan_opens_intake_with_it() {
     }
 }
 
+/// A dialog of the admin console (here the kiosk PIN, digits shown as dots) keeps its text
+/// and puts nothing on the intake screen: eight digits and Enter typed fast may be a PIN.
+#[test]
+fn a_scan_on_an_admin_dialog_is_ignored_and_never_shown() {
+    let mut m = model_as("boss", Role::Admin);
+    update(&mut m, ch('a'));
+    update(
+        &mut m,
+        Msg::Members(Ok(vec![crate::db::members::Member {
+            user_id: 3,
+            login: "sam".into(),
+            display_name: "sam".into(),
+            role: "operator".into(),
+            disabled: false,
+            has_password: true,
+            has_totp: true,
+            keys: 0,
+            key_last_used: None,
+        }])),
+    );
+    while m.admin.tab != crate::app::model::AdminTab::Totp {
+        update(&mut m, key(KeyCode::Tab));
+    }
+    update(&mut m, ch('P'));
+    typed(&mut m, "4719");
+    assert!(scan(&mut m, "47193582").is_empty());
+    assert_eq!(m.screen, Screen::Admin);
+    assert!(m.intake.tracking.text().is_empty());
+    assert!(matches!(&m.status, Some((s, _)) if !s.contains("47193582")));
+    let crate::app::admin::totp::TotpMode::Pin { pin, .. } = &m.admin.totp.mode else {
+        panic!("the PIN dialog closed")
+    };
+    assert_eq!(pin.text(), "4719");
+}
+
 #[test]
 fn a_scan_never_becomes_recipient_search_text() {
     let mut m = model_as("clerk", Role::Operator);

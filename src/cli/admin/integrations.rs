@@ -2,13 +2,13 @@
 //! addresses are checked here, before anything is stored; secrets come from stdin and are
 //! sealed under the secrets key.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 
 use super::read_secret_line;
 use crate::config::Config;
 use crate::db::unscoped::Admin;
-use crate::domain::limits::WEBHOOK_SECRET_MIN;
+use crate::notify::config;
 use crate::secrets::SecretsKey;
 
 #[derive(Debug, Subcommand)]
@@ -77,20 +77,11 @@ pub(super) async fn smtp(cfg: &Config, admin: &Admin<'_>, cmd: SmtpCmd) -> Resul
             username,
             password_stdin,
         } => {
-            let parsed = url::Url::parse(&url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some())
-                .ok_or_else(|| {
-                    anyhow::anyhow!("`{url}` is not an smtp:// or smtps:// URL with a host")
-                })?;
             // The TLS rules the worker applies on every delivery, checked now.
             let has_credentials =
                 password_stdin || username.as_deref().is_some_and(|u| !u.is_empty());
-            crate::notify::email::endpoint(parsed.as_str(), has_credentials)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if crate::admin::import::valid_email(&from).is_none() {
-                bail!("`{from}` is not a valid From address");
-            }
+            let parsed = config::smtp_url(&url, has_credentials).map_err(anyhow::Error::msg)?;
+            config::from_address(&from).map_err(anyhow::Error::msg)?;
             let password = if password_stdin {
                 Some(read_secret_line("password")?)
             } else {
@@ -111,6 +102,7 @@ pub(super) async fn smtp(cfg: &Config, admin: &Admin<'_>, cmd: SmtpCmd) -> Resul
                 )
                 .await?;
             println!("smtp for {facility}: {parsed} from {from}");
+            warn_if_private(&parsed).await;
         }
     }
     Ok(())
@@ -123,16 +115,13 @@ pub(super) async fn sms(cfg: &Config, admin: &Admin<'_>, cmd: SmsCmd) -> Result<
             url,
             token_stdin,
         } => {
-            let parsed = url::Url::parse(&url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .ok_or_else(|| anyhow::anyhow!("the SMS URL is not an http:// or https:// URL"))?;
+            let parsed = config::http_url(&url).map_err(anyhow::Error::msg)?;
             let token = if token_stdin {
                 Some(read_secret_line("token")?)
             } else {
                 None
             };
-            let shown = shown_url(&parsed);
+            let shown = config::shown_url(&parsed);
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
             admin
                 .set_sms(&facility, parsed.as_str(), &shown, |f| {
@@ -149,6 +138,7 @@ pub(super) async fn sms(cfg: &Config, admin: &Admin<'_>, cmd: SmsCmd) -> Result<
                     "no token"
                 }
             );
+            warn_if_private(&parsed).await;
         }
     }
     Ok(())
@@ -162,14 +152,9 @@ pub(super) async fn webhook(cfg: &Config, owner: &sqlx::PgPool, cmd: WebhookCmd)
             include_pickup_code,
             ..
         } => {
-            let parsed = url::Url::parse(&url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .ok_or_else(|| anyhow::anyhow!("`{url}` is not an http:// or https:// URL"))?;
+            let parsed = config::http_url(&url).map_err(anyhow::Error::msg)?;
             let secret = read_secret_line("secret")?;
-            if secret.len() < WEBHOOK_SECRET_MIN {
-                bail!("the webhook secret must be at least {WEBHOOK_SECRET_MIN} characters");
-            }
+            config::webhook_secret(&secret).map_err(anyhow::Error::msg)?;
             let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
             let id = Admin::new(owner)
                 .add_webhook(&facility, parsed.as_str(), include_pickup_code, |f| {
@@ -184,26 +169,26 @@ pub(super) async fn webhook(cfg: &Config, owner: &sqlx::PgPool, cmd: WebhookCmd)
                     "left out"
                 }
             );
+            warn_if_private(&parsed).await;
         }
     }
     Ok(())
 }
 
-/// A URL as it may be shown and audited: without user name, password, query or fragment
-/// (an SMS provider's key often travels in one of them).
-fn shown_url(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let hidden = !u.username().is_empty()
-        || u.password().is_some()
-        || u.query().is_some()
-        || u.fragment().is_some();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.set_fragment(None);
-    if hidden {
-        format!("{u} (credentials and query hidden)")
-    } else {
-        u.to_string()
+/// The host's owner may point an integration anywhere, but the server refuses to connect
+/// to addresses that are not public unless `serve --notify-allow-private` allows them: say
+/// so now rather than in the outbox later.
+async fn warn_if_private(url: &url::Url) {
+    let Some((host, port)) = config::host_port(url) else {
+        return;
+    };
+    if let Err(why) = crate::notify::egress::Egress::default()
+        .vet(&host, port)
+        .await
+    {
+        eprintln!(
+            "note: {why}. Start the server with --notify-allow-private covering that \
+             address, or deliveries will fail."
+        );
     }
 }

@@ -19,15 +19,8 @@ impl Admin<'_> {
         role: Role,
         password_hash: Option<String>,
     ) -> Result<bool, AppError> {
-        if login == crate::domain::KIOSK_LOGIN {
-            return Err(AppError::Invalid(
-                "`kiosk` is reserved for kiosk terminals (kiosk+FACILITY)".into(),
-            ));
-        }
-        if !crate::domain::valid_login(login) {
-            return Err(AppError::Invalid(format!(
-                "invalid login `{login}`: use 1-63 lower-case letters, digits, '.', '_' and '-'"
-            )));
+        if let Some(problem) = crate::domain::login_problem(login) {
+            return Err(AppError::Invalid(problem));
         }
         let facility = self.facility_id(slug).await?;
         let mut tx = self.pool.begin().await?;

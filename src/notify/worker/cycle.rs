@@ -5,7 +5,7 @@ use super::*;
 
 impl Worker {
     pub fn new(owner: PgPool, keys: SecretsKey, cfg: WorkerConfig) -> Result<Self, WorkerError> {
-        let http = http::client(cfg.delivery_timeout).map_err(WorkerError::Setup)?;
+        let http = http::client(cfg.delivery_timeout, &cfg.egress).map_err(WorkerError::Setup)?;
         Ok(Self {
             owner,
             keys,

@@ -142,7 +142,6 @@ impl Worker {
         if row.enabled != Some(true) {
             return Err(DeliveryError::permanent("the integration is disabled"));
         }
-        let url = row.url.as_deref().unwrap_or_default();
         let secret = match &row.secret {
             Some(sealed) => Some(
                 self.keys
@@ -151,67 +150,61 @@ impl Worker {
             ),
             None => None,
         };
-        let secret_text = match &secret {
-            Some(s) => Some(
-                std::str::from_utf8(s)
-                    .map_err(|_| DeliveryError::permanent("the stored secret is not text"))?,
-            ),
-            None => None,
+        let route = Route {
+            kind,
+            url: row.url.as_deref().unwrap_or_default(),
+            sender: row.sender.as_deref(),
+            username: row.username.as_deref(),
+            secret: secret.as_deref(),
         };
         let parcel = Parcel::from_payload(&row.payload);
-        match (row.channel.as_str(), kind) {
-            ("email", "smtp") => {
+        let name = row.recipient("name").unwrap_or_default();
+        let (mail, text);
+        let out = match row.channel.as_str() {
+            "email" => {
                 let to = row.recipient("email").ok_or_else(|| {
                     DeliveryError::permanent("the recipient has no e-mail address")
                 })?;
-                let name = row.recipient("name").unwrap_or_default();
-                let sender = row
-                    .sender
-                    .as_deref()
-                    .ok_or_else(|| DeliveryError::permanent("SMTP has no From address"))?;
-                let mail = templates::email(&row.event, &row.facility_name, name, &parcel);
-                let msg = email::message(sender, name, to, &mail, &row.delivery_id)?;
-                let server = SmtpServer {
-                    url,
-                    username: row.username.as_deref(),
-                    password: secret_text,
-                    sender,
-                    timeout: self.cfg.delivery_timeout,
-                };
-                email::send(&server, msg).await
+                mail = templates::email(&row.event, &row.facility_name, name, &parcel);
+                Outgoing::Email {
+                    to_name: name,
+                    to,
+                    mail: &mail,
+                    delivery_id: &row.delivery_id,
+                }
             }
-            ("sms", "sms") => {
+            "sms" => {
                 let to = row
                     .recipient("phone")
                     .ok_or_else(|| DeliveryError::permanent("the recipient has no phone number"))?;
-                let text = templates::sms(&row.event, &row.facility_name, &parcel);
-                http::send_sms(&self.http, url, secret_text, to, &text).await
+                text = templates::sms(&row.event, &row.facility_name, &parcel);
+                Outgoing::Sms { to, text: &text }
             }
-            ("webhook", "webhook") => {
-                let secret = secret
-                    .as_deref()
-                    .ok_or_else(|| DeliveryError::permanent("the webhook has no secret"))?;
-                let body = http::webhook_body(
+            "webhook" => Outgoing::Webhook {
+                delivery_id: &row.delivery_id,
+                body: http::webhook_body(
                     &row.delivery_id,
                     &row.event,
                     &row.facility_slug,
                     &row.payload,
                     row.include_pickup_code == Some(true),
-                );
-                http::send_webhook(
-                    &self.http,
-                    url,
-                    secret,
-                    &row.delivery_id,
-                    body,
-                    Utc::now().timestamp(),
-                )
-                .await
+                ),
+                now_unix: Utc::now().timestamp(),
+            },
+            channel => {
+                return Err(DeliveryError::permanent(format!(
+                    "unknown channel {channel}"
+                )));
             }
-            (channel, kind) => Err(DeliveryError::permanent(format!(
-                "channel {channel} does not match a {kind} integration"
-            ))),
-        }
+        };
+        send::send(
+            &route,
+            out,
+            &self.http,
+            &self.cfg.egress,
+            self.cfg.delivery_timeout,
+        )
+        .await
     }
 }
 

@@ -36,7 +36,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use super::email::{self, SmtpServer};
+use super::egress::Egress;
+use super::send::{self, Outgoing, Route};
 use super::templates::{self, Parcel};
 use super::{DeliveryError, http};
 use crate::error::DbError;
@@ -72,6 +73,8 @@ pub struct WorkerConfig {
     pub reminder_days: i64,
     /// How often reminders and pruning run.
     pub housekeeping_every: Duration,
+    /// The addresses deliveries may connect to (`serve --notify-allow-private`).
+    pub egress: Egress,
 }
 
 impl Default for WorkerConfig {
@@ -87,6 +90,7 @@ impl Default for WorkerConfig {
             retention_days: 30,
             reminder_days: 3,
             housekeeping_every: Duration::from_secs(300),
+            egress: Egress::default(),
         }
     }
 }
@@ -193,7 +197,7 @@ pub struct Worker {
     owner: PgPool,
     keys: SecretsKey,
     cfg: WorkerConfig,
-    http: reqwest::Client,
+    http: http::Client,
     last_housekeeping: Option<Instant>,
     /// Integrations failing in a row, by id (ids are unique across facilities).
     failing: Mutex<HashMap<i64, Failing>>,

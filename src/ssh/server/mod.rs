@@ -117,7 +117,8 @@ pub fn start_with(
     let limiter = ConnectionLimiter::new(&limits);
     let ops = crate::ops::Ops::new(auth.db().clone())
         .with_secrets(auth.secrets().clone())
-        .with_index_memory(limits.index_memory);
+        .with_index_memory(limits.index_memory)
+        .with_egress(limits.egress.clone());
     let live = crate::live::LiveHub::start(auth.db());
     // The search indexes drop what other processes changed (issue 17).
     ops.follow(&live);

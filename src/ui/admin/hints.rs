@@ -9,8 +9,15 @@ pub fn hints(m: &Model) -> &'static [(&'static str, &'static str)] {
     use crate::app::model::AdminTab;
     let a = &m.admin;
     match a.tab {
+        AdminTab::Members if a.new_member.is_some() => &[
+            ("Tab", "next field"),
+            ("Space", "change"),
+            ("Ctrl-S", "create"),
+            ("Esc", "cancel"),
+        ],
         AdminTab::Members => &[
             ("Tab", "next tab"),
+            ("n", "new member"),
             ("r", "role"),
             ("d", "disable"),
             ("/", "filter"),
@@ -51,6 +58,18 @@ pub fn hints(m: &Model) -> &'static [(&'static str, &'static str)] {
             ("Enter", "edit"),
             ("Space", "switch"),
             ("Ctrl-S", "save"),
+            ("Esc", "back"),
+        ],
+        AdminTab::Channels if a.channels.editor.is_some() => &[
+            ("Tab", "next field"),
+            ("Ctrl-S", "save"),
+            ("Ctrl-T", "send a test"),
+            ("Esc", "close"),
+        ],
+        AdminTab::Channels => &[
+            ("Tab", "next tab"),
+            ("Enter", "set up"),
+            ("n", "new webhook"),
             ("Esc", "back"),
         ],
         AdminTab::Outbox => &[

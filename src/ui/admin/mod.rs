@@ -1,8 +1,11 @@
 //! The admin console: members and roles, the audit trail, the security scorecard, and the
-//! Keys, TOTP, Settings and Outbox tabs (drawn by their own modules), and the console's key hints ([`hints`]).
+//! Keys, TOTP, Settings, Channels and Outbox tabs and the new member form (drawn by their
+//! own modules), and the console's key hints ([`hints`]).
 
+mod channels;
 pub(super) mod hints;
 mod keys;
+mod new_member;
 mod outbox;
 mod settings;
 mod totp;
@@ -37,7 +40,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             tab.title()
         };
         tabs.push(Span::styled(format!(" {title} "), style));
-        tabs.push(Span::raw(" "));
+        // Narrow: no gap between titles, so all eight fit 60 columns.
+        if !short {
+            tabs.push(Span::raw(" "));
+        }
     }
     let block = Block::default()
         .borders(Borders::ALL)
@@ -45,12 +51,16 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     match a.tab {
-        AdminTab::Members => members(f, inner, m, t),
+        AdminTab::Members => match &a.new_member {
+            Some(form) => new_member::draw(f, inner, form, t),
+            None => members(f, inner, m, t),
+        },
         AdminTab::Audit => audit(f, inner, m, t),
         AdminTab::Security => security(f, inner, m, t),
         AdminTab::Keys => keys::draw_keys(f, inner, m, t),
         AdminTab::Totp => totp::draw_totp(f, inner, m, t),
         AdminTab::Settings => settings::draw(f, inner, m, t),
+        AdminTab::Channels => channels::draw(f, inner, m, t),
         AdminTab::Outbox => outbox::draw(f, inner, m, t),
     }
 }

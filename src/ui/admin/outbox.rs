@@ -49,7 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     top.push(Line::from(""));
     if v.integrations.is_empty() {
         top.push(Line::from(Span::styled(
-            "no integrations configured (packtrack admin smtp set / webhook add)",
+            "no integrations configured: set them up on the Channels tab",
             t.dim,
         )));
     }
