@@ -20,6 +20,7 @@ mod db_isolation;
 mod db_packages;
 mod db_pickup;
 mod exec_hardening;
+mod exec_totals;
 mod faults;
 mod honest_errors;
 mod index_memory;
