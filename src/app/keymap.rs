@@ -61,6 +61,7 @@ pub enum Action {
     Wider,
     Narrower,
     Today,
+    Export,
 }
 
 /// Where a binding applies.
@@ -505,6 +506,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Refresh,
         "Ctrl-R",
         "refresh",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('e')),
+        A::Export,
+        "e",
+        "parcels: export the day as CSV (admins)",
     ),
 ];
 

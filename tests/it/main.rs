@@ -34,6 +34,7 @@ mod props;
 mod proxy_protocol;
 mod recipients_admin;
 mod reports;
+mod reports_parcels;
 mod reports_pickup_rollup;
 mod reports_screen;
 mod reports_stream;
