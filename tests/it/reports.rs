@@ -490,6 +490,8 @@ async fn reports_are_for_admins_and_bad_ranges_are_one_line() {
             "reports daily",
             "reports aging --csv",
             "reports staff --from 2024-01-10 --to 2024-01-12 --csv",
+            // The parcel list names recipients: an export like the others.
+            "reports parcels --day 2024-01-10 --csv",
             // No hint about valid dates before the role check.
             "reports carriers --from nonsense",
         ] {
