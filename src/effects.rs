@@ -8,6 +8,7 @@ use crate::ops::Ops;
 
 mod admin;
 mod recipients_admin;
+mod reports;
 pub mod runner;
 
 pub use runner::Runner;
@@ -57,6 +58,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .await
                 .map_err(Failure::from),
         },
+        Effect::Day(e) => Msg::Day(reports::run(e, ops, p).await),
         Effect::LoadTrend => Msg::Trend(
             crate::reports::received_trend(ops.db(), p, crate::app::reports_screen::TREND_DAYS)
                 .await

@@ -161,25 +161,32 @@ impl Ops {
         p: &Principal,
         q: &packages::ListQuery<'_>,
     ) -> Result<Vec<Package>, AppError> {
-        if let Some(s) = q.status
-            && !STATUSES.contains(&s)
-            && s != "unmatched"
-        {
-            return Err(AppError::Invalid(format!(
-                "unknown status `{s}` (expected one of {})",
-                STATUSES.join(", ")
-            )));
-        }
-        checked("search", q.search, Lines::One)?;
-        let q = packages::ListQuery {
-            limit: q.limit.clamp(1, MAX_LIST),
-            ..*q
-        };
+        let q = list_query(q)?;
         let list = self
             .db
             .scoped(p, async |tx| packages::find(tx, &q).await)
             .await?;
         Ok(codes_for(p, list))
+    }
+
+    /// [`Ops::list_packages`] with how many match in all (exact up to
+    /// [`packages::COUNT_CAP`]), so a cut list can say so.
+    pub async fn list_packages_counted(
+        &self,
+        p: &Principal,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<Package>, packages::Total), AppError> {
+        let q = list_query(&packages::ListQuery {
+            status,
+            limit,
+            ..Default::default()
+        })?;
+        let (list, total) = self
+            .db
+            .scoped(p, async |tx| packages::find_counted(tx, &q).await)
+            .await?;
+        Ok((codes_for(p, list), total))
     }
 
     pub async fn package(
@@ -415,6 +422,24 @@ impl Ops {
             .scoped(p, async |tx| packages::stats(tx).await)
             .await
     }
+}
+
+/// A package list's query as asked, checked (status, search text) and its limit clamped.
+fn list_query<'a>(q: &packages::ListQuery<'a>) -> Result<packages::ListQuery<'a>, AppError> {
+    if let Some(s) = q.status
+        && !STATUSES.contains(&s)
+        && s != "unmatched"
+    {
+        return Err(AppError::Invalid(format!(
+            "unknown status `{s}` (expected one of {})",
+            STATUSES.join(", ")
+        )));
+    }
+    checked("search", q.search, Lines::One)?;
+    Ok(packages::ListQuery {
+        limit: q.limit.clamp(1, MAX_LIST),
+        ..*q
+    })
 }
 
 /// A free-text field as the user gave it, refused (with the field's name) when it holds a

@@ -68,6 +68,8 @@ pub enum Effect {
         span: i64,
         ends_ago: i64,
     },
+    /// The Reports screen's Parcels tab.
+    Day(super::reports_screen::day::DayEffect),
     /// The dashboard's sparkline (received per day, last 14 days).
     LoadTrend,
     /// Kiosk: check a staff member's PIN, and TOTP code when the facility asks for it

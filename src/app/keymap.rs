@@ -62,6 +62,7 @@ pub enum Action {
     Wider,
     Narrower,
     Today,
+    Export,
 }
 
 /// Where a binding applies.
@@ -513,6 +514,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Refresh,
         "Ctrl-R",
         "refresh",
+    ),
+    b(
+        S::Screen(Screen::Reports),
+        k(K::Char('e')),
+        A::Export,
+        "e",
+        "parcels: export the day as CSV (admins)",
     ),
 ];
 

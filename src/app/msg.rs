@@ -50,6 +50,8 @@ pub enum Msg {
         seq: u64,
         data: Result<crate::reports::Overview, Failure>,
     },
+    /// Answers for the Reports screen's Parcels tab (a day's parcels, the export request).
+    Day(super::reports_screen::day::DayMsg),
     /// The dashboard's sparkline: packages received per day, oldest first.
     Trend(Result<Vec<u64>, Failure>),
     /// Self-service: the waiting packages a pickup code found (masked).

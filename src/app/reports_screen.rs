@@ -1,7 +1,8 @@
 //! The Reports screen (`R`): the daily log, aging, carrier volume, time to pickup and staff
-//! activity for a range of local days, with charts. Admins see all five; operators and
-//! viewers (and anyone at a kiosk) the daily log and aging. Exports stay with
-//! `ssh HOST reports … --csv` (admin-only, audited).
+//! activity for a range of local days, with charts, and the Parcels tab (`day`): one day's
+//! parcels. Admins see every tab; operators and viewers (and anyone at a kiosk) the daily
+//! log, the parcels and aging. Exports are `ssh HOST reports … --csv` (admin-only, audited);
+//! the Parcels tab's `e` records the request and shows that line for the day.
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +11,9 @@ use super::failure::Failure;
 use super::keymap::Action;
 use super::model::{Model, Screen, Tone};
 use crate::reports::{Overview, Report};
+use crate::term::input::KeyEvent;
+
+pub mod day;
 
 /// The spans `+`/`-` step through, in days.
 pub const SPANS: [i64; 5] = [7, 14, 30, 90, 365];
@@ -31,6 +35,10 @@ pub struct ReportsState {
     pub loading: bool,
     /// Answers to older requests are ignored.
     pub seq: u64,
+    /// The Daily tab's selected day among the newest shown (0: the range's last day).
+    pub daily_cursor: usize,
+    /// The Parcels tab.
+    pub day: day::DayView,
 }
 
 impl Default for ReportsState {
@@ -42,16 +50,35 @@ impl Default for ReportsState {
             data: None,
             loading: false,
             seq: 0,
+            daily_cursor: 0,
+            day: day::DayView::default(),
         }
     }
 }
 
 impl ReportsState {
-    /// The reports there are tabs for: those of the loaded overview, else the daily log.
+    /// The tabs: the reports of the loaded overview (else the daily log), and the day's
+    /// parcels after the daily log.
     pub fn tabs(&self) -> Vec<Report> {
-        match &self.data {
+        let mut tabs = match &self.data {
             Some(o) => o.tables.iter().map(|(r, _)| *r).collect(),
             None => vec![Report::Daily],
+        };
+        let at = tabs
+            .iter()
+            .position(|r| *r == Report::Daily)
+            .map_or(0, |i| i + 1);
+        tabs.insert(at, Report::Parcels);
+        tabs
+    }
+
+    /// The day the Daily tab has selected, when its table is loaded.
+    pub fn daily_day(&self) -> Option<chrono::NaiveDate> {
+        let rows = &self.data.as_ref()?.table(Report::Daily)?.rows;
+        let i = rows.len().checked_sub(1 + self.daily_cursor)?;
+        match rows.get(i)?.first()? {
+            crate::reports::Cell::Date(d) => Some(*d),
+            _ => None,
         }
     }
 }
@@ -84,6 +111,16 @@ pub fn load(m: &mut Model) -> Vec<Effect> {
     }]
 }
 
+/// Entering the screen: the overview, and the day's parcels when that tab is shown.
+pub fn enter(m: &mut Model) -> Vec<Effect> {
+    let mut fx = load(m);
+    if m.reports.tab == Report::Parcels {
+        // Back from a parcel's detail, say: the list where it was, read again.
+        fx.extend(day::reload(m));
+    }
+    fx
+}
+
 /// The answer to [`load`].
 pub fn on_loaded(m: &mut Model, seq: u64, res: Result<Overview, Failure>) -> Vec<Effect> {
     if seq != m.reports.seq {
@@ -92,7 +129,8 @@ pub fn on_loaded(m: &mut Model, seq: u64, res: Result<Overview, Failure>) -> Vec
     m.reports.loading = false;
     match res {
         Ok(o) => {
-            if !o.tables.iter().any(|(r, _)| *r == m.reports.tab) {
+            let tab = m.reports.tab;
+            if tab != Report::Parcels && !o.tables.iter().any(|(r, _)| *r == tab) {
                 m.reports.tab = Report::Daily;
             }
             m.reports.data = Some(o);
@@ -118,7 +156,36 @@ pub fn on_trend(m: &mut Model, res: Result<Vec<u64>, Failure>) -> Vec<Effect> {
 }
 
 /// Keys on the Reports screen.
-pub fn key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
+pub fn key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.reports.tab == Report::Parcels
+        && !matches!(action, Some(Action::NextField | Action::PrevTab))
+        && let Some(fx) = day::key(m, key, action)
+    {
+        return fx;
+    }
+    if m.reports.tab == Report::Daily {
+        match action {
+            Some(Action::Up) => {
+                m.reports.daily_cursor = m.reports.daily_cursor.saturating_sub(1);
+                return vec![];
+            }
+            Some(Action::Down) => {
+                let days = m.reports.data.as_ref().map_or(0, |o| o.range.days());
+                let last = usize::try_from(days - 1).unwrap_or(0);
+                m.reports.daily_cursor = (m.reports.daily_cursor + 1).min(last);
+                return vec![];
+            }
+            // The selected day's parcels.
+            Some(Action::Confirm) => {
+                let Some(d) = m.reports.daily_day() else {
+                    return vec![];
+                };
+                m.reports.tab = Report::Parcels;
+                return day::open(m, Some(d));
+            }
+            _ => {}
+        }
+    }
     let r = &mut m.reports;
     match action {
         Some(Action::Back) => {
@@ -135,10 +202,16 @@ pub fn key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
             } else {
                 tabs[(i + 1) % n]
             };
+            // The Parcels tab opens on the range's last day the first time.
+            if r.tab == Report::Parcels && r.day.page.is_none() && !r.day.loading {
+                let last = r.data.as_ref().map(|o| o.range.to);
+                return day::open(m, last);
+            }
             vec![]
         }
         Some(Action::Earlier) => {
             r.ends_ago = (r.ends_ago + r.span).min(crate::reports::MAX_DAYS - r.span);
+            r.daily_cursor = 0;
             load(m)
         }
         Some(Action::Later) => {
@@ -146,6 +219,7 @@ pub fn key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
                 return vec![];
             }
             r.ends_ago = (r.ends_ago - r.span).max(0);
+            r.daily_cursor = 0;
             load(m)
         }
         Some(Action::Wider | Action::Narrower) => {
@@ -159,6 +233,7 @@ pub fn key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
                 return vec![];
             }
             r.span = SPANS[j];
+            r.daily_cursor = 0;
             load(m)
         }
         Some(Action::Today) => {
@@ -166,6 +241,7 @@ pub fn key(m: &mut Model, action: Option<Action>) -> Vec<Effect> {
                 return vec![];
             }
             r.ends_ago = 0;
+            r.daily_cursor = 0;
             load(m)
         }
         Some(Action::Refresh) => load(m),

@@ -48,6 +48,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Admin(msg) => admin::on_msg(m, msg),
         Msg::Reports { seq, data } => reports_screen::on_loaded(m, seq, data),
+        Msg::Day(msg) => reports_screen::day::on_msg(m, msg),
         Msg::Trend(res) => reports_screen::on_trend(m, res),
         Msg::Unlocked(res) => kiosk::on_unlocked(m, res),
         Msg::KioskSettings {
@@ -102,7 +103,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
     match m.screen {
         Screen::Admin => admin::on_key(m, key, action),
-        Screen::Reports => reports_screen::key(m, action),
+        Screen::Reports => reports_screen::key(m, key, action),
         Screen::Dashboard => dashboard::on_key(m, action),
         Screen::Intake => intake::on_key(m, key, action),
         Screen::Pickup => pickup::on_key(m, key, action),
@@ -215,6 +216,6 @@ pub(crate) fn goto(m: &mut Model, screen: Screen) -> Vec<Effect> {
         Screen::Packages => packages::enter(m),
         Screen::Recipients => recipients::search(m),
         Screen::Detail => vec![],
-        Screen::Reports => reports_screen::load(m),
+        Screen::Reports => reports_screen::enter(m),
     }
 }

@@ -63,6 +63,7 @@ fn is_read(e: &Effect) -> bool {
             | Effect::LoadAudit(_)
             | Effect::LoadScorecard
             | Effect::LoadReports { .. }
+            | Effect::Day(crate::app::reports_screen::day::DayEffect::Load { .. })
             | Effect::LoadTrend
     )
 }

@@ -257,6 +257,36 @@ impl Ops {
         limit: usize,
         include_inactive: bool,
     ) -> Result<Vec<Found>, AppError> {
+        Ok(self
+            .search_in(p, query, limit, include_inactive, false)
+            .await?
+            .0)
+    }
+
+    /// [`Ops::search_recipients`] and how many recipients match in all (a second, unpruned
+    /// pass over the index: for a cut list that states its total, not per keystroke).
+    pub async fn search_recipients_counted(
+        &self,
+        p: &Principal,
+        query: &str,
+        limit: usize,
+        include_inactive: bool,
+    ) -> Result<(Vec<Found>, usize), AppError> {
+        let (found, total) = self
+            .search_in(p, query, limit, include_inactive, true)
+            .await?;
+        let total = total.unwrap_or(found.len()).max(found.len());
+        Ok((found, total))
+    }
+
+    async fn search_in(
+        &self,
+        p: &Principal,
+        query: &str,
+        limit: usize,
+        include_inactive: bool,
+        count: bool,
+    ) -> Result<(Vec<Found>, Option<usize>), AppError> {
         let slot = self.directory.slot(p.facility());
         if slot.read().await.is_none() {
             let mut guard = slot.write().await;
@@ -288,7 +318,10 @@ impl Ops {
         self.blocking(move || {
             guard
                 .as_ref()
-                .map(|index| found(index, &query, limit, include_inactive))
+                .map(|index| {
+                    let total = count.then(|| index.count_matches(&query, include_inactive));
+                    (found(index, &query, limit, include_inactive), total)
+                })
                 .ok_or(AppError::NotFound)
         })
         .await?

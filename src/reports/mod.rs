@@ -1,5 +1,5 @@
-//! Reports over a facility's packages: daily log, aging, carrier volume, time to pickup and
-//! per-staff activity.
+//! Reports over a facility's packages: daily log, aging, carrier volume, time to pickup,
+//! per-staff activity, and the parcels themselves (received or picked up in the range).
 //!
 //! Every report is one SQL statement aggregated in PostgreSQL and run through a
 //! [`TenantTx`] (so row level security applies as for any other read). Rows are streamed
@@ -15,12 +15,13 @@
 //! docs/REPORTS.md for plans and timings.
 //!
 //! Here: [`Report`] and its columns; `queries` (SQL), `range` (dates), `sink` (output forms),
-//! `run` (streaming, export, overview).
+//! `run` (streaming, export, overview), `day` (the Reports screen's list of a day's parcels,
+//! a page at a time, and the audited request for its CSV).
 
 use std::fmt;
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use futures_util::TryStreamExt;
 use serde_json::json;
 
@@ -28,10 +29,12 @@ use crate::db::{Db, TenantTx, audit};
 use crate::domain::Principal;
 use crate::error::{AppError, DbError};
 
+mod day;
 mod queries;
 mod range;
 mod run;
 mod sink;
+pub use day::*;
 pub use queries::*;
 pub use range::*;
 pub use run::*;
@@ -55,6 +58,9 @@ pub enum Report {
     PickupTime,
     /// Per staff login: packages received and handed over in the range.
     Staff,
+    /// One row per package received or picked up in the range (the day's parcels): times,
+    /// tracking, recipient, status, who collected it. Not a summary, so not in [`Report::ALL`].
+    Parcels,
 }
 
 /// How a column is laid out in the text format.
@@ -88,12 +94,23 @@ const fn num(name: &'static str, width: usize) -> Column {
 pub const AGE_BUCKETS: [&str; 5] = ["<1d", "1-3d", "3-7d", "7-14d", "14d+"];
 
 impl Report {
+    /// The summary reports: a few rows each, shown as charts on the Reports screen.
     pub const ALL: [Report; 5] = [
         Report::Daily,
         Report::Aging,
         Report::Carriers,
         Report::PickupTime,
         Report::Staff,
+    ];
+
+    /// Every report `reports NAME` runs: the summaries and the parcel list.
+    pub const NAMED: [Report; 6] = [
+        Report::Daily,
+        Report::Aging,
+        Report::Carriers,
+        Report::PickupTime,
+        Report::Staff,
+        Report::Parcels,
     ];
 
     /// The name in commands (`reports NAME`) and in the audit action (`report.NAME`).
@@ -104,11 +121,12 @@ impl Report {
             Report::Carriers => "carriers",
             Report::PickupTime => "pickup-time",
             Report::Staff => "staff",
+            Report::Parcels => "parcels",
         }
     }
 
     pub fn parse(name: &str) -> Option<Report> {
-        Report::ALL.into_iter().find(|r| r.name() == name)
+        Report::NAMED.into_iter().find(|r| r.name() == name)
     }
 
     pub fn title(self) -> &'static str {
@@ -118,6 +136,7 @@ impl Report {
             Report::Carriers => "Carrier volume",
             Report::PickupTime => "Time to pickup",
             Report::Staff => "Staff activity",
+            Report::Parcels => "Parcels",
         }
     }
 
@@ -140,12 +159,29 @@ impl Report {
             num("received", 9),
             num("handed_over", 11),
         ];
+        // Times are local to the facility, like the range; names are the recipient's and
+        // the collector's (no contact data, no pickup code: a code is a bearer secret).
+        const PARCELS: [Column; 12] = [
+            text("received_at", 16),
+            text("tracking", 22),
+            text("carrier", 9),
+            text("recipient", 24),
+            text("unit", 8),
+            text("status", 9),
+            text("location", 10),
+            text("picked_up_at", 16),
+            text("collected_by", 20),
+            text("proxy", 5),
+            text("received_by", 12),
+            text("handed_over_by", 14),
+        ];
         match self {
             Report::Daily => &DAILY,
             Report::Aging => &AGING,
             Report::Carriers => &CARRIERS,
             Report::PickupTime => &PICKUP_TIME,
             Report::Staff => &STAFF,
+            Report::Parcels => &PARCELS,
         }
     }
 
@@ -159,6 +195,7 @@ impl Report {
             Report::Carriers => CARRIERS_SQL,
             Report::PickupTime => PICKUP_TIME_SQL,
             Report::Staff => STAFF_SQL,
+            Report::Parcels => PARCELS_SQL,
         }
     }
 }

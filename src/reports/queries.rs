@@ -228,3 +228,78 @@ pub(super) const STAFF_SQL: &str = concat!(
 pub const SETTINGS_SQL: &str = "SELECT set_config('statement_timeout', '30s', true), \
      set_config('work_mem', '64MB', true), set_config('jit', 'off', true), \
      set_config('plan_cache_mode', 'force_custom_plan', true)";
+
+/// A package received or picked up in `[$4, $5)`: the rows of the parcels report and of the
+/// Reports screen's day list, so the screen and its CSV list the same parcels. Two index
+/// range scans (`packages_received_range`, `packages_picked_up_range`) OR-ed as bitmaps.
+macro_rules! parcels_where {
+    () => {
+        " p.facility_id = $1 AND ((p.received_at >= $4 AND p.received_at < $5) \
+             OR (p.picked_up_at >= $4 AND p.picked_up_at < $5)) "
+    };
+}
+
+/// When a listed parcel's event in the range happened: its intake when that is in the
+/// range, else its pickup. The order of both lists (then by id).
+macro_rules! parcels_at {
+    () => {
+        " CASE WHEN p.received_at >= $4 AND p.received_at < $5 THEN p.received_at \
+             ELSE p.picked_up_at END "
+    };
+}
+
+/// The parcels report: every package received or picked up in the range, in the order its
+/// event happened, times local to the facility. Names and logins, no contact data.
+pub const PARCELS_SQL: &str = concat!(
+    "SELECT (p.received_at AT TIME ZONE f.time_zone) AS received_at, p.tracking, \
+            coalesce(p.carrier, '') AS carrier, coalesce(r.name, '(unmatched)') AS recipient, \
+            coalesce(r.unit, '') AS unit, p.status, p.location, \
+            (p.picked_up_at AT TIME ZONE f.time_zone) AS picked_up_at, \
+            coalesce(p.picked_up_name, '') AS collected_by, \
+            CASE WHEN p.picked_up_at IS NULL THEN '' \
+                 WHEN p.proxy_name IS NOT NULL THEN 'yes' ELSE 'no' END AS proxy, \
+            coalesce(ru.login, '') AS received_by, coalesce(hu.login, '') AS handed_over_by \
+     FROM packages p JOIN facilities f ON f.id = p.facility_id \
+     LEFT JOIN recipients r ON r.facility_id = p.facility_id AND r.id = p.recipient_id \
+     LEFT JOIN users ru ON ru.id = p.received_by \
+     LEFT JOIN users hu ON hu.id = p.picked_up_by \
+     WHERE",
+    parcels_where!(),
+    "ORDER BY",
+    parcels_at!(),
+    ", p.id"
+);
+
+/// One page of the day list (`LIMIT $6 OFFSET $7`) and the day's totals, in one statement
+/// (one snapshot: the totals count exactly the rows paged through). The page is cut from the
+/// day's rows first and only its rows are joined to names (a few hundred index lookups, not
+/// a hash of every recipient). Always one row at least: the totals, with an empty page.
+/// Public, like [`PARCELS_SQL`], for `examples/reports_day.rs`' EXPLAIN.
+pub const DAY_PAGE_SQL: &str = concat!(
+    "WITH d AS ( \
+         SELECT p.id, p.tracking, p.carrier, p.recipient_id, p.status, p.location, \
+                p.received_at, p.picked_up_at, p.picked_up_name, \
+                p.proxy_name IS NOT NULL AS proxy, p.received_by, p.picked_up_by, \
+                (p.received_at >= $4 AND p.received_at < $5) AS rin, \
+                coalesce(p.picked_up_at >= $4 AND p.picked_up_at < $5, false) AS pin, ",
+    parcels_at!(),
+    " AS at FROM packages p WHERE",
+    parcels_where!(),
+    "), \
+     t AS (SELECT count(*) AS listed, count(*) FILTER (WHERE rin) AS received, \
+                  count(*) FILTER (WHERE pin) AS picked_up, \
+                  count(*) FILTER (WHERE rin AND status = 'waiting') AS waiting FROM d) \
+     SELECT t.listed, t.received, t.picked_up, t.waiting, x.id, x.tracking, x.carrier, \
+            x.recipient_name, x.recipient_unit, x.status, x.location, x.received_at, \
+            x.picked_up_at, x.picked_up_name, x.proxy, x.received_by, x.handed_over_by \
+     FROM t LEFT JOIN LATERAL ( \
+         SELECT g.id, g.tracking, g.carrier, r.name AS recipient_name, \
+                r.unit AS recipient_unit, g.status, g.location, g.received_at, \
+                g.picked_up_at, g.picked_up_name, g.proxy, ru.login AS received_by, \
+                hu.login AS handed_over_by, g.at \
+         FROM (SELECT * FROM d ORDER BY d.at, d.id LIMIT $6 OFFSET $7) g \
+         LEFT JOIN recipients r ON r.facility_id = $1 AND r.id = g.recipient_id \
+         LEFT JOIN users ru ON ru.id = g.received_by \
+         LEFT JOIN users hu ON hu.id = g.picked_up_by) x ON true \
+     ORDER BY x.at, x.id"
+);

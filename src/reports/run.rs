@@ -100,9 +100,46 @@ pub async fn run_streamed<S: Sink + ?Sized>(
         Report::Staff => rows!((String, i64, i64), |(l, r, h)| {
             [Cell::Text(l), Cell::Count(r), Cell::Count(h)]
         }),
+        Report::Parcels => rows!(ParcelLine, |p: ParcelLine| p.cells()),
     };
     sink.finish()?;
     Ok(n)
+}
+
+/// A row of the parcels report as the statement gives it (times already local).
+#[derive(sqlx::FromRow)]
+struct ParcelLine {
+    received_at: NaiveDateTime,
+    tracking: String,
+    carrier: String,
+    recipient: String,
+    unit: String,
+    status: String,
+    location: String,
+    picked_up_at: Option<NaiveDateTime>,
+    collected_by: String,
+    proxy: String,
+    received_by: String,
+    handed_over_by: String,
+}
+
+impl ParcelLine {
+    fn cells(self) -> [Cell; 12] {
+        [
+            Cell::Time(Some(self.received_at)),
+            Cell::Text(self.tracking),
+            Cell::Text(self.carrier),
+            Cell::Text(self.recipient),
+            Cell::Text(self.unit),
+            Cell::Text(self.status),
+            Cell::Text(self.location),
+            Cell::Time(self.picked_up_at),
+            Cell::Text(self.collected_by),
+            Cell::Text(self.proxy),
+            Cell::Text(self.received_by),
+            Cell::Text(self.handed_over_by),
+        ]
+    }
 }
 
 /// What an export covered (for the caller's messages).

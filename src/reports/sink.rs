@@ -12,6 +12,8 @@ pub enum Cell {
     Count(i64),
     /// Hours, `None` when there is nothing to measure.
     Hours(Option<f64>),
+    /// A local time of the facility, to the minute; `None`: not (yet) happened.
+    Time(Option<NaiveDateTime>),
 }
 
 impl Cell {
@@ -30,7 +32,8 @@ impl fmt::Display for Cell {
             Cell::Date(d) => f.pad(&d.format("%Y-%m-%d").to_string()),
             Cell::Count(n) => f.pad(&n.to_string()),
             Cell::Hours(Some(h)) => f.pad(&format!("{h:.2}")),
-            Cell::Hours(None) => f.pad(""),
+            Cell::Hours(None) | Cell::Time(None) => f.pad(""),
+            Cell::Time(Some(t)) => f.pad(&t.format("%Y-%m-%d %H:%M").to_string()),
         }
     }
 }
@@ -256,7 +259,7 @@ impl<W: Write> Sink for TextSink<W> {
         let values: Vec<String> = cells
             .iter()
             .map(|c| match c {
-                Cell::Hours(None) => "-".to_string(),
+                Cell::Hours(None) | Cell::Time(None) => "-".to_string(),
                 other => other.to_string(),
             })
             .collect();

@@ -160,3 +160,39 @@ async fn a_stream_sends_full_chunks_and_the_rest_on_request() {
     let e = stream.pump(&mut sink, true).await.unwrap_err();
     assert!(e.to_string().contains("went away"), "{e}");
 }
+
+#[test]
+fn parcel_times_are_local_minutes_and_missing_ones_blank_or_dashed() {
+    let t = NaiveDate::from_ymd_opt(2024, 1, 10)
+        .unwrap()
+        .and_hms_opt(22, 0, 59)
+        .unwrap();
+    let mut c = CsvSink::new(Vec::new());
+    c.header(&Report::Parcels.columns()[..3]).unwrap();
+    c.row(&[
+        Cell::Time(Some(t)),
+        Cell::Text("-1".into()),
+        Cell::Time(None),
+    ])
+    .unwrap();
+    let out = String::from_utf8(c.into_inner().unwrap()).unwrap();
+    // A time is the server's own value: never neutralised; a tracking text is.
+    assert_eq!(
+        out,
+        "received_at,tracking,carrier\n2024-01-10 22:00,\"'-1\",\n"
+    );
+    let mut t2 = TextSink::new(Vec::new());
+    t2.header(&Report::Parcels.columns()[7..9]).unwrap();
+    t2.row(&[Cell::Time(None), Cell::Text("Joan".into())])
+        .unwrap();
+    let out = String::from_utf8(t2.into_inner()).unwrap();
+    assert_eq!(
+        out,
+        "picked_up_at      collected_by\n-                 Joan\n"
+    );
+    assert_eq!(Report::parse("parcels"), Some(Report::Parcels));
+    assert!(
+        !Report::ALL.contains(&Report::Parcels),
+        "not a summary for the charts"
+    );
+}

@@ -384,6 +384,27 @@ impl Searcher {
     }
 }
 
+/// How many records match `query`: as many as a search without a limit returns. One pass
+/// that scores every candidate (nothing can be pruned without a top to beat): for stating a
+/// cut list's total, not for every keystroke.
+pub(super) fn count_matches(index: &RecipientIndex, query: &str, include_inactive: bool) -> usize {
+    let atoms = parse_query(query);
+    if atoms.is_empty() {
+        return index
+            .order
+            .iter()
+            .filter_map(|&slot| index.entry(slot))
+            .filter(|e| include_inactive || e.rec.active)
+            .count();
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let all = Source::All(0..index.metas.len() as u32);
+    // Unpruned, a pass keeps exactly the records that match as survivors.
+    stream_pass(index, &atoms, all, include_inactive, 1, false, &mut matcher)
+        .survivors
+        .len()
+}
+
 /// Whether every record matching `new` also matches `old`: each old atom is a subsequence of
 /// the new atom in the same position (typing on, or adding a word).
 pub(super) fn narrows(old: &[Vec<char>], new: &[QueryAtom]) -> bool {

@@ -288,6 +288,11 @@ impl RecipientIndex {
         Searcher::new().search(self, query, limit, include_inactive)
     }
 
+    /// How many records `query` matches in all (a full pass; see `engine::count_matches`).
+    pub fn count_matches(&self, query: &str, include_inactive: bool) -> usize {
+        super::engine::count_matches(self, query, include_inactive)
+    }
+
     pub(super) fn entry(&self, slot: u32) -> Option<&Entry> {
         self.entries.get(slot as usize).and_then(Option::as_ref)
     }

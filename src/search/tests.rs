@@ -1,5 +1,5 @@
 //! Tests of the search: ranking rules, folding, changes to the index, and the pruned, narrowed
-//! and split passes against brute force over synthetic directories. About 630 lines, one file:
+//! and split passes against brute force over synthetic directories. About 640 lines, one file:
 //! the tests share the fixtures and the query generator (`queries`).
 
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -439,6 +439,11 @@ fn pruned_search_equals_brute_force() {
             let a = fast.search(&index, &q, limit, false);
             let b = slow.search(&index, &q, limit, false);
             assert_eq!(a, b, "{q:?} limit {limit}");
+        }
+        // The total a cut list states: what a search without a limit returns.
+        for all in [false, true] {
+            let every = slow.search(&index, &q, usize::MAX, all).len();
+            assert_eq!(index.count_matches(&q, all), every, "{q:?} inactive {all}");
         }
     }
 }

@@ -4,17 +4,17 @@
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::db::packages::{Handover, Package};
+use crate::db::packages::{Handover, Package, Total};
 use crate::domain::Principal;
 use crate::error::AppError;
 use crate::logging::mask;
 use crate::ops::{IntakeRequest, Ops};
-use crate::reports;
 
 mod import;
 mod output;
 #[cfg(test)]
 mod parse_props;
+mod reports_out;
 #[cfg(test)]
 mod tests;
 
@@ -61,12 +61,14 @@ packtrack commands (ssh HOST COMMAND):
                                                 no recipient), picked_up, returned, lost
   packages intake --tracking TEXT --recipient ID [--location LOC] [--json]
   packages pickup (--code CODE | --id ID) [--name RECEIVER] [--json]
-  reports REPORT [--from DATE] [--to DATE] [--csv]
+  reports REPORT [--from DATE] [--to DATE | --day DATE] [--csv]
                                                 admins; REPORT: daily, aging, carriers,
-                                                pickup-time, staff; DATE: YYYY-MM-DD, a day
-                                                of the facility (default: the last 30 days)
+                                                pickup-time, staff, parcels (each parcel
+                                                received or picked up); DATE: YYYY-MM-DD, a
+                                                day of the facility (default: the last 30
+                                                days; --day: that day only)
   help                                          this text
-Numbers (N, ID) are positive. When more exist than shown, stderr says so.
+Numbers (N, ID) are positive. When more exist than shown, stderr says how many.
 Without a command (and with a terminal), ssh opens the full-screen interface.
 ";
 
@@ -102,13 +104,18 @@ fn search_limit(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("at most {MAX_SEARCH}"))
 }
 
-/// The line on stderr when a list was cut (the rows stay clean on stdout for scripts):
-/// below the cap a larger `--limit` shows more; at the cap only a narrower query does.
-fn cut_note(shown: usize, max: usize, narrow: &str) -> String {
-    if max == shown {
-        format!("showing {shown}, the most one command shows; there may be more: {narrow}\n")
+/// The line on stderr when a list was cut (the rows stay clean on stdout for scripts): how
+/// many there are in all, and what shows more: a larger `--limit` below the cap, a narrower
+/// query at it.
+fn cut_note(shown: usize, total: Total, max: usize, narrow: &str) -> String {
+    let all = match total {
+        Total::Exact(n) => n.to_string(),
+        Total::Over(n) => format!("more than {n}"),
+    };
+    if shown >= max {
+        format!("showing {shown} of {all}, the most one command shows: {narrow}\n")
     } else {
-        format!("showing {shown}; more exist: use --limit N (at most {max})\n")
+        format!("showing {shown} of {all}; use --limit N (at most {max})\n")
     }
 }
 
@@ -133,12 +140,15 @@ enum Top {
 
 #[derive(Debug, Args)]
 struct ReportsArgs {
-    #[arg(value_parser = ["daily", "aging", "carriers", "pickup-time", "staff"])]
+    #[arg(value_parser = ["daily", "aging", "carriers", "pickup-time", "staff", "parcels"])]
     report: String,
     #[arg(long)]
     from: Option<String>,
     #[arg(long)]
     to: Option<String>,
+    /// One day: `--from DAY --to DAY` (the Reports screen's export line uses it).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    day: Option<String>,
     #[arg(long)]
     csv: bool,
 }
@@ -338,12 +348,10 @@ async fn execute(
             if reveal {
                 Ops::require_recipient_admin(p)?;
             }
-            // One more than asked tells whether the list was cut.
-            let mut found = ops
-                .search_recipients(p, &query.join(" "), (limit + 1).min(MAX_SEARCH), all)
+            let (found, total) = ops
+                .search_recipients_counted(p, &query.join(" "), limit, all)
                 .await?;
-            let cut = found.len() > limit || (limit == MAX_SEARCH && found.len() == limit);
-            found.truncate(limit);
+            let total = Total::Exact(i64::try_from(total).unwrap_or(i64::MAX));
             if reveal && !found.is_empty() {
                 let ids: Vec<i64> = found.iter().map(|f| f.recipient.id).collect();
                 ops.reveal_recipients(p, &ids, "exec search").await?;
@@ -380,8 +388,13 @@ async fn execute(
                 }
             }
             let mut out = Output::ok(out);
-            if cut {
-                out.stderr = cut_note(found.len(), MAX_SEARCH, "search for more of the name");
+            if !total.complete(found.len()) {
+                out.stderr = cut_note(
+                    found.len(),
+                    total,
+                    MAX_SEARCH,
+                    "search for more of the name",
+                );
             }
             out
         }
@@ -390,16 +403,14 @@ async fn execute(
             limit,
             json,
         }) => {
-            let max = crate::ops::MAX_LIST;
-            let mut list = ops
-                .list_packages(p, status.as_deref(), (limit + 1).min(max))
+            // The rows and how many match in all, from one statement.
+            let (list, total) = ops
+                .list_packages_counted(p, status.as_deref(), limit)
                 .await?;
-            // At the cap itself there is no extra row to ask for: a full list may have more.
-            let cut = list.len() as i64 > limit || (limit == max && list.len() as i64 == max);
-            list.truncate(limit as usize);
             let mut out = Output::ok(packages_out(&list, json));
-            if cut {
-                out.stderr = cut_note(list.len(), max as usize, "narrow with --status");
+            if !total.complete(list.len()) {
+                let max = crate::ops::MAX_LIST as usize;
+                out.stderr = cut_note(list.len(), total, max, "narrow with --status");
             }
             out
         }
@@ -443,39 +454,8 @@ async fn execute(
             };
             Output::ok(packages_out(&done, json))
         }
-        Top::Reports(a) => reports_out(a, p, ops, stdout).await?,
+        Top::Reports(a) => reports_out::run(a, p, ops, stdout).await?,
     })
-}
-
-/// Rows go from the query straight into the writer (CSV or aligned text); with a stdout
-/// channel, out to the client in chunks as they come (`reports::Stream`).
-async fn reports_out(
-    a: ReportsArgs,
-    p: &Principal,
-    ops: &Ops,
-    stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
-) -> Result<Output, AppError> {
-    let report = reports::Report::parse(&a.report)
-        .ok_or_else(|| AppError::Invalid(format!("unknown report `{}`", a.report)))?;
-    let (from, to) = (a.from.as_deref(), a.to.as_deref());
-    let buf = reports::ChunkBuf::default();
-    let mut stream = stdout.map(|tx| reports::Stream::new(buf.clone(), tx));
-    let format = if a.csv { "csv" } else { "text" };
-    let db = ops.db();
-    if a.csv {
-        let mut sink = reports::CsvSink::new(buf.clone());
-        reports::export_streamed(db, p, report, from, to, format, &mut sink, stream.as_mut())
-            .await?;
-        sink.into_inner()?;
-    } else {
-        let mut sink = reports::TextSink::new(buf.clone());
-        reports::export_streamed(db, p, report, from, to, format, &mut sink, stream.as_mut())
-            .await?;
-    }
-    // Streamed: everything went out through the channel; otherwise it is all here.
-    Ok(Output::ok(
-        String::from_utf8_lossy(&buf.take()).into_owned(),
-    ))
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {

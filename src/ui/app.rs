@@ -176,15 +176,69 @@ fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
         ],
         Screen::Detail => &[("Esc", "back"), ("F1", "help")],
         Screen::Recipients => recipients::footer_pairs(m),
-        Screen::Reports => &[
+        Screen::Reports => reports_hints(m, width),
+    };
+    hints(pairs, t)
+}
+
+/// The Reports screen's hints, per tab (export only for those it is for); a terminal
+/// narrower than 80 columns gets the short forms (`?` lists every key).
+fn reports_hints(m: &Model, width: u16) -> &'static [(&'static str, &'static str)] {
+    use crate::reports::Report;
+    let exports = m.me.role.can_administer() && m.kiosk.is_none();
+    match (m.reports.tab, width >= 80) {
+        (Report::Parcels, true) if exports => &[
+            ("Tab", "report"),
+            ("↑↓", "scroll"),
+            ("Enter", "open"),
+            ("[ ]", "day"),
+            ("e", "export CSV"),
+            ("Esc", "back"),
+        ],
+        (Report::Parcels, false) if exports => &[
+            ("Tab", "report"),
+            ("↑↓", "scroll"),
+            ("[ ]", "day"),
+            ("e", "export"),
+            ("Esc", "back"),
+        ],
+        (Report::Parcels, true) => &[
+            ("Tab", "report"),
+            ("↑↓", "scroll"),
+            ("Enter", "open"),
+            ("[ ]", "day before/after"),
+            ("t", "today"),
+            ("Esc", "back"),
+        ],
+        (Report::Parcels, false) => &[
+            ("Tab", "report"),
+            ("↑↓", "scroll"),
+            ("Enter", "open"),
+            ("[ ]", "day"),
+            ("Esc", "back"),
+        ],
+        (Report::Daily, true) => &[
+            ("Tab", "report"),
+            ("↑↓ Enter", "a day's parcels"),
+            ("[ ]", "earlier/later"),
+            ("- +", "days"),
+            ("Esc", "back"),
+        ],
+        (Report::Daily, false) => &[
+            ("Tab", "report"),
+            ("↑↓ Enter", "day"),
+            ("[ ]", "range"),
+            ("- +", "days"),
+            ("Esc", "back"),
+        ],
+        _ => &[
             ("Tab", "report"),
             ("[ ]", "earlier/later"),
             ("- +", "days"),
             ("t", "today"),
             ("Esc", "back"),
         ],
-    };
-    hints(pairs, t)
+    }
 }
 
 /// The keys of the screen in a box; when they do not fit (most screens at 80x24) the box

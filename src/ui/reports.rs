@@ -1,5 +1,6 @@
 //! The Reports screen: tabs per report, the range in the facility's time zone, and charts
-//! (sparklines for the daily log, bar charts for aging, carriers, pickup time and staff).
+//! (sparklines for the daily log, bar charts for aging, carriers, pickup time and staff);
+//! the Parcels tab (one day's parcels) is drawn by `day`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -10,6 +11,8 @@ use super::theme::Theme;
 use crate::app::model::Model;
 use crate::reports::{Cell, Overview, Report, Table};
 
+mod day;
+
 fn tab_title(r: Report) -> &'static str {
     match r {
         Report::Daily => "Daily",
@@ -17,6 +20,7 @@ fn tab_title(r: Report) -> &'static str {
         Report::Carriers => "Carriers",
         Report::PickupTime => "Pickup time",
         Report::Staff => "Staff",
+        Report::Parcels => "Parcels",
     }
 }
 
@@ -51,14 +55,20 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     ])
     .areas(area);
     let mut spans = vec![Span::raw(" ")];
+    // Six tabs for an admin: a narrow terminal gets them with tighter separators.
+    let sep = if area.width >= 72 { " · " } else { "·" };
     for (i, tab) in r.tabs().into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" · ", t.dim));
+            spans.push(Span::styled(sep, t.dim));
         }
         let style = if tab == r.tab { t.selected } else { t.text };
         spans.push(Span::styled(format!(" {} ", tab_title(tab)), style));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), tabs);
+    if r.tab == Report::Parcels {
+        day::draw(f, range, body, m, t);
+        return;
+    }
     let Some(o) = &r.data else {
         f.render_widget(
             Paragraph::new(Span::styled(" loading reports…", t.dim)),
@@ -84,7 +94,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         return;
     };
     match r.tab {
-        Report::Daily => daily(f, body, o, table, t),
+        Report::Daily => daily(f, body, o, table, r.daily_cursor, t),
         Report::Aging => bars(f, body, table, " Waiting by age ", Direction::Vertical, t),
         Report::Carriers => bars(
             f,
@@ -96,11 +106,13 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         ),
         Report::PickupTime => pickup_time(f, body, table, t),
         Report::Staff => staff(f, body, table, t),
+        Report::Parcels => {}
     }
 }
 
-/// Received and picked up per day as sparklines, then the newest days as numbers.
-fn daily(f: &mut Frame, area: Rect, o: &Overview, table: &Table, t: &Theme) {
+/// Received and picked up per day as sparklines, then the newest days as numbers, one of
+/// them selected (Enter lists its parcels).
+fn daily(f: &mut Frame, area: Rect, o: &Overview, table: &Table, cursor: usize, t: &Theme) {
     let [rec, pick, rows] = Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(4),
@@ -133,14 +145,28 @@ fn daily(f: &mut Frame, area: Rect, o: &Overview, table: &Table, t: &Theme) {
         format!(" {:<12}{:>10}{:>11}", "date", "received", "picked up"),
         t.title,
     ))];
-    lines.extend(table.rows.iter().rev().take(n).map(|r| {
-        Line::from(format!(
-            " {:<12}{:>10}{:>11}",
-            text(r.first()),
-            thousands(count(r.get(1))),
-            thousands(count(r.get(2)))
-        ))
-    }));
+    let skip = (cursor + 1).saturating_sub(n);
+    lines.extend(
+        table
+            .rows
+            .iter()
+            .rev()
+            .enumerate()
+            .skip(skip)
+            .take(n)
+            .map(|(i, r)| {
+                let style = if i == cursor { t.selected } else { t.text };
+                Line::from(Span::styled(
+                    format!(
+                        " {:<12}{:>10}{:>11}",
+                        text(r.first()),
+                        thousands(count(r.get(1))),
+                        thousands(count(r.get(2)))
+                    ),
+                    style,
+                ))
+            }),
+    );
     f.render_widget(Paragraph::new(lines), rows);
 }
 

@@ -408,10 +408,7 @@ async fn exec_errors_name_what_is_wrong() {
     let out = c.exec("packages list --limit 1 --json").await;
     assert_eq!(out.status, Some(0), "{out:?}");
     assert_eq!(out.stdout.lines().count(), 1, "{out:?}");
-    assert_eq!(
-        out.stderr,
-        "showing 1; more exist: use --limit N (at most 5000)\n"
-    );
+    assert_eq!(out.stderr, "showing 1 of 2; use --limit N (at most 5000)\n");
     let all = c.exec("packages list").await;
     assert_eq!((all.stdout.lines().count(), all.stderr.as_str()), (2, ""));
     let help = c.exec("help").await;

@@ -1,7 +1,8 @@
 //! Reports end to end over SSH (`reports … [--csv]`) against seeded data with known answers:
 //! fixed timestamps around the facility's local midnights (America/New_York, UTC-5 in
 //! January), waiting packages at fixed ages for the aging buckets, and a second facility
-//! (and a member of both) whose packages must never be counted.
+//! (and a member of both) whose packages must never be counted. `world` is shared with
+//! `reports_parcels`.
 
 use std::collections::BTreeMap;
 
@@ -99,7 +100,7 @@ async fn seed(server: &TestServer, slug: &str, packages: &[Seed]) {
 
 /// North (America/New_York) and South (UTC), their staff, and the packages. Range
 /// 2024-01-10..2024-01-12 in New York is [2024-01-10 05:00Z, 2024-01-13 05:00Z).
-async fn world() -> (TestServer, Client) {
+pub(crate) async fn world() -> (TestServer, Client) {
     let server = TestServer::start(test_limits()).await;
     server.facility("north", "North Hall").await;
     server.facility("south", "South Hall").await;
@@ -228,7 +229,7 @@ async fn world() -> (TestServer, Client) {
 
 const RANGE: &str = "--from 2024-01-10 --to 2024-01-12";
 
-async fn ok(c: &Client, cmd: &str) -> ExecOut {
+pub(crate) async fn ok(c: &Client, cmd: &str) -> ExecOut {
     let out = c.exec(cmd).await;
     assert_eq!(out.status, Some(0), "{cmd}: {}", out.stderr);
     assert_eq!(out.stderr, "", "{cmd}");
@@ -236,7 +237,7 @@ async fn ok(c: &Client, cmd: &str) -> ExecOut {
 }
 
 /// The CSV parsed back: header and rows.
-fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header = r
         .headers()
@@ -489,6 +490,8 @@ async fn reports_are_for_admins_and_bad_ranges_are_one_line() {
             "reports daily",
             "reports aging --csv",
             "reports staff --from 2024-01-10 --to 2024-01-12 --csv",
+            // The parcel list names recipients: an export like the others.
+            "reports parcels --day 2024-01-10 --csv",
             // No hint about valid dates before the role check.
             "reports carriers --from nonsense",
         ] {

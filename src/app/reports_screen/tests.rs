@@ -87,6 +87,7 @@ fn r_opens_reports_and_keys_move_the_range() {
     assert!(!m.reports.loading);
     // Tab walks the reports and wraps.
     for want in [
+        Report::Parcels,
         Report::Aging,
         Report::Carriers,
         Report::PickupTime,
@@ -114,9 +115,10 @@ fn an_operator_gets_the_compact_tabs() {
             data: Ok(overview(&[Report::Daily, Report::Aging])),
         },
     );
-    update(&mut m, key(KeyCode::Tab));
-    update(&mut m, key(KeyCode::Tab));
-    assert_eq!(m.reports.tab, Report::Daily);
+    for want in [Report::Parcels, Report::Aging, Report::Daily] {
+        update(&mut m, key(KeyCode::Tab));
+        assert_eq!(m.reports.tab, want);
+    }
     update(
         &mut m,
         Msg::Reports {

@@ -1,8 +1,9 @@
 //! Packages and their custody events.
 //!
-//! Here: the package rows, intake, reads, pickup, assignment and changes; `corrections`
-//! (recipient, flags and note of a waiting parcel), `events` (custody events, change
-//! notices), `stats` (the dashboard's counts).
+//! Here: the package rows, intake, reads, pickup, assignment and changes; `listing` (the
+//! package list's query and its capped total), `corrections` (recipient, flags and note of
+//! a waiting parcel), `events` (custody events, change notices), `stats` (the dashboard's
+//! counts).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -71,6 +72,10 @@ macro_rules! select_packages {
     ON r.facility_id = p.facility_id AND r.id = p.recipient_id "
     };
 }
+
+// After `select_packages!`, which it uses.
+mod listing;
+pub use listing::*;
 
 /// A pickup code from the OS RNG.
 pub fn random_pickup_code() -> PickupCode {
@@ -198,72 +203,6 @@ pub async fn find_waiting(
     .bind(tx.facility().0)
     .bind(tracking)
     .fetch_optional(tx.conn())
-    .await?)
-}
-
-/// Packages of the facility, newest first, optionally by status.
-pub async fn list(
-    tx: &mut TenantTx<'_>,
-    status: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Package>, DbError> {
-    find(
-        tx,
-        &ListQuery {
-            status,
-            limit,
-            ..ListQuery::default()
-        },
-    )
-    .await
-}
-
-/// What the package list asks for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListQuery<'a> {
-    /// `None`: every status; `unmatched`: waiting without a recipient.
-    pub status: Option<&'a str>,
-    /// Text the tracking number, recipient, unit or location contains (any case); a unit
-    /// also matches without its punctuation ("a101" finds "A-101"). Empty: everything.
-    pub search: &'a str,
-    /// Oldest first (the overdue list: the longest waiting come first), else newest first.
-    pub oldest_first: bool,
-    pub limit: i64,
-}
-
-/// A unit as compared by search: lower case letters and digits only.
-pub fn unit_key(text: &str) -> String {
-    text.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// Packages of the facility matching `q`. A search is a substring test per row (`strpos`,
-/// so `%` and `_` are plain text); its cost follows the facility's rows, like the list's.
-pub async fn find(tx: &mut TenantTx<'_>, q: &ListQuery<'_>) -> Result<Vec<Package>, DbError> {
-    let search = q.search.trim().to_lowercase();
-    Ok(sqlx::query_as(concat!(
-        select_packages!(),
-        "WHERE p.facility_id = $1 AND ($2::text IS NULL OR p.status = $2 \
-                OR ($2 = 'unmatched' AND p.status = 'waiting' AND p.recipient_id IS NULL)) \
-           AND ($4 = '' OR strpos(lower(p.tracking), $4) > 0 \
-                OR strpos(lower(r.name), $4) > 0 OR strpos(lower(p.location), $4) > 0 \
-                OR strpos(lower(r.unit), $4) > 0 \
-                OR ($5 <> '' AND strpos(regexp_replace(lower(r.unit), '[^a-z0-9]', '', 'g'), \
-                    $5) > 0)) \
-         ORDER BY CASE WHEN $6 THEN p.received_at END, \
-             CASE WHEN $6 THEN p.id END, \
-             p.received_at DESC, p.id DESC \
-         LIMIT $3"
-    ))
-    .bind(tx.facility().0)
-    .bind(q.status)
-    .bind(q.limit)
-    .bind(&search)
-    .bind(unit_key(&search))
-    .bind(q.oldest_first)
-    .fetch_all(tx.conn())
     .await?)
 }
 
