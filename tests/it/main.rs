@@ -22,6 +22,7 @@ mod db_pickup;
 mod exec_hardening;
 mod faults;
 mod honest_errors;
+mod import_moveouts;
 mod index_memory;
 mod kiosk;
 mod kiosk_self_service;
