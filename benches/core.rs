@@ -73,11 +73,12 @@ impl FrameBytes {
 static RECIPIENTS: FrameBytes = FrameBytes::new("recipients: key + answer (per key)");
 static PACKAGES: FrameBytes = FrameBytes::new("packages list (500 rows): cursor key + frame");
 static INTAKE: FrameBytes = FrameBytes::new("intake: scanner key + frame");
+static IMPORT: FrameBytes = FrameBytes::new("import preview (200,000 rows): scroll key + frame");
 
 fn main() {
     divan::main();
     println!("\nbytes sent per timed frame");
-    for f in [&RECIPIENTS, &PACKAGES, &INTAKE] {
+    for f in [&RECIPIENTS, &PACKAGES, &INTAKE, &IMPORT] {
         if let Some(b) = f.per_frame() {
             println!("  {:<46} {b:>6}", f.name);
         }
@@ -298,6 +299,108 @@ fn intake_scan(b: Bencher) {
         let (m, term, _, _) = &mut *screen.borrow_mut();
         update(m, k);
         INTAKE.add(draw(term, m, &theme));
+    });
+}
+
+/// Rows of the import benches: the most an import takes (`config::MAX_IMPORT_ROWS`).
+const IMPORT_ROWS: usize = 200_000;
+
+/// A property-management export of `IMPORT_ROWS` residents (first and last name, unit,
+/// e-mail, mobile, an ignored column), and the facility's roster it is planned against:
+/// the same residents, every fourth with another phone, every tenth missing from the file.
+fn import_case() -> (String, Vec<packtrack::db::recipients::Recipient>) {
+    let mut csv = String::from("Unit,First Name,Last Name,E-mail,Mobile,Balance\n");
+    let mut roster = Vec::new();
+    for i in 0..IMPORT_ROWS {
+        let unit = format!("{}-{}", (b'A' + (i % 20) as u8) as char, i / 20);
+        let phone = format!("555{:07}", i);
+        if i % 10 != 0 {
+            csv.push_str(&format!(
+                "{unit},Resident,N{i},r{i}@example.org,{phone},$0.00\n"
+            ));
+        }
+        roster.push(packtrack::db::recipients::Recipient {
+            id: i as i64 + 1,
+            name: format!("Resident N{i}"),
+            unit,
+            email: Some(format!("r{i}@example.org")),
+            phone: Some(if i % 4 == 0 {
+                "5550000000".into()
+            } else {
+                phone
+            }),
+            aliases: vec![],
+            active: true,
+        });
+    }
+    (csv, roster)
+}
+
+/// Parse, validate and plan a 200,000-row export against a 200,000-resident roster, with
+/// move-outs: what the server does between Enter on the columns and the preview (the plan
+/// runs in an effect task, not in a keystroke; the database reads are not in this number).
+#[divan::bench(
+    name = "import: parse + plan, 200,000-row export",
+    sample_count = 10,
+    sample_size = 1
+)]
+fn import_plan(b: Bencher) {
+    use packtrack::admin::import::{self, ImportOptions};
+    let (csv, roster) = import_case();
+    let options = ImportOptions {
+        deactivate_missing: true,
+        allow_mass_deactivate: false,
+        ..ImportOptions::default()
+    };
+    b.bench_local(|| {
+        let parsed = import::parse_with(csv.as_bytes(), IMPORT_ROWS, &options.map).expect("header");
+        black_box(import::plan_with(
+            parsed,
+            &roster,
+            &Default::default(),
+            &options,
+        ))
+    });
+}
+
+/// The preview of that plan: ↓/↑ through its 70,000 entries, each key drawn. Only the
+/// visible window of entries is built per frame.
+#[divan::bench(
+    name = "import preview (200,000 rows): scroll key + frame",
+    sample_count = SAMPLES,
+    sample_size = 1
+)]
+fn import_preview_scroll(b: Bencher) {
+    use packtrack::admin::import::{self, ImportOptions};
+    use packtrack::app::recipients::admin::{ImportState, ImportStep, Mode};
+    let (csv, roster) = import_case();
+    let options = ImportOptions {
+        deactivate_missing: true,
+        allow_mass_deactivate: false,
+        ..ImportOptions::default()
+    };
+    let parsed = import::parse_with(csv.as_bytes(), IMPORT_ROWS, &options.map).expect("header");
+    let plan = import::plan_with(parsed, &roster, &Default::default(), &options);
+    let theme = Theme::builtin("default").expect("default theme");
+    let mut m = model();
+    m.me.role = Role::Admin;
+    update(&mut m, key(KeyCode::Char('r')));
+    m.recipients_admin.mode = Mode::Import(ImportState {
+        step: ImportStep::Preview(Box::new(plan)),
+        ..ImportState::default()
+    });
+    let mut term = terminal();
+    draw(&mut term, &m, &theme);
+    let mut i = 0;
+    b.bench_local(|| {
+        let k = if (i / 30) % 2 == 0 {
+            KeyCode::Down
+        } else {
+            KeyCode::Up
+        };
+        i += 1;
+        update(&mut m, key(k));
+        IMPORT.add(draw(&mut term, &m, &theme));
     });
 }
 

@@ -46,8 +46,8 @@ pub async fn run(
                 .await
                 .map_err(Failure::from),
         ),
-        AdminEffect::PlanImport(csv) => AdminMsg::ImportPlan(
-            ops.plan_import(p, csv.as_bytes())
+        AdminEffect::PlanImport { csv, options } => AdminMsg::ImportPlan(
+            ops.plan_import_with(p, csv.as_bytes(), &options)
                 .await
                 .map_err(Failure::from),
         ),

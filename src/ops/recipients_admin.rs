@@ -3,9 +3,9 @@
 //! every write is audited in its transaction and keeps the facility's search index
 //! current without a rebuild.
 
-use crate::admin::import::{self, Plan};
+use crate::admin::import::{self, ImportOptions, Plan};
 use crate::config;
-use crate::db::recipients::{self, Imported, Merged, Recipient};
+use crate::db::recipients::{self, ImportWrite, Imported, Merged, Recipient};
 use crate::domain::{FacilityId, Principal};
 use crate::error::AppError;
 
@@ -209,9 +209,21 @@ impl Ops {
         Ok(merged)
     }
 
-    /// Parses and validates a CSV and classifies each row against the facility's current
-    /// recipients. Writes nothing.
+    /// Parses and validates a CSV (plain or recognisable header) and classifies each row
+    /// against the facility's current recipients. Writes nothing.
     pub async fn plan_import(&self, p: &Principal, csv: &[u8]) -> Result<Plan, AppError> {
+        self.plan_import_with(p, csv, &ImportOptions::default())
+            .await
+    }
+
+    /// [`Self::plan_import`] with a column map and the move-outs as `options` ask: the
+    /// facility's active residents missing from the file, with their waiting packages.
+    pub async fn plan_import_with(
+        &self,
+        p: &Principal,
+        csv: &[u8],
+        options: &ImportOptions,
+    ) -> Result<Plan, AppError> {
         Self::require_recipient_admin(p)?;
         if csv.len() as u64 > config::MAX_IMPORT_BYTES {
             return Err(AppError::Invalid(format!(
@@ -220,16 +232,24 @@ impl Ops {
                 config::MAX_IMPORT_BYTES
             )));
         }
-        let parsed = import::parse(csv, config::MAX_IMPORT_ROWS).map_err(AppError::Invalid)?;
-        let existing = self
+        let parsed = import::parse_with(csv, config::MAX_IMPORT_ROWS, &options.map)
+            .map_err(AppError::Invalid)?;
+        let (existing, waiting) = self
             .db
-            .scoped(p, async |tx| recipients::all(tx).await)
+            .scoped(p, async |tx| {
+                let all = recipients::all(tx).await?;
+                let waiting = recipients::waiting_counts(tx).await?;
+                Ok::<_, AppError>((all, waiting))
+            })
             .await?;
-        Ok(import::plan(parsed, &existing))
+        Ok(import::plan_with(parsed, &existing, &waiting, options))
     }
 
     /// Writes a planned import in one transaction, calling `progress(done, total)` after
-    /// each batch; then brings the search index up to date.
+    /// each batch; then brings the search index up to date. Move-outs the plan refuses (a
+    /// mass deactivation not confirmed, unreadable lines) refuse the whole import: nothing
+    /// is written. Deactivation stays inside the principal's facility whatever ids the plan
+    /// holds (the queries are scoped, and RLS backs them).
     pub async fn apply_import(
         &self,
         p: &Principal,
@@ -244,13 +264,26 @@ impl Ops {
                 config::MAX_IMPORT_ROWS
             )));
         }
+        if let Some(refusal) = plan.move_outs.refusal() {
+            return Err(AppError::Invalid(
+                refusal.message("confirm the mass deactivation"),
+            ));
+        }
+        let ids = plan.move_outs.ids();
+        let write = ImportWrite {
+            rows: &plan.rows,
+            rejected: plan.rejected.len(),
+            provided: plan.provided,
+            deactivate: ids.as_deref(),
+            held: plan.move_outs.held.len(),
+            source,
+        };
         let mut done = self
             .db
-            .scoped(p, async |tx| {
-                recipients::import(tx, &plan.rows, plan.rejected.len(), source, progress).await
-            })
+            .scoped(p, async |tx| recipients::import(tx, write, progress).await)
             .await?;
-        let changed = std::mem::take(&mut done.changed);
+        let mut changed = std::mem::take(&mut done.changed);
+        changed.extend(done.deactivated.iter().cloned());
         self.recipients_changed(p.facility(), changed).await;
         Ok(done)
     }

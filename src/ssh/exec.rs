@@ -53,7 +53,16 @@ packtrack commands (ssh HOST COMMAND):
                                                 best N matches (default 20, at most 1000);
                                                 e-mail masked; --reveal (admins, audited)
                                                 shows it in full
-  recipients import [--dry-run] < FILE.csv      admins; header name,unit,email,phone,aliases;
+  recipients import [--dry-run] [--map MAP] [--deactivate-missing] < FILE.csv
+                                                admins; header name,unit,email,phone,aliases
+                                                or an export's: Unit/Apt, Name or First and
+                                                Last Name, Email, Phone/Mobile recognised,
+                                                other columns ignored; MAP names columns:
+                                                \"name=Resident Name,unit=Apt\";
+                                                --deactivate-missing: active residents not
+                                                in the file are deactivated, except those
+                                                with packages waiting; more than 20% needs
+                                                --allow-mass-deactivate too;
                                                 --dry-run: what would change, nothing written
   packages list [--status S] [--limit N] [--json]
                                                 newest first, N of them (default 500, at
@@ -172,6 +181,16 @@ enum RecipientsCmd {
     Import {
         #[arg(long)]
         dry_run: bool,
+        /// Which column fills which field: `name=Resident Name,unit=Apt`. Checked here, so
+        /// a bad map is refused before any stdin is read.
+        #[arg(long)]
+        map: Option<crate::admin::import::ColumnMap>,
+        /// Deactivate active residents missing from the file (move-outs).
+        #[arg(long)]
+        deactivate_missing: bool,
+        /// Confirm deactivating more than 20% of the active residents.
+        #[arg(long, requires = "deactivate_missing")]
+        allow_mass_deactivate: bool,
     },
 }
 
@@ -331,8 +350,18 @@ async fn execute(
     stdout: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Result<Output, AppError> {
     Ok(match cmd {
-        Top::Recipients(RecipientsCmd::Import { dry_run }) => {
-            import::run(stdin, dry_run, p, ops).await?
+        Top::Recipients(RecipientsCmd::Import {
+            dry_run,
+            map,
+            deactivate_missing,
+            allow_mass_deactivate,
+        }) => {
+            let options = crate::admin::import::ImportOptions {
+                map: map.unwrap_or_default(),
+                deactivate_missing,
+                allow_mass_deactivate,
+            };
+            import::run(stdin, dry_run, &options, p, ops).await?
         }
         Top::Help => Output::ok(HELP.to_string()),
         Top::Whoami => Output::ok(format!("{} {} {}\n", p.login(), p.slug(), p.role())),

@@ -24,6 +24,7 @@ mod exec_hardening;
 mod exec_totals;
 mod faults;
 mod honest_errors;
+mod import_moveouts;
 mod index_memory;
 mod kiosk;
 mod kiosk_self_service;

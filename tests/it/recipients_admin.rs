@@ -641,7 +641,7 @@ async fn tui_import_by_paste_preview_then_confirm() {
     s.wait_text("Preview (nothing written yet)").await;
     assert!(s.text().contains("3 to add"), "{}", s.text());
     assert!(
-        s.text().contains("line     4  email `bob@`"),
+        s.text().contains("line     4  rejected  email `bob@`"),
         "{}",
         s.text()
     );
@@ -689,12 +689,16 @@ fn cli_dry_run_prints_the_preview_and_writes_nothing() {
         path,
     ];
     let r = s.ok(&dry, None);
+    // The lines the dry run always printed come first, unchanged; then each change.
     assert_eq!(
         r.stdout.lines().collect::<Vec<_>>(),
         vec![
             "dry run: would add 3, update 0, leave 0 unchanged, reject 2; nothing written",
             "line 4: email `bob@` is not a valid address",
             "line 6: name is required",
+            "add line 2: Ada Lovelace, unit A-101",
+            "add line 3: Grace Hopper, unit B-2",
+            "add line 5: Alan Turing, unit D-4",
         ],
         "{r:?}"
     );

@@ -40,11 +40,26 @@ pub enum AdminMsg {
 pub enum AdminEffect {
     LoadForEdit(i64),
     Create(RecipientFields),
-    Update { id: i64, fields: RecipientFields },
-    SetActive { id: i64, active: bool },
-    MergePreview { keep: i64, duplicate: i64 },
-    Merge { keep: i64, duplicate: i64 },
-    PlanImport(String),
+    Update {
+        id: i64,
+        fields: RecipientFields,
+    },
+    SetActive {
+        id: i64,
+        active: bool,
+    },
+    MergePreview {
+        keep: i64,
+        duplicate: i64,
+    },
+    Merge {
+        keep: i64,
+        duplicate: i64,
+    },
+    PlanImport {
+        csv: String,
+        options: crate::admin::import::ImportOptions,
+    },
     ApplyImport(Plan),
 }
 

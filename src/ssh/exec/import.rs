@@ -1,9 +1,10 @@
-//! `recipients import [--dry-run] < FILE.csv`: the admin CLI's import over SSH, for admins
-//! of the session's facility. Same parsing, plan and output as `packtrack admin recipients
-//! import`; `--dry-run` prints the preview and writes nothing.
+//! `recipients import [--dry-run] [--map SPEC] [--deactivate-missing [--allow-mass-deactivate]]
+//! < FILE.csv`: the admin CLI's import over SSH, for admins of the session's facility. Same
+//! parsing, plan and output as `packtrack admin recipients import`; `--dry-run` prints the
+//! preview and writes nothing.
 
 use super::Output;
-use crate::admin::import::preview_lines;
+use crate::admin::import::{ImportOptions, done_lines, preview_lines};
 use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::Ops;
@@ -14,6 +15,7 @@ pub const SOURCE: &str = "ssh exec";
 pub async fn run(
     stdin: Option<&[u8]>,
     dry_run: bool,
+    options: &ImportOptions,
     p: &Principal,
     ops: &Ops,
 ) -> Result<Output, AppError> {
@@ -25,19 +27,23 @@ pub async fn run(
             "no CSV on stdin: ssh HOST recipients import < FILE.csv".into(),
         ));
     }
-    let plan = ops.plan_import(p, csv).await?;
-    let mut out = String::new();
-    if dry_run {
-        for line in preview_lines(&plan) {
-            out.push_str(&line);
-            out.push('\n');
+    let plan = ops.plan_import_with(p, csv, options).await?;
+    let lines = if dry_run {
+        preview_lines(&plan)
+    } else {
+        if let Some(refusal) = plan.move_outs.refusal() {
+            return Err(AppError::Invalid(format!(
+                "{}; nothing written",
+                refusal.message("add --allow-mass-deactivate")
+            )));
         }
-        return Ok(Output::ok(out));
-    }
-    let done = ops.apply_import(p, &plan, SOURCE, |_, _| {}).await?;
-    out.push_str(&format!("{}\n", done.counts));
-    for r in &plan.rejected {
-        out.push_str(&format!("line {}: {}\n", r.line, r.reason));
+        let done = ops.apply_import(p, &plan, SOURCE, |_, _| {}).await?;
+        done_lines(&plan, &done)
+    };
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
     }
     Ok(Output::ok(out))
 }

@@ -1,7 +1,12 @@
 //! Snapshots of the recipients admin: the form, the merge confirmation, the import preview
 //! with rejected rows, its progress and summary; at 80x24, 60x20 and in monochrome.
 
-use crate::admin::import::{Counts, Parsed, Rejected, plan};
+use std::collections::HashMap;
+
+use crate::admin::import::{
+    ColumnMap, Columns, Counts, ImportOptions, MovedOut, Parsed, Rejected, Target, parse_with,
+    plan, plan_with,
+};
 use crate::app::model::{Model, Screen};
 use crate::app::recipients::admin::{ImportState, ImportStep, Mode, RecipientForm};
 use crate::db::recipients::{NewRecipient, Recipient};
@@ -180,6 +185,8 @@ fn preview_plan() -> crate::admin::import::Plan {
                     reason: "duplicate of line 2 (same name and unit `A-101`)".into(),
                 },
             ],
+            lines: vec![2, 3, 5],
+            ..Default::default()
         },
         &[recipient(1, "Ada Lovelace", "A-101", None, None)],
     )
@@ -189,14 +196,18 @@ fn preview_plan() -> crate::admin::import::Plan {
 fn import_paste_preview_progress_and_summary() {
     let m = import_model(ImportStep::Paste);
     snapshots("import_paste", &m);
-    let m = import_model(ImportStep::Preview(preview_plan()));
+    let m = import_model(ImportStep::Preview(Box::new(preview_plan())));
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(
-        s.contains("line     4  email `bob@` is not a valid address"),
+        s.contains("line     4  rejected  email `bob@` is not a valid address"),
         "{s}"
     );
     assert!(s.contains("2 to add") && s.contains("1 to update"), "{s}");
     assert!(s.contains("3 rejected"), "{s}");
+    assert!(
+        s.contains("line     3  new       Grace Hopper, unit B-2"),
+        "{s}"
+    );
     snapshots("import_preview", &m);
     let planned = preview_plan().counts();
     let m = import_model(ImportStep::Applying {
@@ -212,8 +223,128 @@ fn import_paste_preview_progress_and_summary() {
         updated: 1,
         unchanged: 0,
         rejected: 3,
+        moved_out: None,
     })));
     snapshots("import_summary", &m);
+}
+
+fn columns_model(deactivate: bool) -> Model {
+    let header: Vec<String> = "Unit Number,Resident,E-mail,Mobile,Balance,Lease End,Move-in Date"
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let mut columns = Columns::guess(&header);
+    columns.set(Target::Unit, None);
+    let mut m = import_model(ImportStep::Columns);
+    let Mode::Import(state) = &mut m.recipients_admin.mode else {
+        unreachable!()
+    };
+    state.columns = Some(columns);
+    state.field = 3;
+    state.deactivate_missing = deactivate;
+    m
+}
+
+#[test]
+fn import_columns_step() {
+    let m = columns_model(true);
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    for want in [
+        "▸ Unit        — none: required, choose a column",
+        "  Name        ← Resident",
+        "  First name  — not needed: the name column",
+        "  Email       ← E-mail",
+        "  Aliases     — none: kept as stored",
+        "Ignored: `Unit Number`, `Balance`, `Lease End`, `Move-in Date`",
+        "[x] deactivate residents not in this file (move-outs)",
+        "←/→ column",
+    ] {
+        assert!(s.contains(want), "{want}: {s}");
+    }
+    snapshots("import_columns", &m);
+}
+
+/// 12 active residents; the file has Ada and a new one: 11 missing, Grace with packages.
+fn move_out_plan(requested: bool, allow_mass: bool) -> crate::admin::import::Plan {
+    let csv = "Apt,First Name,Last Name,Balance\nA-101,Ada,Lovelace,0\nD-4,Alan,Turing,0\n";
+    let parsed = parse_with(csv.as_bytes(), 100, &ColumnMap::default()).unwrap();
+    let mut existing = vec![
+        recipient(1, "Ada Lovelace", "A-101", None, None),
+        recipient(2, "Grace Hopper", "B-2", None, None),
+    ];
+    existing.extend((3..=12).map(|i| recipient(i, &format!("Resident {i}"), "C", None, None)));
+    plan_with(
+        parsed,
+        &existing,
+        &HashMap::from([(2, 3)]),
+        &ImportOptions {
+            deactivate_missing: requested,
+            allow_mass_deactivate: allow_mass,
+            ..ImportOptions::default()
+        },
+    )
+}
+
+#[test]
+fn import_preview_with_move_outs() {
+    let m = import_model(ImportStep::Preview(Box::new(move_out_plan(true, false))));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("move-outs refused: the file leaves out 11 of 12 active residents"),
+        "{s}"
+    );
+    assert!(s.contains("Ctrl-Y to confirm"), "{s}");
+    assert!(s.contains("Ctrl-Y confirm move-outs"), "{s}");
+    assert!(
+        s.contains("Columns: first ← First Name, last ← Last Name, unit ← Apt"),
+        "{s}"
+    );
+    assert!(
+        s.contains("line     3  new       Alan Turing, unit D-4"),
+        "{s}"
+    );
+    assert!(s.contains("move out  Resident 3, unit C"), "{s}");
+    snapshots("import_preview_mass_move_out", &m);
+    // Confirmed and scrolled to the end: who is kept, and why.
+    let mut m = import_model(ImportStep::Preview(Box::new(move_out_plan(true, true))));
+    if let Mode::Import(state) = &mut m.recipients_admin.mode {
+        state.scroll = 11;
+    }
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Move-outs: 10 to deactivate of 12 active; 1 kept active: packages waiting"),
+        "{s}"
+    );
+    assert!(
+        s.contains("keep      Grace Hopper, unit B-2 (3 packages waiting)"),
+        "{s}"
+    );
+    snapshots("import_preview_move_outs_confirmed", &m);
+    // Off: the count of who is not in the file, and how to switch it on.
+    let m = import_model(ImportStep::Preview(Box::new(move_out_plan(false, false))));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Move-outs off (Ctrl-D): 11 active residents not in the file stay active"),
+        "{s}"
+    );
+    assert!(!s.contains("move out "), "{s}");
+}
+
+#[test]
+fn import_summary_with_move_outs() {
+    let m = import_model(ImportStep::Done(Ok(Counts {
+        added: 1,
+        unchanged: 1,
+        moved_out: Some(MovedOut {
+            deactivated: 10,
+            kept: 1,
+        }),
+        ..Counts::default()
+    })));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("deactivated 10 (moved out)"), "{s}");
+    assert!(s.contains("kept active 1 (packages waiting)"), "{s}");
+    snap("import_summary_move_outs_80x24", s);
 }
 
 #[test]

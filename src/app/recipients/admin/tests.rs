@@ -350,7 +350,14 @@ fn import_paste_preview_confirm_progress_summary() {
     };
     assert_eq!(state.lines, 4);
     let fx = update(&mut m, key(KeyCode::Enter));
-    assert_eq!(admin_effect(&fx), &AdminEffect::PlanImport(CSV.into()));
+    assert_eq!(
+        admin_effect(&fx),
+        &AdminEffect::PlanImport {
+            csv: CSV.into(),
+            options: Default::default()
+        },
+        "the plain header needs no columns step"
+    );
     let p = planned();
     assert_eq!(
         p.counts(),
@@ -358,7 +365,8 @@ fn import_paste_preview_confirm_progress_summary() {
             added: 1,
             updated: 1,
             unchanged: 0,
-            rejected: 1
+            rejected: 1,
+            moved_out: None,
         },
         "Ada differs (no phone, no alias): updated; Carol is new; Bob is rejected"
     );
@@ -388,6 +396,7 @@ fn import_paste_preview_confirm_progress_summary() {
         updated: 1,
         unchanged: 0,
         rejected: 1,
+        moved_out: None,
     };
     msg(&mut m, AdminMsg::ImportDone(Ok(counts)));
     assert!(matches!(
@@ -425,20 +434,27 @@ fn import_esc_before_confirm_writes_nothing() {
 fn import_bad_header_returns_to_paste_with_the_reason() {
     let mut m = model(Role::Admin);
     update(&mut m, ctrl('o'));
+    // No unit column: the columns step says what is missing, and nothing is asked for.
     update(&mut m, Msg::Paste("name,email\nA,a@b.co\n".into()));
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(m.status.clone().unwrap().0.contains("column for the unit"));
+    update(&mut m, ctrl('u'));
+    // The server refuses the paste (here: too large): back to the paste with the reason.
+    update(&mut m, Msg::Paste(CSV.into()));
     update(&mut m, key(KeyCode::Enter));
     msg(
         &mut m,
         AdminMsg::ImportPlan(Err(Failure::new(
             FailureKind::Invalid,
-            "line 1: expected the header ...",
+            "the CSV is 40000000 bytes; the limit is 33554432 bytes: split it",
         ))),
     );
     let Mode::Import(state) = &m.recipients_admin.mode else {
         panic!("import expected");
     };
     assert!(matches!(state.step, ImportStep::Paste));
-    assert!(state.error.as_deref().unwrap().contains("line 1"));
+    assert!(state.error.as_deref().unwrap().contains("split it"));
     // Ctrl-U clears for a new paste.
     update(&mut m, ctrl('u'));
     let Mode::Import(state) = &m.recipients_admin.mode else {
@@ -527,6 +543,7 @@ fn plan_marks_rows_against_current_recipients() {
                 line: 4,
                 reason: "x".into(),
             }],
+            ..Default::default()
         },
         &existing,
     );
@@ -538,6 +555,7 @@ fn plan_marks_rows_against_current_recipients() {
         crate::admin::import::Parsed {
             rows: p.rows.clone(),
             rejected: vec![],
+            ..Default::default()
         },
         &[inactive],
     );

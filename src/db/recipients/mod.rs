@@ -1,4 +1,4 @@
-//! Recipients of one facility.
+//! Recipients of one facility; the CSV import's writes in [`import`].
 
 use serde::Serialize;
 
@@ -39,6 +39,9 @@ macro_rules! columns {
         "id, name, unit, email, phone, aliases, active"
     };
 }
+
+mod import;
+pub use import::{Counts, IMPORT_BATCH, ImportWrite, Imported, MovedOut, import, waiting_counts};
 
 pub async fn get(tx: &mut TenantTx<'_>, id: i64) -> Result<Recipient, AppError> {
     fetch_one_row(tx, id, false).await
@@ -122,24 +125,62 @@ impl<'q, O> BindRecipient<'q>
     }
 }
 
+/// Which of the optional fields an import's file has a column for. A field without a column
+/// keeps what is stored (a roster export without aliases must not wipe the aliases added at
+/// the desk); a column with an empty cell clears the field, as the plain header always has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provided {
+    pub email: bool,
+    pub phone: bool,
+    pub aliases: bool,
+}
+
+impl Default for Provided {
+    /// The plain header has every column.
+    fn default() -> Self {
+        Self {
+            email: true,
+            phone: true,
+            aliases: true,
+        }
+    }
+}
+
 /// [`upsert`], also returning the row as stored when it was added or updated.
 pub async fn upsert_row(
     tx: &mut TenantTx<'_>,
     r: &NewRecipient,
 ) -> Result<(Upserted, Option<Recipient>), DbError> {
+    upsert_provided(tx, r, Provided::default()).await
+}
+
+/// [`upsert_row`] writing only the optional fields the file `provided` (a new row gets
+/// empty ones for the others).
+pub async fn upsert_provided(
+    tx: &mut TenantTx<'_>,
+    r: &NewRecipient,
+    provided: Provided,
+) -> Result<(Upserted, Option<Recipient>), DbError> {
     let row: Option<UpsertRow> = sqlx::query_as(concat!(
         "INSERT INTO recipients AS r (facility_id, name, unit, email, phone, aliases) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (facility_id, lower(name), lower(unit)) DO UPDATE \
-            SET email = EXCLUDED.email, phone = EXCLUDED.phone, aliases = EXCLUDED.aliases, \
+            SET email = CASE WHEN $7 THEN EXCLUDED.email ELSE r.email END, \
+                phone = CASE WHEN $8 THEN EXCLUDED.phone ELSE r.phone END, \
+                aliases = CASE WHEN $9 THEN EXCLUDED.aliases ELSE r.aliases END, \
                 active = true, updated_at = now() \
-            WHERE (r.email, r.phone, r.aliases, r.active) \
-                  IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.phone, EXCLUDED.aliases, true) \
+            WHERE (r.email, r.phone, r.aliases, r.active) IS DISTINCT FROM \
+                  (CASE WHEN $7 THEN EXCLUDED.email ELSE r.email END, \
+                   CASE WHEN $8 THEN EXCLUDED.phone ELSE r.phone END, \
+                   CASE WHEN $9 THEN EXCLUDED.aliases ELSE r.aliases END, true) \
          RETURNING (xmax = 0) AS added, ",
         columns!()
     ))
     .bind(tx.facility().0)
     .bind_recipient(r)
+    .bind(provided.email)
+    .bind(provided.phone)
+    .bind(provided.aliases)
     .fetch_optional(tx.conn())
     .await?;
     Ok(match row {
@@ -438,79 +479,4 @@ pub async fn merge(tx: &mut TenantTx<'_>, keep: i64, duplicate: i64) -> Result<M
         moved: ids,
         waiting_moved,
     })
-}
-
-/// What [`import`] wrote.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Imported {
-    pub counts: Counts,
-    /// Added and updated recipients as now stored (to keep a search index current).
-    pub changed: Vec<Recipient>,
-}
-
-/// Rows per progress report of [`import`].
-pub const IMPORT_BATCH: usize = 500;
-
-/// Writes validated import rows (the CLI and the admin console share this): each row is
-/// upserted on its name and unit, `progress(done, total)` is called after every batch of
-/// [`IMPORT_BATCH`] rows, and one audit row records the counts. All in the caller's
-/// transaction: an import is written whole or not at all.
-pub async fn import(
-    tx: &mut TenantTx<'_>,
-    rows: &[NewRecipient],
-    rejected: usize,
-    source: &str,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<Imported, DbError> {
-    let mut out = Imported::default();
-    out.counts.rejected = rejected;
-    for (i, r) in rows.iter().enumerate() {
-        let (change, row) = upsert_row(tx, r).await?;
-        out.counts.count(change);
-        out.changed.extend(row);
-        if (i + 1) % IMPORT_BATCH == 0 || i + 1 == rows.len() {
-            progress(i + 1, rows.len());
-        }
-    }
-    let c = out.counts;
-    super::audit::record(
-        tx,
-        "recipients.import",
-        source,
-        serde_json::json!({
-            "added": c.added, "updated": c.updated, "unchanged": c.unchanged,
-            "rejected": c.rejected,
-        }),
-    )
-    .await?;
-    Ok(out)
-}
-
-/// Counts of an import, planned or done.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub rejected: usize,
-}
-
-impl std::fmt::Display for Counts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "added {}, updated {}, unchanged {}, rejected {}",
-            self.added, self.updated, self.unchanged, self.rejected
-        )
-    }
-}
-
-impl Counts {
-    pub fn count(&mut self, change: Upserted) {
-        match change {
-            Upserted::Added => self.added += 1,
-            Upserted::Updated => self.updated += 1,
-            Upserted::Unchanged => self.unchanged += 1,
-        }
-    }
 }

@@ -1,13 +1,25 @@
-//! Recipients CSV: `name,unit,email,phone,aliases` (aliases separated by `;`).
+//! Recipients CSV: `name,unit,email,phone,aliases` (aliases separated by `;`), or an export
+//! of a property-management system whose columns are recognised or mapped ([`columns`]).
 //!
-//! Parsing and validation are pure; every row is checked and every rejection is reported
-//! with its line number before anything is written.
+//! Parsing, validation and the plan ([`plan`]: what each row changes, and the move-outs)
+//! are pure; every row is checked and every rejection is reported with its line number
+//! before anything is written.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::db::recipients::{NewRecipient, Recipient, Upserted};
+use crate::db::recipients::NewRecipient;
 use crate::domain::limits::{EMAIL_LOCAL_MAX, EMAIL_MAX};
 use crate::domain::text::{self, Lines};
+
+pub mod columns;
+mod plan;
+
+pub use crate::db::recipients::Provided;
+pub use columns::{ColumnMap, Columns, TARGETS, Target, read_header};
+pub use plan::{
+    Counts, Entry, EntryKind, ImportOptions, MASS_DEACTIVATE_PERCENT, Missing, MoveOuts, MovedOut,
+    Plan, Refusal, done_lines, plan, plan_with, preview_lines,
+};
 
 pub const HEADER: [&str; 5] = ["name", "unit", "email", "phone", "aliases"];
 
@@ -26,15 +38,36 @@ pub struct Rejected {
 pub struct Parsed {
     pub rows: Vec<NewRecipient>,
     pub rejected: Vec<Rejected>,
+    /// The line of each row (parallel to `rows`; may be empty in hand-made values).
+    pub lines: Vec<u64>,
+    /// Which optional fields the file has a column for.
+    pub provided: Provided,
+    /// Each field read with the column it is read from, as shown (empty for the plain
+    /// header, which needs no explaining).
+    pub mapped: Vec<(Target, String)>,
+    /// Columns no field reads, as shown.
+    pub ignored: Vec<String>,
+    /// Name and unit (the natural key) of rejected rows that name a resident: they are in
+    /// the roster, so they never count as moved out.
+    pub rejected_keys: HashSet<(String, String)>,
+    /// Lines that could not be read at all: whoever is on them is unknown.
+    pub unreadable: Vec<u64>,
 }
 
 /// Most characters of a user's value quoted back in a message.
 const QUOTE_MAX: usize = 40;
 
-/// Parses and validates a whole file. A wrong header is an error for the whole file; a bad
-/// row is rejected on its own. What it returns is bounded by the input: at most `max_rows`
-/// rows and rejections, each message short and free of control characters.
+/// Parses and validates a whole file with the plain header or a recognisable one: see
+/// [`parse_with`].
 pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
+    parse_with(data, max_rows, &ColumnMap::default())
+}
+
+/// Parses and validates a whole file, its columns recognised by name and `map` applied. A
+/// header without a name or unit column is an error for the whole file; a bad row is
+/// rejected on its own. What it returns is bounded by the input: at most `max_rows` rows
+/// and rejections, each message short and free of control characters.
+pub fn parse_with(data: &[u8], max_rows: usize, map: &ColumnMap) -> Result<Parsed, String> {
     // The callers check the size first; this keeps the bound a property of the parser.
     if data.len() as u64 > crate::config::MAX_IMPORT_BYTES {
         return Err(format!(
@@ -51,25 +84,30 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
     let header = rdr
         .headers()
         .map_err(|e| format!("cannot read the CSV header: {e}"))?
-        .clone();
-    let got: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
-    // A UTF-8 byte order mark from spreadsheet exports is not part of the first column name.
-    let got_first = got
-        .first()
-        .map(|s| s.trim_start_matches('\u{feff}').to_string());
-    if got.len() != HEADER.len()
-        || got_first.as_deref() != Some(HEADER[0])
-        || got[1..] != HEADER[1..]
-    {
-        // The file is anyone's: what it holds is quoted escaped and cut.
-        return Err(format!(
-            "line 1: expected the header `{}`, found `{}`",
-            HEADER.join(","),
-            quote(&header.iter().collect::<Vec<_>>().join(","))
-        ));
-    }
+        .iter()
+        .enumerate()
+        // A UTF-8 byte order mark from spreadsheet exports is not part of the first name.
+        .map(|(i, h)| {
+            if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            }
+        })
+        .map(|h| h.trim().to_string())
+        .collect::<Vec<_>>();
+    let cols = Columns::resolve(&header, map)?;
 
-    let mut out = Parsed::default();
+    let mut out = Parsed {
+        provided: cols.provided(),
+        mapped: if cols.is_plain() {
+            Vec::new()
+        } else {
+            cols.mapped()
+        },
+        ignored: cols.ignored(),
+        ..Parsed::default()
+    };
     let mut seen_keys: HashMap<(String, String), u64> = HashMap::new();
     let mut seen_aliases: HashMap<String, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
@@ -94,6 +132,7 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
                     line,
                     reason: format!("unreadable row: {e}"),
                 });
+                out.unreadable.push(line);
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
@@ -107,19 +146,25 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
         if record.iter().all(str::is_empty) {
             continue; // blank line
         }
+        let fields = cols.fields(&record);
         // No recipient needs this much; validating it would only cost time.
         if record.as_byte_record().as_slice().len() > MAX_ROW_BYTES {
+            out.rejected_keys.extend(roster_key(&fields));
             out.rejected.push(Rejected {
                 line,
                 reason: format!("the row is longer than {MAX_ROW_BYTES} bytes"),
             });
             continue;
         }
-        match validate(&record) {
-            Err(reason) => out.rejected.push(Rejected { line, reason }),
+        match validate(&record, header.len(), &fields) {
+            Err(reason) => {
+                out.rejected_keys.extend(roster_key(&fields));
+                out.rejected.push(Rejected { line, reason });
+            }
             Ok(r) => {
-                let key = (r.name.to_lowercase(), r.unit.to_lowercase());
+                let key = natural_key(&r.name, &r.unit);
                 if let Some(first) = seen_keys.get(&key) {
+                    // Its resident is in the file (the first line), nothing to record.
                     out.rejected.push(Rejected {
                         line,
                         reason: format!(
@@ -134,6 +179,7 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
                     .iter()
                     .find_map(|a| seen_aliases.get(&a.to_lowercase()).map(|l| (a, *l)))
                 {
+                    out.rejected_keys.insert(key);
                     out.rejected.push(Rejected {
                         line,
                         reason: format!("alias `{alias}` is already used on line {first}"),
@@ -145,22 +191,34 @@ pub fn parse(data: &[u8], max_rows: usize) -> Result<Parsed, String> {
                     seen_aliases.insert(a.to_lowercase(), line);
                 }
                 out.rows.push(r);
+                out.lines.push(line);
             }
         }
     }
     Ok(out)
 }
 
-fn validate(record: &csv::StringRecord) -> Result<NewRecipient, String> {
-    if record.len() != HEADER.len() {
-        return Err(format!(
-            "expected {} fields, found {}",
-            HEADER.len(),
-            record.len()
-        ));
+fn validate(
+    record: &csv::StringRecord,
+    columns: usize,
+    f: &columns::RowFields<'_>,
+) -> Result<NewRecipient, String> {
+    if record.len() != columns {
+        return Err(format!("expected {columns} fields, found {}", record.len()));
     }
-    let field = |i: usize| record.get(i).unwrap_or("");
-    validate_fields(field(0), field(1), field(2), field(3), field(4)).map_err(|e| e.message)
+    validate_fields(&f.name, f.unit, f.email, f.phone, f.aliases).map_err(|e| e.message)
+}
+
+/// The natural key of a row that names someone, read as the import would store it; a row
+/// without a name (a vacant unit in a property-management export) names no one.
+fn roster_key(f: &columns::RowFields<'_>) -> Option<(String, String)> {
+    let name = collapse_spaces(&f.name);
+    (!name.is_empty()).then(|| natural_key(&name, &collapse_spaces(f.unit)))
+}
+
+/// The import's natural key: name and unit, case-insensitive (as the unique index).
+pub(crate) fn natural_key(name: &str, unit: &str) -> (String, String) {
+    (name.to_lowercase(), unit.to_lowercase())
 }
 
 /// A field of a recipient, in CSV column order.
@@ -287,94 +345,9 @@ pub fn validate_fields(
     })
 }
 
-/// What an import would do, computed before anything is written: each valid row with the
-/// change it makes to the facility's recipients as they are now, and the rejections.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    pub rows: Vec<NewRecipient>,
-    /// Parallel to `rows`.
-    pub changes: Vec<Upserted>,
-    pub rejected: Vec<Rejected>,
-}
-
-// The counts are the database apply's result type; re-exported for the import's callers.
-pub use crate::db::recipients::Counts;
-
-impl Plan {
-    pub fn counts(&self) -> Counts {
-        let mut c = Counts {
-            rejected: self.rejected.len(),
-            ..Counts::default()
-        };
-        for change in &self.changes {
-            c.count(*change);
-        }
-        c
-    }
-
-    /// Rows that write something (added or updated).
-    pub fn writes(&self) -> usize {
-        self.changes
-            .iter()
-            .filter(|c| **c != Upserted::Unchanged)
-            .count()
-    }
-}
-
-/// The import's natural key: name and unit, case-insensitive (as the unique index).
-fn natural_key(name: &str, unit: &str) -> (String, String) {
-    (name.to_lowercase(), unit.to_lowercase())
-}
-
-/// Classifies each parsed row against the facility's current recipients, exactly as
-/// [`crate::db::recipients::upsert`] will treat it: a new name and unit is added; a known
-/// one is updated when its email, phone or aliases differ or it is inactive.
-pub fn plan(parsed: Parsed, existing: &[Recipient]) -> Plan {
-    let by_key: HashMap<(String, String), &Recipient> = existing
-        .iter()
-        .map(|r| (natural_key(&r.name, &r.unit), r))
-        .collect();
-    let changes = parsed
-        .rows
-        .iter()
-        .map(|row| match by_key.get(&natural_key(&row.name, &row.unit)) {
-            None => Upserted::Added,
-            Some(r)
-                if r.active
-                    && r.email == row.email
-                    && r.phone == row.phone
-                    && r.aliases == row.aliases =>
-            {
-                Upserted::Unchanged
-            }
-            Some(_) => Upserted::Updated,
-        })
-        .collect();
-    Plan {
-        rows: parsed.rows,
-        changes,
-        rejected: parsed.rejected,
-    }
-}
-
-/// A dry run as text: what would happen, then every rejected line with its reason.
-pub fn preview_lines(plan: &Plan) -> Vec<String> {
-    let c = plan.counts();
-    let mut out = vec![format!(
-        "dry run: would add {}, update {}, leave {} unchanged, reject {}; nothing written",
-        c.added, c.updated, c.unchanged, c.rejected
-    )];
-    out.extend(
-        plan.rejected
-            .iter()
-            .map(|r| format!("line {}: {}", r.line, r.reason)),
-    );
-    out
-}
-
 /// A user's value as quoted in a message: control characters escaped, at most
 /// [`QUOTE_MAX`] characters (then `…`), so a message stays one short printable line.
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let head: String = value.chars().take(QUOTE_MAX).collect();
     let escaped = text::escape(&head, &[]);
     if head.len() == value.len() && escaped.len() == head.len() {
