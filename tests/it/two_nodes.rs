@@ -125,7 +125,8 @@ async fn recipient_import_edit_and_deactivate_on_a_reach_search_on_b() {
     // A saw its own changes as well.
     assert!(search(&on_a, "marsh").await.is_empty());
 
-    // More rows than notifications list (1000 per transaction): B rebuilds instead.
+    // A bulk import: B reloads the rows the notifications list (up to 10,000 per
+    // transaction) in one query and one pass over its index.
     let mut csv = String::from("name,unit,email,phone,aliases\n");
     for i in 0..1050 {
         csv.push_str(&format!("Bulk Tenant{i:04},D-{i},,,\n"));
@@ -136,6 +137,24 @@ async fn recipient_import_edit_and_deactivate_on_a_reach_search_on_b() {
         f.iter().any(|(_, n)| n == "Bulk Tenant1049")
     })
     .await;
+
+    // More rows than notifications list: B rebuilds beside the index in use, which keeps
+    // answering (without the new rows) until the new one replaces it.
+    let mut csv = String::from("name,unit,email,phone,aliases\n");
+    for i in 0..10_050 {
+        csv.push_str(&format!("Mass Lodger{i:05},E-{i},,,\n"));
+    }
+    let done = exec_stdin(&on_a, "recipients import", csv.as_bytes()).await;
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    search_until(&on_b, "lodger10049", "the larger import on B", |f| {
+        f.iter().any(|(_, n)| n == "Mass Lodger10049")
+    })
+    .await;
+    assert_eq!(
+        search(&on_b, "tenant1049").await.len(),
+        1,
+        "kept across the rebuild"
+    );
 }
 
 #[tokio::test]
@@ -361,5 +380,74 @@ async fn quarantined_kiosk_session_on_another_node_is_ended() {
         "{}",
         terminal.raw_text()
     );
+    owner.close().await;
+}
+
+/// The contract between migration 0018's trigger and the nodes (`INDEX_UPDATE_MAX`): a
+/// transaction's changes to up to 10,000 of a facility's recipients are announced as their
+/// ids, at most 100 per notification; one row more and the payload is the bare facility
+/// (the nodes rebuild).
+#[tokio::test]
+async fn bulk_changes_are_listed_up_to_ten_thousand_rows() {
+    let db = crate::support::fresh_db().await;
+    member(&db, "north", "boss", Role::Admin).await;
+    let owner = db.owner_pool().await.expect("owner pool");
+    let north = packtrack::db::unscoped::Admin::new(&owner)
+        .facility_id("north")
+        .await
+        .expect("north");
+    let mut listener = sqlx::postgres::PgListener::connect_with(&owner)
+        .await
+        .expect("listener");
+    listener
+        .listen(packtrack::live::CACHE_CHANNEL)
+        .await
+        .expect("listen");
+    for (rows, prefix) in [(10_000i64, "Listed"), (10_001, "Bare")] {
+        sqlx::query(
+            "INSERT INTO recipients (facility_id, name, unit) \
+             SELECT $1, $3 || ' ' || g, 'U-1' FROM generate_series(1, $2::bigint) g",
+        )
+        .bind(north.0)
+        .bind(rows)
+        .bind(prefix)
+        .execute(&owner)
+        .await
+        .expect("insert");
+        // Delivered in commit order: everything the insert announced comes before this.
+        sqlx::query("SELECT pg_notify($1, 'end')")
+            .bind(packtrack::live::CACHE_CHANNEL)
+            .execute(&owner)
+            .await
+            .expect("marker");
+        let mut payloads = Vec::new();
+        loop {
+            let n = tokio::time::timeout(STEP, listener.recv())
+                .await
+                .expect("notifications arrive")
+                .expect("notification");
+            if n.payload() == "end" {
+                break;
+            }
+            payloads.push(n.payload().to_string());
+        }
+        if rows <= 10_000 {
+            let mut ids = 0;
+            for p in &payloads {
+                match packtrack::live::CacheEvent::parse(p) {
+                    Some(packtrack::live::CacheEvent::Recipients {
+                        facility,
+                        ids: Some(list),
+                    }) if facility == north && list.len() <= 100 => ids += list.len(),
+                    other => panic!("{p}: {other:?}"),
+                }
+            }
+            assert_eq!((ids, payloads.len()), (10_000, 100));
+        } else {
+            assert_eq!(payloads, [format!("recipients:{}", north.0)]);
+        }
+    }
+    // The listener holds one of the pool's connections, which `close` would wait for.
+    drop(listener);
     owner.close().await;
 }
