@@ -70,6 +70,10 @@ struct Cli {
     /// Write every sample (ms, one per line) here.
     #[arg(long)]
     samples: Option<PathBuf>,
+    /// The intakes through a pooler in transaction mode (PgBouncer), as `serve
+    /// --pooled-database-url` runs sessions (mode `ops` only: `bare` uses the pool directly).
+    #[arg(long)]
+    pooled_database_url: Option<String>,
 }
 
 #[tokio::main]
@@ -84,7 +88,11 @@ async fn main() -> Result<()> {
         database_url: Some(cli.database_url.clone()),
     };
     let db = Database::open(&cfg).await?;
-    let app = db.app(cli.concurrency).await?;
+    let app = match &cli.pooled_database_url {
+        Some(_) if matches!(cli.mode, Mode::Bare) => bail!("--pooled-database-url: mode ops only"),
+        Some(url) => db.app_pooled(url, cli.concurrency).await?,
+        None => db.app(cli.concurrency).await?,
+    };
     let user = app
         .unscoped()
         .user(&cli.login)

@@ -87,7 +87,8 @@ impl LiveHub {
     pub fn start(db: &Db) -> Self {
         let senders: Arc<Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>> = Arc::default();
         let (listen, mut requests) = mpsc::unbounded_channel::<String>();
-        let pool = db.pool().clone();
+        // A session of its own: the runtime pool's, or a direct one behind a pooler.
+        let pool = db.listen_pool().clone();
         let fan = senders.clone();
         // Events are tiny and handled at once; a follower that still falls behind sees
         // `Lagged` and drops everything, as after a lost connection.

@@ -140,6 +140,17 @@ pub struct ServeArgs {
     /// refused, whoever set the URL.
     #[arg(long, value_name = "ADDRS")]
     notify_allow_private: Option<crate::domain::net::Nets>,
+    /// The sessions' connections through a pooler in transaction mode (PgBouncer), e.g.
+    /// postgres://packtrack_app:PASSWORD@pgbouncer:6432/packtrack. DATABASE_URL (or the
+    /// embedded cluster) stays the direct connection for migrations, LISTEN, the notification
+    /// worker, audit checkpoints and backups (docs/DEPLOY.md).
+    #[arg(
+        long,
+        env = "PACKTRACK_POOLED_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pooled_database_url: Option<String>,
     #[command(flatten)]
     backup: serve::BackupFlags,
 }

@@ -26,7 +26,18 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let app = db.app_default().await?;
+    let app = match &args.pooled_database_url {
+        Some(url) => {
+            let app = db
+                .app_pooled(url, crate::config::APP_POOL_SIZE)
+                .await
+                .context("--pooled-database-url")?;
+            // Never the URL: it carries a password.
+            tracing::info!("sessions use the pooled connection; LISTEN and jobs connect directly");
+            app
+        }
+        None => db.app_default().await?,
+    };
     // Restarts the embedded cluster should its postmaster die (docs/RELIABILITY.md).
     let supervisor = db
         .cluster()

@@ -4,7 +4,7 @@
 //! never gives anyone a way into another.
 
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use crate::domain::FacilityId;
 use crate::error::DbError;
@@ -12,15 +12,18 @@ use crate::error::DbError;
 /// The PIN hash that unlocks `login` at a kiosk of `facility`: the one set for that
 /// membership in the console, else the person's own (`admin user set-pin`), else `None`.
 pub async fn kiosk_pin_hash(
-    pool: &PgPool,
+    db: &super::Db,
     login: &str,
     facility: FacilityId,
 ) -> Result<Option<String>, DbError> {
-    Ok(sqlx::query_scalar("SELECT kiosk_pin_hash($1, $2)")
+    let mut work = db.work().await?;
+    let hash = sqlx::query_scalar("SELECT kiosk_pin_hash($1, $2)")
         .bind(login)
         .bind(facility.0)
-        .fetch_one(pool)
-        .await?)
+        .fetch_one(&mut *work)
+        .await?;
+    work.done().await?;
+    Ok(hash)
 }
 
 /// What can log in as `user_id` in any facility they join: their active all-facilities keys

@@ -82,6 +82,7 @@ pub fn flag_from(v: Option<&Value>) -> bool {
 async fn device_tx(db: &Db, device: &Device, peer: &str) -> Result<TenantTx<'static>, DbError> {
     TenantTx::begin(
         db.pool(),
+        db.route(),
         Some(db.notifier()),
         Scope::Device {
             facility: device.facility,

@@ -15,6 +15,7 @@ pub mod outbox_admin;
 pub mod packages;
 pub mod pg;
 pub mod recipients;
+pub mod route;
 pub mod settings;
 pub mod supervisor;
 pub mod tenant;
@@ -35,6 +36,7 @@ use crate::error::{AppError, DbError};
 /// A pooled connection idle this long is pinged before it is lent out.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(2);
 pub use pg::{ClusterOptions, EmbeddedCluster};
+pub use route::Route;
 pub use tenant::TenantTx;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -190,8 +192,56 @@ impl Database {
             }
         }
         .map_err(|e| connect_error("packtrack_app", e))?;
-        let notifier = tenant::Notifier::spawn(pool.clone());
-        Ok(Db { pool, notifier })
+        let notifier = tenant::Notifier::spawn(pool.clone(), Route::Direct);
+        Ok(Db {
+            listen: pool.clone(),
+            pool,
+            notifier,
+            route: Route::Direct,
+        })
+    }
+
+    /// The runtime pool through a pooler in transaction mode (PgBouncer) at `url`: no
+    /// statement cache, every statement in a transaction that sets the runtime role
+    /// ([`route`]). LISTEN cannot go through it: the listener gets a direct connection of its
+    /// own, as the non-pooled runtime pool would make it.
+    pub async fn app_pooled(&self, url: &str, max_connections: u32) -> Result<Db, DbError> {
+        let opts: PgConnectOptions = url
+            .parse()
+            .map_err(|e| DbError::Setup(format!("the pooled database URL is not valid: {e}")))?;
+        let opts = opts
+            .statement_cache_capacity(0)
+            // A startup parameter PgBouncer refuses unless told to ignore it; we read no
+            // floats as text.
+            .extra_float_digits(None)
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await
+            .map_err(|e| connect_error("packtrack_app through the pooler", e))?;
+        // Fails now, not at the first login, when the pooler's role cannot become the
+        // runtime role.
+        let check = route::Work::start(&pool, Route::Pooled)
+            .await
+            .map_err(|e| connect_error("packtrack_app through the pooler", e))?;
+        check.done().await?;
+        let direct = match &self.app {
+            AppLogin::Direct(o) | AppLogin::SetRole(o) => o.clone(),
+        };
+        let listen = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(direct.disable_statement_logging());
+        let notifier = tenant::Notifier::spawn(pool.clone(), Route::Pooled);
+        Ok(Db {
+            pool,
+            notifier,
+            route: Route::Pooled,
+            listen,
+        })
     }
 
     /// Runtime pool with the default size.
@@ -299,6 +349,10 @@ async fn exec(conn: &mut sqlx::PgConnection, sql: String) -> Result<(), DbError>
 pub struct Db {
     pool: PgPool,
     notifier: tenant::Notifier,
+    route: Route,
+    /// Where the LISTEN connection comes from: the pool itself on the direct route, a
+    /// direct connection of its own through a pooler.
+    listen: PgPool,
 }
 
 impl Db {
@@ -306,6 +360,7 @@ impl Db {
     pub async fn tenant<'p>(&self, principal: &'p Principal) -> Result<TenantTx<'p>, DbError> {
         TenantTx::begin(
             &self.pool,
+            self.route,
             Some(&self.notifier),
             tenant::Scope::Member(principal),
         )
@@ -337,11 +392,25 @@ impl Db {
 
     /// Queries that run before there is a principal (login) — see [`unscoped`].
     pub fn unscoped(&self) -> unscoped::Login<'_> {
-        unscoped::Login::new(&self.pool)
+        unscoped::Login::new(&self.pool, self.route)
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub fn route(&self) -> Route {
+        self.route
+    }
+
+    /// The pool the LISTEN connection is taken from (see [`Database::app_pooled`]).
+    pub fn listen_pool(&self) -> &PgPool {
+        &self.listen
+    }
+
+    /// One piece of work outside a tenant transaction, as this pool's route needs it.
+    pub(crate) async fn work(&self) -> Result<route::Work, DbError> {
+        Ok(route::Work::start(&self.pool, self.route).await?)
     }
 
     pub(crate) fn notifier(&self) -> &tenant::Notifier {
@@ -350,5 +419,8 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if self.route == Route::Pooled {
+            self.listen.close().await;
+        }
     }
 }

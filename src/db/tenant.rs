@@ -3,6 +3,7 @@
 use sqlx::postgres::PgPool;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
 
+use super::route::{Route, Work};
 use crate::domain::{FacilityId, Principal, Role, Source, UserId};
 use crate::error::DbError;
 
@@ -32,6 +33,7 @@ pub struct TenantTx<'p> {
     scope: Scope<'p>,
     /// Where the notifications go once the transaction committed.
     pool: PgPool,
+    route: Route,
     /// The runtime pool's notification sender; `None` (the admin CLI): sent directly.
     notifier: Option<Notifier>,
     /// `pg_notify(channel, payload)` calls to make after the commit.
@@ -41,6 +43,7 @@ pub struct TenantTx<'p> {
 impl<'p> TenantTx<'p> {
     pub(crate) async fn begin(
         pool: &PgPool,
+        route: Route,
         notifier: Option<&Notifier>,
         scope: Scope<'p>,
     ) -> Result<Self, DbError> {
@@ -49,12 +52,13 @@ impl<'p> TenantTx<'p> {
             Scope::Cli { facility, .. } | Scope::Device { facility, .. } => *facility,
         };
         // BEGIN and the scope in one round trip (a simple query). `true`: the setting ends
-        // with the transaction, so a pooled connection never carries one facility's scope
-        // into the next borrower's work. The id is an integer: nothing to escape.
-        let begin = format!(
-            "BEGIN; SELECT set_config('app.facility_id', '{}', true)",
+        // with the transaction, so a pooled connection (ours, or a PgBouncer's server
+        // connection) never carries one facility's scope into the next borrower's work. The
+        // id is an integer: nothing to escape.
+        let begin = route.begin(Some(&format!(
+            "SELECT set_config('app.facility_id', '{}', true)",
             facility.0
-        );
+        )));
         // The pool does not ping a connection before lending it (a round trip per
         // transaction); a connection that died while idle (PostgreSQL restarted, a backend
         // was terminated) fails here instead, before anything was done, so it is safe to
@@ -76,6 +80,7 @@ impl<'p> TenantTx<'p> {
             tx,
             scope,
             pool: pool.clone(),
+            route,
             notifier: notifier.cloned(),
             notices: Vec::new(),
         })
@@ -158,7 +163,7 @@ impl<'p> TenantTx<'p> {
         }
         match &self.notifier {
             Some(n) => n.send(self.notices),
-            None => send_notices(&self.pool, self.notices).await,
+            None => send_notices(&self.pool, self.route, self.notices).await,
         }
         Ok(())
     }
@@ -183,19 +188,23 @@ fn is_dead_connection(e: &sqlx::Error) -> bool {
 
 /// Sends notifications; the change they announce is committed whatever happens here: a lost
 /// notification only delays other sessions' refresh until their next reload.
-async fn send_notices(pool: &PgPool, notices: Vec<(String, String)>) {
+async fn send_notices(pool: &PgPool, route: Route, notices: Vec<(String, String)>) {
     let (channels, payloads): (Vec<String>, Vec<String>) = notices.into_iter().unzip();
-    // A notifying transaction gets an id and a commit record; its commit need not wait for
-    // the WAL flush (a notification lost in a crash only delays a refresh).
-    if let Err(e) = sqlx::query(
-        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(c, p) \
-         FROM unnest($1::text[], $2::text[]) AS n(c, p)",
-    )
-    .bind(channels)
-    .bind(payloads)
-    .execute(pool)
-    .await
-    {
+    let sent = async {
+        let mut work = Work::start(pool, route).await?;
+        // A notifying transaction gets an id and a commit record; its commit need not wait
+        // for the WAL flush (a notification lost in a crash only delays a refresh).
+        sqlx::query(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify(c, p) \
+             FROM unnest($1::text[], $2::text[]) AS n(c, p)",
+        )
+        .bind(channels)
+        .bind(payloads)
+        .execute(&mut *work)
+        .await?;
+        work.done().await
+    };
+    if let Err(e) = sent.await {
         tracing::warn!(error = %e, "live update not sent (the change is committed)");
     }
 }
@@ -216,12 +225,12 @@ const NOTIFY_BATCH: usize = 512;
 
 impl Notifier {
     /// Starts the sending task; it ends when the last `Notifier` clone is dropped.
-    pub fn spawn(pool: PgPool) -> Self {
+    pub fn spawn(pool: PgPool, route: Route) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::channel(NOTIFY_QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(NOTIFY_BATCH);
             while rx.recv_many(&mut batch, NOTIFY_BATCH).await > 0 {
-                send_notices(&pool, std::mem::take(&mut batch)).await;
+                send_notices(&pool, route, std::mem::take(&mut batch)).await;
             }
         });
         Self { queue }

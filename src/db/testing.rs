@@ -139,3 +139,23 @@ fn spawn_reaper(root: &std::path::Path) {
         .stderr(std::process::Stdio::null())
         .spawn();
 }
+
+/// Inside a tenant transaction as the runtime pool opens them (its route included): the role
+/// it runs as and the facilities whose recipients it can read with no facility filter, so
+/// that row level security alone decides.
+pub async fn tenant_view(
+    db: &super::Db,
+    p: &crate::domain::Principal,
+) -> Result<(String, Vec<i64>), crate::error::AppError> {
+    db.scoped(p, async |tx| {
+        let role: String = sqlx::query_scalar("SELECT current_user::text")
+            .fetch_one(tx.conn())
+            .await?;
+        let seen: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT facility_id FROM recipients ORDER BY 1")
+                .fetch_all(tx.conn())
+                .await?;
+        Ok::<_, crate::error::DbError>((role, seen))
+    })
+    .await
+}

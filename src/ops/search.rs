@@ -26,12 +26,13 @@ pub type Slot = Arc<RwLock<Option<RecipientIndex>>>;
 pub const DEFAULT_INDEX_MEMORY: usize = 256 << 20;
 
 /// The per-facility recipient indexes: built on first use, kept current by this process's
-/// own changes and dropped when the database announces any other change (`ops/cache.rs`),
-/// and evicted, least recently searched first, once their estimated size passes the budget.
+/// own changes and by the changes the database announces (`ops/cache.rs`: the changed rows
+/// reloaded, or the index rebuilt beside the one in use), and evicted, least recently
+/// searched first, once their estimated size passes the budget.
 pub struct Directory {
     indexes: Mutex<Indexes>,
-    /// Rows other processes changed since the index was built, reloaded by the next search.
-    changed: Mutex<HashMap<FacilityId, Vec<i64>>>,
+    /// What other processes changed since each index was built.
+    pending: Mutex<HashMap<FacilityId, Pending>>,
     /// Searches are CPU work: they run on blocking threads, this many at once server-wide,
     /// so a flood of them can neither stall the async workers nor take every core.
     searches: Arc<Semaphore>,
@@ -57,6 +58,28 @@ struct Held {
     bytes: usize,
 }
 
+/// What a facility's built index still lacks, as the database announced it.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Rows changed since the index was built, reloaded by the next search.
+    ids: Vec<i64>,
+    /// Too much changed to list, or notifications were lost: the next search starts a
+    /// rebuild and answers from the index as it is until the new one replaces it.
+    stale: bool,
+    /// A rebuild is under way: changes noted meanwhile wait for the new index.
+    rebuilding: bool,
+}
+
+/// What a search does about its facility's pending changes before it searches.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Refresh {
+    Nothing,
+    /// Reload the changed rows into the index (one query, under its write lock).
+    Reload,
+    /// Start a rebuild in the background (the search goes on with the index as it is).
+    Rebuild,
+}
+
 /// What the directory holds, for logs, metrics and the scale simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirectoryStats {
@@ -80,7 +103,7 @@ impl Directory {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self {
             indexes: Mutex::default(),
-            changed: Mutex::default(),
+            pending: Mutex::default(),
             searches: Arc::new(Semaphore::new(cores)),
             budget,
             evictions: AtomicU64::new(0),
@@ -140,7 +163,7 @@ impl Directory {
         }
         drop(indexes);
         for &f in &evicted {
-            self.take_changed(f);
+            self.forget(f);
         }
         if !evicted.is_empty() {
             self.evictions
@@ -180,53 +203,102 @@ impl Directory {
         }
     }
 
-    /// Drops a facility's index so the next search rebuilds it (after a bulk import, or
-    /// when the database announces a change). A build under way finishes into the dropped
-    /// slot and serves its own search; the next search builds afresh.
+    /// Drops a facility's index so the next search builds it afresh, waiting for it (after
+    /// a failed reload, which may have left it without rows it was told about). A build under
+    /// way finishes into the dropped slot and serves its own search.
     pub fn invalidate(&self, facility: FacilityId) {
         self.indexes().held.remove(&facility);
-        self.take_changed(facility);
+        self.forget(facility);
     }
 
-    /// Drops every index (notifications may have been lost).
+    /// Every index is rebuilt (notifications may have been lost): each facility's next
+    /// search starts its rebuild and answers from the index as it is meanwhile.
     pub fn invalidate_all(&self) {
-        self.indexes().held.clear();
-        self.changed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let built: Vec<FacilityId> = self.indexes().held.keys().copied().collect();
+        for f in built {
+            self.mark_stale(f);
+        }
+    }
+
+    /// The facility's index is rebuilt by its next search, which answers from the index as
+    /// it is until the new one is ready (a search never waits for a rebuild it can do
+    /// without). Nothing built: nothing to do, the first search reads every row anyway.
+    pub fn mark_stale(&self, facility: FacilityId) {
+        if !self.indexes().held.contains_key(&facility) {
+            return;
+        }
+        let mut pending = self.pending();
+        let p = pending.entry(facility).or_default();
+        p.stale = true;
+        // The rebuild reads every row, these among them.
+        p.ids.clear();
     }
 
     /// Notes rows to reload into a facility's index before its next search; with too many
-    /// pending, the index is dropped instead (a rebuild is cheaper, see INDEX_UPDATE_MAX).
+    /// pending, the index is rebuilt instead (see INDEX_UPDATE_MAX).
     pub fn rows_changed(&self, facility: FacilityId, ids: &[i64]) {
         if !self.indexes().held.contains_key(&facility) {
             return; // nothing built: the first search reads every row anyway
         }
-        let too_many = {
-            let mut changed = self.changed.lock().unwrap_or_else(|e| e.into_inner());
-            let pending = changed.entry(facility).or_default();
-            pending.extend_from_slice(ids);
-            pending.len() > super::recipients_admin::INDEX_UPDATE_MAX
-        };
-        if too_many {
-            self.invalidate(facility);
+        let mut pending = self.pending();
+        let p = pending.entry(facility).or_default();
+        if p.stale {
+            return;
+        }
+        p.ids.extend_from_slice(ids);
+        if p.ids.len() > super::recipients_admin::INDEX_UPDATE_MAX {
+            p.ids.clear();
+            p.stale = true;
         }
     }
 
-    pub(super) fn has_changed(&self, facility: FacilityId) -> bool {
-        self.changed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&facility)
+    /// What the facility's next search must do first; a rebuild it is told to start is
+    /// marked as under way (one at a time per facility).
+    pub(super) fn refresh(&self, facility: FacilityId) -> Refresh {
+        let mut pending = self.pending();
+        let Some(p) = pending.get_mut(&facility) else {
+            return Refresh::Nothing;
+        };
+        if p.rebuilding {
+            Refresh::Nothing
+        } else if p.stale {
+            p.stale = false;
+            p.rebuilding = true;
+            // The rebuild reads every row; what changes after that is noted anew.
+            p.ids.clear();
+            Refresh::Rebuild
+        } else if p.ids.is_empty() {
+            Refresh::Nothing
+        } else {
+            Refresh::Reload
+        }
     }
 
+    /// The rows to reload now: none while a rebuild is under way (they wait for the new
+    /// index, which may have read them before they changed).
     pub(super) fn take_changed(&self, facility: FacilityId) -> Vec<i64> {
-        self.changed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&facility)
-            .unwrap_or_default()
+        match self.pending().get_mut(&facility) {
+            Some(p) if !p.rebuilding => std::mem::take(&mut p.ids),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A rebuild ended; one that failed is tried again by the next search.
+    pub(super) fn rebuilt(&self, facility: FacilityId, ok: bool) {
+        let mut pending = self.pending();
+        let p = pending.entry(facility).or_default();
+        p.rebuilding = false;
+        p.stale |= !ok;
+    }
+
+    /// Forgets what was pending for a facility: its index is being built from every row
+    /// now, or is gone.
+    pub(super) fn forget(&self, facility: FacilityId) {
+        self.pending().remove(&facility);
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<FacilityId, Pending>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -292,7 +364,7 @@ impl Ops {
             let mut guard = slot.write().await;
             if guard.is_none() {
                 // Changes announced so far are in the rows read now.
-                self.directory.take_changed(p.facility());
+                self.directory.forget(p.facility());
                 let all = self
                     .db
                     .scoped(p, async |tx| recipients::all(tx).await)
@@ -309,8 +381,10 @@ impl Ops {
                 self.directory.built(p.facility(), &slot, bytes);
             }
         }
-        if self.directory.has_changed(p.facility()) {
-            self.reload_changed(p, &slot).await?;
+        match self.directory.refresh(p.facility()) {
+            Refresh::Nothing => {}
+            Refresh::Reload => self.reload_changed(p, &slot).await?,
+            Refresh::Rebuild => self.rebuild_beside(p, &slot),
         }
         // An owned guard: the search runs on a blocking thread, off the async workers.
         let guard = slot.read_owned().await;
@@ -460,6 +534,48 @@ mod tests {
         drop(slot);
         assert_eq!(search(&dir, F1, 40), vec![F3]);
         assert!(built(&dir, F1) && !built(&dir, F3));
+    }
+
+    #[test]
+    fn too_many_changed_rows_rebuild_once_and_later_rows_wait_for_it() {
+        let dir = Directory::with_budget(1 << 20);
+        // Nothing built: nothing noted (the first search reads every row).
+        dir.rows_changed(F1, &[1, 2]);
+        dir.mark_stale(F1);
+        assert_eq!(dir.refresh(F1), Refresh::Nothing);
+        search(&dir, F1, 10);
+        dir.rows_changed(F1, &[1, 2]);
+        assert_eq!(dir.refresh(F1), Refresh::Reload);
+        assert_eq!(dir.take_changed(F1), vec![1, 2]);
+        assert_eq!(dir.refresh(F1), Refresh::Nothing);
+
+        let many: Vec<i64> =
+            (0..=super::super::recipients_admin::INDEX_UPDATE_MAX as i64).collect();
+        dir.rows_changed(F1, &many);
+        assert_eq!(dir.refresh(F1), Refresh::Rebuild);
+        // One rebuild at a time; rows changed meanwhile are not reloaded into the old index
+        // (the rebuild may have read them before they changed): they wait for the new one.
+        dir.rows_changed(F1, &[7]);
+        assert_eq!(dir.refresh(F1), Refresh::Nothing);
+        assert!(dir.take_changed(F1).is_empty());
+        dir.rebuilt(F1, true);
+        assert_eq!(dir.refresh(F1), Refresh::Reload);
+        assert_eq!(dir.take_changed(F1), vec![7]);
+
+        // A failed rebuild is retried by the next search; lost notifications mark every
+        // built index.
+        dir.mark_stale(F1);
+        assert_eq!(dir.refresh(F1), Refresh::Rebuild);
+        dir.rebuilt(F1, false);
+        assert_eq!(dir.refresh(F1), Refresh::Rebuild);
+        dir.rebuilt(F1, true);
+        search(&dir, F2, 10);
+        dir.invalidate_all();
+        assert_eq!(dir.refresh(F1), Refresh::Rebuild);
+        assert_eq!(dir.refresh(F2), Refresh::Rebuild);
+        assert_eq!(dir.refresh(F3), Refresh::Nothing);
+        // The indexes stay: searches answer from them until the new ones are swapped in.
+        assert!(built(&dir, F1) && built(&dir, F2));
     }
 
     #[test]

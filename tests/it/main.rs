@@ -32,6 +32,7 @@ mod kiosk_settings;
 mod layering;
 mod login_attacks;
 mod notify;
+mod pgbouncer;
 mod props;
 mod proxy_protocol;
 mod recipients_admin;

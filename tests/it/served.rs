@@ -37,6 +37,17 @@ impl Served {
     /// with `HOME` (and the working directory) set to `home`, logging at info level (stderr is a
     /// pipe, so without colour), and waits for `listening on`.
     pub fn start(data_dir: &Path, keys_dir: &Path, home: &Path, args: &[&str]) -> Self {
+        Self::start_env(data_dir, keys_dir, home, args, &[])
+    }
+
+    /// [`Served::start`] with these environment variables set (after the ones it clears).
+    pub fn start_env(
+        data_dir: &Path,
+        keys_dir: &Path,
+        home: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_packtrack"))
             .arg("--data-dir")
@@ -52,6 +63,7 @@ impl Served {
             .env_remove("PACKTRACK_KEYS_DIR")
             .env_remove("PACKTRACK_LOG")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .current_dir(home)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use packtrack::auth::login::Authenticator;
 use packtrack::domain::Role;
 use packtrack::ops::{Ops, RecipientFields};
+use packtrack::ssh::limits::Limits;
 use packtrack::ssh::server::{self, ServerHandle};
 use serde_json::Value;
 
 use crate::recipients_admin::exec_stdin;
-use crate::ssh_support::{Client, STEP, TestServer, new_key, test_limits};
+use crate::ssh_support::{Client, STEP, Shell, TestServer, new_key, test_limits};
 use crate::support::{Sandbox, member};
 
 const UPS: &str = "1Z5R89390357567127";
@@ -124,7 +125,8 @@ async fn recipient_import_edit_and_deactivate_on_a_reach_search_on_b() {
     // A saw its own changes as well.
     assert!(search(&on_a, "marsh").await.is_empty());
 
-    // More rows than notifications list (1000 per transaction): B rebuilds instead.
+    // A bulk import: B reloads the rows the notifications list (up to 10,000 per
+    // transaction) in one query and one pass over its index.
     let mut csv = String::from("name,unit,email,phone,aliases\n");
     for i in 0..1050 {
         csv.push_str(&format!("Bulk Tenant{i:04},D-{i},,,\n"));
@@ -135,6 +137,24 @@ async fn recipient_import_edit_and_deactivate_on_a_reach_search_on_b() {
         f.iter().any(|(_, n)| n == "Bulk Tenant1049")
     })
     .await;
+
+    // More rows than notifications list: B rebuilds beside the index in use, which keeps
+    // answering (without the new rows) until the new one replaces it.
+    let mut csv = String::from("name,unit,email,phone,aliases\n");
+    for i in 0..10_050 {
+        csv.push_str(&format!("Mass Lodger{i:05},E-{i},,,\n"));
+    }
+    let done = exec_stdin(&on_a, "recipients import", csv.as_bytes()).await;
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    search_until(&on_b, "lodger10049", "the larger import on B", |f| {
+        f.iter().any(|(_, n)| n == "Mass Lodger10049")
+    })
+    .await;
+    assert_eq!(
+        search(&on_b, "tenant1049").await.len(),
+        1,
+        "kept across the rebuild"
+    );
 }
 
 #[tokio::test]
@@ -238,4 +258,196 @@ async fn cli_import_is_found_by_the_running_server() {
     assert_eq!(found[0].1, "Greta Quistorp");
     drop(c);
     served.terminate_ok("after the import");
+}
+
+/// Limits whose periodic access re-check is an hour away: within a test, only the
+/// database's notification can end a session.
+fn notify_only() -> Limits {
+    Limits {
+        recheck: Duration::from_secs(3600),
+        ..test_limits()
+    }
+}
+
+/// Returns once B's listener hears north: an intake on A (by `on_a`, an admin of north)
+/// appears on `screen`, a session on B, without a key pressed. A notification for north sent
+/// after this reaches B.
+async fn b_hears_north(on_a: &Client, screen: &mut Shell) {
+    screen.wait_text("Dashboard").await;
+    screen.send(b"l").await;
+    screen.wait_text("Packages · waiting · 0").await;
+    let done = exec_stdin(
+        on_a,
+        "recipients import",
+        b"name,unit,email,phone,aliases\nPia Probe,P-1,,,\n",
+    )
+    .await;
+    assert_eq!(done.status, Some(0), "{}", done.stderr);
+    let pia = search_until(on_a, "probe", "Pia on A", |f| f.len() == 1).await[0].0;
+    let intake = on_a
+        .exec(&format!(
+            "packages intake --tracking {UPS} --recipient {pia}"
+        ))
+        .await;
+    assert_eq!(intake.status, Some(0), "{}", intake.stderr);
+    screen.wait_text(UPS).await;
+}
+
+/// The attack: a stolen key stays usable on another node. The key is revoked in node A's
+/// admin console while its holder's session runs on node B; B hears the `member`
+/// notification the revoke sends (through PostgreSQL, in every facility the person belongs
+/// to), re-reads the access, finds the key revoked and ends the session. B's periodic re-check
+/// is an hour away, so nothing else could have ended it.
+#[tokio::test]
+async fn revoked_key_session_on_another_node_is_ended() {
+    let a = TestServer::start(notify_only()).await;
+    let boss_p = member(&a.db, "north", "boss", Role::Admin).await;
+    let boss = a.add_key("boss").await;
+    let ada = a.key_user("ada", "north", Role::Operator).await;
+    let b = peer(&a).await;
+    let on_a = a.login_key("boss", &boss).await;
+    let on_b = login(&b, "ada", &ada).await;
+    let mut screen = on_b.shell(80, 24).await;
+    b_hears_north(&on_a, &mut screen).await;
+
+    // A's admin console revokes the key (the operations it runs).
+    let ops_a = Ops::new(a.db.app(2).await.expect("app pool"));
+    let keys = ops_a.member_keys(&boss_p).await.expect("keys");
+    let row = keys.iter().find(|k| k.login == "ada").expect("ada's key");
+    let revoked = Instant::now();
+    ops_a
+        .revoke_member_key(&boss_p, row.id)
+        .await
+        .expect("revoked by north's admin");
+    screen.wait_closed(STEP).await;
+    // Printed, not asserted (no test asserts wall-clock time): the budget is about 1 s.
+    eprintln!(
+        "session on B ended {:?} after the revoke on A",
+        revoked.elapsed()
+    );
+    assert!(
+        screen
+            .raw_text()
+            .contains("your access to this facility was changed by an admin"),
+        "{}",
+        screen.raw_text()
+    );
+    // Nor does the key open a new session on B.
+    let mut again = Client::connect(b.addr, b.host_key.clone()).await;
+    assert!(
+        !again.pubkey("ada", ada).await.success(),
+        "revoked key refused"
+    );
+}
+
+/// The attack: a stolen kiosk terminal stays in service on another node. It is quarantined
+/// with `admin device quarantine` (the admin CLI, on A's host) while its session runs on node
+/// B; B hears the `device` notification and takes the terminal out of service, with the
+/// periodic re-check an hour away.
+#[tokio::test]
+async fn quarantined_kiosk_session_on_another_node_is_ended() {
+    let a = TestServer::start(notify_only()).await;
+    member(&a.db, "north", "boss", Role::Admin).await;
+    let boss = a.add_key("boss").await;
+    let clerk = a.key_user("clerk", "north", Role::Operator).await;
+    a.password_user("desk", "north", Role::Operator).await;
+    let device = a.kiosk_device("north", "Front desk", "desk").await;
+    let b = peer(&a).await;
+    let kiosk = login(&b, "kiosk+north", &device).await;
+    let mut terminal = kiosk.shell(80, 24).await;
+    terminal.wait_text("Login:").await;
+    // The kiosk and this clerk's session on B share B's channel for north.
+    let on_a = a.login_key("boss", &boss).await;
+    let watcher = login(&b, "clerk", &clerk).await;
+    let mut screen = watcher.shell(80, 24).await;
+    b_hears_north(&on_a, &mut screen).await;
+
+    let owner = a.db.owner_pool().await.expect("owner pool");
+    let quarantined = Instant::now();
+    packtrack::db::unscoped::Admin::new(&owner)
+        .quarantine_device("north", "Front desk", Some("stolen"))
+        .await
+        .expect("quarantine");
+    terminal.wait_closed(STEP).await;
+    eprintln!(
+        "kiosk session on B ended {:?} after the quarantine on A",
+        quarantined.elapsed()
+    );
+    assert!(
+        terminal
+            .raw_text()
+            .contains("this terminal was taken out of service by an admin"),
+        "{}",
+        terminal.raw_text()
+    );
+    owner.close().await;
+}
+
+/// The contract between migration 0018's trigger and the nodes (`INDEX_UPDATE_MAX`): a
+/// transaction's changes to up to 10,000 of a facility's recipients are announced as their
+/// ids, at most 100 per notification; one row more and the payload is the bare facility
+/// (the nodes rebuild).
+#[tokio::test]
+async fn bulk_changes_are_listed_up_to_ten_thousand_rows() {
+    let db = crate::support::fresh_db().await;
+    member(&db, "north", "boss", Role::Admin).await;
+    let owner = db.owner_pool().await.expect("owner pool");
+    let north = packtrack::db::unscoped::Admin::new(&owner)
+        .facility_id("north")
+        .await
+        .expect("north");
+    let mut listener = sqlx::postgres::PgListener::connect_with(&owner)
+        .await
+        .expect("listener");
+    listener
+        .listen(packtrack::live::CACHE_CHANNEL)
+        .await
+        .expect("listen");
+    for (rows, prefix) in [(10_000i64, "Listed"), (10_001, "Bare")] {
+        sqlx::query(
+            "INSERT INTO recipients (facility_id, name, unit) \
+             SELECT $1, $3 || ' ' || g, 'U-1' FROM generate_series(1, $2::bigint) g",
+        )
+        .bind(north.0)
+        .bind(rows)
+        .bind(prefix)
+        .execute(&owner)
+        .await
+        .expect("insert");
+        // Delivered in commit order: everything the insert announced comes before this.
+        sqlx::query("SELECT pg_notify($1, 'end')")
+            .bind(packtrack::live::CACHE_CHANNEL)
+            .execute(&owner)
+            .await
+            .expect("marker");
+        let mut payloads = Vec::new();
+        loop {
+            let n = tokio::time::timeout(STEP, listener.recv())
+                .await
+                .expect("notifications arrive")
+                .expect("notification");
+            if n.payload() == "end" {
+                break;
+            }
+            payloads.push(n.payload().to_string());
+        }
+        if rows <= 10_000 {
+            let mut ids = 0;
+            for p in &payloads {
+                match packtrack::live::CacheEvent::parse(p) {
+                    Some(packtrack::live::CacheEvent::Recipients {
+                        facility,
+                        ids: Some(list),
+                    }) if facility == north && list.len() <= 100 => ids += list.len(),
+                    other => panic!("{p}: {other:?}"),
+                }
+            }
+            assert_eq!((ids, payloads.len()), (10_000, 100));
+        } else {
+            assert_eq!(payloads, [format!("recipients:{}", north.0)]);
+        }
+    }
+    // The listener holds one of the pool's connections, which `close` would wait for.
+    drop(listener);
+    owner.close().await;
 }

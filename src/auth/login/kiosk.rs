@@ -73,10 +73,9 @@ impl Authenticator {
             let user_id = record.as_ref().map(|r| r.id);
             // The PIN valid at this device's facility: one set in its admin console, else the
             // person's own from the admin CLI; a console PIN of another facility never is.
-            let pin_hash =
-                credential_scope::kiosk_pin_hash(self.db.pool(), &user.login, device.facility)
-                    .await
-                    .map_err(|e| (internal(e), None))?;
+            let pin_hash = credential_scope::kiosk_pin_hash(&self.db, &user.login, device.facility)
+                .await
+                .map_err(|e| (internal(e), None))?;
             // Counted in their own table, per staff member and per device (never under
             // the SSH login name, which anyone can type): checked before any hashing.
             let (by_user, by_device) = crate::db::kiosk::pin_failures(&self.db, device, user_id)

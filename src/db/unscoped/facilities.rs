@@ -23,6 +23,7 @@ impl Admin<'_> {
         let facility = self.facility_id(slug).await?;
         Ok(TenantTx::begin(
             self.pool,
+            crate::db::Route::Direct,
             None,
             Scope::Cli {
                 facility,

@@ -1,8 +1,9 @@
 //! Login-time lookups, as the runtime role: the records the login path sees and the
 //! queries that turn a login into a [`Principal`], before authentication completes.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
+use crate::db::route::{Route, Work};
 use crate::domain::{FacilityId, Principal, Role, Source, UserId};
 use crate::error::DbError;
 
@@ -63,20 +64,35 @@ impl ActiveKey {
 /// Login-time lookups, as the runtime role.
 pub struct Login<'a> {
     pool: &'a PgPool,
+    route: Route,
 }
 
 impl<'a> Login<'a> {
-    pub(crate) fn new(pool: &'a PgPool) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: &'a PgPool, route: Route) -> Self {
+        Self { pool, route }
+    }
+
+    /// Runs `f` on a connection of the pool, in a transaction when the route needs one.
+    async fn run<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, DbError> {
+        let mut work = Work::start(self.pool, self.route).await?;
+        let out = f(&mut work).await?;
+        work.done().await?;
+        Ok(out)
     }
 
     pub async fn user(&self, login: &str) -> Result<Option<UserRecord>, DbError> {
         // Hashes are not readable by SELECT for this role: one login at a time, through
         // the SECURITY DEFINER function (migration 0010).
-        Ok(sqlx::query_as("SELECT * FROM login_user($1)")
-            .bind(login)
-            .fetch_optional(self.pool)
-            .await?)
+        self.run(async |c| {
+            sqlx::query_as("SELECT * FROM login_user($1)")
+                .bind(login)
+                .fetch_optional(c)
+                .await
+        })
+        .await
     }
 
     /// `login`'s active key with this fingerprint, when the user and the key are both
@@ -86,24 +102,30 @@ impl<'a> Login<'a> {
         login: &str,
         fingerprint: &str,
     ) -> Result<Option<ActiveKey>, DbError> {
-        Ok(sqlx::query_as(
-            "SELECT k.id, k.public_key, k.scope_facility_id, f.slug AS scope_slug \
-             FROM ssh_keys k JOIN users u ON u.id = k.user_id \
-             LEFT JOIN facilities f ON f.id = k.scope_facility_id \
-             WHERE u.login = $1 AND k.fingerprint = $2 \
-               AND k.disabled_at IS NULL AND u.disabled_at IS NULL",
-        )
-        .bind(login)
-        .bind(fingerprint)
-        .fetch_optional(self.pool)
-        .await?)
+        self.run(async |c| {
+            sqlx::query_as(
+                "SELECT k.id, k.public_key, k.scope_facility_id, f.slug AS scope_slug \
+                 FROM ssh_keys k JOIN users u ON u.id = k.user_id \
+                 LEFT JOIN facilities f ON f.id = k.scope_facility_id \
+                 WHERE u.login = $1 AND k.fingerprint = $2 \
+                   AND k.disabled_at IS NULL AND u.disabled_at IS NULL",
+            )
+            .bind(login)
+            .bind(fingerprint)
+            .fetch_optional(c)
+            .await
+        })
+        .await
     }
 
     pub async fn mark_key_used(&self, key_id: i64) -> Result<(), DbError> {
-        sqlx::query("UPDATE ssh_keys SET last_used_at = now() WHERE id = $1")
-            .bind(key_id)
-            .execute(self.pool)
-            .await?;
+        self.run(async |c| {
+            sqlx::query("UPDATE ssh_keys SET last_used_at = now() WHERE id = $1")
+                .bind(key_id)
+                .execute(c)
+                .await
+        })
+        .await?;
         Ok(())
     }
 
@@ -114,14 +136,15 @@ impl<'a> Login<'a> {
         peer: &str,
         window: std::time::Duration,
     ) -> Result<(i64, i64), DbError> {
-        Ok(
+        self.run(async |c| {
             sqlx::query_as("SELECT * FROM login_failure_counts($1, $2, $3)")
                 .bind(login)
                 .bind(peer)
                 .bind(window.as_secs_f64())
-                .fetch_one(self.pool)
-                .await?,
-        )
+                .fetch_one(c)
+                .await
+        })
+        .await
     }
 
     /// Records a failed login; rows older than `window` go at the same time. `false`: not
@@ -133,40 +156,46 @@ impl<'a> Login<'a> {
         reason: &str,
         window: std::time::Duration,
     ) -> Result<bool, DbError> {
-        Ok(
+        self.run(async |c| {
             sqlx::query_scalar("SELECT record_login_failure($1, $2, $3, $4)")
                 .bind(login)
                 .bind(peer)
                 .bind(reason)
                 .bind(window.as_secs_f64())
-                .fetch_one(self.pool)
-                .await?,
-        )
+                .fetch_one(c)
+                .await
+        })
+        .await
     }
 
     /// The slugs of every open facility the user belongs to, for the hint to a user who
     /// proved who they are but named no facility (or one they are not in).
     pub async fn facility_slugs(&self, user_id: i64) -> Result<Vec<String>, DbError> {
-        Ok(
+        self.run(async |c| {
             sqlx::query_scalar("SELECT slug FROM resolve_membership($1, NULL) ORDER BY slug")
                 .bind(user_id)
-                .fetch_all(self.pool)
-                .await?,
-        )
+                .fetch_all(c)
+                .await
+        })
+        .await
     }
 
     /// Accepts a TOTP time step only if it is newer than the last accepted one, atomically:
     /// of two logins racing with the same code, one wins.
     pub async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, DbError> {
-        let n = sqlx::query(
-            "UPDATE users SET totp_last_step = $2 \
-             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
-        )
-        .bind(user_id)
-        .bind(step)
-        .execute(self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .run(async |c| {
+                sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 \
+                     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(user_id)
+                .bind(step)
+                .execute(c)
+                .await
+            })
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 
@@ -176,11 +205,14 @@ impl<'a> Login<'a> {
         slug: &str,
         fingerprint: &str,
     ) -> Result<Option<DeviceRecord>, DbError> {
-        Ok(sqlx::query_as("SELECT * FROM resolve_device($1, $2)")
-            .bind(slug)
-            .bind(fingerprint)
-            .fetch_optional(self.pool)
-            .await?)
+        self.run(async |c| {
+            sqlx::query_as("SELECT * FROM resolve_device($1, $2)")
+                .bind(slug)
+                .bind(fingerprint)
+                .fetch_optional(c)
+                .await
+        })
+        .await
     }
 
     /// Binds a user to a facility: the named one (`LOGIN+SLUG`), or the only one they
@@ -191,12 +223,15 @@ impl<'a> Login<'a> {
         slug: Option<&str>,
         source: Source,
     ) -> Result<Option<Principal>, DbError> {
-        let rows: Vec<(i64, String, String, String, i32)> =
-            sqlx::query_as("SELECT * FROM resolve_membership($1, $2)")
-                .bind(user.id)
-                .bind(slug)
-                .fetch_all(self.pool)
-                .await?;
+        let rows: Vec<(i64, String, String, String, i32)> = self
+            .run(async |c| {
+                sqlx::query_as("SELECT * FROM resolve_membership($1, $2)")
+                    .bind(user.id)
+                    .bind(slug)
+                    .fetch_all(c)
+                    .await
+            })
+            .await?;
         let pick = match (slug, rows.as_slice()) {
             (Some(_), [one]) => Some(one),
             (None, [one]) if one.4 == 1 => Some(one),

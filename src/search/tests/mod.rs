@@ -1,6 +1,8 @@
-//! Tests of the search: ranking rules, folding, changes to the index, and the pruned, narrowed
-//! and split passes against brute force over synthetic directories. About 640 lines, one file:
-//! the tests share the fixtures and the query generator (`queries`).
+//! Tests of the search: ranking rules, folding, and the pruned, narrowed and split passes
+//! against brute force over synthetic directories; changes to the index (upserts, removals,
+//! bulk `apply`) in `changes.rs`. The fixtures are here, shared with it.
+
+mod changes;
 
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
@@ -276,94 +278,6 @@ fn empty_query_lists_by_name_and_limit_is_honoured() {
     assert!(everyone.windows(2).all(|w| w[0].score >= w[1].score));
     assert!(index.search("a", 0, false).is_empty());
     assert!(index.search("", 0, false).is_empty());
-}
-
-#[test]
-fn upsert_and_remove_show_without_rebuild() {
-    let mut index = RecipientIndex::new(synthetic_directory(3_000, 11));
-    let mut s = Searcher::new();
-    let n = index.len();
-    assert!(s.search(&index, "quixote", 10, false).is_empty());
-    index.upsert(rec(9_001, "Alonso Quixote", "Z-999"));
-    assert_eq!(index.len(), n + 1);
-    assert_eq!(ids(&s.search(&index, "quixote", 10, false)), vec![9_001]);
-    assert_eq!(
-        ids(&s.search(&index, "quixote z-999", 10, false)),
-        vec![9_001]
-    );
-    // Rename: the old name is gone, the new one is found (same searcher, narrowing query).
-    index.upsert(rec(9_001, "Alonso Quijano", "Z-999"));
-    assert_eq!(index.len(), n + 1);
-    assert!(s.search(&index, "quixote", 10, false).is_empty());
-    assert_eq!(ids(&s.search(&index, "quijano", 10, false)), vec![9_001]);
-    assert_eq!(
-        index.get(9_001).map(|r| r.name.as_str()),
-        Some("Alonso Quijano")
-    );
-    // Deactivate, then remove.
-    index.upsert(inactive(rec(9_001, "Alonso Quijano", "Z-999")));
-    assert!(s.search(&index, "quijano", 10, false).is_empty());
-    assert_eq!(ids(&s.search(&index, "quijano", 10, true)), vec![9_001]);
-    index.remove(9_001);
-    index.remove(9_001);
-    assert_eq!(index.len(), n);
-    assert!(index.get(9_001).is_none());
-    assert!(s.search(&index, "quijano", 10, true).is_empty());
-    // Removing an existing record.
-    let some = index.search("a", 1, false)[0].id;
-    index.remove(some);
-    assert!(index.get(some).is_none());
-    assert!(!ids(&index.search("a", 5_000, true)).contains(&some));
-}
-
-#[test]
-fn many_changes_match_a_fresh_index() {
-    let mut dir = synthetic_directory(4_000, 5);
-    let mut index = RecipientIndex::new(dir.clone());
-    // Renames that all land at the same spot of the name order (forces renumbering),
-    // enough replacements to compact the arena, removals, additions.
-    for i in 0..6_000usize {
-        let k = (i * 7919) % dir.len();
-        let mut r = dir[k].clone();
-        r.name = if i % 3 == 0 {
-            format!("Aaron A{i:05}")
-        } else {
-            format!("{} {}", r.name.split(' ').next().unwrap_or("X"), i % 97)
-        };
-        r.unit = format!("Q-{}", i % 500);
-        dir[k] = r.clone();
-        index.upsert(r);
-    }
-    for k in (0..dir.len()).step_by(13).rev() {
-        index.remove(dir[k].id);
-        dir.remove(k);
-    }
-    for i in 0..300 {
-        let r = rec(100_000 + i, &format!("Newcomer Number{i}"), "N-1");
-        dir.push(r.clone());
-        index.upsert(r);
-    }
-    let fresh = RecipientIndex::new(dir.clone());
-    assert_eq!(index.len(), fresh.len());
-    for q in [
-        "", "a", "aaron", "aaron a0", "q-12", "12", "newcomer", "num 1", "li", "smith",
-    ] {
-        for inactive in [false, true] {
-            assert_eq!(
-                index.search(q, 60, inactive),
-                fresh.search(q, 60, inactive),
-                "{q:?}"
-            );
-        }
-    }
-}
-
-#[test]
-fn duplicate_ids_keep_the_last_record() {
-    let index = RecipientIndex::new(vec![rec(1, "Old Name", "A-1"), rec(1, "New Name", "A-2")]);
-    assert_eq!(index.len(), 1);
-    assert_eq!(index.get(1).map(|r| r.unit.as_str()), Some("A-2"));
-    assert!(index.search("old", 5, false).is_empty());
 }
 
 /// Queries a clerk types, plus awkward ones.
