@@ -75,7 +75,8 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SSH server.
-    Serve(ServeArgs),
+    // Boxed: serve's flags outweigh every other command's several times over.
+    Serve(Box<ServeArgs>),
     /// Apply database migrations.
     Migrate,
     /// Administration on the server host.
@@ -160,7 +161,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = cli.config();
     match cli.command {
         Command::Label { json, text } => Ok(label::label(json, &text)),
-        Command::Serve(args) => serve::serve(&cfg, args).await,
+        Command::Serve(args) => serve::serve(&cfg, *args).await,
         Command::Migrate => {
             let db = open(&cfg).await?;
             eprintln!("migrations applied");
