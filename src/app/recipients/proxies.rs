@@ -65,22 +65,24 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
         m.status = None;
         return vec![];
     }
-    if s.busy || s.names.is_none() {
+    if s.busy {
         return vec![];
     }
+    // Typing may start before the list arrives; changes wait for it.
+    let loaded = s.names.is_some();
     let n = s.names.as_ref().map_or(0, Vec::len);
     let id = s.recipient.id;
     match key.code {
         KeyCode::Up => s.cursor = s.cursor.saturating_sub(1),
         KeyCode::Down => s.cursor = (s.cursor + 1).min(n.saturating_sub(1)),
-        KeyCode::Char('x') if key.mods.contains(Mods::CTRL) => {
+        KeyCode::Char('x') if key.mods.contains(Mods::CTRL) && loaded => {
             let Some(name) = s.names.as_ref().and_then(|l| l.get(s.cursor)).cloned() else {
                 return vec![];
             };
             s.busy = true;
             return vec![AdminEffect::RemoveProxy { id, name }.into()];
         }
-        KeyCode::Enter => {
+        KeyCode::Enter if loaded => {
             let name = s.input.text().trim().to_string();
             if name.is_empty() {
                 m.note("type the proxy's name, then Enter", Tone::Warning);
@@ -96,6 +98,8 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
             s.busy = true;
             return vec![AdminEffect::AddProxy { id, name }.into()];
         }
+        KeyCode::Enter => m.note("loading the list: Enter again in a moment", Tone::Info),
+        KeyCode::Char('x') if key.mods.contains(Mods::CTRL) => {}
         _ => {
             s.input.edit(key);
         }

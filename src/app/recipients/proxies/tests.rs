@@ -4,7 +4,7 @@ use super::*;
 use crate::app::model::Screen;
 use crate::app::testing::{ctrl, found, key, kiosk_model, model_as, typed};
 use crate::app::update::update;
-use crate::app::{FailureKind, Msg};
+use crate::app::{Effect, FailureKind, Msg};
 use crate::domain::Role;
 
 fn model(role: Role) -> Model {
@@ -68,6 +68,26 @@ fn an_operator_adds_and_removes_authorised_proxies() {
     assert_eq!(state(&m).cursor, 0, "the cursor stays on the list");
     update(&mut m, key(KeyCode::Esc));
     assert!(matches!(m.recipients_admin.mode, Mode::Browse));
+}
+
+#[test]
+fn typing_before_the_list_arrives_is_kept_and_enter_waits_for_it() {
+    let mut m = model(Role::Operator);
+    update(&mut m, ctrl('p'));
+    typed(&mut m, "Sam x");
+    assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+    assert!(update(&mut m, ctrl('x')).is_empty());
+    assert_eq!(state(&m).input.text(), "Sam x");
+    answer_with(&mut m, &[], false);
+    assert_eq!(
+        state(&m).input.text(),
+        "Sam x",
+        "the list's arrival keeps the name"
+    );
+    assert!(matches!(
+        update(&mut m, key(KeyCode::Enter)).as_slice(),
+        [Effect::RecipientsAdmin(AdminEffect::AddProxy { .. })]
+    ));
 }
 
 #[test]
