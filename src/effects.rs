@@ -119,6 +119,13 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         Effect::CommitPickup { ids, handover } => {
             Msg::PickupDone(ops.pickup(p, &ids, &handover).await.map_err(Failure::from))
         }
+        Effect::LoadProxies(recipient) => Msg::PickupProxies {
+            recipient,
+            names: ops
+                .recipient_proxies(p, recipient)
+                .await
+                .map_err(Failure::from),
+        },
         Effect::LoadPackages {
             status,
             search,

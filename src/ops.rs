@@ -16,11 +16,13 @@ use crate::error::AppError;
 mod cache;
 mod channels;
 mod members;
+mod proxies;
 mod recipients_admin;
 mod search;
 
 pub use channels::{ChannelForm, TestOutcome};
 pub use members::{FirstCredential, NewMember, PASSWORD_MAX};
+pub use proxies::proxy_name;
 pub use recipients_admin::{MergePreview, RecipientFields};
 pub use search::{DEFAULT_INDEX_MEMORY, Directory, DirectoryStats, Found, Slot};
 

@@ -29,6 +29,8 @@ pub enum Effect {
         ids: Vec<i64>,
         handover: Handover,
     },
+    /// A resident's authorised proxies, for the pickup's proxy picker.
+    LoadProxies(i64),
     /// The package list: by status (`None`: all), text search, oldest first (overdue).
     LoadPackages {
         status: Option<String>,

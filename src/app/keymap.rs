@@ -460,6 +460,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         S::Screen(Screen::Recipients),
+        ctrl('p'),
+        A::Proxy,
+        "Ctrl-P",
+        "authorised proxies of the selected (operators, admins)",
+    ),
+    b(
+        S::Screen(Screen::Recipients),
         ctrl('o'),
         A::Import,
         "Ctrl-O",

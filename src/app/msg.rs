@@ -31,6 +31,11 @@ pub enum Msg {
     IntakeDone(Result<Intake, Failure>),
     PickupList(Result<Vec<Package>, Failure>),
     PickupDone(Result<Vec<Package>, Failure>),
+    /// A resident's authorised proxies (the pickup's proxy picker).
+    PickupProxies {
+        recipient: i64,
+        names: Result<Vec<String>, Failure>,
+    },
     Packages(Result<Vec<Package>, Failure>),
     PackageDetail(Result<(Package, Vec<Event>), Failure>),
     Changed(Result<Package, Failure>),

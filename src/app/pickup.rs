@@ -1,7 +1,8 @@
 //! Pickup: find the waiting packages by pickup code, a scanned parcel or the recipient; the
 //! list shows who they are for and each parcel's flags and note, and one Enter hands the
 //! selected ones to the pre-filled resident. Damaged parcels are confirmed (`y`) first;
-//! Ctrl-P from the list names a proxy instead.
+//! Ctrl-P from the list names a proxy instead: the resident's authorised proxies are offered
+//! (↑/↓ picks one), or the clerk types a name, which is then shown as not on the list.
 
 use super::effect::Effect;
 use super::keymap::Action;
@@ -39,6 +40,10 @@ pub struct PickupForm {
     pub resident: String,
     /// Damaged parcels are selected and the clerk was asked to confirm them (`y`).
     pub asking_damaged: bool,
+    /// The resident's authorised proxies (loaded on Ctrl-P; `None` until they arrive).
+    pub proxies: Option<Vec<String>>,
+    /// The proxy picked from the list with ↑/↓ (`None`: the name is typed).
+    pub proxy_pick: Option<usize>,
 }
 
 impl Default for PickupForm {
@@ -54,6 +59,8 @@ impl Default for PickupForm {
             committing: false,
             resident: String::new(),
             asking_damaged: false,
+            proxies: None,
+            proxy_pick: None,
         }
     }
 }
@@ -66,6 +73,21 @@ impl PickupForm {
             .filter(|(_, s)| **s)
             .map(|(p, _)| p.id)
             .collect()
+    }
+
+    /// The resident whose list this is (the first parcel's; a list is one resident's).
+    pub fn recipient_id(&self) -> Option<i64> {
+        self.packages.first().and_then(|p| p.recipient_id)
+    }
+
+    /// Whether the receiver's name is on the resident's list (ignoring case), as the server
+    /// will decide again at the handover.
+    pub fn proxy_authorised(&self) -> bool {
+        let name = self.receiver.text();
+        let name = name.trim().to_lowercase();
+        self.proxies
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|n| n.to_lowercase() == name))
     }
 
     /// How many of the selected parcels are marked damaged.
@@ -105,6 +127,8 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.pickup.receiver.set(&name);
                     m.pickup.resident = name;
                     m.pickup.proxy = false;
+                    m.pickup.proxies = None;
+                    m.pickup.proxy_pick = None;
                     m.pickup.asking_damaged = false;
                     m.pickup.step = PickupStep::Select;
                     m.screen = Screen::Pickup;
@@ -123,7 +147,11 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         m.me.login,
                         done.len(),
                         if done.len() == 1 { "" } else { "s" },
-                        if m.pickup.proxy { " (proxy)" } else { "" }
+                        match (m.pickup.proxy, m.pickup.proxy_authorised()) {
+                            (true, true) => " (authorised proxy)",
+                            (true, false) => " (proxy)",
+                            _ => "",
+                        }
                     );
                     m.note(line.clone(), Tone::Success);
                     m.log_activity(line);
@@ -135,6 +163,16 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     vec![]
                 }
             }
+        }
+        Msg::PickupProxies { recipient, names } => {
+            // Only for the list still open in proxy mode (an answer may arrive late).
+            if m.pickup.proxy && m.pickup.recipient_id() == Some(recipient) {
+                match names {
+                    Ok(names) => m.pickup.proxies = Some(names),
+                    Err(e) => m.note(format!("authorised proxies not loaded: {e}"), Tone::Error),
+                }
+            }
+            vec![]
         }
         _ => vec![],
     }
@@ -218,20 +256,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                     }
                     vec![]
                 }
-                Some(Action::Proxy) => {
-                    // Someone else collects: their name, typed now, goes on the record.
-                    m.pickup.proxy = true;
-                    m.pickup.receiver.clear();
-                    m.pickup.step = PickupStep::Receiver;
-                    m.note(
-                        format!(
-                            "proxy for {}: type who collects · Enter: hand over · Esc: back",
-                            m.pickup.resident
-                        ),
-                        Tone::Info,
-                    );
-                    vec![]
-                }
+                Some(Action::Proxy) => start_proxy(m),
                 Some(Action::NextField) => {
                     m.pickup.step = PickupStep::Receiver;
                     vec![]
@@ -245,21 +270,91 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                 // Back to the list, and to the resident as the receiver.
                 m.pickup.step = PickupStep::Select;
                 m.pickup.proxy = false;
+                m.pickup.proxy_pick = None;
                 let name = m.pickup.resident.clone();
                 m.pickup.receiver.set(&name);
                 vec![]
             }
             Some(Action::Proxy) => {
                 m.pickup.proxy = !m.pickup.proxy;
+                if m.pickup.proxy && m.pickup.proxies.is_none() {
+                    return load_proxies(m);
+                }
+                vec![]
+            }
+            Some(Action::Up | Action::Down) if m.pickup.proxy => {
+                pick_proxy(m, action == Some(Action::Down));
                 vec![]
             }
             Some(Action::Confirm) => hand_over(m),
             _ => {
+                if m.pickup.proxy_pick.take().is_some() && typed_text(key) {
+                    // Typing over a picked name starts a different one.
+                    m.pickup.receiver.clear();
+                }
                 m.pickup.receiver.edit(key);
                 vec![]
             }
         },
     }
+}
+
+/// Ctrl-P on the list: someone else collects. Their name is picked from the resident's
+/// authorised proxies (loaded now) or typed.
+fn start_proxy(m: &mut Model) -> Vec<Effect> {
+    m.pickup.proxy = true;
+    m.pickup.proxy_pick = None;
+    m.pickup.receiver.clear();
+    m.pickup.step = PickupStep::Receiver;
+    m.note(
+        format!(
+            "proxy for {}: ↑/↓ pick an authorised proxy or type who collects · Enter: hand over",
+            m.pickup.resident
+        ),
+        Tone::Info,
+    );
+    load_proxies(m)
+}
+
+fn load_proxies(m: &mut Model) -> Vec<Effect> {
+    match m.pickup.recipient_id() {
+        Some(id) => vec![Effect::LoadProxies(id)],
+        // An unmatched parcel's collector cannot be on anyone's list.
+        None => {
+            m.pickup.proxies = Some(Vec::new());
+            vec![]
+        }
+    }
+}
+
+/// ↑/↓ in proxy mode: the next or previous authorised proxy becomes the receiver; above the
+/// first, back to a typed (empty) name.
+fn pick_proxy(m: &mut Model, down: bool) {
+    let n = m.pickup.proxies.as_ref().map_or(0, Vec::len);
+    if n == 0 {
+        return;
+    }
+    let next = match (m.pickup.proxy_pick, down) {
+        (None, true) => Some(0),
+        (None, false) => None,
+        (Some(i), true) => Some((i + 1).min(n - 1)),
+        (Some(0), false) => None,
+        (Some(i), false) => Some(i - 1),
+    };
+    m.pickup.proxy_pick = next;
+    let name = next
+        .and_then(|i| m.pickup.proxies.as_ref().and_then(|l| l.get(i)))
+        .cloned()
+        .unwrap_or_default();
+    m.pickup.receiver.set(&name);
+}
+
+/// A key that puts or removes text (not a cursor move).
+fn typed_text(key: KeyEvent) -> bool {
+    matches!(
+        key.code,
+        KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete
+    )
 }
 
 /// The answer to "damaged parcels: does the receiver take them?": `y` hands over, Esc goes
@@ -329,6 +424,9 @@ pub(super) fn on_paste(m: &mut Model, first: &str, enter: bool) -> Vec<Effect> {
             }
         }
         PickupStep::Receiver => {
+            if m.pickup.proxy_pick.take().is_some() {
+                m.pickup.receiver.clear();
+            }
             m.pickup.receiver.insert_str(first);
             vec![]
         }

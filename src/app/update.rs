@@ -39,7 +39,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         msg @ Msg::SearchResults { .. } => recipients::on_msg(m, msg),
         Msg::RecipientsAdmin(msg) => recipients::admin::on_msg(m, msg),
         msg @ (Msg::Waiting { .. } | Msg::IntakeDone(_)) => intake::on_msg(m, msg),
-        msg @ (Msg::PickupList(_) | Msg::PickupDone(_)) => pickup::on_msg(m, msg),
+        msg @ (Msg::PickupList(_) | Msg::PickupDone(_) | Msg::PickupProxies { .. }) => {
+            pickup::on_msg(m, msg)
+        }
         msg @ (Msg::Packages(_) | Msg::PackageDetail(_) | Msg::Changed(_)) => {
             packages::on_msg(m, msg)
         }

@@ -28,6 +28,14 @@ pub const UNIT_MAX: usize = 32;
 /// Most characters in one alias of a recipient.
 pub const ALIAS_MAX: usize = 100;
 
+/// Most characters in one authorised proxy's name ("Sam Lee (partner)"); migration 0020
+/// checks the same bound.
+pub const PROXY_NAME_MAX: usize = 80;
+
+/// Most authorised proxies per resident: a short list to pick from at the counter, not a
+/// directory (migration 0020 checks the same bound).
+pub const PROXIES_MAX: usize = 5;
+
 /// Most bytes in an email address (RFC 5321's path limit less the angle brackets).
 pub const EMAIL_MAX: usize = 254;
 

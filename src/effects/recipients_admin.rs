@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 use crate::app::Failure;
 use crate::app::Msg;
 use crate::app::recipients::admin::{AdminEffect, AdminMsg};
+use crate::app::recipients::proxies;
 use crate::domain::Principal;
 use crate::ops::Ops;
 
@@ -45,6 +46,25 @@ pub async fn run(
             ops.merge_recipients(p, keep, duplicate)
                 .await
                 .map_err(Failure::from),
+        ),
+        AdminEffect::LoadProxies(id) => proxies::answer(
+            id,
+            ops.recipient_proxies(p, id).await.map_err(Failure::from),
+            false,
+        ),
+        AdminEffect::AddProxy { id, name } => proxies::answer(
+            id,
+            ops.add_recipient_proxy(p, id, &name)
+                .await
+                .map_err(Failure::from),
+            true,
+        ),
+        AdminEffect::RemoveProxy { id, name } => proxies::answer(
+            id,
+            ops.remove_recipient_proxy(p, id, &name)
+                .await
+                .map_err(Failure::from),
+            true,
         ),
         AdminEffect::PlanImport { csv, options } => AdminMsg::ImportPlan(
             ops.plan_import_with(p, csv.as_bytes(), &options)

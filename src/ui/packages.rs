@@ -109,7 +109,8 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// " by Bob Smith (proxy)": who collected the parcel, from its handover event.
+/// " by Bob Smith (proxy)" or " by Sam Lee (authorised proxy)": who collected the parcel,
+/// from its handover event.
 fn picked_up_by(events: &[crate::db::packages::Event]) -> String {
     let Some(e) = events.iter().rev().find(|e| e.kind == "picked_up") else {
         return String::new();
@@ -117,8 +118,14 @@ fn picked_up_by(events: &[crate::db::packages::Event]) -> String {
     let Some(who) = e.detail.get("receiver").and_then(|r| r.as_str()) else {
         return String::new();
     };
-    let proxy = e.detail.get("proxy").and_then(|p| p.as_bool()) == Some(true);
-    format!(" by {who}{}", if proxy { " (proxy)" } else { "" })
+    let flag = |k: &str| e.detail.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+    // `authorised`: the server found the name on the resident's list at the handover.
+    let proxy = match (flag("proxy"), flag("authorised")) {
+        (true, true) => " (authorised proxy)",
+        (true, false) => " (proxy)",
+        _ => "",
+    };
+    format!(" by {who}{proxy}")
 }
 
 pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {

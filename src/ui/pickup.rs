@@ -32,10 +32,11 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         }
         PickupStep::Search => search_box(f, inner, &m.search, true, t),
         PickupStep::Select | PickupStep::Receiver => {
+            let picker = proxy_picker(m, t);
             let [head, list, bottom] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Min(1),
-                Constraint::Length(2),
+                Constraint::Length(2 + u16::try_from(picker.len()).unwrap_or(0)),
             ])
             .areas(inner);
             f.render_widget(Paragraph::new(whose(m, t)), head);
@@ -70,16 +71,17 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)),
                 list,
             );
+            // The field gives way to how the handover will be recorded, so it stays in view.
+            let mark = p.proxy.then(|| proxy_mark(m, t));
+            let room = width.saturating_sub(mark.as_ref().map_or(0, |s| s.content.chars().count()));
             let mut receiver = field(
                 "Receiver",
                 &p.receiver,
                 p.step == PickupStep::Receiver,
-                width.min(40),
+                room.min(40),
                 t,
             );
-            if p.proxy {
-                receiver.spans.push(Span::styled(" (proxy)", t.warning));
-            }
+            receiver.spans.extend(mark);
             let hint = if p.committing {
                 Span::styled("saving…", t.info)
             } else if p.asking_damaged {
@@ -92,7 +94,11 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                 )
             } else if p.step == PickupStep::Receiver {
                 Span::styled(
-                    "Enter: hand over · Ctrl-P: proxy on/off · Esc: back to the list",
+                    if p.proxy {
+                        "↑/↓: pick a proxy · Enter: hand over · Esc: back"
+                    } else {
+                        "Enter: hand over · Ctrl-P: proxy on/off · Esc: back to the list"
+                    },
                     t.dim,
                 )
             } else {
@@ -105,8 +111,54 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
                     t.dim,
                 )
             };
-            f.render_widget(Paragraph::new(vec![receiver, Line::from(hint)]), bottom);
+            let mut lines = picker;
+            lines.push(receiver);
+            lines.push(Line::from(hint));
+            f.render_widget(Paragraph::new(lines), bottom);
         }
+    }
+}
+
+/// The resident's authorised proxies above the receiver while a proxy is being named, the
+/// picked one highlighted; nothing outside proxy mode.
+fn proxy_picker(m: &Model, t: &Theme) -> Vec<Line<'static>> {
+    let p = &m.pickup;
+    if !p.proxy || p.step != PickupStep::Receiver {
+        return Vec::new();
+    }
+    let Some(names) = &p.proxies else {
+        return vec![Line::from(Span::styled(
+            "authorised proxies: loading…",
+            t.dim,
+        ))];
+    };
+    if names.is_empty() {
+        return vec![Line::from(Span::styled(
+            "no authorised proxies on file: type who collects",
+            t.dim,
+        ))];
+    }
+    let mut lines = vec![Line::from(Span::styled("Authorised proxies:", t.dim))];
+    for (i, name) in names.iter().enumerate() {
+        let picked = p.proxy_pick == Some(i);
+        lines.push(Line::from(Span::styled(
+            format!("{} {name}", if picked { ">" } else { " " }),
+            if picked { t.selected } else { t.text },
+        )));
+    }
+    lines
+}
+
+/// After the receiver's name: on the resident's list, not on it, or (nothing typed yet) a
+/// proxy.
+fn proxy_mark(m: &Model, t: &Theme) -> Span<'static> {
+    let p = &m.pickup;
+    if p.proxy_authorised() {
+        Span::styled(" (authorised proxy)", t.success)
+    } else if p.proxies.is_some() && !p.receiver.text().trim().is_empty() {
+        Span::styled(" (proxy, not on the list)", t.warning)
+    } else {
+        Span::styled(" (proxy)", t.warning)
     }
 }
 
@@ -146,3 +198,6 @@ fn handling_line(pkg: &Package, width: usize, t: &Theme) -> Option<Line<'static>
     let style = if h.flags.damaged { t.warning } else { t.dim };
     Some(Line::from(Span::styled(format!("    {text}"), style)))
 }
+
+#[cfg(test)]
+mod tests;

@@ -245,6 +245,13 @@ fn the_detail_names_who_picked_up_and_a_proxy() {
     m.detail = Some((p, vec![handover]));
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(s.contains("picked up by Bob Smith (proxy)"), "{s}");
+    // On the resident's list at the handover (the server decided): an authorised proxy.
+    if let Some((_, events)) = m.detail.as_mut() {
+        events[0].detail =
+            serde_json::json!({"receiver": "Sam Lee", "proxy": true, "authorised": true});
+    }
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("picked up by Sam Lee (authorised proxy)"), "{s}");
 }
 
 #[test]

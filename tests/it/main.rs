@@ -11,6 +11,7 @@ mod support;
 mod admin_cli;
 mod admin_tabs;
 mod audit_anchor;
+mod authorised_proxies;
 mod backup;
 mod console_setup;
 mod corrections;

@@ -323,3 +323,88 @@ async fn an_admin_change_reaches_the_members_open_session_at_once() {
         vec!["membership.role", "membership.role", "membership.disable"]
     );
 }
+
+/// xterm's down arrow.
+const DOWN: &[u8] = b"\x1b[B";
+
+#[tokio::test]
+async fn an_authorised_proxy_is_kept_on_the_resident_and_picked_at_pickup() {
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let ada = recipient(&server, "north", "Ada Lovelace", "A-101").await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let mut tx = Admin::new(&owner).tenant("north").await.expect("tenant");
+    let mut code = String::new();
+    for tracking in [UPS, "986578788855"] {
+        let done = packages::intake(
+            &mut tx,
+            &NewPackage {
+                tracking: tracking.into(),
+                recipient_id: Some(ada),
+                ..NewPackage::default()
+            },
+        )
+        .await
+        .expect("intake");
+        code = done.package.pickup_code.expect("code");
+    }
+    tx.commit().await.expect("commit");
+
+    let c = server.login_key("clerk", &clerk).await;
+    let mut screen = c.shell(80, 24).await;
+    screen.wait_text("Dashboard").await;
+    // On the recipients screen, as a new operator would: find Ada, Ctrl-P, type, Enter.
+    screen.send(b"r").await;
+    screen.wait_text("Recipients").await;
+    screen.send(b"lovel").await;
+    screen.wait_text("Ada Lovelace").await;
+    screen.send(CTRL_P).await;
+    screen
+        .wait_text("Authorised proxies of Ada Lovelace (A-101)")
+        .await;
+    screen.wait_text("none yet").await;
+    screen.send(b"Sam Lee (partner)").await;
+    screen.wait_text("Add        Sam Lee (partner)").await;
+    screen.send(b"\r").await;
+    screen.wait_text("authorised proxies saved").await;
+    screen.wait_text("> Sam Lee (partner)").await;
+    screen.send(b"\x1b").await;
+    screen.wait_text("^P proxies").await;
+
+    // Pickup: Ctrl-P offers the list; a scan meanwhile ticks its parcel, never types.
+    screen.send(F3).await;
+    screen.wait_text("pickup code").await;
+    screen.send(format!("{code}\r").as_bytes()).await;
+    screen.wait_text("Ada Lovelace · A-101 · 2 waiting").await;
+    screen.send(CTRL_P).await;
+    screen.wait_text("Authorised proxies:").await;
+    screen.send(b"986578788855\r").await;
+    screen.wait_text("986578788855 ticked").await;
+    assert!(
+        !screen
+            .text()
+            .lines()
+            .any(|l| l.contains("Receiver") && l.contains("986578788855")),
+        "a scan typed into the receiver: {}",
+        screen.text()
+    );
+    screen.send(DOWN).await;
+    screen.wait_text("(authorised proxy)").await;
+    screen.send(b"\r").await;
+    screen
+        .wait_text("handed over 2 packages to Sam Lee (partner) (authorised proxy)")
+        .await;
+    let detail: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT detail FROM package_events WHERE kind = 'picked_up' ORDER BY package_id",
+    )
+    .fetch_all(&owner)
+    .await
+    .expect("events");
+    assert_eq!(detail.len(), 2);
+    for d in detail {
+        assert_eq!(d["receiver"], "Sam Lee (partner)");
+        assert_eq!(d["authorised"], true, "{d}");
+    }
+    owner.close().await;
+}

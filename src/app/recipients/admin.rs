@@ -16,6 +16,7 @@ use crate::ops::{MergePreview, RecipientFields};
 use crate::term::input::{KeyCode, KeyEvent, Mods};
 
 pub use super::import::{ImportState, ImportStep};
+pub use super::{mask_email, mask_phone};
 
 /// Messages of the recipients admin (answers of its effects).
 #[derive(Debug, Clone)]
@@ -33,6 +34,12 @@ pub enum AdminMsg {
         total: usize,
     },
     ImportDone(Result<Counts, Failure>),
+    /// A resident's authorised proxies, loaded or (`saved`) after a change.
+    Proxies {
+        recipient: i64,
+        names: Result<Vec<String>, Failure>,
+        saved: bool,
+    },
 }
 
 /// Effects of the recipients admin, run by `crate::effects`.
@@ -61,6 +68,15 @@ pub enum AdminEffect {
         options: crate::admin::import::ImportOptions,
     },
     ApplyImport(Plan),
+    LoadProxies(i64),
+    AddProxy {
+        id: i64,
+        name: String,
+    },
+    RemoveProxy {
+        id: i64,
+        name: String,
+    },
 }
 
 impl From<AdminEffect> for Effect {
@@ -159,6 +175,8 @@ pub enum Mode {
         busy: bool,
     },
     Import(ImportState),
+    /// One resident's authorised proxies ([`super::proxies`]).
+    Proxies(super::proxies::ProxiesState),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -206,10 +224,14 @@ pub fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> EventStat
         Mode::PickDuplicate { .. } => pick_key(m, action),
         Mode::ConfirmMerge { .. } => Consumed(confirm_merge_key(m, key, action)),
         Mode::Import(_) => Consumed(super::import::on_key(m, key, action)),
+        Mode::Proxies(_) => Consumed(super::proxies::on_key(m, key, action)),
     }
 }
 
 fn browse_key(m: &mut Model, action: Option<Action>) -> EventState {
+    if action == Some(Action::Proxy) {
+        return Consumed(super::proxies::open(m));
+    }
     let wanted = matches!(
         action,
         Some(
@@ -420,6 +442,10 @@ pub fn on_paste(m: &mut Model, text: &str) -> EventState {
     match &mut m.recipients_admin.mode {
         Mode::Browse | Mode::PickDuplicate { .. } => NotConsumed,
         Mode::ConfirmMerge { .. } => EventState::DONE,
+        Mode::Proxies(s) => {
+            super::proxies::on_paste(s, text);
+            EventState::DONE
+        }
         Mode::Form(form) => {
             if !form.loading && !form.saving {
                 let first = text.lines().next().unwrap_or("");
@@ -547,25 +573,15 @@ pub fn on_msg(m: &mut Model, msg: AdminMsg) -> Vec<Effect> {
         AdminMsg::ImportPlan(_) | AdminMsg::ImportProgress { .. } | AdminMsg::ImportDone(_) => {
             super::import::on_msg(m, msg)
         }
-    }
-}
-
-/// Masks an email for lists: the first character of the local part and the domain.
-pub fn mask_email(e: &str) -> String {
-    match e.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+        AdminMsg::Proxies {
+            recipient,
+            names,
+            saved,
+        } => {
+            super::proxies::on_msg(m, recipient, names, saved);
+            vec![]
         }
-        None => "***".into(),
     }
-}
-
-/// Masks a phone number for lists: its last two digits.
-pub fn mask_phone(p: &str) -> String {
-    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
-    let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
-    format!("***{tail}")
 }
 
 #[cfg(test)]

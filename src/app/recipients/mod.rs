@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod import;
+pub mod proxies;
 
 use super::effect::Effect;
 use super::keymap::Action;
@@ -129,4 +130,22 @@ pub(crate) fn move_search_cursor(m: &mut Model, action: Option<Action>) {
         Some(Action::Up) => m.search.cursor.saturating_sub(1),
         _ => (m.search.cursor + 1).min(n - 1),
     };
+}
+
+/// Masks an email for lists: the first character of the local part and the domain.
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// Masks a phone number for lists: its last two digits.
+pub fn mask_phone(p: &str) -> String {
+    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+    format!("***{tail}")
 }

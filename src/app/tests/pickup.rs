@@ -102,3 +102,116 @@ fn pickup_by_scanning_the_parcel() {
         vec![Effect::FindByTracking("1Z5R89390357567127".into())]
     );
 }
+
+/// The resident's authorised proxies as the server answers them.
+fn proxies_arrive(m: &mut Model) {
+    update(
+        m,
+        Msg::PickupProxies {
+            recipient: 7,
+            names: Ok(vec!["Sam Lee (partner)".into(), "Kim Park".into()]),
+        },
+    );
+}
+
+#[test]
+fn ctrl_p_offers_the_authorised_proxies_to_pick_with_arrows() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    let fx = update(&mut m, ctrl('p'));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadProxies(7)],
+        "the resident's list is loaded"
+    );
+    proxies_arrive(&mut m);
+    assert!(
+        m.pickup.receiver.is_empty(),
+        "nobody is picked for the clerk"
+    );
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, key(KeyCode::Down));
+    assert_eq!(m.pickup.receiver.text(), "Kim Park");
+    update(&mut m, key(KeyCode::Down));
+    assert_eq!(m.pickup.receiver.text(), "Kim Park", "stays on the last");
+    update(&mut m, key(KeyCode::Up));
+    assert_eq!(m.pickup.receiver.text(), "Sam Lee (partner)");
+    assert!(m.pickup.proxy_authorised());
+    let fx = update(&mut m, key(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::CommitPickup { handover, .. }]
+            if handover.proxy && handover.receiver == "Sam Lee (partner)"),
+        "{fx:?}"
+    );
+    update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
+    let (line, _) = m.status.clone().unwrap();
+    assert!(
+        line.ends_with("to Sam Lee (partner) (authorised proxy)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn typing_over_a_picked_proxy_names_someone_not_on_the_list() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    proxies_arrive(&mut m);
+    update(&mut m, key(KeyCode::Down));
+    typed(&mut m, "Jo");
+    assert_eq!(m.pickup.receiver.text(), "Jo", "a new name, not appended");
+    assert_eq!(m.pickup.proxy_pick, None);
+    assert!(!m.pickup.proxy_authorised());
+    // Up above the first pick goes back to an empty, typed name.
+    let mut m2 = m.clone();
+    update(&mut m2, key(KeyCode::Down));
+    update(&mut m2, key(KeyCode::Up));
+    assert!(m2.pickup.receiver.is_empty());
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, Msg::PickupDone(Ok(vec![pkg(1, "A1")])));
+    let (line, _) = m.status.clone().unwrap();
+    assert!(line.ends_with("to Jo (proxy)"), "{line}");
+}
+
+#[test]
+fn a_scan_in_the_proxy_picker_ticks_the_parcel_and_never_becomes_the_name() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(
+        &mut m,
+        Msg::PickupList(Ok(vec![pkg(1, "A1"), pkg(2, "B2")])),
+    );
+    update(&mut m, key(KeyCode::Char(' ')));
+    update(&mut m, ctrl('p'));
+    proxies_arrive(&mut m);
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, Msg::Scan("A1".into()));
+    assert_eq!(m.pickup.receiver.text(), "Sam Lee (partner)");
+    assert_eq!(m.pickup.step, PickupStep::Receiver);
+    assert_eq!(
+        m.pickup.chosen_ids(),
+        vec![1, 2],
+        "the scanned parcel is ticked"
+    );
+}
+
+#[test]
+fn a_late_proxy_list_for_another_resident_is_ignored() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(3)));
+    update(&mut m, Msg::PickupList(Ok(vec![pkg(1, "A1")])));
+    update(&mut m, ctrl('p'));
+    update(
+        &mut m,
+        Msg::PickupProxies {
+            recipient: 8,
+            names: Ok(vec!["Eve".into()]),
+        },
+    );
+    assert!(m.pickup.proxies.is_none());
+    // Esc and Ctrl-P again: the list is loaded afresh for the open resident.
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(update(&mut m, ctrl('p')), vec![Effect::LoadProxies(7)]);
+}

@@ -331,6 +331,9 @@ pub async fn pickup(
             Some(_) => {}
         }
     }
+    // Whether a proxy is on the resident's list is decided here, from the stored list, not
+    // by the terminal: every parcel's resident must have authorised that name.
+    let authorised = handover.proxy && proxy_authorised(tx, ids, receiver).await?;
     sqlx::query(
         "UPDATE packages SET status = 'picked_up', picked_up_at = now(), picked_up_by = $3, \
              picked_up_name = $4, proxy_name = CASE WHEN $5 THEN $4 END \
@@ -348,7 +351,11 @@ pub async fn pickup(
         ids,
         "picked_up",
         None,
-        json!({ "receiver": receiver, "proxy": handover.proxy }),
+        if handover.proxy {
+            json!({ "receiver": receiver, "proxy": true, "authorised": authorised })
+        } else {
+            json!({ "receiver": receiver, "proxy": false })
+        },
     )
     .await?;
     notify(tx, "pickup", ids).await?;
@@ -359,6 +366,23 @@ pub async fn pickup(
         out.push(package);
     }
     Ok(out)
+}
+
+/// Whether `name` is (ignoring case) an authorised proxy of every listed parcel's resident;
+/// an unmatched parcel has nobody's authorisation.
+async fn proxy_authorised(tx: &mut TenantTx<'_>, ids: &[i64], name: &str) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(bool_and(EXISTS (SELECT 1 FROM unnest(r.authorised_proxies) n \
+                                          WHERE lower(n) = lower($3))), false) \
+         FROM packages p LEFT JOIN recipients r \
+              ON r.facility_id = p.facility_id AND r.id = p.recipient_id \
+         WHERE p.facility_id = $1 AND p.id = ANY($2)",
+    )
+    .bind(tx.facility().0)
+    .bind(ids)
+    .bind(name)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// Gives an unmatched waiting package its recipient.

@@ -41,6 +41,7 @@ macro_rules! columns {
 }
 
 mod import;
+pub mod proxies;
 pub use import::{Counts, IMPORT_BATCH, ImportWrite, Imported, MovedOut, import, waiting_counts};
 
 pub async fn get(tx: &mut TenantTx<'_>, id: i64) -> Result<Recipient, AppError> {

@@ -3,6 +3,7 @@
 
 mod form;
 mod import;
+mod proxies;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -127,7 +128,10 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let editing = matches!(mode, Mode::Form(_) | Mode::ConfirmMerge { .. });
+    let editing = matches!(
+        mode,
+        Mode::Form(_) | Mode::ConfirmMerge { .. } | Mode::Proxies(_)
+    );
     // Contact data (masked) only for those who manage recipients: an operator finding a
     // resident needs the name and unit, not their address (and every result line that
     // changes is bytes on a thin terminal's link).
@@ -137,6 +141,7 @@ pub fn draw(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         Mode::ConfirmMerge { preview, busy } => {
             form::draw_merge(f, area, preview, *busy, t);
         }
+        Mode::Proxies(s) => proxies::draw(f, area, s, t),
         _ => {}
     }
 }
@@ -148,12 +153,19 @@ pub fn footer_pairs(m: &Model) -> &'static [(&'static str, &'static str)] {
         Mode::PickDuplicate { .. } => &[("Enter", "pick duplicate"), ("Esc", "cancel merge")],
         Mode::ConfirmMerge { .. } => &[("Enter", "merge"), ("Esc", "cancel")],
         Mode::Import(_) => &[("Enter", "next"), ("Esc", "cancel")],
+        Mode::Proxies(_) => &[("Enter", "add"), ("^X", "remove"), ("Esc", "close")],
         Mode::Browse if allowed(m) => &[
             ("^N", "new"),
             ("^E", "edit"),
             ("^D", "(de)activate"),
             ("^G", "merge"),
             ("^O", "import"),
+            ("F1", "help"),
+        ],
+        Mode::Browse if m.me.role.can_handle_packages() => &[
+            ("Enter", "waiting packages"),
+            ("^P", "proxies"),
+            ("Esc", "back"),
             ("F1", "help"),
         ],
         Mode::Browse => &[

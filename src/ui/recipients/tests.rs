@@ -368,3 +368,27 @@ fn merge_pick_duplicate_title() {
 fn snap(name: impl AsRef<str>, text: impl AsRef<str>) {
     assert_snapshot_as("recipients_tests", name.as_ref(), text.as_ref());
 }
+
+/// A resident's authorised proxies, one highlighted, a new name being typed.
+#[test]
+fn authorised_proxies() {
+    use crate::app::recipients::proxies::ProxiesState;
+    let mut m = model(Role::Operator);
+    let mut input = crate::app::text::TextField::new(80);
+    input.set("Jo Bloggs (neighbour)");
+    m.recipients_admin.mode = Mode::Proxies(ProxiesState {
+        recipient: recipient(1, "Ada Lovelace", "A-101", None, None),
+        names: Some(vec!["Sam Lee (partner)".into(), "Kim Park".into()]),
+        cursor: 1,
+        input,
+        busy: false,
+    });
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("Authorised proxies of Ada Lovelace (A-101)"),
+        "{s}"
+    );
+    assert!(s.contains("> Kim Park"), "{s}");
+    assert!(s.contains("Jo Bloggs (neighbour)"), "{s}");
+    snapshots("authorised_proxies", &m);
+}
