@@ -143,6 +143,17 @@ fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
             ("Esc", "back"),
             ("F1", "help"),
         ],
+        Screen::Packages
+            if m.me.role.can_handle_packages() && !m.list.marks.is_empty() && width < 76 =>
+        {
+            &[
+                ("Space", "mark"),
+                ("*", "all"),
+                ("n", "remind"),
+                ("t", "return"),
+                ("?", "help"),
+            ]
+        }
         Screen::Packages if m.me.role.can_handle_packages() && !m.list.marks.is_empty() => &[
             ("Space", "mark"),
             ("*", "all"),

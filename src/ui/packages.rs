@@ -267,3 +267,6 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         f.render_widget(Paragraph::new(tl), timeline);
     }
 }
+
+#[cfg(test)]
+mod tests;

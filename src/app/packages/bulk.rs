@@ -131,7 +131,7 @@ fn ask(m: &mut Model, action: Bulk) {
             )
         }
         Bulk::ReturnToSender => format!(
-            "Return {} parcel{} to sender? Cannot be undone from the screen. y/n",
+            "Return {} parcel{} to sender (no undo on this screen)? y/n",
             marked.len(),
             plural(marked.len())
         ),

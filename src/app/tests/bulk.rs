@@ -104,7 +104,7 @@ fn return_asks_that_it_cannot_be_undone_and_any_other_key_cancels() {
     update(&mut m, key(KeyCode::Char('t')));
     assert!(
         matches!(&m.status, Some((s, Tone::Warning))
-            if s.contains("Return 2 parcels to sender?") && s.contains("Cannot be undone")),
+            if s.contains("Return 2 parcels to sender?") && s.contains("(no undo on this screen)? y/n")),
         "{:?}",
         m.status
     );
@@ -188,7 +188,10 @@ fn a_scan_on_the_list_never_marks_and_never_answers_the_question() {
     update(&mut m, key(KeyCode::Char('t')));
     assert!(m.list.confirm.is_some());
     let fx = update(&mut m, Msg::Scan("Y 1Z5R89390357567127 ".into()));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Bulk { .. })), "{fx:?}");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Bulk { .. })),
+        "{fx:?}"
+    );
     assert_eq!(m.screen, Screen::Intake);
     assert!(m.list.confirm.is_none());
     assert_eq!(m.list.marks.iter().copied().collect::<Vec<_>>(), vec![1]);
