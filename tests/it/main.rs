@@ -12,6 +12,7 @@ mod admin_cli;
 mod admin_tabs;
 mod audit_anchor;
 mod backup;
+mod bulk;
 mod console_setup;
 mod corrections;
 mod crash_recovery;
