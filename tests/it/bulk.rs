@@ -179,7 +179,10 @@ async fn bulk_remind_queues_the_reminder_per_resident_and_audits_only_counts() {
     // The automatic reminders' event and payload: the template renders it.
     let queued = reminders(&d).await;
     assert_eq!(
-        queued.iter().map(|(p, c, _)| (*p, c.as_str())).collect::<Vec<_>>(),
+        queued
+            .iter()
+            .map(|(p, c, _)| (*p, c.as_str()))
+            .collect::<Vec<_>>(),
         vec![(d.ada, "email"), (d.grace, "email")]
     );
     let (_, _, payload) = &queued[0];
@@ -193,8 +196,20 @@ async fn bulk_remind_queues_the_reminder_per_resident_and_audits_only_counts() {
     assert_eq!(
         events(&d).await,
         vec![
-            ("alpha".into(), d.ada, "reminded".into(), Some("ann".into()), None),
-            ("alpha".into(), d.grace, "reminded".into(), Some("ann".into()), None),
+            (
+                "alpha".into(),
+                d.ada,
+                "reminded".into(),
+                Some("ann".into()),
+                None
+            ),
+            (
+                "alpha".into(),
+                d.grace,
+                "reminded".into(),
+                Some("ann".into()),
+                None
+            ),
         ]
     );
     let entries = audit(&d).await;
