@@ -104,7 +104,7 @@ fn return_asks_that_it_cannot_be_undone_and_any_other_key_cancels() {
     update(&mut m, key(KeyCode::Char('t')));
     assert!(
         matches!(&m.status, Some((s, Tone::Warning))
-            if s.contains("Return 2 parcels to sender?") && s.contains("(no undo on this screen)? y/n")),
+            if s == "Return 2 parcels to sender (no undo on this screen)? y/n"),
         "{:?}",
         m.status
     );
