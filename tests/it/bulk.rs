@@ -1,6 +1,6 @@
 //! Bulk remind / return to sender from the package list, through ops as `packtrack_app`:
 //! the custody events, the outbox rows and the audit entry they write, who may not run
-//! them, and a crafted id list naming another facility's parcel.
+//! them, a crafted id list naming another facility's parcel, and the flow over SSH.
 
 use packtrack::db::packages::{self, BulkOutcome, Handover, NewPackage};
 use packtrack::db::recipients::{self, NewRecipient};
@@ -352,4 +352,51 @@ async fn a_bulk_batch_is_bounded_and_not_empty() {
         .unwrap_err();
     assert!(matches!(err, AppError::Invalid(_)), "{err:?}");
     assert!(events(&d).await.is_empty());
+}
+
+/// Over SSH as a clerk would: the overdue list, Space and `*` mark, `t` asks once, `y`
+/// returns both, and the list empties.
+#[tokio::test]
+async fn overdue_parcels_are_marked_and_returned_over_ssh() {
+    use crate::ssh_support::{TestServer, test_limits};
+    use packtrack::db::unscoped::Admin;
+
+    let server = TestServer::start(test_limits()).await;
+    server.facility("north", "North Hall").await;
+    let clerk = server.key_user("clerk", "north", Role::Operator).await;
+    let owner = server.db.owner_pool().await.expect("owner pool");
+    let mut tx = Admin::new(&owner).tenant("north").await.expect("tenant");
+    parcel(&mut tx, "1Z999AA10123456784", None).await;
+    parcel(&mut tx, "986578788855", None).await;
+    tx.commit().await.expect("commit");
+    sqlx::query("UPDATE packages SET received_at = now() - interval '10 days'")
+        .execute(&owner)
+        .await
+        .expect("age them");
+
+    let c = server.login_key("clerk", &clerk).await;
+    let mut screen = c.shell(80, 24).await;
+    screen.wait_text("Dashboard").await;
+    screen.send(b"l").await;
+    screen.wait_text("Packages · waiting · 2").await;
+    screen.send(b"o").await;
+    screen.wait_text("overdue, oldest first · 2").await;
+    screen.send(b" ").await;
+    screen.wait_text("· 1 marked").await;
+    screen.send(b"*").await;
+    screen.wait_text("· 2 marked").await;
+    screen.send(b"t").await;
+    screen
+        .wait_text("Return 2 parcels to sender (no undo on this screen)? y/n")
+        .await;
+    screen.send(b"y").await;
+    screen.wait_text("clerk returned 2 parcels to sender").await;
+    screen.wait_text("overdue, oldest first · 0").await;
+    let returned: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM packages WHERE status = 'returned'")
+            .fetch_one(&owner)
+            .await
+            .expect("count");
+    assert_eq!(returned, 2);
+    owner.close().await;
 }
