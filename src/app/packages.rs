@@ -1,7 +1,7 @@
 //! The package list (status by letter, a text search across all statuses, the overdue list
 //! oldest first) and a package's detail with
 //! its history and corrections (assign, move, return to sender, lost; and of a waiting
-//! parcel: reassign, flags, note).
+//! parcel: reassign, flags, note); marks and bulk remind / return on the list in [`bulk`].
 
 use super::effect::Effect;
 use super::failure::Failure;

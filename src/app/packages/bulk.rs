@@ -46,17 +46,16 @@ pub(in crate::app) fn key(m: &mut Model, action: Option<Action>) -> Option<Vec<E
 }
 
 fn toggle(m: &mut Model) {
-    let Some(p) = m
+    let Some((id, waiting)) = m
         .visible()
         .get(m.list.cursor)
-        .map(|p| (p.id, p.status.clone()))
+        .map(|p| (p.id, p.status == "waiting"))
     else {
         return;
     };
-    let (id, status) = p;
-    if m.list.marks.contains(&id) {
-        m.list.marks.remove(&id);
-    } else if status != "waiting" {
+    if m.list.marks.remove(&id) {
+        // Unmarked.
+    } else if !waiting {
         m.note("only waiting parcels can be marked", Tone::Warning);
     } else if m.list.marks.len() >= BULK_MAX {
         m.note(
