@@ -163,6 +163,10 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 .await
                 .map_err(Failure::from),
         ),
+        Effect::Bulk { action, ids } => Msg::Bulk {
+            action,
+            outcome: ops.bulk(p, action, &ids).await.map_err(Failure::from),
+        },
         Effect::CorrectPackage { id, edit } => {
             Msg::Changed(ops.correct(p, id, &edit).await.map_err(Failure::from))
         }

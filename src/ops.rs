@@ -13,6 +13,7 @@ use crate::domain::text::{self, Lines};
 use crate::domain::{FieldError, Flags, Location, Note, PickupCode, Principal};
 use crate::error::AppError;
 
+mod bulk;
 mod cache;
 mod channels;
 mod members;
@@ -20,6 +21,7 @@ mod proxies;
 mod recipients_admin;
 mod search;
 
+pub use bulk::Bulk;
 pub use channels::{ChannelForm, TestOutcome};
 pub use members::{FirstCredential, NewMember, PASSWORD_MAX};
 pub use proxies::proxy_name;

@@ -52,6 +52,11 @@ pub enum Effect {
         id: i64,
         edit: crate::db::packages::Edit,
     },
+    /// A bulk action on the package list's marked parcels.
+    Bulk {
+        action: crate::ops::Bulk,
+        ids: Vec<i64>,
+    },
     LoadMembers,
     UpdateMember {
         user_id: i64,

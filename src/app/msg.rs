@@ -39,6 +39,11 @@ pub enum Msg {
     Packages(Result<Vec<Package>, Failure>),
     PackageDetail(Result<(Package, Vec<Event>), Failure>),
     Changed(Result<Package, Failure>),
+    /// What a bulk action on the marked parcels did.
+    Bulk {
+        action: crate::ops::Bulk,
+        outcome: Result<crate::db::packages::BulkOutcome, Failure>,
+    },
     /// Kiosk unlock result: who is now at the terminal.
     Unlocked(Result<super::model::Me, Failure>),
     /// Kiosk: lock now (idle timeout).

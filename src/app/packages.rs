@@ -1,7 +1,7 @@
 //! The package list (status by letter, a text search across all statuses, the overdue list
 //! oldest first) and a package's detail with
 //! its history and corrections (assign, move, return to sender, lost; and of a waiting
-//! parcel: reassign, flags, note).
+//! parcel: reassign, flags, note); marks and bulk remind / return on the list in [`bulk`].
 
 use super::effect::Effect;
 use super::failure::Failure;
@@ -14,6 +14,8 @@ use crate::db::packages::{Change, Edit, Package};
 use crate::domain::limits::{LOCATION_MAX, NOTE_MAX};
 use crate::domain::{Flag, Flags, Location, Note};
 use crate::term::input::{KeyCode, KeyEvent};
+
+pub(super) mod bulk;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrectionKind {
@@ -97,6 +99,12 @@ pub struct PackageList {
     pub status_in_search: bool,
     /// Waiting parcels past the facility's overdue days, oldest first.
     pub overdue_only: bool,
+    /// Marked parcels (ids of loaded rows) for a bulk action, see [`bulk`].
+    pub marks: std::collections::BTreeSet<i64>,
+    /// A bulk action asked about ("…? y/n"): the next key answers it.
+    pub confirm: Option<crate::ops::Bulk>,
+    /// A bulk action is running: no second one until it answers.
+    pub bulk_running: bool,
 }
 
 impl Default for PackageList {
@@ -111,6 +119,9 @@ impl Default for PackageList {
             choosing_status: false,
             status_in_search: false,
             overdue_only: false,
+            marks: Default::default(),
+            confirm: None,
+            bulk_running: false,
         }
     }
 }
@@ -173,6 +184,7 @@ pub(super) fn load(m: &Model) -> Effect {
 
 /// Entering the list loads it; a status question left open (F-keys leave) is dropped.
 pub(super) fn enter(m: &mut Model) -> Vec<Effect> {
+    m.list.confirm = None;
     if m.list.choosing_status {
         m.list.choosing_status = false;
         m.list.filtering = false;
@@ -202,6 +214,8 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Packages(Ok(rows)) => {
             m.list.loading = false;
             m.list.cursor = m.list.cursor.min(rows.len().saturating_sub(1));
+            // Marks stay on the parcels still listed (a reload after another desk's change).
+            m.list.marks.retain(|id| rows.iter().any(|p| p.id == *id));
             m.list.rows = rows;
             vec![]
         }
@@ -246,6 +260,9 @@ pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
 
 /// Keys on the package list: search, status by letter, overdue only, open a package.
 pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+    if m.list.confirm.is_some() {
+        return bulk::answer(m, key);
+    }
     if m.list.choosing_status {
         return choose_status(m, key);
     }
@@ -271,6 +288,9 @@ pub(super) fn list_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> 
                 vec![]
             }
         };
+    }
+    if let Some(fx) = bulk::key(m, action) {
+        return fx;
     }
     let n = m.visible().len();
     match action {

@@ -30,6 +30,10 @@ pub(super) fn on_scan(m: &mut Model, text: &str) -> Vec<Effect> {
         return vec![];
     }
     m.help = false;
+    // A scan is not the answer to a bulk action's "y/n": the question goes, the marks stay.
+    if m.list.confirm.take().is_some() {
+        m.status = None;
+    }
     match m.screen {
         Screen::Admin if super::admin::typing(&m.admin) => {
             m.note(

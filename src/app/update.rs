@@ -48,6 +48,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         msg @ (Msg::Members(_) | Msg::MemberUpdated(_) | Msg::Audit(_) | Msg::Scorecard(_)) => {
             admin::members::on_msg(m, msg)
         }
+        Msg::Bulk { action, outcome } => packages::bulk::done(m, action, outcome),
         Msg::Admin(msg) => admin::on_msg(m, msg),
         Msg::Reports { seq, data } => reports_screen::on_loaded(m, seq, data),
         Msg::Day(msg) => reports_screen::day::on_msg(m, msg),
@@ -70,7 +71,8 @@ pub fn typing(m: &Model) -> bool {
         Screen::Pickup => m.pickup.step != PickupStep::Select,
         Screen::Recipients => true,
         Screen::Detail => m.correction.is_some(),
-        Screen::Packages => m.list.filtering,
+        // A bulk action's "y/n" takes the next key, so letters are not commands.
+        Screen::Packages => m.list.filtering || m.list.confirm.is_some(),
         Screen::Admin => m.admin.filtering || admin::typing(&m.admin),
         Screen::Dashboard | Screen::Reports => false,
     }

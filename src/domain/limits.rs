@@ -53,3 +53,7 @@ pub const FACILITY_NAME_MAX: usize = 200;
 
 /// Most bytes in an IANA time zone name; the longest real ones are about 30.
 pub const TIME_ZONE_MAX: usize = 64;
+
+/// Most parcels one bulk action (remind, return to sender) touches: as many as the package
+/// list loads, so "mark all" never marks more than one batch (one transaction).
+pub const BULK_MAX: usize = 500;

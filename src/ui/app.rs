@@ -143,6 +143,34 @@ fn footer<'a>(m: &Model, width: u16, t: &Theme) -> Line<'a> {
             ("Esc", "back"),
             ("F1", "help"),
         ],
+        Screen::Packages
+            if m.me.role.can_handle_packages() && !m.list.marks.is_empty() && width < 76 =>
+        {
+            &[
+                ("Space", "mark"),
+                ("*", "all"),
+                ("n", "remind"),
+                ("t", "return"),
+                ("?", "help"),
+            ]
+        }
+        Screen::Packages if m.me.role.can_handle_packages() && !m.list.marks.is_empty() => &[
+            ("Space", "mark"),
+            ("*", "all"),
+            ("n", "remind"),
+            ("t", "return to sender"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
+        Screen::Packages if m.me.role.can_handle_packages() && width >= 76 => &[
+            ("Enter", "open"),
+            ("Space", "mark"),
+            ("s", "status"),
+            ("/", "filter"),
+            ("o", "overdue"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
         Screen::Packages => &[
             ("Enter", "open"),
             ("s", "status"),

@@ -16,8 +16,13 @@ fn col(text: &str, n: usize) -> String {
 pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     let visible = m.visible();
     let search = m.list.search();
+    let marked = if m.list.marks.is_empty() {
+        String::new()
+    } else {
+        format!("· {} marked ", m.list.marks.len())
+    };
     let title = format!(
-        " Packages · {}{} · {} ",
+        " Packages · {}{} · {} {marked}",
         m.list.scope(),
         if search.is_empty() {
             String::new()
@@ -48,7 +53,10 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     }
     // Unit and received date tell three "Abigail Lee" apart; names are cut to fit 80
     // columns (60 on a narrow terminal, without carrier and location).
+    // Those who can act on parcels get a marks column first (Space marks, see
+    // app::packages::bulk): two columns the status has to spare at 80, the name's at 60.
     let wide = inner.width >= 76;
+    let marks = m.me.role.can_handle_packages();
     let row = |tracking: &str, name: &str, unit: &str, loc: &str, recv: &str, a: &str, st: &str| {
         if wide {
             format!(
@@ -65,7 +73,7 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             format!(
                 "{} {} {} {} {:>4} {}",
                 col(tracking, 18),
-                col(name, 11),
+                col(name, if marks { 9 } else { 11 }),
                 col(unit, 6),
                 col(recv, 5),
                 a,
@@ -75,28 +83,35 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
     };
     let rows = inner.height.saturating_sub(1) as usize;
     let start = m.list.cursor.saturating_sub(rows.saturating_sub(1));
+    let gutter = |marked: bool| match (marks, marked) {
+        (false, _) => "",
+        (true, true) => "✓ ",
+        (true, false) => "  ",
+    };
     let mut lines = vec![Line::from(Span::styled(
-        row(
-            "Tracking",
-            "Recipient",
-            "Unit",
-            "Location",
-            "Recvd",
-            "Age",
-            "Status",
-        ),
+        gutter(false).to_string()
+            + &row(
+                "Tracking",
+                "Recipient",
+                "Unit",
+                "Location",
+                "Recvd",
+                "Age",
+                "Status",
+            ),
         t.title,
     ))];
     for (i, p) in visible.iter().enumerate().skip(start).take(rows) {
-        let text = row(
-            &p.tracking,
-            p.recipient_name.as_deref().unwrap_or("(unmatched)"),
-            p.recipient_unit.as_deref().unwrap_or("-"),
-            &p.location,
-            &m.local(p.received_at).format("%m-%d").to_string(),
-            &age((m.now - p.received_at).num_seconds()),
-            &p.status.replace('_', " "),
-        );
+        let text = gutter(m.list.marks.contains(&p.id)).to_string()
+            + &row(
+                &p.tracking,
+                p.recipient_name.as_deref().unwrap_or("(unmatched)"),
+                p.recipient_unit.as_deref().unwrap_or("-"),
+                &p.location,
+                &m.local(p.received_at).format("%m-%d").to_string(),
+                &age((m.now - p.received_at).num_seconds()),
+                &p.status.replace('_', " "),
+            );
         let style = if i == m.list.cursor {
             t.selected
         } else if m.is_overdue(p) {
@@ -259,3 +274,6 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         f.render_widget(Paragraph::new(tl), timeline);
     }
 }
+
+#[cfg(test)]
+mod tests;

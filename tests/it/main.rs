@@ -13,6 +13,7 @@ mod admin_tabs;
 mod audit_anchor;
 mod authorised_proxies;
 mod backup;
+mod bulk;
 mod console_setup;
 mod corrections;
 mod crash_recovery;

@@ -1,6 +1,9 @@
 //! The keymap: bindings per screen and in text fields, and the help they produce.
 
+use super::bindings::k;
 use super::*;
+use crate::term::input::KeyCode as K;
+use Action as A;
 
 #[test]
 fn letters_are_commands_only_when_not_typing() {

@@ -62,6 +62,7 @@ fn intake_to_commit(m: &mut Model, tracking: &str) -> Vec<Effect> {
     update(m, key(KeyCode::Enter))
 }
 
+mod bulk;
 mod intake;
 mod packages;
 mod pickup;

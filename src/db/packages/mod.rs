@@ -13,9 +13,11 @@ use super::TenantTx;
 use crate::domain::{Flags, Location, Note, PickupCode};
 use crate::error::{AppError, DbError};
 
+mod bulk;
 mod corrections;
 mod events;
 mod stats;
+pub use bulk::*;
 pub use corrections::*;
 pub use events::*;
 pub use stats::*;
