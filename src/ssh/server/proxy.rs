@@ -32,15 +32,16 @@ const V2_SIGNATURE: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
 
 // The trusted list's entries: an address or network (`10.0.0.0/8`, `127.0.0.1`, `fd00::/8`).
 pub use crate::domain::net::Cidr;
+use crate::domain::net::Nets;
 
 /// The load balancers allowed to send PROXY headers: a comma-separated list of addresses and
 /// networks, e.g. `10.0.0.0/8,127.0.0.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Cidr>);
+pub struct TrustedProxies(Nets);
 
 impl TrustedProxies {
     pub fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|c| c.contains(ip))
+        self.0.contains(ip)
     }
 }
 
@@ -48,27 +49,16 @@ impl FromStr for TrustedProxies {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let nets = s
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(Cidr::from_str)
-            .collect::<Result<Vec<_>, _>>()?;
-        if nets.is_empty() {
+        if s.split(',').all(|p| p.trim().is_empty()) {
             return Err("no proxy address given".into());
         }
-        Ok(Self(nets))
+        Nets::from_str(s).map(Self)
     }
 }
 
 impl fmt::Display for TrustedProxies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, c) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{c}")?;
-        }
-        Ok(())
+        self.0.fmt(f)
     }
 }
 
