@@ -252,7 +252,10 @@ fn packages_cursor(b: Bencher) {
     let mut m = model();
     let mut term = terminal();
     update(&mut m, key(KeyCode::Char('l')));
-    update(&mut m, Msg::Packages(Ok((0..500).map(package).collect())));
+    update(
+        &mut m,
+        Msg::Packages(Ok((0..500).map(package).collect::<Vec<_>>().into())),
+    );
     draw(&mut term, &m, &theme);
     let mut i = 0;
     b.bench_local(|| {
@@ -459,6 +462,7 @@ fn package(i: i64) -> Package {
         status: "waiting".into(),
         location: format!("Shelf {}", (b'A' + (i % 6) as u8) as char),
         pickup_code: Some(format!("{:06}", 100_000 + i)),
+        addressed_to: None,
         received_at: received,
         picked_up_at: None,
         handling: None,

@@ -15,6 +15,25 @@
 //! - `api`: `RecipientIndex::search` per keystroke (a new `Searcher` each time, as an exec
 //!   command does).
 //!
+//! Then the typo fallback (issue 16), on the same index:
+//! - `sug-api`: the queries above through `RecipientIndex::search_or_suggest` (a new
+//!   `Searcher` per keystroke, as the interface's search does): the fallback's cost on the
+//!   normal path (it runs only when nothing is recognised);
+//! - `typo-api`: misspelled names (a family name with one letter replaced by one it lacks, or
+//!   two neighbours swapped; alone or after the given name), typed key by key through
+//!   `search_or_suggest`: the fallback hitting;
+//! - `typo-off`: the same keystrokes through `RecipientIndex::search` (no fallback);
+//! - `fallback`: the fallback's own time on the keystrokes where it ran (`typo-api` less
+//!   `typo-off`, per keystroke);
+//! - `heavy`: misspellings one edit from several common names ("mara", "jhon", "smiht"), the
+//!   most records a fallback looks at;
+//!   followed by how often the fallback ran and how often the misspelled recipient was in the
+//!   answer to the last keystroke.
+//!
+//! BENCH_TAIL=1 gives half the recipients a generated family name (about 30,000 distinct
+//! words per 100k instead of a few hundred): the word list the fallback scans grows like a
+//! real directory's long tail.
+//!
 //! Environment: BENCH_SIZES (default "10000,100000,1000000"), BENCH_QUERIES (queries per size,
 //! default 60), BENCH_REPS (default 5), BENCH_THREADS (default 1), BENCH_VERBOSE=1 to list
 //! the slowest keystrokes, BENCH_FZF=0 to skip the fzf comparison (skipped anyway without fzf).
@@ -55,8 +74,12 @@ fn main() {
         "{:>9} {:<8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "records", "mode", "keys", "p50", "p90", "p99", "max", "mean"
     );
+    let tail = std::env::var("BENCH_TAIL").is_ok_and(|v| v == "1");
     for &n in &sizes {
-        let directory = synthetic_directory(n, 42);
+        let mut directory = synthetic_directory(n, 42);
+        if tail {
+            long_tail(&mut directory);
+        }
         let t = Instant::now();
         let index = RecipientIndex::new(directory.clone());
         let build = t.elapsed();
@@ -129,11 +152,214 @@ fn main() {
         row(n, "typ-raw", &mut typing_raw);
         row(n, "cold", &mut cold);
         row(n, "api", &mut api);
-        println!("{:>9} build {:?}", n, build);
+        typo_rows(n, &directory, &index, &queries, reps);
+        println!(
+            "{:>9} build {:?}, {} bytes per recipient (heap_bytes)",
+            n,
+            build,
+            index.heap_bytes() / n.max(1)
+        );
     }
 
     if run_fzf {
         fzf_comparison(100_000, threads);
+    }
+}
+
+/// Best of `reps` runs of `search` per keystroke of every query (a fresh `Searcher` each).
+fn per_keystroke(
+    queries: &[String],
+    reps: usize,
+    mut search: impl FnMut(&str) -> usize,
+) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for q in queries {
+        for prefix in prefixes(q) {
+            let mut best = Duration::MAX;
+            for _ in 0..reps {
+                let t = Instant::now();
+                std::hint::black_box(search(prefix));
+                best = best.min(t.elapsed());
+            }
+            out.push(best);
+        }
+    }
+    out
+}
+
+/// The typo fallback's rows (see the module doc).
+fn typo_rows(
+    n: usize,
+    directory: &[packtrack::db::recipients::Recipient],
+    index: &RecipientIndex,
+    queries: &[String],
+    reps: usize,
+) {
+    let mut normal = per_keystroke(queries, reps, |q| {
+        index.search_or_suggest(q, LIMIT, false).len()
+    });
+    let typos = typo_queries(directory, 60);
+    let texts: Vec<String> = typos.iter().map(|(q, _)| q.clone()).collect();
+    let mut on = per_keystroke(&texts, reps, |q| {
+        index.search_or_suggest(q, LIMIT, false).len()
+    });
+    let mut off = per_keystroke(&texts, reps, |q| index.search(q, LIMIT, false).len());
+    row(n, "sug-api", &mut normal);
+    row(n, "typo-api", &mut on);
+    row(n, "typo-off", &mut off);
+    // The fallback's own time: on the keystrokes where it ran, `search_or_suggest` less
+    // `search` (each the best of `reps`).
+    let mut own = Vec::new();
+    let mut searcher = Searcher::new();
+    for q in &texts {
+        for prefix in prefixes(q) {
+            searcher.search_or_suggest(index, prefix, LIMIT, false);
+            if searcher.stats().typo_candidates == 0 {
+                continue;
+            }
+            let best = |f: &dyn Fn() -> usize| {
+                (0..reps)
+                    .map(|_| {
+                        let t = Instant::now();
+                        std::hint::black_box(f());
+                        t.elapsed()
+                    })
+                    .min()
+                    .unwrap_or_default()
+            };
+            let with = best(&|| index.search_or_suggest(prefix, LIMIT, false).len());
+            let without = best(&|| index.search(prefix, LIMIT, false).len());
+            own.push(with.saturating_sub(without));
+        }
+    }
+    row(n, "fallback", &mut own);
+    // Misspellings one edit from several common names at once (the most records a fallback
+    // looks at), whole, through `RecipientIndex::search_or_suggest` and, for each, `search`.
+    // ("ann lii": no word long enough to correct, the fuzzy search's own cost.)
+    let heavy = "mara,jhon,smiht,garica,mari garica,ann lii,wnag".split(',');
+    let mut times = Vec::new();
+    let mut each = Vec::new();
+    for q in heavy {
+        let best = (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(index.search_or_suggest(q, LIMIT, false));
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        let mut searcher = Searcher::new();
+        searcher.search_or_suggest(index, q, LIMIT, false);
+        let records = searcher.stats().typo_candidates;
+        let off = (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(index.search(q, LIMIT, false));
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        each.push(format!(
+            "{q:?} {} ({} without; {records} records)",
+            fmt(best),
+            fmt(off)
+        ));
+        times.push(best);
+    }
+    row(n, "heavy", &mut times);
+    println!("{n:>9} heavy: {}", each.join(", "));
+    // How often the fallback ran (any keystroke), and whether the misspelled recipient came
+    // back for the whole misspelling (as a suggestion or, for a swap the fuzzy match still
+    // finds, as a hit).
+    let (mut keys, mut ran) = (0, 0);
+    // [family name alone, given + family]: misspellings, recipient found, as a suggestion.
+    let mut tally = [[0usize; 3]; 2];
+    let mut searcher = Searcher::new();
+    for (q, id) in &typos {
+        for prefix in prefixes(q) {
+            keys += 1;
+            searcher.search_or_suggest(index, prefix, LIMIT, false);
+            ran += usize::from(searcher.stats().typo_candidates > 0);
+        }
+        let hits = searcher.search_or_suggest(index, q, LIMIT, false);
+        let t = &mut tally[usize::from(q.contains(' '))];
+        t[0] += 1;
+        if let Some(h) = hits.iter().find(|h| h.id == *id) {
+            t[1] += 1;
+            t[2] += usize::from(h.suggested);
+        }
+    }
+    println!(
+        "{:>9} typo: fallback ran on {ran} of {keys} keystrokes; the recipient meant in the \
+         top {LIMIT} for the whole misspelling: family name alone {} of {} ({} suggested), \
+         given + family {} of {} ({} suggested)",
+        n, tally[0][1], tally[0][0], tally[0][2], tally[1][1], tally[1][0], tally[1][2]
+    );
+}
+
+/// Misspelled names, each with the id of the recipient meant: a family name of five or more
+/// ASCII letters with one letter replaced by a letter the name lacks ("kowalsky") or two
+/// neighbours swapped ("hernnadez"), alone or after the given name.
+fn typo_queries(
+    directory: &[packtrack::db::recipients::Recipient],
+    n: usize,
+) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    let step = (directory.len() / (n * 2).max(1)).max(1);
+    for r in directory.iter().skip(step / 2).step_by(step) {
+        if out.len() == n {
+            break;
+        }
+        let mut words = r.name.split_whitespace().map(strip_diacritics);
+        let given = words.next().unwrap_or_default();
+        let family = words.next_back().unwrap_or_default();
+        if family.len() < 5 || !family.chars().all(|c| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let mut chars: Vec<char> = family.chars().collect();
+        let k = out.len();
+        let at = 1 + k % (chars.len() - 2);
+        if k % 4 == 3 {
+            chars.swap(at, at + 1);
+        } else {
+            let lacks = ('a'..='z').find(|c| !chars.contains(c) && !"aeiou".contains(*c));
+            chars[at] = lacks.unwrap_or('x');
+        }
+        let typo: String = chars.into_iter().collect();
+        if typo == family {
+            continue;
+        }
+        let q = if k % 2 == 0 {
+            typo
+        } else {
+            format!("{given} {typo}")
+        };
+        out.push((q, r.id));
+    }
+    out
+}
+
+/// Gives every other recipient a generated family name (a few syllables), so the directory
+/// has a long tail of distinct words like a real one.
+fn long_tail(directory: &mut [packtrack::db::recipients::Recipient]) {
+    let syllables: Vec<&str> = "ka lo mi ren sto va del gu bri ton sen ma rik zo pel an ber chi \
+         dos fa"
+        .split_whitespace()
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(9);
+    for r in directory.iter_mut().step_by(2) {
+        let family: String = (0..rng.usize(2..5))
+            .map(|_| syllables[rng.usize(..syllables.len())])
+            .collect();
+        let mut words: Vec<&str> = r.name.split_whitespace().collect();
+        if words.len() > 1 {
+            words.pop();
+            let mut family = family;
+            if let Some(first) = family.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            r.name = format!("{} {family}", words.join(" "));
+        }
     }
 }
 

@@ -177,6 +177,10 @@ struct TypingArgs {
     /// The stalled session's key interval.
     #[arg(long, default_value_t = 20)]
     stall_key_ms: u64,
+    /// A pause after each name (±50 %), as a clerk who handles the parcel before the next
+    /// search; 0 types on without one.
+    #[arg(long, default_value_t = 0)]
+    name_pause_ms: u64,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -865,6 +869,9 @@ async fn typing_session(
             tokio::time::sleep(rng.jitter(think)).await;
             t.send(CTRL_U).await?;
             t.collect(2, settle, step).await?;
+            if args.name_pause_ms > 0 {
+                tokio::time::sleep(rng.jitter(Duration::from_millis(args.name_pause_ms))).await;
+            }
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Runs the interface's effects against the database and search index, answering each
 //! with a message. Errors become one clear line for the status bar (details in the log).
 
-use crate::app::{Effect, Failure, FailureKind, Msg};
+use crate::app::{Effect, Failure, FailureKind, Listed, Msg};
 use crate::domain::Principal;
 use crate::error::AppError;
 use crate::ops::Ops;
@@ -71,7 +71,7 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
         } => Msg::SearchResults {
             seq,
             found: ops
-                .search_recipients(
+                .search_recipients_or_suggest(
                     p,
                     &query,
                     crate::app::recipients::SEARCH_LIMIT,
@@ -137,7 +137,12 @@ pub async fn run(effect: Effect, ops: &Ops, p: &Principal) -> Option<Msg> {
                 oldest_first,
                 limit: 500,
             };
-            Msg::Packages(ops.find_packages(p, &q).await.map_err(Failure::from))
+            Msg::Packages(
+                ops.find_packages_counted(p, &q)
+                    .await
+                    .map(|(rows, total)| Listed { rows, total })
+                    .map_err(Failure::from),
+            )
         }
         Effect::LoadPackage(id) => {
             Msg::PackageDetail(ops.package(p, id).await.map_err(Failure::from))

@@ -135,6 +135,11 @@ impl Metrics {
                 "Scheduled backups (serve --backup-dir) that failed or did not verify.",
                 one(crate::backup::schedule::failures()),
             ),
+            Family::counter(
+                "packtrack_backup_paused_seconds",
+                "Seconds scheduled backups waited for the sessions to be quiet (backup::pace).",
+                one(crate::backup::pace::paused_total().as_secs()),
+            ),
         ];
         if let Some(db) = self.db.get() {
             families.push(Family::gauge(

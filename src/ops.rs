@@ -10,7 +10,7 @@ use crate::db::packages::{self, Handover, Intake, NewPackage, Package};
 use crate::db::recipients::{self, Recipient};
 use crate::domain::limits::TRACKING_MAX;
 use crate::domain::text::{self, Lines};
-use crate::domain::{FieldError, Flags, Location, Note, PickupCode, Principal};
+use crate::domain::{AddressedTo, FieldError, Flags, Location, Note, PickupCode, Principal};
 use crate::error::AppError;
 
 mod bulk;
@@ -44,6 +44,9 @@ pub struct IntakeRequest {
     pub location: String,
     pub flags: Flags,
     pub note: String,
+    /// For an unmatched parcel: the name typed in the recipient search, as typed; cleaned
+    /// into an [`AddressedTo`] by [`Ops::intake`] (ignored when a recipient is chosen).
+    pub addressed_to: String,
 }
 
 // The dashboard's counts are the database's answer; re-exported for the interface.
@@ -181,11 +184,21 @@ impl Ops {
         status: Option<&str>,
         limit: i64,
     ) -> Result<(Vec<Package>, packages::Total), AppError> {
-        let q = list_query(&packages::ListQuery {
+        let q = packages::ListQuery {
             status,
             limit,
             ..Default::default()
-        })?;
+        };
+        self.find_packages_counted(p, &q).await
+    }
+
+    /// [`Ops::find_packages`] with how many match in all, counted in the same statement.
+    pub async fn find_packages_counted(
+        &self,
+        p: &Principal,
+        q: &packages::ListQuery<'_>,
+    ) -> Result<(Vec<Package>, packages::Total), AppError> {
+        let q = list_query(q)?;
         let (list, total) = self
             .db
             .scoped(p, async |tx| packages::find_counted(tx, &q).await)
@@ -223,6 +236,11 @@ impl Ops {
             tracking,
             carrier,
             recipient_id: req.recipient_id,
+            addressed_to: req
+                .recipient_id
+                .is_none()
+                .then(|| AddressedTo::clean(&req.addressed_to))
+                .flatten(),
             location: Location::new(&req.location).map_err(invalid)?,
             flags: req.flags,
             note: Note::new(&req.note).map_err(invalid)?,

@@ -212,6 +212,7 @@ pub async fn seed(owner: &PgPool, keys: &SecretsKey) -> Result<Seeded, AppError>
                 tracking,
                 carrier: Some(carrier.to_string()),
                 recipient_id: Some(recipient),
+                addressed_to: None,
                 location: Location::new(locations[rng.below(locations.len())])
                     .map_err(|e| AppError::Invalid(e.0))?,
                 flags: Flags {

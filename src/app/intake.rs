@@ -9,6 +9,7 @@ use super::msg::Msg;
 use super::recipients::{edit_search, move_search_cursor, search};
 use super::text::TextField;
 use crate::db::packages::Intake;
+use crate::domain::AddressedTo;
 use crate::domain::limits::LOCATION_MAX;
 use crate::label::{Checksum, Parsed};
 use crate::ops::{IntakeRequest, normalize_tracking};
@@ -34,6 +35,25 @@ pub use crate::domain::Flags;
 pub struct Chosen {
     pub id: Option<i64>,
     pub label: String,
+    /// Unmatched: the name typed in the search box, cleaned, kept with the parcel so that
+    /// someone can match it later.
+    pub addressed_to: Option<AddressedTo>,
+}
+
+impl Chosen {
+    /// Unknown recipient (Ctrl-U), for the name typed in the search box (if any).
+    pub fn unmatched(typed: &str) -> Self {
+        let addressed_to = AddressedTo::clean(typed);
+        let label = match &addressed_to {
+            Some(name) => format!("unmatched · addressed to “{}”", name.as_str()),
+            None => "(unmatched: resolve later)".into(),
+        };
+        Chosen {
+            id: None,
+            label,
+            addressed_to,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -252,10 +272,8 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                 vec![]
             }
             Some(Action::Unmatched) => {
-                m.intake.recipient = Some(Chosen {
-                    id: None,
-                    label: "(unmatched: resolve later)".into(),
-                });
+                // What the clerk typed is what the label says: kept for whoever matches it.
+                m.intake.recipient = Some(Chosen::unmatched(&m.search.query.text()));
                 m.intake.step = IntakeStep::Details;
                 vec![]
             }
@@ -264,6 +282,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -> Ve
                     m.intake.recipient = Some(Chosen {
                         id: Some(f.recipient.id),
                         label: format!("{} · {}", f.recipient.name, f.recipient.unit),
+                        addressed_to: None,
                     });
                     m.intake.step = IntakeStep::Details;
                 } else {
@@ -379,6 +398,10 @@ fn commit_intake(m: &mut Model) -> Vec<Effect> {
         location: f.location.text(),
         flags: f.flags,
         note: f.note.lines().join("\n"),
+        addressed_to: chosen
+            .addressed_to
+            .as_ref()
+            .map_or_else(String::new, |a| a.as_str().to_string()),
     })]
 }
 
@@ -388,7 +411,11 @@ fn on_intake_done(m: &mut Model, res: Result<Intake, Failure>) -> Vec<Effect> {
         Ok(i) => {
             let p = &i.package;
             let next = m.intake.queued.take();
-            let who = p.recipient_name.as_deref().unwrap_or("unmatched");
+            let who = match (&p.recipient_name, &p.addressed_to) {
+                (Some(name), _) => name.clone(),
+                (None, Some(typed)) => format!("“{typed}” (unmatched)"),
+                (None, None) => "unmatched".into(),
+            };
             if i.created {
                 m.intake.tally += 1;
                 let line = format!(

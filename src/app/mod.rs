@@ -32,5 +32,5 @@ mod tests;
 pub use effect::Effect;
 pub use failure::{Failure, FailureKind};
 pub use model::Model;
-pub use msg::Msg;
+pub use msg::{Listed, Msg};
 pub use update::update;

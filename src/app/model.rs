@@ -201,6 +201,9 @@ impl Model {
                     || p.recipient_name
                         .as_deref()
                         .is_some_and(|n| n.to_lowercase().contains(&needle))
+                    || p.addressed_to
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().contains(&needle))
                     || p.recipient_unit.as_deref().is_some_and(|u| {
                         u.to_lowercase().contains(&needle)
                             || (!unit.is_empty()

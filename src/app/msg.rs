@@ -1,6 +1,6 @@
 //! Everything that can happen to the interface.
 
-use crate::db::packages::{Event, Intake, Package};
+use crate::db::packages::{Event, Intake, Package, Total};
 use crate::ops::{Found, Stats};
 use crate::term::input::KeyEvent;
 
@@ -36,7 +36,7 @@ pub enum Msg {
         recipient: i64,
         names: Result<Vec<String>, Failure>,
     },
-    Packages(Result<Vec<Package>, Failure>),
+    Packages(Result<Listed, Failure>),
     PackageDetail(Result<(Package, Vec<Event>), Failure>),
     Changed(Result<Package, Failure>),
     /// What a bulk action on the marked parcels did.
@@ -83,4 +83,20 @@ pub enum Msg {
         by: String,
         ids: Vec<i64>,
     },
+}
+
+/// A page of the package list and how many packages match its query in all, so a cut
+/// list says "500 of 5123" instead of passing its page off as everything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub rows: Vec<Package>,
+    pub total: Total,
+}
+
+impl From<Vec<Package>> for Listed {
+    /// Rows that are the whole answer.
+    fn from(rows: Vec<Package>) -> Self {
+        let total = Total::Exact(i64::try_from(rows.len()).unwrap_or(i64::MAX));
+        Self { rows, total }
+    }
 }

@@ -7,10 +7,10 @@ use super::effect::Effect;
 use super::failure::Failure;
 use super::keymap::Action;
 use super::model::{Model, Screen, Tone};
-use super::msg::Msg;
+use super::msg::{Listed, Msg};
 use super::recipients::{edit_search, move_search_cursor, search};
 use super::text::TextField;
-use crate::db::packages::{Change, Edit, Package};
+use crate::db::packages::{Change, Edit, Package, Total};
 use crate::domain::limits::{LOCATION_MAX, NOTE_MAX};
 use crate::domain::{Flag, Flags, Location, Note};
 use crate::term::input::{KeyCode, KeyEvent};
@@ -87,6 +87,9 @@ pub struct PackageList {
     /// Index into [`Model::visible`].
     pub cursor: usize,
     pub loading: bool,
+    /// How many packages match the query the rows came from (`None` before the first
+    /// answer); more than the rows when the server cut the page.
+    pub total: Option<Total>,
     /// The search: tracking, carrier, recipient, unit or location contain it. Typing
     /// narrows the rows loaded; Enter asks the server, across every status unless one was
     /// chosen during this search.
@@ -114,6 +117,7 @@ impl Default for PackageList {
             rows: Vec::new(),
             cursor: 0,
             loading: false,
+            total: None,
             filter: TextField::new(40),
             filtering: false,
             choosing_status: false,
@@ -211,8 +215,9 @@ pub(super) fn load_failed(m: &mut Model, e: Failure) -> Vec<Effect> {
 pub(super) fn on_msg(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Packages(Err(e)) | Msg::PackageDetail(Err(e)) => load_failed(m, e),
-        Msg::Packages(Ok(rows)) => {
+        Msg::Packages(Ok(Listed { rows, total })) => {
             m.list.loading = false;
+            m.list.total = Some(total);
             m.list.cursor = m.list.cursor.min(rows.len().saturating_sub(1));
             // Marks stay on the parcels still listed (a reload after another desk's change).
             m.list.marks.retain(|id| rows.iter().any(|p| p.id == *id));
@@ -418,7 +423,12 @@ pub(super) fn detail_key(m: &mut Model, key: KeyEvent, action: Option<Action>) -
             let searches = c.searches();
             m.correction = Some(c);
             if searches {
-                m.search.query.clear();
+                // Assigning starts from the name the parcel was recorded for, if any.
+                let typed = m.detail.as_ref().and_then(|(p, _)| p.addressed_to.clone());
+                match typed.filter(|_| kind == CorrectionKind::Assign) {
+                    Some(typed) => m.search.query.set(&typed),
+                    None => m.search.query.clear(),
+                }
                 return search(m);
             }
         } else {

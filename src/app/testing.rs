@@ -82,6 +82,7 @@ pub(crate) fn found(id: i64, name: &str, unit: &str) -> Found {
             score: 100,
             field: Field::Name,
             indices: vec![],
+            suggested: false,
         },
     }
 }
@@ -98,6 +99,7 @@ pub(crate) fn pkg(id: i64, tracking: &str) -> crate::db::packages::Package {
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),
+        addressed_to: None,
         received_at: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
         picked_up_at: None,
         handling: None,

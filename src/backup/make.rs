@@ -10,6 +10,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::container::Writer;
+use super::pace::Pace;
 use super::priority;
 use super::{
     BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, FacilityHead, Info, Manifest,
@@ -33,6 +34,8 @@ pub struct Source<'a> {
     pub client: PgClient,
     pub data_dir: &'a Path,
     pub keys_dir: &'a Path,
+    /// Step aside while sessions type (`backup::pace`); `None`: `--no-pace`.
+    pub pace: Option<Pace>,
 }
 
 /// Writes one backup into `dir`; the file appears under its final name only when complete
@@ -59,6 +62,8 @@ pub async fn make(
     };
     let checkpoints = read_checkpoints(src.data_dir)?;
 
+    let pace = src.pace;
+    Pace::step_async(pace).await;
     let mut snap = backups::export_snapshot(src.owner).await?;
     let mut dump = src.client.command("pg_dump");
     // Named so that its server backend can be found and lowered (embedded cluster only).
@@ -85,7 +90,8 @@ pub async fn make(
         let info = info.clone();
         let key = key.clone();
         priority::background("encrypt", move || {
-            write_stream(&partial, key.encryptor(), &info, stdout, progress)
+            Pace::step(pace);
+            write_stream(&partial, key.encryptor(), &info, stdout, progress, pace)
         })
     };
     let stderr_reader = tokio::task::spawn_blocking(move || {
@@ -99,6 +105,7 @@ pub async fn make(
         lower_backends(src.owner, &mut snap.tx, &app).await;
     }
     let queried = async {
+        Pace::step_async(pace).await;
         let conn = &mut *snap.tx;
         let heads = backups::facility_heads(conn).await?;
         let counts = backups::row_counts(conn).await?;
@@ -205,6 +212,7 @@ fn write_stream(
     info: &Info,
     mut dump: impl Read,
     progress: bool,
+    pace: Option<Pace>,
 ) -> Result<Writer<AgeFile>, BackupError> {
     let io = |e| io_err(partial)(e);
     let file = std::fs::OpenOptions::new()
@@ -222,6 +230,8 @@ fn write_stream(
     let show = progress && std::io::stderr().is_terminal();
     let (mut total, mut last) = (0u64, Instant::now());
     loop {
+        // Not reading stops pg_dump (and its server backend) on a full pipe.
+        Pace::chunk(pace);
         let n = match dump.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

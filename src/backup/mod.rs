@@ -28,6 +28,7 @@
 
 pub mod container;
 pub mod make;
+pub mod pace;
 mod priority;
 pub mod restore;
 pub mod schedule;

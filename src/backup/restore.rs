@@ -47,7 +47,7 @@ pub async fn prepare(
     without_secrets_key: bool,
 ) -> Result<Prepared, BackupError> {
     let started = Instant::now();
-    let reader = open_blocking(file, key).await?.boxed();
+    let reader = open_blocking(file, key, None).await?.boxed();
     let mut notes = Vec::new();
 
     // Keys before anything is written.
@@ -114,7 +114,7 @@ pub async fn finish(prepared: Prepared, target: &Target<'_>) -> Result<Verdict, 
         backups::ensure_app_role(&mut conn).await?;
     }
     drop(conn);
-    let result = restore_and_check(target.db, &owner, reader).await;
+    let result = restore_and_check(target.db, &owner, reader, None).await;
     owner.close().await;
     let (manifest, checkpoints, audit_entries) = result?;
 

@@ -32,6 +32,8 @@ pub struct Schedule {
     /// kept off this host, as it should be) means no drill here and no removal either: the
     /// host that holds the identity runs `admin backup verify` and prunes.
     pub check: Option<DecryptWith>,
+    /// Wait for the sessions to be quiet (`pace`); `None`: `serve --backup-no-pace`.
+    pub pace: Option<super::pace::Pace>,
 }
 
 /// What `serve` hands the scheduler: its own owner pool and client tools.
@@ -71,12 +73,22 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match once(&job).await {
+        let (started, paused) = (Instant::now(), super::pace::paused_total());
+        let outcome = once(&job).await;
+        // How long this run took, and how much of it it waited for the sessions to be quiet.
+        let secs = started.elapsed().as_secs_f64();
+        let paused = super::pace::paused_total()
+            .saturating_sub(paused)
+            .as_secs_f64();
+        match outcome {
             Outcome::Verified { file, removed } => {
-                tracing::info!(file = %file.display(), removed, "scheduled backup verified");
+                tracing::info!(
+                    file = %file.display(), removed, secs, paused,
+                    "scheduled backup verified"
+                );
             }
             Outcome::Written { file } => tracing::warn!(
-                file = %file.display(),
+                file = %file.display(), secs, paused,
                 "scheduled backup written but not verified (no identity on this host); \
                  old backups are kept until a verified one exists"
             ),
@@ -97,6 +109,7 @@ pub async fn once(job: &Job) -> Outcome {
         client: job.client.clone(),
         data_dir: &job.data_dir,
         keys_dir: &job.keys_dir,
+        pace: s.pace.map(super::pace::Pace::starting_now),
     };
     let started = Instant::now();
     let made = match super::make::make(&src, &s.dir, &s.key, false).await {
@@ -123,7 +136,7 @@ pub async fn once(job: &Job) -> Outcome {
         return Outcome::Written { file: made.path };
     };
     let started = Instant::now();
-    match super::verify::verify(&made.path, check.clone()).await {
+    match super::verify::verify(&made.path, check.clone(), src.pace).await {
         Ok(v) => {
             super::record_run(
                 &job.owner,

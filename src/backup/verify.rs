@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::container::{Item, Reader};
+use super::pace::Pace;
 use super::priority;
 use super::{BackupError, CHECKPOINTS_PART, DUMP_PART, DecryptWith, Manifest, PgClient, compare};
 use crate::db::{ClusterOptions, Database, EmbeddedCluster, backups, pg};
@@ -45,16 +46,21 @@ impl std::fmt::Display for Verdict {
 }
 
 /// The whole drill; the throw-away cluster is gone when this returns.
-pub async fn verify(file: &Path, key: DecryptWith) -> Result<Verdict, BackupError> {
+pub async fn verify(
+    file: &Path,
+    key: DecryptWith,
+    pace: Option<Pace>,
+) -> Result<Verdict, BackupError> {
     let started = Instant::now();
     let scratch = Scratch::new()?;
     let root = scratch.path.clone();
     // The throw-away cluster's initdb and the header's scrypt (about a second each) overlap.
     let (reader, cluster) = tokio::join!(
-        open_blocking(file, key),
+        open_blocking(file, key, pace),
         // Started from a lowered thread, the throw-away postmaster and its backends (the
         // restore's CPU) yield to a serving node's sessions.
         priority::background("cluster", move || {
+            Pace::step(pace);
             EmbeddedCluster::start(&root, ClusterOptions { durable: false })
         })
     );
@@ -70,7 +76,7 @@ pub async fn verify(file: &Path, key: DecryptWith) -> Result<Verdict, BackupErro
     let result = async {
         let db = Database::embedded(cluster.clone(), pg::DATABASE).await?;
         let owner = db.owner_pool().await?;
-        let out = restore_and_check(&db, &owner, reader).await;
+        let out = restore_and_check(&db, &owner, reader, pace).await;
         owner.close().await;
         out
     }
@@ -94,9 +100,14 @@ pub async fn verify(file: &Path, key: DecryptWith) -> Result<Verdict, BackupErro
 pub(crate) async fn open_blocking(
     file: &Path,
     key: DecryptWith,
+    pace: Option<Pace>,
 ) -> Result<Reader<impl Read + Send + use<>>, BackupError> {
     let f = file.to_path_buf();
-    priority::background("decrypt", move || key.open(&f)).await?
+    priority::background("decrypt", move || {
+        Pace::step(pace);
+        key.open(&f)
+    })
+    .await?
 }
 
 /// pg_restore into `db` (empty), then the checks. Returns the manifest, the checkpoint file
@@ -105,11 +116,13 @@ pub(crate) async fn restore_and_check(
     db: &Database,
     owner: &sqlx::PgPool,
     reader: Reader<impl Read + Send + 'static>,
+    pace: Option<Pace>,
 ) -> Result<(Manifest, Option<Vec<u8>>, u64), BackupError> {
     let client = PgClient::of(db);
     let (manifest, checkpoints) =
-        priority::background("restore", move || stream_into(reader, &client)).await??;
+        priority::background("restore", move || stream_into(reader, &client, pace)).await??;
     // Counts and heads first, as restored (the snapshot's state); migrations may add rows.
+    Pace::step_async(pace).await;
     let mut conn = owner.acquire().await?;
     let counts = backups::row_counts(&mut conn).await?;
     let heads: Vec<_> = backups::facility_heads(&mut conn)
@@ -124,10 +137,12 @@ pub(crate) async fn restore_and_check(
         .collect();
     drop(conn);
     compare(&manifest, &counts, &heads)?;
+    Pace::step_async(pace).await;
     crate::db::MIGRATOR
         .run(owner)
         .await
         .map_err(|e| BackupError::Db(e.into()))?;
+    Pace::step_async(pace).await;
     let entries = match crate::db::audit::verify(owner).await? {
         Ok(v) => v.entries,
         Err(broken) => return Err(BackupError::Mismatch(broken.to_string())),
@@ -141,6 +156,7 @@ pub(crate) async fn restore_and_check(
 fn stream_into(
     mut reader: Reader<impl Read>,
     client: &PgClient,
+    pace: Option<Pace>,
 ) -> Result<(Manifest, Option<Vec<u8>>), BackupError> {
     match reader.next_item()? {
         Item::Part(name) if name == DUMP_PART => {}
@@ -170,8 +186,11 @@ fn stream_into(
             .read_to_string(&mut s);
         s
     });
-    let mut buf = vec![0u8; super::container::MAX_DATA];
+    // A pipe's worth at a time: small enough that a paced drill stops within milliseconds.
+    let mut buf = vec![0u8; 64 << 10];
     let fed: Result<(), BackupError> = loop {
+        // Holding back the next chunk stops pg_restore and its backend on empty pipes.
+        Pace::chunk(pace);
         let n = match reader.read_data(&mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => n,

@@ -67,6 +67,10 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         Anchor::new(&cfg.data_dir, keys.clone()),
         anchor_rx,
     ));
+    // Session input, published for backups run from a shell on this host (backup::pace).
+    tokio::spawn(crate::backup::pace::publish(
+        crate::backup::pace::clock_file(&cfg.data_dir),
+    ));
     // Scheduled backups (issue 18, docs/BACKUP.md).
     let (backup_stop, backup_rx) = tokio::sync::watch::channel(false);
     let backups = match args.backup.schedule()? {
@@ -273,6 +277,10 @@ pub struct BackupFlags {
     /// are removed. Without it nothing is verified or removed here.
     #[arg(long, value_name = "FILE", requires = "backup_recipient")]
     backup_identity: Option<PathBuf>,
+    /// Run scheduled backups at full pace even while sessions type (by default they wait
+    /// for half a second of quiet before each step: docs/BACKUP.md).
+    #[arg(long)]
+    backup_no_pace: bool,
 }
 
 impl BackupFlags {
@@ -308,6 +316,7 @@ impl BackupFlags {
             keep: usize::try_from(self.backup_keep).unwrap_or(usize::MAX),
             key,
             check,
+            pace: (!self.backup_no_pace).then(crate::backup::pace::Pace::default),
         }))
     }
 }

@@ -20,6 +20,11 @@ pub async fn export_snapshot(owner: &PgPool) -> Result<Snapshot, DbError> {
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
+    // The manifest's row counts would otherwise start parallel workers: the postmaster forks
+    // them at normal priority, where the backup's own backends are lowered.
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
     let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut *tx)
         .await?;

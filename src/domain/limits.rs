@@ -6,6 +6,10 @@
 /// Most characters in a shelf location: it is printed on the label and fits one table column.
 pub const LOCATION_MAX: usize = 64;
 
+/// Most characters kept of the name on an unmatched parcel ("addressed to"): what fits the
+/// search box it was typed in.
+pub const ADDRESSED_TO_MAX: usize = 80;
+
 /// Most characters in an intake note: enough for a paragraph, small enough to list quickly.
 pub const NOTE_MAX: usize = 2000;
 

@@ -12,7 +12,7 @@ pub mod text;
 
 pub use device::{Device, KIOSK_LOGIN};
 pub use key::KeyInfo;
-pub use parcel::{FieldError, Flag, Flags, Location, Note, PickupCode};
+pub use parcel::{AddressedTo, FieldError, Flag, Flags, Location, Note, PickupCode};
 pub use principal::{Principal, Source};
 pub use role::Role;
 

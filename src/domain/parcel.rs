@@ -1,11 +1,11 @@
 //! What a parcel carries besides its number: the four handling flags, the shelf location, the
-//! clerk's note and the pickup code. Each type checks its own limits when it is built, so a
+//! clerk's note, the name it is addressed to when no recipient matched, and the pickup code. Each type checks its own limits when it is built, so a
 //! value of the type is known good wherever it travels (form → ops → db) and each limit is
 //! checked in one place. The error texts are the ones users already see.
 
 use std::fmt;
 
-use super::limits::{LOCATION_MAX, NOTE_MAX};
+use super::limits::{ADDRESSED_TO_MAX, LOCATION_MAX, NOTE_MAX};
 use super::text::{self, Lines};
 
 /// Why a parcel field was refused: the sentence shown to the user (it never echoes the text).
@@ -210,6 +210,51 @@ impl TryFrom<&str> for Note {
     type Error = FieldError;
     fn try_from(s: &str) -> Result<Self, FieldError> {
         Self::new(s)
+    }
+}
+
+/// The name on an unmatched parcel, as the clerk typed it in the recipient search ("kowalsky"),
+/// kept so that someone can match it later. Cleaned rather than refused (the clerk already
+/// chose "unknown recipient"; a stray character must not lose the parcel): control and bidi
+/// characters dropped, whitespace runs made one space, trimmed, cut to [`ADDRESSED_TO_MAX`]
+/// characters. PII: never logged (its `Debug` says only its length).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AddressedTo(String);
+
+impl AddressedTo {
+    /// The cleaned text, `None` when nothing is left.
+    pub fn clean(text: &str) -> Option<Self> {
+        let kept: String = text
+            .chars()
+            .filter_map(|c| {
+                if c.is_whitespace() {
+                    Some(' ')
+                } else if text::forbidden(c).is_some() {
+                    None
+                } else {
+                    Some(c)
+                }
+            })
+            .collect();
+        let words: Vec<&str> = kept.split_whitespace().collect();
+        let cut: String = words.join(" ").chars().take(ADDRESSED_TO_MAX).collect();
+        let cut = cut.trim_end();
+        (!cut.is_empty()).then(|| Self(cut.to_string()))
+    }
+
+    /// A name read back from the database: it was cleaned when it was written.
+    pub fn stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AddressedTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AddressedTo({} chars)", self.0.chars().count())
     }
 }
 

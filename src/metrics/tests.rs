@@ -42,6 +42,7 @@ fn sample_names_are_stable() {
             "packtrack_effects_started_total",
             "packtrack_session_recheck_failed_total",
             "packtrack_backup_failures_total",
+            "packtrack_backup_paused_seconds_total",
             "packtrack_db_up",
             "packtrack_db_restarts_total",
         ]

@@ -192,6 +192,10 @@ pub struct SearchStats {
     pub scored: usize,
     /// Whether the previous query's survivors were reused.
     pub narrowed: bool,
+    /// Records the typo fallback looked at (0: it did not run or matched no word).
+    pub typo_candidates: usize,
+    /// Suggestions the typo fallback made.
+    pub suggested: usize,
 }
 
 /// Searches an index keystroke after keystroke: holds nucleo's matchers (about 135 KB each,
@@ -270,6 +274,24 @@ impl Searcher {
         fields
     }
 
+    /// [`search`](Self::search), then the typo fallback: when fewer than three hits have
+    /// every query word at the start of a word (and none has them all as whole words), the
+    /// recipients with name words a few edits away ("kowalsky" → Kowalski, "johnsen" →
+    /// Johnson, Jensen) or that sound alike, marked [`Hit::suggested`]. Order: the recognised
+    /// hits, the suggestions (closest first), the other hits; at most `limit`. Query words of
+    /// four letters or more are corrected; the fallback reads the index's word list and the
+    /// records of the words it matched (at most `typo::MAX_CANDIDATES`), never every record.
+    pub fn search_or_suggest(
+        &mut self,
+        index: &RecipientIndex,
+        query: &str,
+        limit: usize,
+        include_inactive: bool,
+    ) -> Vec<Hit> {
+        let hits = self.search(index, query, limit, include_inactive);
+        super::typo::with_suggestions(self, index, query, hits, limit, include_inactive)
+    }
+
     /// See [`RecipientIndex::search`].
     pub fn search(
         &mut self,
@@ -296,6 +318,7 @@ impl Searcher {
                     score: 0,
                     field: Field::Name,
                     indices: Vec::new(),
+                    suggested: false,
                 })
                 .collect();
         }
@@ -460,5 +483,6 @@ pub(super) fn hit(
         score: r.score.0,
         field,
         indices,
+        suggested: false,
     })
 }

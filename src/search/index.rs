@@ -12,6 +12,7 @@ use super::bounds::{
     Class, FNV_OFFSET, Pairs, char_bit, fnv, key_hash, nucleo_bonus, pair_bit, word_bit,
 };
 use super::fold::{fold_keep_case, fold_lower};
+use super::typo::Words;
 use super::{Field, Hit, Searcher};
 use crate::db::recipients::Recipient;
 
@@ -141,6 +142,8 @@ pub struct RecipientIndex {
     pub(super) by_id: HashMap<i64, u32>,
     /// Occupied slots sorted by (sort key, id), i.e. by rank.
     pub(super) order: Vec<u32>,
+    /// The name words for the typo fallback (`typo/`).
+    pub(super) words: Words,
     /// Identifies this index and its state for a [`Searcher`]'s cache.
     pub(super) instance: u64,
     pub(super) generation: u64,
@@ -157,6 +160,7 @@ impl RecipientIndex {
             free: Vec::new(),
             by_id: HashMap::with_capacity(recipients.len()),
             order: Vec::with_capacity(recipients.len()),
+            words: Words::default(),
             instance: NEXT_INDEX_ID.fetch_add(1, AtomicOrdering::Relaxed),
             generation: 0,
         };
@@ -328,6 +332,7 @@ impl RecipientIndex {
             + self.arena.wide.capacity() * size_of::<char>()
             + (self.free.capacity() + self.order.capacity()) * size_of::<u32>()
             + by_id
+            + self.words.heap_bytes(ALLOC_OVERHEAD)
     }
 
     pub fn get(&self, id: i64) -> Option<&Recipient> {
@@ -345,6 +350,13 @@ impl RecipientIndex {
         Searcher::new().search(self, query, limit, include_inactive)
     }
 
+    /// [`search`](Self::search), and when it finds no one a clerk would recognise, the
+    /// recipients whose names are a few typos away or sound alike, marked
+    /// [`Hit::suggested`] ("did you mean …?"): see [`Searcher::search_or_suggest`].
+    pub fn search_or_suggest(&self, query: &str, limit: usize, include_inactive: bool) -> Vec<Hit> {
+        Searcher::new().search_or_suggest(self, query, limit, include_inactive)
+    }
+
     /// How many records `query` matches in all (a full pass; see `engine::count_matches`).
     pub fn count_matches(&self, query: &str, include_inactive: bool) -> usize {
         super::engine::count_matches(self, query, include_inactive)
@@ -354,7 +366,8 @@ impl RecipientIndex {
         self.entries.get(slot as usize).and_then(Option::as_ref)
     }
 
-    /// Puts a record in a free slot: masks, pair filter, texts (not `order`, not its rank).
+    /// Puts a record in a free slot: masks, pair filter, texts, name words (not `order`, not
+    /// its rank).
     pub(super) fn attach(&mut self, entry: Entry) -> u32 {
         let (meta, pairs) = self.prepare(&entry.rec);
         let id = entry.rec.id;
@@ -372,6 +385,9 @@ impl RecipientIndex {
                 (self.entries.len() - 1) as u32
             }
         };
+        if let Some(Some(entry)) = self.entries.get(slot as usize) {
+            self.words.add(slot, &entry.rec);
+        }
         self.by_id.insert(id, slot);
         slot
     }
@@ -456,6 +472,7 @@ impl RecipientIndex {
             return;
         };
         self.by_id.remove(&entry.rec.id);
+        self.words.remove(slot, &entry.rec);
         self.arena.dead_spans += usize::from(self.metas[slot as usize].nspans);
         self.metas[slot as usize] = Meta::default();
         self.pairs[slot as usize] = Pairs::default();

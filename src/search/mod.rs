@@ -33,11 +33,16 @@
 //! items or start over (no update or removal), sorts every match rather than keeping a top-k,
 //! and was several times slower per keystroke on the same data.
 //!
+//! Misspellings the fuzzy match cannot find ("kowalsky" for Kowalski: a letter the name lacks)
+//! are the typo fallback's ([`Searcher::search_or_suggest`], `typo/`): when no hit is one a
+//! clerk would recognise, names a few edits away or that sound alike, marked as suggestions.
+//!
 //! Layout: `index.rs` (the records, their masks and arenas), `query.rs` (a query's atoms and
 //! their scores), `bounds.rs` (upper bounds of nucleo's score, mirroring its scoring: the part
 //! that is pinned to one nucleo version), `engine.rs` (the streaming top-k pass and
-//! [`Searcher`]), `fold.rs` (diacritics folding), and behind the `bench-data` feature (always
-//! in tests) `synthetic.rs`, the generated directory benchmarks and tests search.
+//! [`Searcher`]), `fold.rs` (diacritics folding), `typo/` (the fallback: name words, edit
+//! distance, sound-alike keys), and behind the `bench-data` feature (always in tests)
+//! `synthetic.rs`, the generated directory benchmarks and tests search.
 
 mod bounds;
 mod engine;
@@ -48,6 +53,7 @@ mod query;
 mod synthetic;
 #[cfg(test)]
 mod tests;
+mod typo;
 
 pub use engine::{SearchStats, Searcher};
 pub use index::RecipientIndex;
@@ -111,8 +117,12 @@ pub struct Hit {
     /// multi-word query other fields may have matched too ("smith 1204": the unit):
     /// [`Searcher::highlights`] gives them all.
     pub field: Field,
-    /// Char indices of matched characters in the matched field's text, ascending.
+    /// Char indices of matched characters in the matched field's text, ascending (for a
+    /// suggestion: the corrected words).
     pub indices: Vec<u32>,
+    /// Not a match but a suggestion of the typo fallback ([`Searcher::search_or_suggest`]):
+    /// a name a few typos away or that sounds alike. Score 0; shown as "did you mean …?".
+    pub suggested: bool,
 }
 
 /// The text of `field` in `r` (`None` for a missing email or alias).

@@ -29,11 +29,7 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         } else {
             format!(" · “{}”", search.chars().take(20).collect::<String>())
         },
-        if m.list.loading {
-            "loading…".to_string()
-        } else {
-            visible.len().to_string()
-        }
+        count(m, visible.len())
     );
     let block = Block::default().borders(Borders::ALL).title(title);
     let mut inner = block.inner(area);
@@ -105,7 +101,7 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         let text = gutter(m.list.marks.contains(&p.id)).to_string()
             + &row(
                 &p.tracking,
-                p.recipient_name.as_deref().unwrap_or("(unmatched)"),
+                &recipient(p),
                 p.recipient_unit.as_deref().unwrap_or("-"),
                 &p.location,
                 &m.local(p.received_at).format("%m-%d").to_string(),
@@ -122,6 +118,32 @@ pub fn draw_list(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         lines.push(Line::from(Span::styled(text, style)));
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The title's count: "12", or "500 of 5123" when the server's page is not every match.
+/// A local narrowing (typed, Enter not yet pressed) counts the loaded rows it keeps.
+fn count(m: &Model, visible: usize) -> String {
+    use crate::db::packages::Total;
+    if m.list.loading {
+        return "loading…".into();
+    }
+    match m.list.total {
+        Some(total) if visible == m.list.rows.len() && !total.complete(visible) => match total {
+            Total::Exact(n) => format!("{visible} of {n}"),
+            Total::Over(n) => format!("{visible} of over {n}"),
+        },
+        _ => visible.to_string(),
+    }
+}
+
+/// A list row's recipient: the name, or for an unmatched parcel "?" and the name it was
+/// recorded for (what the clerk typed at intake), so it can be matched later.
+fn recipient(p: &crate::db::packages::Package) -> String {
+    match (&p.recipient_name, &p.addressed_to) {
+        (Some(name), _) => name.clone(),
+        (None, Some(typed)) => format!("?{typed}"),
+        (None, None) => "(unmatched)".into(),
+    }
 }
 
 /// " by Bob Smith (proxy)" or " by Sam Lee (authorised proxy)": who collected the parcel,
@@ -172,9 +194,12 @@ pub fn draw_detail(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         ),
         kv(
             "Recipient",
-            p.recipient_name
-                .clone()
-                .unwrap_or_else(|| "(unmatched)".into()),
+            match (&p.recipient_name, &p.addressed_to) {
+                (Some(name), Some(typed)) => format!("{name} (addressed to “{typed}”)"),
+                (Some(name), None) => name.clone(),
+                (None, Some(typed)) => format!("(unmatched) addressed to “{typed}”"),
+                (None, None) => "(unmatched)".into(),
+            },
         ),
         kv(
             "Status",

@@ -25,6 +25,7 @@ fn package(id: i64, tracking: &str, name: &str, hours_ago: i64, status: &str) ->
         status: status.into(),
         location: "Shelf A".into(),
         pickup_code: Some(format!("{:06}", 100_000 + id)),
+        addressed_to: None,
         received_at: now() - chrono::Duration::hours(hours_ago),
         picked_up_at: None,
         handling: None,
@@ -47,6 +48,7 @@ fn found(id: i64, name: &str, unit: &str, indices: Vec<u32>) -> Found {
             score: 100,
             field: Field::Name,
             indices,
+            suggested: false,
         },
     }
 }
@@ -255,6 +257,24 @@ fn the_detail_names_who_picked_up_and_a_proxy() {
 }
 
 #[test]
+fn an_unmatched_parcel_shows_the_name_it_was_recorded_for() {
+    let mut m = model(Screen::Packages);
+    let mut p = package(4, "PT-ABCDEFGH", "-", 5, "waiting");
+    (p.recipient_id, p.recipient_name) = (None, None);
+    p.addressed_to = Some("aria kowalsky".into());
+    m.list.rows = vec![p.clone()];
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("?aria kowalsky"), "{s}");
+    m.screen = Screen::Detail;
+    m.detail = Some((p, vec![]));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(
+        s.contains("(unmatched) addressed to “aria kowalsky”"),
+        "{s}"
+    );
+}
+
+#[test]
 fn three_residents_of_one_name_are_told_apart_by_unit_and_date() {
     let mut m = model(Screen::Packages);
     m.list.rows = (0..3)
@@ -291,6 +311,7 @@ fn help_overlay_and_status_line() {
     m.intake.recipient = Some(Chosen {
         id: Some(1),
         label: "Ada Lovelace · A-101".into(),
+        addressed_to: None,
     });
     m.note("not recorded: the database is not answering", Tone::Error);
     let s = render(&m, 80, 24, ColorDepth::Ansi16);

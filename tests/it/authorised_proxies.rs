@@ -3,17 +3,12 @@
 //! the list is bounded and clean, another facility's resident answers like a missing one,
 //! and a pickup records whether the proxy was on the list, decided by the server.
 
-use packtrack::db::Database;
-use packtrack::db::packages::{self, Handover, NewPackage};
+use packtrack::db::packages::{self, Handover};
 use packtrack::domain::{Principal, Role, Source};
 use packtrack::error::AppError;
 use packtrack::ops::{Ops, RecipientFields};
 
-use crate::support::{fresh_db, member, superuser};
-
-async fn ops(db: &Database) -> Ops {
-    Ops::new(db.app(4).await.unwrap())
-}
+use crate::support::{app_ops as ops, fresh_db, intake_for as intake, member, superuser};
 
 async fn resident(ops: &Ops, admin: &Principal, name: &str) -> i64 {
     ops.create_recipient(
@@ -27,24 +22,6 @@ async fn resident(ops: &Ops, admin: &Principal, name: &str) -> i64 {
     .await
     .unwrap()
     .id
-}
-
-async fn intake(ops: &Ops, p: &Principal, tracking: &str, recipient: i64) -> i64 {
-    let mut tx = ops.db().tenant(p).await.unwrap();
-    let id = packages::intake(
-        &mut tx,
-        &NewPackage {
-            tracking: tracking.into(),
-            recipient_id: Some(recipient),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .package
-    .id;
-    tx.commit().await.unwrap();
-    id
 }
 
 #[tokio::test]

@@ -329,6 +329,7 @@ async fn a_backup_during_concurrent_intakes_holds_every_acknowledged_intake() {
         client: backup::PgClient::of(&db),
         data_dir: tmp.path(),
         keys_dir: tmp.path(),
+        pace: None,
     };
     let made = backup::make::make(
         &src,
@@ -410,6 +411,7 @@ async fn scheduled_backups_rotate_after_verifying() {
             keep: 2,
             key: EncryptTo::Recipient(id.to_public()),
             check: Some(DecryptWith::Identities(vec![id.clone()])),
+            pace: None,
         },
     };
     let job = job(dir.clone());

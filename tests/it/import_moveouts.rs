@@ -6,18 +6,12 @@
 //! a fifth of the roster writes nothing without the extra confirmation.
 
 use packtrack::admin::import::{ColumnMap, ImportOptions};
-use packtrack::db::Database;
-use packtrack::db::packages::{self, NewPackage};
 use packtrack::domain::{Principal, Role};
 use packtrack::ops::Ops;
 use sqlx::PgConnection;
 
 use crate::recipients_admin::exec_stdin;
-use crate::support::{fresh_db, member, superuser};
-
-async fn ops(db: &Database) -> Ops {
-    Ops::new(db.app(4).await.unwrap())
-}
+use crate::support::{app_ops as ops, fresh_db, intake_for as intake, member, superuser};
 
 /// A plain roster of residents `Resident N` in unit `U-N` for each N in `ids`.
 fn roster(ids: impl IntoIterator<Item = u32>) -> String {
@@ -92,24 +86,6 @@ async fn audits(su: &mut PgConnection) -> i64 {
         .fetch_one(su)
         .await
         .unwrap()
-}
-
-async fn intake(ops: &Ops, p: &Principal, tracking: &str, recipient: i64) -> i64 {
-    let mut tx = ops.db().tenant(p).await.unwrap();
-    let id = packages::intake(
-        &mut tx,
-        &NewPackage {
-            tracking: tracking.into(),
-            recipient_id: Some(recipient),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .package
-    .id;
-    tx.commit().await.unwrap();
-    id
 }
 
 #[tokio::test]

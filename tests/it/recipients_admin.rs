@@ -2,14 +2,13 @@
 //! console): merge moves packages and is audited, the import preview writes nothing and
 //! its confirmation writes exactly the previewed rows, roles and facilities are enforced.
 
-use packtrack::db::Database;
-use packtrack::db::packages::{self, Handover, NewPackage};
-use packtrack::domain::{Principal, Role, Source};
+use packtrack::db::packages::{self, Handover};
+use packtrack::domain::{Role, Source};
 use packtrack::error::AppError;
-use packtrack::ops::{Ops, RecipientFields};
+use packtrack::ops::RecipientFields;
 use sqlx::PgConnection;
 
-use crate::support::{fresh_db, member, superuser};
+use crate::support::{app_ops as ops, fresh_db, intake_for as intake, member, superuser};
 
 fn fields(name: &str, unit: &str, email: &str, aliases: &str) -> RecipientFields {
     RecipientFields {
@@ -51,28 +50,6 @@ async fn snapshot(su: &mut PgConnection) -> Vec<Row> {
     .fetch_all(su)
     .await
     .unwrap()
-}
-
-async fn ops(db: &Database) -> Ops {
-    Ops::new(db.app(4).await.unwrap())
-}
-
-async fn intake(ops: &Ops, p: &Principal, tracking: &str, recipient: i64) -> i64 {
-    let mut tx = ops.db().tenant(p).await.unwrap();
-    let id = packages::intake(
-        &mut tx,
-        &NewPackage {
-            tracking: tracking.into(),
-            recipient_id: Some(recipient),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .package
-    .id;
-    tx.commit().await.unwrap();
-    id
 }
 
 #[tokio::test]

@@ -4,15 +4,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use packtrack::db::Database;
+use packtrack::db::packages::{self, NewPackage};
 use packtrack::db::testing::TestCluster;
 use packtrack::db::unscoped::Admin;
 use packtrack::domain::{FacilityId, Principal, Role, Source};
+use packtrack::ops::Ops;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{ConnectOptions, Postgres, Transaction};
 
 /// A fresh, migrated database of the shared test cluster.
 pub async fn fresh_db() -> Database {
     TestCluster::shared().fresh_database().await
+}
+
+/// `Ops` on a fresh pool of the runtime role (RLS on), as a server builds them.
+pub async fn app_ops(db: &Database) -> Ops {
+    Ops::new(db.app(4).await.unwrap())
+}
+
+/// Takes in a parcel with a number for `recipient` as `p`, committed; its id.
+pub async fn intake_for(ops: &Ops, p: &Principal, tracking: &str, recipient: i64) -> i64 {
+    let mut tx = ops.db().tenant(p).await.unwrap();
+    let id = packages::intake(
+        &mut tx,
+        &NewPackage {
+            tracking: tracking.into(),
+            recipient_id: Some(recipient),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .package
+    .id;
+    tx.commit().await.unwrap();
+    id
 }
 
 /// Creates a facility with one member of `role` and returns that member's principal,

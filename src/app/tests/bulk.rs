@@ -16,7 +16,7 @@ fn overdue_list(role: Role) -> Model {
     let mut gone = pkg(4, "9400100000000000000005");
     gone.status = "picked_up".into();
     let rows: Vec<Package> = vec![pkg(1, "1Z5R89390357567127"), pkg(2, "X2"), other, gone];
-    update(&mut m, Msg::Packages(Ok(rows)));
+    update(&mut m, Msg::Packages(Ok(rows.into())));
     m.list.overdue_only = false; // show the picked-up row too (the fixture's clock)
     m
 }
@@ -201,6 +201,6 @@ fn a_scan_on_the_list_never_marks_and_never_answers_the_question() {
 fn a_reload_keeps_the_marks_of_parcels_still_listed() {
     let mut m = overdue_list(Role::Operator);
     update(&mut m, key(KeyCode::Char('*')));
-    update(&mut m, Msg::Packages(Ok(vec![pkg(2, "X2")])));
+    update(&mut m, Msg::Packages(Ok(vec![pkg(2, "X2")].into())));
     assert_eq!(m.list.marks.iter().copied().collect::<Vec<_>>(), vec![2]);
 }

@@ -253,3 +253,78 @@ fn intake_note_is_a_text_area_saved_with_ctrl_s() {
         "{fx:?}"
     );
 }
+
+/// Ctrl-U after a search that found no one: the parcel is recorded as unmatched *for the
+/// name typed*, which the commit carries (cleaned) and the status line repeats.
+#[test]
+fn unknown_recipient_keeps_the_typed_name_with_the_parcel() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    update(&mut m, ctrl('n'));
+    assert_eq!(m.intake.step, IntakeStep::Recipient);
+    typed(&mut m, "  aria   kowalsky ");
+    update(&mut m, ctrl('u'));
+    let chosen = m.intake.recipient.clone().expect("unmatched chosen");
+    assert_eq!(chosen.id, None);
+    assert_eq!(
+        chosen.addressed_to.as_ref().map(|a| a.as_str()),
+        Some("aria kowalsky")
+    );
+    assert!(chosen.label.contains("“aria kowalsky”"), "{}", chosen.label);
+    let fx = update(&mut m, key(KeyCode::Enter));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert_eq!(req.recipient_id, None);
+    assert_eq!(req.addressed_to, "aria kowalsky");
+    let mut p = pkg(3, "PT-ABCDEFGH");
+    p.recipient_id = None;
+    p.recipient_name = None;
+    p.addressed_to = Some("aria kowalsky".into());
+    update(
+        &mut m,
+        Msg::IntakeDone(Ok(Intake {
+            package: p,
+            created: true,
+        })),
+    );
+    assert!(
+        matches!(&m.status, Some((s, Tone::Success)) if s.contains("for “aria kowalsky” (unmatched)")),
+        "{:?}",
+        m.status
+    );
+
+    // Nothing typed: unmatched as before, with no name.
+    update(&mut m, ctrl('n'));
+    update(&mut m, ctrl('u'));
+    let fx = update(&mut m, key(KeyCode::Enter));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert_eq!((req.recipient_id, req.addressed_to.as_str()), (None, ""));
+}
+
+/// A recipient chosen from the list (a suggestion included) carries no typed name.
+#[test]
+fn a_chosen_suggestion_is_a_recipient_not_a_typed_name() {
+    let mut m = model(Role::Operator);
+    update(&mut m, key(KeyCode::F(2)));
+    update(&mut m, ctrl('n'));
+    typed(&mut m, "lovelase");
+    let mut f = crate::app::testing::found(7, "Ada Lovelace", "A-101");
+    f.hit.suggested = true;
+    let seq = m.search.seq;
+    update(
+        &mut m,
+        Msg::SearchResults {
+            seq,
+            found: Ok(vec![f]),
+        },
+    );
+    update(&mut m, key(KeyCode::Enter));
+    let fx = update(&mut m, key(KeyCode::Enter));
+    let [Effect::CommitIntake(req)] = fx.as_slice() else {
+        panic!("expected one commit, got {fx:?}");
+    };
+    assert_eq!((req.recipient_id, req.addressed_to.as_str()), (Some(7), ""));
+}

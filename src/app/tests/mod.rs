@@ -39,6 +39,7 @@ fn results(m: &mut Model) {
                     score: 1,
                     field: Field::Name,
                     indices: vec![],
+                    suggested: false,
                 },
             }]),
         },

@@ -8,7 +8,7 @@ fn package_corrections_need_a_reason_and_become_one_effect() {
     update(&mut m, key(KeyCode::Char('l')));
     update(
         &mut m,
-        Msg::Packages(Ok(vec![pkg(4, "1Z5R89390357567127")])),
+        Msg::Packages(Ok(vec![pkg(4, "1Z5R89390357567127")].into())),
     );
     assert_eq!(
         update(&mut m, key(KeyCode::Enter)),
@@ -49,7 +49,7 @@ fn package_corrections_need_a_reason_and_become_one_effect() {
 fn viewers_cannot_correct_packages() {
     let mut m = model(Role::Viewer);
     update(&mut m, key(KeyCode::Char('l')));
-    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")])));
+    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")].into())));
     update(&mut m, key(KeyCode::Enter));
     update(&mut m, Msg::PackageDetail(Ok((pkg(4, "X1"), vec![]))));
     update(&mut m, key(KeyCode::Char('x')));
@@ -62,7 +62,7 @@ fn on_detail(role: Role) -> Model {
     use crate::db::packages::Handling;
     let mut m = model(role);
     update(&mut m, key(KeyCode::Char('l')));
-    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")])));
+    update(&mut m, Msg::Packages(Ok(vec![pkg(4, "X1")].into())));
     update(&mut m, key(KeyCode::Enter));
     let mut p = pkg(4, "X1");
     p.handling = Some(Handling {
@@ -192,11 +192,18 @@ fn unmatched_packages_get_their_recipient_from_the_detail() {
     let mut p = pkg(5, "PT-ABCDEFGH");
     p.recipient_id = None;
     p.recipient_name = None;
-    update(&mut m, Msg::Packages(Ok(vec![p.clone()])));
+    // Recorded for "ada lovelase" at intake: assigning starts from that name.
+    p.addressed_to = Some("ada lovelase".into());
+    update(&mut m, Msg::Packages(Ok(vec![p.clone()].into())));
     update(&mut m, key(KeyCode::Enter));
     update(&mut m, Msg::PackageDetail(Ok((p, vec![]))));
     let fx = update(&mut m, key(KeyCode::Char('a')));
-    assert!(matches!(fx.as_slice(), [Effect::Search { .. }]), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::Search { query, .. }] if query == "ada lovelase"),
+        "{fx:?}"
+    );
+    update(&mut m, ctrl('u'));
+    assert!(m.search.query.is_empty());
     typed(&mut m, "ada");
     results(&mut m);
     let fx = update(&mut m, key(KeyCode::Enter));
@@ -219,7 +226,7 @@ fn package_list_filters_by_text_and_overdue() {
     fresh.recipient_unit = Some("B-204".into());
     update(
         &mut m,
-        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), fresh])),
+        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), fresh].into())),
     );
     update(&mut m, key(KeyCode::Char('/')));
     typed(&mut m, "hop"); // 'o' is text while filtering, not the overdue toggle
@@ -239,7 +246,7 @@ fn package_list_filters_by_text_and_overdue() {
     );
     assert_eq!(m.list.scope(), "all statuses");
     let rows = m.list.rows.clone();
-    update(&mut m, Msg::Packages(Ok(rows)));
+    update(&mut m, Msg::Packages(Ok(rows.into())));
     assert_eq!(
         update(&mut m, key(KeyCode::Enter)),
         vec![Effect::LoadPackage(2)]
@@ -259,7 +266,7 @@ fn package_list_filters_by_text_and_overdue() {
         }]
     );
     let rows = m.list.rows.clone();
-    update(&mut m, Msg::Packages(Ok(rows)));
+    update(&mut m, Msg::Packages(Ok(rows.into())));
     assert_eq!(
         m.visible().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![1]
@@ -274,7 +281,7 @@ fn package_search_finds_units_and_statuses_are_letters() {
     other.recipient_unit = Some("B-204".into());
     update(
         &mut m,
-        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), other])),
+        Msg::Packages(Ok(vec![pkg(1, "1Z5R89390357567127"), other].into())),
     );
     update(&mut m, key(KeyCode::Char('/')));
     typed(&mut m, "a101"); // without the dash

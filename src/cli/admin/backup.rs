@@ -24,6 +24,39 @@ pub struct BackupArgs {
     pub to: Option<PathBuf>,
     #[command(flatten)]
     pub enc: EncryptArgs,
+    #[command(flatten)]
+    pub pace: PaceArgs,
+}
+
+/// Whether a backup from a shell waits for the server's sessions to pause typing.
+#[derive(Debug, Args)]
+pub struct PaceArgs {
+    /// Do not wait for the server's sessions (on this host, same data dir) to pause typing
+    /// before each step; by default a run waits for half a second of quiet, 10 min at most.
+    #[arg(long)]
+    pub no_pace: bool,
+}
+
+impl PaceArgs {
+    /// Paces on the input clock of a server that uses the same data dir, if one runs.
+    fn pace(&self, cfg: &Config) -> Option<backup::pace::Pace> {
+        if self.no_pace {
+            return None;
+        }
+        backup::pace::watch(backup::pace::clock_file(&cfg.data_dir));
+        Some(backup::pace::Pace::default().starting_now())
+    }
+}
+
+/// Says how long a run waited for the sessions, when it did.
+fn report_pause() {
+    let waited = backup::pace::paused_total();
+    if !waited.is_zero() {
+        eprintln!(
+            "waited {:.1} s for the server's sessions to pause typing",
+            waited.as_secs_f64()
+        );
+    }
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +88,8 @@ pub enum BackupSub {
         file: PathBuf,
         #[command(flatten)]
         dec: DecryptArgs,
+        #[command(flatten)]
+        pace: PaceArgs,
     },
 }
 
@@ -112,6 +147,7 @@ pub(super) async fn backup(cfg: &Config, db: &Database, args: BackupArgs) -> Res
         client: backup::PgClient::of(db),
         data_dir: &cfg.data_dir,
         keys_dir: &cfg.keys_dir,
+        pace: args.pace.pace(cfg),
     };
     let started = Instant::now();
     let made = backup::make::make(&src, &dir, &key, true).await;
@@ -137,6 +173,7 @@ pub(super) async fn backup(cfg: &Config, db: &Database, args: BackupArgs) -> Res
     .await;
     owner.close().await;
     let made = made?;
+    report_pause();
     eprintln!(
         "{} facilities, {} packages, {:.1} MiB in {:.1} s",
         made.manifest.facilities.len(),
@@ -149,10 +186,16 @@ pub(super) async fn backup(cfg: &Config, db: &Database, args: BackupArgs) -> Res
 }
 
 /// `admin backup verify FILE`: exit 0 and a one-line verdict, or non-zero and what failed.
-pub(super) async fn verify(cfg: &Config, file: &Path, dec: &DecryptArgs) -> Result<ExitCode> {
+pub(super) async fn verify(
+    cfg: &Config,
+    file: &Path,
+    dec: &DecryptArgs,
+    pace: &PaceArgs,
+) -> Result<ExitCode> {
     let key = dec.key()?;
     let started = Instant::now();
-    let verdict = backup::verify::verify(file, key).await;
+    let verdict = backup::verify::verify(file, key, pace.pace(cfg)).await;
+    report_pause();
     let (ok, line) = match &verdict {
         Ok(v) => (true, v.to_string()),
         // A mistyped passphrase says nothing about the backup: the drill did not run, and

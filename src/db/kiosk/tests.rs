@@ -35,6 +35,7 @@ fn masked_package_keeps_only_the_tracking_tail() {
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some("123456".into()),
+        addressed_to: None,
         received_at: Utc::now(),
         picked_up_at: None,
         handling: None,

@@ -13,7 +13,7 @@ macro_rules! list_filter {
                 OR ($2 = 'unmatched' AND p.status = 'waiting' AND p.recipient_id IS NULL)) \
            AND ($4 = '' OR strpos(lower(p.tracking), $4) > 0 \
                 OR strpos(lower(r.name), $4) > 0 OR strpos(lower(p.location), $4) > 0 \
-                OR strpos(lower(r.unit), $4) > 0 \
+                OR strpos(lower(r.unit), $4) > 0 OR strpos(lower(p.addressed_to), $4) > 0 \
                 OR ($5 <> '' AND strpos(regexp_replace(lower(r.unit), '[^a-z0-9]', '', 'g'), \
                     $5) > 0)) "
     };
@@ -58,8 +58,9 @@ pub async fn list(
 pub struct ListQuery<'a> {
     /// `None`: every status; `unmatched`: waiting without a recipient.
     pub status: Option<&'a str>,
-    /// Text the tracking number, recipient, unit or location contains (any case); a unit
-    /// also matches without its punctuation ("a101" finds "A-101"). Empty: everything.
+    /// Text the tracking number, recipient, unit, location or an unmatched parcel's
+    /// addressed-to name contains (any case); a unit also matches without its punctuation
+    /// ("a101" finds "A-101"). Empty: everything.
     pub search: &'a str,
     /// Oldest first (the overdue list: the longest waiting come first), else newest first.
     pub oldest_first: bool,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::TenantTx;
-use crate::domain::{Flags, Location, Note, PickupCode};
+use crate::domain::{AddressedTo, Flags, Location, Note, PickupCode};
 use crate::error::{AppError, DbError};
 
 mod bulk;
@@ -37,6 +37,11 @@ pub struct Package {
     pub status: String,
     pub location: String,
     pub pickup_code: Option<String>,
+    /// The name an unmatched parcel was recorded for, as the clerk typed it at intake
+    /// (migration 0021; not a contract field). PII: shown on screens, never logged.
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub addressed_to: Option<String>,
     pub received_at: DateTime<Utc>,
     pub picked_up_at: Option<DateTime<Utc>>,
     /// Flags and note, loaded for the detail screen and the pickup list only (not a
@@ -52,6 +57,8 @@ pub struct NewPackage {
     pub tracking: String,
     pub carrier: Option<String>,
     pub recipient_id: Option<i64>,
+    /// What the clerk typed when no recipient matched (only with `recipient_id` `None`).
+    pub addressed_to: Option<AddressedTo>,
     pub location: Location,
     pub flags: Flags,
     pub note: Note,
@@ -69,7 +76,8 @@ pub struct Intake {
 macro_rules! select_packages {
     () => {
         "SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
-    r.unit AS recipient_unit, p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
+    r.unit AS recipient_unit, p.status, p.location, p.pickup_code, p.addressed_to, p.received_at, \
+    p.picked_up_at \
     FROM packages p LEFT JOIN recipients r \
     ON r.facility_id = p.facility_id AND r.id = p.recipient_id "
     };
@@ -106,13 +114,14 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
             "WITH p AS ( \
                  INSERT INTO packages (facility_id, tracking, carrier, recipient_id, location, \
                      perishable, oversized, damaged, signature_required, pickup_code, note, \
-                     received_by) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+                     received_by, addressed_to) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                     CASE WHEN $4::bigint IS NULL THEN $17::text END \
                  WHERE $4::bigint IS NULL OR EXISTS (SELECT 1 FROM recipients \
                      WHERE facility_id = $1 AND id = $4) \
                  ON CONFLICT DO NOTHING \
                  RETURNING id, tracking, carrier, recipient_id, status, location, pickup_code, \
-                     received_at, picked_up_at), \
+                     addressed_to, received_at, picked_up_at), \
              e AS ( \
                  INSERT INTO package_events (facility_id, package_id, kind, actor_id, \
                      device_id, source, location, detail) \
@@ -137,7 +146,8 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
             crate::outbox_wanted!(),
             ") \
              SELECT p.id, p.tracking, p.carrier, p.recipient_id, r.name AS recipient_name, \
-                 p.status, p.location, p.pickup_code, p.received_at, p.picked_up_at \
+                 p.status, p.location, p.pickup_code, p.addressed_to, p.received_at, \
+                 p.picked_up_at \
              FROM p LEFT JOIN recipients r ON r.facility_id = $1 AND r.id = p.recipient_id"
         ))
         .bind(facility)
@@ -156,6 +166,7 @@ pub async fn intake(tx: &mut TenantTx<'_>, new: &NewPackage) -> Result<Intake, A
         .bind(&source)
         .bind(&detail)
         .bind(&slug)
+        .bind(new.addressed_to.as_ref().map(AddressedTo::as_str))
         .fetch_optional(tx.conn())
         .await?;
         if let Some(package) = inserted {

@@ -67,3 +67,25 @@ fn flags() {
     f.toggle(Flag::Damaged);
     assert_eq!(f.set().collect::<Vec<_>>(), [Flag::Perishable]);
 }
+
+#[test]
+fn an_addressed_to_name_is_cleaned_not_refused() {
+    let clean = |t: &str| AddressedTo::clean(t).map(|a| a.as_str().to_string());
+    assert_eq!(clean("  kowalsky "), Some("kowalsky".into()));
+    assert_eq!(clean("aria \t  kowalsky\n"), Some("aria kowalsky".into()));
+    assert_eq!(clean(""), None);
+    assert_eq!(clean(" \u{1b}\u{7} "), None);
+    // No escape sequence survives to repaint another clerk's terminal.
+    assert_eq!(clean("kow\u{1b}[2Jalsky\u{9b}"), Some("kow[2Jalsky".into()));
+    assert_eq!(clean("a\u{202e}bc"), Some("abc".into()));
+    let long = "é".repeat(ADDRESSED_TO_MAX + 5);
+    assert_eq!(
+        clean(&long).unwrap().as_str().chars().count(),
+        ADDRESSED_TO_MAX
+    );
+    // PII: Debug (what reaches a log) shows only the length.
+    assert_eq!(
+        format!("{:?}", AddressedTo::clean("aria kowalsky").unwrap()),
+        "AddressedTo(13 chars)"
+    );
+}

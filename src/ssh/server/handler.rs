@@ -324,12 +324,15 @@ impl Handler for Conn {
             buf.extend_from_slice(&data[..data.len().min(room)]);
             return Ok(());
         }
-        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref())
-            && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(Input::Data(
-                Bytes::copy_from_slice(data),
-                tokio::time::Instant::now(),
-            ))
-        {
+        let Some(tx) = self.channels.get(&channel).and_then(|c| c.input.as_ref()) else {
+            return Ok(());
+        };
+        // Scheduled backups wait for the sessions to be quiet (backup::pace).
+        crate::backup::pace::input_seen();
+        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(Input::Data(
+            Bytes::copy_from_slice(data),
+            tokio::time::Instant::now(),
+        )) {
             // Never block the connection on a busy session: the input queue is bounded
             // and a session that does not drain it loses the excess. Reported at most once
             // a second: a client must not be able to flood the log. (A session that has

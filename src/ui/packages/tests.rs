@@ -17,6 +17,7 @@ fn parcel(id: i64, tracking: &str, name: &str, days_ago: i64) -> Package {
         status: "waiting".into(),
         location: "Shelf A".into(),
         pickup_code: Some(format!("{:06}", 100_000 + id)),
+        addressed_to: None,
         received_at: now() - chrono::Duration::days(days_ago),
         picked_up_at: None,
         handling: None,
@@ -84,4 +85,25 @@ fn viewers_see_no_marks_column() {
     let s = render(&m, 80, 24, ColorDepth::Ansi256);
     assert!(s.contains("│Tracking"), "{s}");
     assert!(!s.contains("Space mark"), "{s}");
+}
+
+#[test]
+fn a_cut_page_says_how_many_match_in_all() {
+    use crate::db::packages::Total;
+    let mut m = overdue_marked(Role::Operator);
+    m.list.marks.clear();
+    m.list.total = Some(Total::Exact(5123));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("oldest first · 3 of 5123 "), "{s}");
+    m.list.total = Some(Total::Over(100_000));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("· 3 of over 100000 "), "{s}");
+    // The whole answer, or rows narrowed on the screen before Enter: just the count.
+    m.list.total = Some(Total::Exact(3));
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("oldest first · 3 "), "{s}");
+    m.list.total = Some(Total::Exact(5123));
+    m.list.filter.set("turing");
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    assert!(s.contains("· 1 ") && !s.contains("of 5123"), "{s}");
 }

@@ -72,6 +72,11 @@ fn search_list(
                 base,
                 t.matched,
             ));
+            // Not what was typed but a name a few typos away: asked, so that no one picks it
+            // blindly (the corrected word is highlighted).
+            if found.hit.suggested {
+                spans.push(Span::styled(" did you mean?", t.warning));
+            }
             if let Field::Alias(a) = found.hit.field
                 && let Some(alias) = r.aliases.get(a)
             {

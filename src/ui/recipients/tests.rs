@@ -56,6 +56,7 @@ fn model(role: Role) -> Model {
             score: 100,
             field: Field::Name,
             indices: vec![0, 1, 2],
+            suggested: false,
         },
         recipient: r,
     })
@@ -362,6 +363,68 @@ fn merge_pick_duplicate_title() {
     );
     assert!(s.contains("Enter pick duplicate"), "{s}");
     snap("recipient_merge_pick_80x24", s);
+}
+
+/// The intake's recipient step after "kowalsky": the fuzzy match found only a scattered
+/// e-mail match, the typo fallback Kowalskis. Each suggestion says "did you mean?" and
+/// highlights the corrected word; the weak hit follows unmarked.
+#[test]
+fn suggestions_are_marked_did_you_mean() {
+    use crate::app::model::IntakeStep;
+    let mut m = model_as("clerk", Role::Operator);
+    m.screen = Screen::Intake;
+    m.intake.step = IntakeStep::Recipient;
+    m.intake.tracking.set("1Z5R89390357567127");
+    m.intake.parsed = Some(crate::label::parse("1Z5R89390357567127"));
+    m.search.query.set("kowalsky");
+    let mut yuki = recipient(5, "Yuki Sato", "D-2", None, None);
+    yuki.aliases.clear();
+    m.search.results = [
+        (recipient(1, "Aria Kowalski", "C-307", None, None), true),
+        (recipient(2, "Jan Kowalski", "B-1204", None, None), true),
+        (recipient(3, "Ola Kowalsky-Nowak", "A-12", None, None), true),
+        (yuki, false),
+    ]
+    .into_iter()
+    .map(|(r, suggested)| Found {
+        hit: Hit {
+            id: r.id,
+            score: if suggested { 0 } else { 90 },
+            field: if suggested { Field::Name } else { Field::Email },
+            indices: if r.id == 1 || r.id == 2 {
+                (r.name.find('K').unwrap() as u32..r.name.len() as u32).collect()
+            } else {
+                vec![]
+            },
+            suggested,
+        },
+        recipient: r,
+    })
+    .collect();
+    let s = render(&m, 80, 24, ColorDepth::Ansi256);
+    let row = |name: &str| {
+        s.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not shown:\n{s}"))
+            .to_string()
+    };
+    assert!(row("Aria Kowalski").starts_with("│▶ Aria Kowalski"), "{s}");
+    for name in ["Aria Kowalski", "Jan Kowalski", "Ola Kowalsky-Nowak"] {
+        assert!(row(name).contains("did you mean?"), "{s}");
+    }
+    assert!(!row("Yuki Sato").contains("did you mean"), "{s}");
+    // The whole row fits 80 columns.
+    assert!(
+        row("Jan Kowalski")
+            .trim_end_matches('│')
+            .trim_end()
+            .ends_with("did you mean?"),
+        "{s}"
+    );
+    snapshots("intake_suggestions", &m);
+    // Narrow: still marked.
+    let narrow = render(&m, 60, 20, ColorDepth::Ansi256);
+    assert_eq!(narrow.matches("did you mean?").count(), 3, "{narrow}");
 }
 
 /// Snapshot files keep the names they had as `ui::recipients_tests`.
