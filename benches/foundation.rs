@@ -105,7 +105,7 @@ fn main() {
         let t = Instant::now();
         let cluster = tokio::task::spawn_blocking({
             let path = dir.path().to_path_buf();
-            move || EmbeddedCluster::start(&path, ClusterOptions { durable: true })
+            move || EmbeddedCluster::start(&path, ClusterOptions::default())
         })
         .await
         .expect("join")
@@ -135,7 +135,7 @@ fn main() {
         let t = Instant::now();
         let cluster = tokio::task::spawn_blocking({
             let path = dir.path().to_path_buf();
-            move || EmbeddedCluster::start(&path, ClusterOptions { durable: true })
+            move || EmbeddedCluster::start(&path, ClusterOptions::default())
         })
         .await
         .expect("join")
@@ -344,7 +344,7 @@ async fn diagnostics(tc: &TestCluster) -> Vec<(String, Vec<Duration>)> {
         let t = Instant::now();
         let cluster = tokio::task::spawn_blocking({
             let path = dir.path().to_path_buf();
-            move || EmbeddedCluster::start(&path, ClusterOptions { durable: false })
+            move || EmbeddedCluster::start(&path, ClusterOptions::throwaway())
         })
         .await
         .expect("join");

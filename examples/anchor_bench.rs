@@ -51,7 +51,7 @@ async fn main() -> Result<()> {
         .tempdir_in(std::env::temp_dir())?;
     let path = dir.path().join("pg");
     let cluster = tokio::task::spawn_blocking(move || {
-        EmbeddedCluster::start(&path, ClusterOptions { durable: true })
+        EmbeddedCluster::start(&path, ClusterOptions::default())
     })
     .await??;
     let db = Database::embedded(Arc::new(cluster), "packtrack").await?;

@@ -163,7 +163,7 @@ async fn main() -> Result<()> {
                 .tempdir_in(std::env::temp_dir())?;
             let path = dir.path().to_path_buf();
             let cluster = tokio::task::spawn_blocking(move || {
-                EmbeddedCluster::start(&path, ClusterOptions { durable: true })
+                EmbeddedCluster::start(&path, ClusterOptions::default())
             })
             .await??;
             println!(

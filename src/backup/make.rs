@@ -256,7 +256,7 @@ fn write_stream(
 
 /// The id of the secrets key now sealing values, when the keys dir has a key file (a backup
 /// never creates one).
-fn secrets_key_id(keys_dir: &Path) -> Option<String> {
+pub(super) fn secrets_key_id(keys_dir: &Path) -> Option<String> {
     let path = crate::secrets::SecretsKey::path(keys_dir);
     if !path.exists() {
         return None;
@@ -267,7 +267,7 @@ fn secrets_key_id(keys_dir: &Path) -> Option<String> {
 }
 
 /// The data dir's audit checkpoint file (bounded: it rotates at 8 MiB).
-fn read_checkpoints(data_dir: &Path) -> Result<Option<Vec<u8>>, BackupError> {
+pub(super) fn read_checkpoints(data_dir: &Path) -> Result<Option<Vec<u8>>, BackupError> {
     let path = data_dir.join(crate::audit_anchor::FILE);
     match std::fs::read(&path) {
         Ok(b) => Ok(Some(b)),

@@ -29,6 +29,7 @@
 pub mod container;
 pub mod make;
 pub mod pace;
+pub mod pitr;
 mod priority;
 pub mod restore;
 pub mod schedule;
@@ -211,6 +212,12 @@ impl DecryptWith {
     /// Opens `file` and reads past the age header: the plaintext reader, or a clear refusal
     /// for a wrong key or a damaged header.
     pub fn open(&self, file: &Path) -> Result<container::Reader<impl Read + use<>>, BackupError> {
+        container::Reader::new(self.decrypt(file)?)
+    }
+
+    /// Opens any age file of ours (a backup, an archived WAL segment) and reads past its
+    /// header: the plaintext reader, or a clear refusal for a wrong key or a damaged header.
+    pub(crate) fn decrypt(&self, file: &Path) -> Result<impl Read + Send + use<>, BackupError> {
         let f = std::fs::File::open(file).map_err(io_err(file))?;
         let decryptor = age::Decryptor::new_buffered(BufReader::with_capacity(1 << 20, f))
             .map_err(|e| header_error(file, e))?;
@@ -239,7 +246,7 @@ impl DecryptWith {
                 decryptor.decrypt(ids.iter().map(|i| i as &dyn age::Identity))
             }
         };
-        let reader = reader.map_err(|e| match e {
+        reader.map_err(|e| match e {
             age::DecryptError::DecryptionFailed
             | age::DecryptError::NoMatchingKeys
             | age::DecryptError::KeyDecryptionFailed => BackupError::WrongKey(format!(
@@ -248,8 +255,7 @@ impl DecryptWith {
                 if scrypt { "passphrase" } else { "identity" }
             )),
             other => header_error(file, other),
-        })?;
-        container::Reader::new(reader)
+        })
     }
 }
 

@@ -48,11 +48,25 @@ pub async fn prepare(
 ) -> Result<Prepared, BackupError> {
     let started = Instant::now();
     let reader = open_blocking(file, key, None).await?.boxed();
-    let mut notes = Vec::new();
+    let notes = check_secrets_key(reader.info(), keys_dir, without_secrets_key)?;
+    Ok(Prepared {
+        file: file.to_path_buf(),
+        started,
+        reader,
+        notes,
+    })
+}
 
-    // Keys before anything is written.
+/// Whether the keys dir holds the secrets key a backup's sealed secrets need: a refusal
+/// (unless `without_secrets_key`), or notes for the operator.
+pub(crate) fn check_secrets_key(
+    info: &super::Info,
+    keys_dir: &Path,
+    without_secrets_key: bool,
+) -> Result<Vec<String>, BackupError> {
+    let mut notes = Vec::new();
     let key_path = SecretsKey::path(keys_dir);
-    if let Some(want) = &reader.info().secrets_key_id {
+    if let Some(want) = &info.secrets_key_id {
         if !key_path.exists() {
             if !without_secrets_key {
                 return Err(BackupError::Setup(format!(
@@ -84,12 +98,7 @@ pub async fn prepare(
             }
         }
     }
-    Ok(Prepared {
-        file: file.to_path_buf(),
-        started,
-        reader,
-        notes,
-    })
+    Ok(notes)
 }
 
 /// Restores a prepared backup into `target.db`, which must be empty.

@@ -61,7 +61,7 @@ pub async fn verify(
         // restore's CPU) yield to a serving node's sessions.
         priority::background("cluster", move || {
             Pace::step(pace);
-            EmbeddedCluster::start(&root, ClusterOptions { durable: false })
+            EmbeddedCluster::start(&root, ClusterOptions::throwaway())
         })
     );
     let cluster = Arc::new(cluster??);
@@ -105,7 +105,15 @@ pub(crate) async fn open_blocking(
     let f = file.to_path_buf();
     priority::background("decrypt", move || {
         Pace::step(pace);
-        key.open(&f)
+        let reader = key.open(&f)?;
+        if reader.info().source == super::pitr::base::SOURCE {
+            return Err(BackupError::Setup(format!(
+                "{} is a base backup for point-in-time recovery: restore it with \
+                 `admin restore --pitr DIR --until TIME`",
+                f.display()
+            )));
+        }
+        Ok(reader)
     })
     .await?
 }

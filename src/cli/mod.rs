@@ -174,7 +174,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Opens the configured database and brings the schema up to date.
 pub async fn open(cfg: &Config) -> Result<Database> {
-    let db = Database::open(cfg).await?;
+    open_with(cfg, crate::db::ClusterOptions::default()).await
+}
+
+pub async fn open_with(cfg: &Config, opts: crate::db::ClusterOptions) -> Result<Database> {
+    let db = Database::open_with(cfg, opts).await?;
     db.migrate().await?;
     Ok(db)
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{ServeArgs, open, print_demo_login};
+use super::{ServeArgs, open_with, print_demo_login};
 use crate::audit_anchor::Anchor;
 use crate::config::Config;
 use crate::secrets::SecretsKey;
@@ -17,7 +17,7 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     use crate::ssh::{hostkey, limits::Limits, server};
     let host_key = hostkey::load_or_create(&cfg.keys_dir).map_err(anyhow::Error::msg)?;
     let keys = SecretsKey::load_or_create(&cfg.keys_dir)?;
-    let db = open(cfg).await?;
+    let db = open_with(cfg, args.backup.cluster_options(cfg)?).await?;
     let seeded = if args.demo {
         let owner = db.owner_pool().await?;
         let seeded = crate::admin::demo::seed(&owner, &keys).await?;
@@ -86,6 +86,13 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         ))),
         None => None,
     };
+    // Point-in-time recovery: archived WAL shipped to the backup dir, base backups.
+    let (pitr_stop, pitr_rx) = tokio::sync::watch::channel(false);
+    let mut pitr = args
+        .backup
+        .pitr_job(cfg, &db)
+        .await?
+        .map(|job| tokio::spawn(crate::backup::pitr::run(job, pitr_rx)));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -168,6 +175,21 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     let _ = backup_stop.send(true);
     if let Some(b) = backups {
         b.abort();
+    }
+    // What the archiver has finished goes to the backup dir once more (a base backup in
+    // progress is abandoned like the backup above).
+    let _ = pitr_stop.send(true);
+    if let Some(task) = pitr.as_mut()
+        && bounded(
+            deadline,
+            std::time::Duration::from_secs(3),
+            "WAL shipping",
+            &mut *task,
+        )
+        .await
+        .is_none()
+    {
+        task.abort();
     }
     // The last audit checkpoint (bounded like the rest: it needs the database).
     let _ = anchor_stop.send(true);
@@ -277,6 +299,11 @@ pub struct BackupFlags {
     /// are removed. Without it nothing is verified or removed here.
     #[arg(long, value_name = "FILE", requires = "backup_recipient")]
     backup_identity: Option<PathBuf>,
+    /// Point-in-time recovery (embedded cluster): archive every WAL segment, encrypted, to
+    /// DIR/pitr within about a minute, and take a base backup there every --backup-every.
+    /// `admin restore --pitr DIR --until TIME` restores to any moment they cover.
+    #[arg(long, requires = "backup_dir")]
+    wal_archive: bool,
     /// Run scheduled backups at full pace even while sessions type (by default they wait
     /// for half a second of quiet before each step: docs/BACKUP.md).
     #[arg(long)]
@@ -284,6 +311,58 @@ pub struct BackupFlags {
 }
 
 impl BackupFlags {
+    /// Archiving follows this serve's flag from the cluster's next start on.
+    fn cluster_options(&self, cfg: &Config) -> Result<crate::db::ClusterOptions> {
+        if cfg.database_url.is_some() {
+            if self.wal_archive {
+                anyhow::bail!(
+                    "--wal-archive archives the embedded cluster; an external database's \
+                     point-in-time recovery is set up on its own server"
+                );
+            }
+            return Ok(crate::db::ClusterOptions::default());
+        }
+        Ok(crate::db::ClusterOptions {
+            wal_archive: Some(self.wal_archive),
+            ..Default::default()
+        })
+    }
+
+    /// The archiver's job, after checking that the running server archives.
+    async fn pitr_job(
+        &self,
+        cfg: &Config,
+        db: &crate::db::Database,
+    ) -> Result<Option<crate::backup::pitr::Job>> {
+        let (true, Some(cluster)) = (self.wal_archive, db.cluster()) else {
+            return Ok(None);
+        };
+        let schedule = self
+            .schedule()?
+            .context("--wal-archive needs --backup-dir")?;
+        let owner = db.owner_pool().await?;
+        let mode = crate::db::backups::archive_mode(&mut *owner.acquire().await?).await?;
+        if mode != "on" {
+            anyhow::bail!(
+                "--wal-archive: the embedded cluster is running without WAL archiving (another \
+                 packtrack process started it); stop that process, then start serve again"
+            );
+        }
+        tracing::info!(dir = %schedule.dir.join(crate::backup::pitr::DIR).display(),
+            "archiving WAL for point-in-time recovery");
+        Ok(Some(crate::backup::pitr::Job {
+            owner,
+            cluster: cluster.clone(),
+            data_dir: cfg.data_dir.clone(),
+            keys_dir: cfg.keys_dir.clone(),
+            dir: schedule.dir.join(crate::backup::pitr::DIR),
+            every: schedule.every,
+            keep: schedule.keep,
+            key: schedule.key,
+            pace: schedule.pace,
+        }))
+    }
+
     fn schedule(&self) -> Result<Option<crate::backup::schedule::Schedule>> {
         use crate::backup::{DecryptWith, EncryptTo, passphrase_from};
         let Some(dir) = &self.backup_dir else {

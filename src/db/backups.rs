@@ -107,6 +107,22 @@ pub async fn server_version(conn: &mut PgConnection) -> Result<String, DbError> 
         .await?)
 }
 
+/// The WAL segment being written now (a base backup keeps the archive from here on).
+pub async fn current_wal_segment(conn: &mut PgConnection) -> Result<String, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT pg_walfile_name(pg_current_wal_lsn())")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Whether the server archives WAL (`archive_mode` as it started with).
+pub async fn archive_mode(conn: &mut PgConnection) -> Result<String, DbError> {
+    Ok(sqlx::query_scalar("SHOW archive_mode")
+        .fetch_one(conn)
+        .await?)
+}
+
 /// The first relation, function or type outside the system schemas, if any: a database a
 /// restore may write into has none.
 pub async fn first_object(conn: &mut PgConnection) -> Result<Option<String>, DbError> {

@@ -64,15 +64,19 @@ impl Database {
     /// Resolves the configured server, starting the embedded cluster when needed, and makes
     /// sure the roles and the database exist. Does not migrate.
     pub async fn open(cfg: &Config) -> Result<Self, DbError> {
+        Self::open_with(cfg, ClusterOptions::default()).await
+    }
+
+    /// [`Database::open`] with options for the embedded cluster (`serve` sets archiving).
+    pub async fn open_with(cfg: &Config, opts: ClusterOptions) -> Result<Self, DbError> {
         match &cfg.database_url {
             Some(url) => Self::external(url).await,
             None => {
                 let data_dir = cfg.data_dir.clone();
-                let cluster = tokio::task::spawn_blocking(move || {
-                    EmbeddedCluster::start(&data_dir, ClusterOptions::default())
-                })
-                .await
-                .map_err(|e| DbError::Setup(format!("cluster start panicked: {e}")))??;
+                let cluster =
+                    tokio::task::spawn_blocking(move || EmbeddedCluster::start(&data_dir, opts))
+                        .await
+                        .map_err(|e| DbError::Setup(format!("cluster start panicked: {e}")))??;
                 Self::embedded(Arc::new(cluster), pg::DATABASE).await
             }
         }

@@ -46,7 +46,7 @@ impl TestCluster {
         };
         let root = base.join(format!("packtrack-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        let cluster = EmbeddedCluster::start(&root, ClusterOptions { durable: false })
+        let cluster = EmbeddedCluster::start(&root, ClusterOptions::throwaway())
             .unwrap_or_else(|e| panic!("cannot start the test cluster: {e}"));
         spawn_reaper(&root);
         let cluster = Arc::new(cluster);

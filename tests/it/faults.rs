@@ -388,7 +388,7 @@ async fn copied_data_dir_starts_from_the_copy_and_logs_in() {
 
 #[test]
 fn stale_pid_file_naming_another_clusters_postgres_never_signals_it_nor_blocks_startup() {
-    let fast = ClusterOptions { durable: false };
+    let fast = ClusterOptions::throwaway();
     // Another cluster on the same host: its postgres holds the pid ours had.
     let other_dir = Sandbox::new();
     let other = EmbeddedCluster::start(&other_dir.data_dir(), fast).expect("other cluster");

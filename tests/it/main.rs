@@ -36,6 +36,7 @@ mod layering;
 mod login_attacks;
 mod notify;
 mod pgbouncer;
+mod pitr;
 mod props;
 mod proxy_protocol;
 mod recipients_admin;

@@ -95,7 +95,18 @@ pub enum BackupSub {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    file: PathBuf,
+    /// A backup file (`admin backup`, `serve --backup-dir`).
+    #[arg(required_unless_present = "pitr", conflicts_with = "pitr")]
+    file: Option<PathBuf>,
+    /// Point-in-time recovery from this backup dir of a `serve --wal-archive` (embedded
+    /// cluster): its base backups and archived WAL.
+    #[arg(long, value_name = "BACKUP_DIR", requires = "until")]
+    pitr: Option<PathBuf>,
+    /// With --pitr: the moment to restore to (`2026-12-05T14:03:00Z`; UTC unless an
+    /// offset is given), or `latest` for everything archived.
+    #[arg(long, value_name = "TIME", requires = "pitr",
+          value_parser = crate::backup::pitr::restore::parse_until)]
+    until: Option<crate::db::pg::archive::RecoverTo>,
     #[command(flatten)]
     dec: DecryptArgs,
     /// Restore even though the keys dir lacks the secrets key the backup's sealed secrets
@@ -230,15 +241,16 @@ pub(super) async fn verify(
     }
 }
 
-/// `admin restore FILE`.
+/// `admin restore FILE`, or `admin restore --pitr DIR --until TIME`.
 pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode> {
     let key = args.dec.key()?;
+    let (Some(file), None) = (&args.file, &args.pitr) else {
+        return restore_pitr(cfg, &args, key).await;
+    };
     // Key and secrets-key refusals come before the database is opened: a refused restore
     // into a new data dir leaves no cluster behind.
     let prepared =
-        match backup::restore::prepare(&args.file, key, &cfg.keys_dir, args.without_secrets_key)
-            .await
-        {
+        match backup::restore::prepare(file, key, &cfg.keys_dir, args.without_secrets_key).await {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("restore refused: {e}");
@@ -267,6 +279,57 @@ pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode>
                 v.manifest.packages(),
                 v.audit_entries,
                 v.restore_time.as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (BackupError::NotEmpty(_) | BackupError::WrongKey(_))) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("restore failed: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `admin restore --pitr DIR --until TIME|latest` into a new data dir.
+async fn restore_pitr(cfg: &Config, args: &RestoreArgs, key: DecryptWith) -> Result<ExitCode> {
+    use crate::db::pg::archive::RecoverTo;
+    if cfg.database_url.is_some() {
+        anyhow::bail!(
+            "--pitr restores the embedded cluster; for an external database use its own \
+             point-in-time recovery (unset DATABASE_URL to restore into --data-dir)"
+        );
+    }
+    let (Some(dir), Some(to)) = (&args.pitr, args.until) else {
+        anyhow::bail!("--pitr needs --until TIME (or --until latest)");
+    };
+    let req = backup::pitr::restore::Request {
+        dir,
+        to,
+        key,
+        data_dir: &cfg.data_dir,
+        keys_dir: &cfg.keys_dir,
+        without_secrets_key: args.without_secrets_key,
+    };
+    match backup::pitr::restore::restore(req).await {
+        Ok(r) => {
+            for note in &r.notes {
+                eprintln!("note: {note}");
+            }
+            let point = match r.to {
+                RecoverTo::Time(t) => format!("{} UTC", t.format("%Y-%m-%d %H:%M:%S")),
+                RecoverTo::Latest => "the end of the archive".into(),
+            };
+            println!(
+                "restored to {point} from {} and {} WAL segments: {} packages, {} audit \
+                 entries intact, in {:.1} s",
+                r.base.file_name().unwrap_or_default().to_string_lossy(),
+                r.segments,
+                r.packages,
+                r.audit_entries,
+                r.elapsed.as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
         }

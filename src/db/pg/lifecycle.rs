@@ -22,22 +22,7 @@ impl EmbeddedCluster {
                 socket.display()
             )));
         }
-        let run_as = if nix::unistd::geteuid().is_root() {
-            let user = nix::unistd::User::from_name(SUPERUSER)
-                .ok()
-                .flatten()
-                .ok_or_else(|| {
-                    setup(
-                        "running as root, but there is no `postgres` system user to run the \
-                         cluster as (the PostgreSQL server package creates it)"
-                            .into(),
-                    )
-                })?;
-            check_traversable(&root, &user)?;
-            Some(user)
-        } else {
-            None
-        };
+        let run_as = cluster_user(&root)?;
 
         // Serialise setup between processes sharing the data dir.
         let _lock = lock_file(&root.join(".cluster.lock"), FlockArg::LockExclusive)
@@ -61,6 +46,9 @@ impl EmbeddedCluster {
             cluster.initdb(opts)?;
         } else {
             cluster.auth = cluster.read_auth()?;
+        }
+        if let Some(on) = opts.wal_archive {
+            cluster.configure_archive(on)?;
         }
         if cluster.is_running() {
             tracing::debug!(pgdata = %cluster.pgdata.display(), "reusing running cluster");
@@ -279,4 +267,24 @@ impl EmbeddedCluster {
             "leaving PostgreSQL running; the next packtrack process will stop or reuse it"
         );
     }
+}
+
+/// The system user the cluster runs as: `postgres` when packtrack runs as root (PostgreSQL
+/// refuses to run as root), else packtrack's own user (`None`).
+pub(super) fn cluster_user(root: &Path) -> Result<Option<nix::unistd::User>, DbError> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    let user = nix::unistd::User::from_name(SUPERUSER)
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            setup(
+                "running as root, but there is no `postgres` system user to run the \
+                 cluster as (the PostgreSQL server package creates it)"
+                    .into(),
+            )
+        })?;
+    check_traversable(root, &user)?;
+    Ok(Some(user))
 }

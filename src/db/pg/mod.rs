@@ -3,7 +3,8 @@
 //! PostgreSQL server binaries installed on the machine.
 //!
 //! Here: names, options and the cluster type; `binaries` (finding them), `lifecycle` (start,
-//! attach, stop, connect), `init` (initdb and repairs), `host` (locks, pids, files).
+//! attach, stop, connect), `init` (initdb and repairs), `host` (locks, pids, files),
+//! `archive` (WAL archiving and point-in-time recovery).
 
 use std::fs;
 use std::io::Write;
@@ -21,12 +22,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DbError;
 
+pub mod archive;
 mod binaries;
 mod host;
 mod init;
 mod lifecycle;
 pub use binaries::*;
 use host::*;
+use lifecycle::cluster_user;
 
 /// Superuser created by initdb; used only to bootstrap roles and databases.
 pub const SUPERUSER: &str = "postgres";
@@ -55,11 +58,27 @@ pub struct ClusterAuth {
 pub struct ClusterOptions {
     /// Tests trade crash safety for speed (fsync off); a real mailroom never does.
     pub durable: bool,
+    /// `Some(on)`: archive WAL for point-in-time recovery from the next server start on
+    /// (`serve` says; `archive`); `None` leaves the setting as the last `serve` left it.
+    pub wal_archive: Option<bool>,
 }
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        Self { durable: true }
+        Self {
+            durable: true,
+            wal_archive: None,
+        }
+    }
+}
+
+impl ClusterOptions {
+    /// A throw-away cluster (tests, the restore drill): fast, never archived.
+    pub fn throwaway() -> Self {
+        Self {
+            durable: false,
+            wal_archive: None,
+        }
     }
 }
 

@@ -1,0 +1,310 @@
+//! Point-in-time recovery for the embedded cluster (`serve --backup-dir DIR --wal-archive`,
+//! `admin restore --pitr DIR --until TIME`; docs/BACKUP.md).
+//!
+//! The nightly logical backup alone loses everything since it was taken. With archiving on,
+//! `BACKUP_DIR/pitr/` also holds:
+//!
+//! ```text
+//! packtrack-base-<finished UTC>-<first WAL segment>.age   pg_basebackup's tar stream in
+//!                                                        the backup container (+ role
+//!                                                        passwords, audit checkpoints)
+//! wal/<segment>.gz.age                                   every archived WAL segment,
+//!                                                        gzipped, then age-encrypted
+//! ```
+//!
+//! PostgreSQL cuts a segment at least every `archive_timeout` (60 s) while anything is
+//! written, and the shipper moves it within seconds: the recovery point is about a minute
+//! old. Base backups follow `--backup-every`; `--backup-keep` of them stay, and segments
+//! older than the oldest kept base go with it.
+//!
+//! Here: names and the loop `serve` runs; `ship` (segments), `base` (base backups),
+//! `restore` (a new data dir at a chosen moment).
+
+pub mod base;
+pub mod keys;
+pub mod restore;
+pub mod ship;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::EncryptTo;
+use crate::db::EmbeddedCluster;
+
+/// The subdirectory of the backup dir.
+pub const DIR: &str = "pitr";
+/// The subdirectory of [`DIR`] holding the segments.
+pub const WAL_DIR: &str = "wal";
+pub const BASE_PREFIX: &str = "packtrack-base-";
+/// Suffix of an archived segment.
+pub const WAL_SUFFIX: &str = ".gz.age";
+/// How often the outbox is emptied into the backup dir.
+pub const SHIP_EVERY: Duration = Duration::from_secs(5);
+/// After a failed base backup, the next try.
+const BASE_RETRY: Duration = Duration::from_secs(600);
+
+static SHIPPED: AtomicU64 = AtomicU64::new(0);
+static FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// Segments shipped since the process started (`packtrack_wal_segments_shipped_total`).
+pub fn shipped() -> u64 {
+    SHIPPED.load(Ordering::Relaxed)
+}
+
+/// Failed ship or base backup attempts (`packtrack_wal_archive_failures_total`).
+pub fn failures() -> u64 {
+    FAILURES.load(Ordering::Relaxed)
+}
+
+/// `packtrack-base-20261205T150110.456Z-000000010000000000000003.age`
+pub fn base_name(finished: DateTime<Utc>, start_segment: &str) -> String {
+    format!(
+        "{BASE_PREFIX}{}-{start_segment}{}",
+        finished.format("%Y%m%dT%H%M%S%.3fZ"),
+        super::FILE_SUFFIX
+    )
+}
+
+/// A base backup file's finishing time and first segment, from its name.
+pub fn parse_base_name(name: &str) -> Option<(DateTime<Utc>, String)> {
+    let rest = name
+        .strip_prefix(BASE_PREFIX)?
+        .strip_suffix(super::FILE_SUFFIX)?;
+    let (at, segment) = rest.split_once('-')?;
+    let at = NaiveDateTime::parse_from_str(at, "%Y%m%dT%H%M%S%.3fZ").ok()?;
+    is_segment(segment).then(|| (at.and_utc(), segment.to_string()))
+}
+
+/// The base backups in `dir`, oldest first.
+pub fn bases(dir: &Path) -> Vec<(DateTime<Utc>, String, PathBuf)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let (at, seg) = parse_base_name(&name)?;
+                    Some((at, seg, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// A WAL segment's name: timeline and segment number, 24 hex digits.
+pub fn is_segment(name: &str) -> bool {
+    name.len() == 24 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What PostgreSQL archives: segments, a backup's `SEGMENT.OFFSET.backup` label and a
+/// timeline's `TTTTTTTT.history`. Anything else in the outbox is not ours to ship.
+pub fn is_archived_name(name: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_segment(name) {
+        return true;
+    }
+    if let Some(tli) = name.strip_suffix(".history") {
+        return hex(tli, 8);
+    }
+    if let Some(label) = name.strip_suffix(".backup") {
+        return label
+            .split_once('.')
+            .is_some_and(|(seg, off)| is_segment(seg) && hex(off, 8));
+    }
+    false
+}
+
+/// The position of a segment (or a backup label) in the WAL, whatever its timeline: the
+/// last 16 hex digits of its segment name. `None` for history files (always kept).
+pub fn position(name: &str) -> Option<&str> {
+    let seg = name.get(..24).filter(|s| is_segment(s))?;
+    Some(&seg[8..])
+}
+
+/// What `serve` hands the archiver.
+pub struct Job {
+    pub owner: sqlx::PgPool,
+    pub cluster: Arc<EmbeddedCluster>,
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    /// `BACKUP_DIR/pitr`.
+    pub dir: PathBuf,
+    pub every: Duration,
+    pub keep: usize,
+    pub key: EncryptTo,
+    pub pace: Option<super::pace::Pace>,
+}
+
+/// Ships segments every few seconds and takes a base backup when one is due, until `stop`;
+/// then ships what the outbox holds one last time.
+pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut base_due = first_base_due(&job.dir, job.every);
+    let mut last_error = String::new();
+    let mut segment_key = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SHIP_EVERY) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            // A server stopped for maintenance leaves the backup dir complete: the segment
+            // in use is cut and shipped, not left for the next start.
+            last_cut(&job, &mut segment_key, &mut last_error).await;
+            return;
+        }
+        ship_now(&job, &mut segment_key, &mut last_error).await;
+        if SystemTime::now() < base_due {
+            continue;
+        }
+        let src = base::Source {
+            owner: &job.owner,
+            cluster: &job.cluster,
+            data_dir: &job.data_dir,
+            keys_dir: &job.keys_dir,
+            pace: job.pace.map(super::pace::Pace::starting_now),
+        };
+        match base::make(&src, &job.dir, &job.key).await {
+            Ok(made) => {
+                let removed = prune(&job.dir, job.keep);
+                tracing::info!(
+                    file = %made.path.display(), bytes = made.bytes,
+                    secs = made.elapsed.as_secs_f64(), removed,
+                    "base backup for point-in-time recovery written"
+                );
+                base_due = SystemTime::now() + job.every;
+            }
+            Err(e) => {
+                FAILURES.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "base backup for point-in-time recovery failed");
+                base_due = SystemTime::now() + BASE_RETRY.min(job.every);
+            }
+        }
+    }
+}
+
+/// Cuts the segment in use and ships until it has arrived (`serve` bounds the wait).
+async fn last_cut(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &mut String) {
+    let cluster = &job.cluster;
+    let opts = cluster.connect_options(
+        crate::db::pg::SUPERUSER,
+        &cluster.auth().superuser,
+        "postgres",
+    );
+    let cut = async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
+        let name: String = sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())")
+            .fetch_one(&mut conn)
+            .await?;
+        let _ = conn.close().await;
+        Ok::<_, sqlx::Error>(name)
+    }
+    .await;
+    let name = match cut {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot cut the last WAL segment at shutdown");
+            ship_now(job, segment_key, last_error).await;
+            return;
+        }
+    };
+    let shipped = job.dir.join(WAL_DIR).join(format!("{name}{WAL_SUFFIX}"));
+    for _ in 0..50 {
+        ship_now(job, segment_key, last_error).await;
+        if shipped.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One pass over the outbox; an error is logged once until it changes or clears.
+async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &mut String) {
+    let (outbox, dir) = (job.cluster.outbox(), job.dir.clone());
+    let (key, known) = (job.key.clone(), segment_key.clone());
+    let result = super::priority::background("ship-wal", move || {
+        let key = match known {
+            Some(k) => k,
+            None => keys::segment_key(&dir, &key)?,
+        };
+        let n = ship::ship(&outbox, &dir.join(WAL_DIR), &key)?;
+        Ok::<_, super::BackupError>((n, key))
+    })
+    .await
+    .and_then(|r| r);
+    match result {
+        Ok((n, key)) => {
+            *segment_key = Some(key);
+            SHIPPED.fetch_add(n as u64, Ordering::Relaxed);
+            if !last_error.is_empty() {
+                tracing::info!(shipped = n, "archived WAL is reaching the backup dir again");
+                last_error.clear();
+            }
+        }
+        Err(e) => {
+            FAILURES.fetch_add(1, Ordering::Relaxed);
+            let text = e.to_string();
+            if *last_error != text {
+                tracing::error!(
+                    error = %text,
+                    "cannot ship archived WAL to the backup dir; it waits in the data dir"
+                );
+                *last_error = text;
+            }
+        }
+    }
+}
+
+/// At once when there is no base backup yet; else `every` after the newest.
+fn first_base_due(dir: &Path, every: Duration) -> SystemTime {
+    bases(dir).last().map_or(SystemTime::now(), |(at, _, _)| {
+        SystemTime::from(*at) + every
+    })
+}
+
+/// Keeps the newest `keep` base backups, and the segments from the oldest kept base's first
+/// one on. Returns how many files went.
+pub fn prune(dir: &Path, keep: usize) -> usize {
+    let all = bases(dir);
+    let excess = all.len().saturating_sub(keep.max(1));
+    let mut removed = 0;
+    for (_, _, path) in &all[..excess] {
+        match std::fs::remove_file(path) {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove an old base backup")
+            }
+        }
+    }
+    let Some((oldest_at, oldest_kept, _)) = all.get(excess) else {
+        return removed;
+    };
+    removed += keys::prune(dir, *oldest_at);
+    let floor = &oldest_kept[8..];
+    let wal = dir.join(WAL_DIR);
+    for entry in std::fs::read_dir(&wal).into_iter().flatten().flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(archived) = name.strip_suffix(WAL_SUFFIX) else {
+            continue;
+        };
+        if position(archived).is_some_and(|p| p < floor) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(file = %name, error = %e, "cannot remove an old WAL segment")
+                }
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests;

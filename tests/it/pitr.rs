@@ -1,0 +1,220 @@
+//! Point-in-time recovery (issue 18, item 5): `serve --wal-archive` ships every WAL segment
+//! and a base backup to the backup dir; `admin restore --pitr DIR --until TIME` brings back
+//! the database as it was at TIME: the parcel taken in before is there, the one after is
+//! not; `--until latest` has both. The real binary, a real server, real SSH intakes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::ssh_support::Client;
+use crate::support::{Run, Sandbox};
+
+const PASS: &str = "correct horse battery staple\n";
+const BEFORE: &str = "1Z999AA10123456784";
+const AFTER: &str = "1Z5R89390357567127";
+
+fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn refused(run: &Run, what: &str) {
+    assert!(!run.ok, "expected a refusal ({what}):\n{run:?}");
+    assert!(run.stderr.contains(what), "expected `{what}` in:\n{run:?}");
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Polls `cond` every 200 ms for up to `limit`.
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A sandbox with the keys of `from` (the operator brings the keys dir; backups never hold it).
+fn new_host_with_keys(from: &Sandbox) -> Sandbox {
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.keys_dir()).unwrap();
+    for f in std::fs::read_dir(from.keys_dir()).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), s.keys_dir().join(f.file_name())).unwrap();
+    }
+    s
+}
+
+#[tokio::test]
+async fn restore_to_a_moment_between_two_intakes() {
+    let s1 = Sandbox::new();
+    let (home, key) = s1.home_with_key();
+    let backups = s1.path().join("backups");
+    let pass = s1.path().join("pass");
+    std::fs::write(&pass, PASS).unwrap();
+    let mut served = s1.serve_from(
+        &home,
+        &[
+            "--demo",
+            "--backup-dir",
+            arg(&backups),
+            "--backup-passphrase-file",
+            arg(&pass),
+            "--wal-archive",
+        ],
+    );
+    let pitr = backups.join("pitr");
+    wait_for("the first base backup", Duration::from_secs(120), || {
+        files(&pitr).iter().any(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("packtrack-base-")
+        })
+    });
+    let recipient = s1.psql("SELECT min(id) FROM recipients WHERE active");
+    let mut client = Client::connect(served.addr, s1.host_key()).await;
+    assert!(client.pubkey("clerk+demo", key).await.success());
+    let intake =
+        |tracking: &str| format!("packages intake --tracking {tracking} --recipient {recipient}");
+    let out = client.exec(&intake(BEFORE)).await;
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    // The database's clock decides what "before" means to the replay.
+    std::thread::sleep(Duration::from_millis(1500));
+    let moment =
+        s1.psql("SELECT to_char(now() AT TIME ZONE 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = client.exec(&intake(AFTER)).await;
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    drop(client);
+    // A clean stop cuts the segment in use and ships it: nothing waits for archive_timeout.
+    served.terminate_ok("serve --wal-archive");
+
+    let wal = pitr.join("wal");
+    assert!(
+        files(&s1.data_dir().join("wal-outbox")).is_empty(),
+        "everything archived was shipped at shutdown"
+    );
+    // Nothing readable leaves the host: no tracking number in any archived file.
+    for f in files(&wal).iter().chain(files(&pitr).iter()) {
+        if f.is_file() {
+            let bytes = std::fs::read(f).unwrap();
+            assert!(
+                !bytes.windows(BEFORE.len()).any(|w| w == BEFORE.as_bytes()),
+                "plaintext in {}",
+                f.display()
+            );
+        }
+    }
+
+    // --- to the moment between the two intakes, on a new host ----------------------------
+    let s2 = new_host_with_keys(&s1);
+    let run = s2.ok(
+        &[
+            "admin",
+            "restore",
+            "--pitr",
+            arg(&backups),
+            "--until",
+            &moment,
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    assert!(run.stdout.starts_with("restored to "), "{run:?}");
+    let has = |s: &Sandbox, t: &str| {
+        s.psql(&format!(
+            "SELECT count(*) FROM packages WHERE tracking = '{t}'"
+        ))
+    };
+    assert_eq!(
+        has(&s2, BEFORE),
+        "1",
+        "the intake before the moment is back"
+    );
+    assert_eq!(has(&s2, AFTER), "0", "the intake after the moment is not");
+    s2.ok(&["admin", "audit", "verify"], None);
+    let run = s2.run(
+        &[
+            "admin",
+            "restore",
+            "--pitr",
+            arg(&backups),
+            "--until",
+            "latest",
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    refused(&run, "already holds a database");
+
+    // --- refusals leave no cluster behind -------------------------------------------------
+    let s3 = new_host_with_keys(&s1);
+    let run = s3.run(
+        &[
+            "admin",
+            "restore",
+            "--pitr",
+            arg(&backups),
+            "--until",
+            "2001-01-01T00:00:00Z",
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    refused(&run, "cannot go back that far");
+    let run = s3.run(
+        &[
+            "admin",
+            "restore",
+            "--pitr",
+            arg(&backups),
+            "--until",
+            "latest",
+            "--passphrase-stdin",
+        ],
+        Some("wrong guess\n"),
+    );
+    refused(&run, "wrong passphrase");
+    assert!(
+        !s3.data_dir().join("postgres").exists(),
+        "no cluster left by a refusal"
+    );
+    let base = files(&pitr)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "age"))
+        .unwrap();
+    let run = s3.run(
+        &[
+            "admin",
+            "backup",
+            "verify",
+            arg(&base),
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    refused(&run, "base backup for point-in-time recovery");
+
+    // --- to the end of the archive: both intakes ------------------------------------------
+    let run = s3.ok(
+        &[
+            "admin",
+            "restore",
+            "--pitr",
+            arg(&backups),
+            "--until",
+            "latest",
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    assert!(run.stdout.contains("the end of the archive"), "{run:?}");
+    assert_eq!(has(&s3, BEFORE), "1");
+    assert_eq!(has(&s3, AFTER), "1");
+}
