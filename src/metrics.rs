@@ -140,6 +140,16 @@ impl Metrics {
                 "Seconds scheduled backups waited for the sessions to be quiet (backup::pace).",
                 one(crate::backup::pace::paused_total().as_secs()),
             ),
+            Family::counter(
+                "packtrack_wal_segments_shipped",
+                "Archived WAL files moved to the backup dir (serve --wal-archive).",
+                one(crate::backup::pitr::shipped()),
+            ),
+            Family::counter(
+                "packtrack_wal_archive_failures",
+                "Failed WAL shipping passes and base backups (serve --wal-archive).",
+                one(crate::backup::pitr::failures()),
+            ),
         ];
         if let Some(db) = self.db.get() {
             families.push(Family::gauge(

@@ -165,6 +165,9 @@ pub struct Scorecard {
     /// left out: it speaks of the whole installation, not this facility.
     pub last_backup: Option<BackupMark>,
     pub last_drill: Option<BackupMark>,
+    /// The newest point-in-time archive event (`serve --wal-archive`: a base backup, or
+    /// shipping that failed or recovered); `None` where archiving was never on.
+    pub last_wal: Option<BackupMark>,
 }
 
 /// One backup or drill run, as the scorecard shows it.
@@ -251,6 +254,7 @@ pub async fn scorecard(tx: &mut TenantTx<'_>) -> Result<Scorecard, DbError> {
     Ok(Scorecard {
         last_backup: mark("backup"),
         last_drill: mark("verify"),
+        last_wal: mark("wal"),
         audit_entries,
         audit_first_bad,
         members: members.len() as i64,

@@ -77,6 +77,11 @@ async fn restore_to_a_moment_between_two_intakes() {
                 .starts_with("packtrack-base-")
         })
     });
+    assert_eq!(
+        s1.psql("SELECT ok FROM backup_status() WHERE kind = 'wal'"),
+        "t",
+        "the base backup is on the scorecard"
+    );
     let recipient = s1.psql("SELECT min(id) FROM recipients WHERE active");
     let mut client = Client::connect(served.addr, s1.host_key()).await;
     assert!(client.pubkey("clerk+demo", key).await.success());

@@ -168,6 +168,7 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
             keys_dir: &job.keys_dir,
             pace: job.pace.map(super::pace::Pace::starting_now),
         };
+        let started = std::time::Instant::now();
         match base::make(&src, &job.dir, &job.key).await {
             Ok(made) => {
                 let removed = prune(&job.dir, job.keep);
@@ -176,11 +177,22 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
                     secs = made.elapsed.as_secs_f64(), removed,
                     "base backup for point-in-time recovery written"
                 );
+                let name = made.path.display().to_string();
+                let detail = format!("base backup written: {name} ({} bytes)", made.bytes);
+                record(&job, true, Some(&name), &detail, started).await;
                 base_due = SystemTime::now() + job.every;
             }
             Err(e) => {
                 FAILURES.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, "base backup for point-in-time recovery failed");
+                record(
+                    &job,
+                    false,
+                    None,
+                    &format!("base backup failed: {e}"),
+                    started,
+                )
+                .await;
                 base_due = SystemTime::now() + BASE_RETRY.min(job.every);
             }
         }
@@ -244,6 +256,8 @@ async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
             if !last_error.is_empty() {
                 tracing::info!(shipped = n, "archived WAL is reaching the backup dir again");
                 last_error.clear();
+                let detail = "archived WAL reaches the backup dir again";
+                record(job, true, None, detail, std::time::Instant::now()).await;
             }
         }
         Err(e) => {
@@ -254,10 +268,23 @@ async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
                     error = %text,
                     "cannot ship archived WAL to the backup dir; it waits in the data dir"
                 );
+                let detail = format!("cannot ship archived WAL: {text}");
+                record(job, false, None, &detail, std::time::Instant::now()).await;
                 *last_error = text;
             }
         }
     }
+}
+
+/// A `wal` row in `backup_runs`: the Security tab's "WAL archive" line.
+async fn record(
+    job: &Job,
+    ok: bool,
+    file: Option<&str>,
+    detail: &str,
+    started: std::time::Instant,
+) {
+    super::record_run(&job.owner, "wal", ok, file, detail, started, None).await;
 }
 
 /// At once when there is no base backup yet; else `every` after the newest.

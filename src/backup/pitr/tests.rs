@@ -115,3 +115,46 @@ fn until_reads_latest_rfc3339_and_plain_utc() {
     let err = parse_until("yesterday").unwrap_err();
     assert!(err.contains("expected `latest`"), "{err}");
 }
+
+/// A segment leaves the outbox only once its encrypted copy is on disk; a backup dir that
+/// cannot take it leaves it where it was. The round trip gives back the same bytes.
+#[test]
+fn shipping_moves_a_segment_only_when_it_has_arrived() {
+    use crate::backup::{DecryptWith, EncryptTo};
+    let tmp = tempfile::tempdir().unwrap();
+    let outbox = tmp.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let segment: Vec<u8> = (0..(1u32 << 16)).flat_map(|i| i.to_le_bytes()).collect();
+    let name = "000000010000000000000007";
+    std::fs::write(outbox.join(name), &segment).unwrap();
+    // The archiver's copy in progress and foreign files are not shipped.
+    std::fs::write(outbox.join(format!(".{name}")), b"half").unwrap();
+    std::fs::write(outbox.join("notes.txt"), b"x").unwrap();
+    let id = age::x25519::Identity::generate();
+    let key = EncryptTo::Recipient(id.to_public());
+
+    let blocked = tmp.path().join("file");
+    std::fs::write(&blocked, b"").unwrap();
+    assert!(ship::ship(&outbox, &blocked.join("wal"), &key).is_err());
+    assert!(outbox.join(name).exists(), "kept in the outbox");
+
+    let wal = tmp.path().join("wal");
+    assert_eq!(ship::ship(&outbox, &wal, &key).unwrap(), 1);
+    assert!(
+        !outbox.join(name).exists(),
+        "gone from the outbox once shipped"
+    );
+    assert!(outbox.join(format!(".{name}")).exists());
+    let shipped = wal.join(format!("{name}{WAL_SUFFIX}"));
+    let bytes = std::fs::read(&shipped).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"), "encrypted");
+    let back = tmp.path().join("back");
+    ship::unpack_one(&shipped, &back, &DecryptWith::Identities(vec![id])).unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), segment);
+    let other = age::x25519::Identity::generate();
+    let wrong = ship::unpack_one(&shipped, &back, &DecryptWith::Identities(vec![other]));
+    assert!(matches!(
+        wrong,
+        Err(crate::backup::BackupError::WrongKey(_))
+    ));
+}

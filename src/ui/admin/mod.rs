@@ -171,7 +171,7 @@ fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
             Span::styled(value, flag(bad)),
         ])
     };
-    let lines = vec![
+    let mut lines = vec![
         row("Members", card.members.to_string(), false),
         row(
             "Without TOTP or a key",
@@ -217,6 +217,16 @@ fn security(f: &mut Frame, area: Rect, m: &Model, t: &Theme) {
         backup_row(m, "Last backup", card.last_backup, BACKUP_STALE_DAYS, &row),
         backup_row(m, "Restore drill", card.last_drill, DRILL_STALE_DAYS, &row),
     ];
+    // Only where point-in-time archiving has run: elsewhere it is not a promise.
+    if card.last_wal.is_some() {
+        lines.push(backup_row(
+            m,
+            "WAL archive",
+            card.last_wal,
+            BACKUP_STALE_DAYS,
+            &row,
+        ));
+    }
     f.render_widget(
         Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
         area,

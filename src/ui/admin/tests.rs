@@ -336,4 +336,20 @@ fn security_tab_shows_backup_and_restore_drill() {
     let text = render(&m, 80, 24, ColorDepth::TrueColor);
     assert!(text.contains("FAILED 2026-11-24 15:00"), "{text}");
     assert!(text.contains("never"), "{text}");
+    assert!(
+        !text.contains("WAL archive"),
+        "no archive row where archiving never ran: {text}"
+    );
+
+    // serve --wal-archive: shipping failed an hour ago; the row says so, fitting 80x24.
+    m.admin.scorecard = Some(Scorecard {
+        last_wal: Some(BackupMark {
+            at: now() - chrono::Duration::hours(1),
+            ok: false,
+        }),
+        ..Default::default()
+    });
+    let text = render(&m, 80, 24, ColorDepth::TrueColor);
+    assert!(text.contains("WAL archive"), "{text}");
+    assert!(text.contains("FAILED 2026-11-24 14:00"), "{text}");
 }
