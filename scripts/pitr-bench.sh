@@ -73,6 +73,7 @@ if [ "${RPO:-1}" != 0 ]; then
     echo "recovery point: a commit on an idle server reached the backup dir after $(since "$t2") s"
 fi
 
+echo "serve CPU over the run (shipping, base backups, the start's scheduled backup and drill): $(ps -o times= -p "$SERVE" | tr -d ' ') s"
 kill -TERM "$SERVE"; for _ in $(seq 300); do kill -0 "$SERVE" 2>/dev/null || break; sleep 0.1; done; SERVE=
 t3=$(now)
 pt data2 admin restore --pitr "$BK" --until latest --passphrase-stdin <"$WORK/pass" >"$WORK/restore.out"

@@ -359,6 +359,7 @@ impl BackupFlags {
             every: schedule.every,
             keep: schedule.keep,
             key: schedule.key,
+            secrets: crate::secrets::SecretsKey::load_or_create(&cfg.keys_dir)?,
             pace: schedule.pace,
         }))
     }

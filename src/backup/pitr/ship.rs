@@ -1,6 +1,6 @@
 //! Moving archived WAL from the data dir's outbox to the backup dir: each file gzipped,
 //! age-encrypted into a `.partial` file, fsynced and renamed; the directory fsynced; only
-//! then the outbox copy removed. A crash anywhere leaves the segment in the outbox (shipped
+//! then the outbox copy removed. Each file's `.mac` sidecar (`mac`) lands before its final name. A crash anywhere leaves the segment in the outbox (shipped
 //! again next time, to the same name) or in both places, never in neither.
 
 use std::io::{BufWriter, Write};
@@ -13,9 +13,15 @@ use flate2::write::GzEncoder;
 use super::{WAL_SUFFIX, is_archived_name};
 use crate::backup::{BackupError, DecryptWith, EncryptTo, io_err};
 use crate::db::pg::archive::PARTIAL_MARK;
+use crate::secrets::SecretsKey;
 
 /// Ships everything finished in `outbox` into `wal_dir`; returns how many files.
-pub fn ship(outbox: &Path, wal_dir: &Path, key: &EncryptTo) -> Result<usize, BackupError> {
+pub fn ship(
+    outbox: &Path,
+    wal_dir: &Path,
+    key: &EncryptTo,
+    secrets: &SecretsKey,
+) -> Result<usize, BackupError> {
     let mut names: Vec<String> = std::fs::read_dir(outbox)
         .map_err(io_err(outbox))?
         .flatten()
@@ -29,7 +35,7 @@ pub fn ship(outbox: &Path, wal_dir: &Path, key: &EncryptTo) -> Result<usize, Bac
     names.sort();
     std::fs::create_dir_all(wal_dir).map_err(io_err(wal_dir))?;
     for name in &names {
-        encrypt_one(&outbox.join(name), wal_dir, name, key)?;
+        encrypt_one(&outbox.join(name), wal_dir, name, key, secrets)?;
     }
     // The renames are durable only once the directory is; then the outbox may forget.
     std::fs::File::open(wal_dir)
@@ -42,7 +48,13 @@ pub fn ship(outbox: &Path, wal_dir: &Path, key: &EncryptTo) -> Result<usize, Bac
     Ok(names.len())
 }
 
-fn encrypt_one(src: &Path, wal_dir: &Path, name: &str, key: &EncryptTo) -> Result<(), BackupError> {
+fn encrypt_one(
+    src: &Path,
+    wal_dir: &Path,
+    name: &str,
+    key: &EncryptTo,
+    secrets: &SecretsKey,
+) -> Result<(), BackupError> {
     let final_path = wal_dir.join(format!("{name}{WAL_SUFFIX}"));
     let partial = wal_dir.join(format!(".{name}{WAL_SUFFIX}.partial"));
     let io = |e| io_err(&partial)(e);
@@ -64,6 +76,7 @@ fn encrypt_one(src: &Path, wal_dir: &Path, name: &str, key: &EncryptTo) -> Resul
     let buf = age.finish().map_err(io)?;
     let file = buf.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
+    super::mac::sign(secrets, &partial, &final_path)?;
     std::fs::rename(&partial, &final_path).map_err(io_err(&final_path))
 }
 

@@ -132,14 +132,15 @@ fn shipping_moves_a_segment_only_when_it_has_arrived() {
     std::fs::write(outbox.join("notes.txt"), b"x").unwrap();
     let id = age::x25519::Identity::generate();
     let key = EncryptTo::Recipient(id.to_public());
+    let secrets = crate::secrets::SecretsKey::from_bytes(&[7; 32]);
 
     let blocked = tmp.path().join("file");
     std::fs::write(&blocked, b"").unwrap();
-    assert!(ship::ship(&outbox, &blocked.join("wal"), &key).is_err());
+    assert!(ship::ship(&outbox, &blocked.join("wal"), &key, &secrets).is_err());
     assert!(outbox.join(name).exists(), "kept in the outbox");
 
     let wal = tmp.path().join("wal");
-    assert_eq!(ship::ship(&outbox, &wal, &key).unwrap(), 1);
+    assert_eq!(ship::ship(&outbox, &wal, &key, &secrets).unwrap(), 1);
     assert!(
         !outbox.join(name).exists(),
         "gone from the outbox once shipped"
@@ -148,6 +149,9 @@ fn shipping_moves_a_segment_only_when_it_has_arrived() {
     let shipped = wal.join(format!("{name}{WAL_SUFFIX}"));
     let bytes = std::fs::read(&shipped).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1"), "encrypted");
+    mac::check(&secrets, &shipped).expect("signed by the installation");
+    let other_install = crate::secrets::SecretsKey::from_bytes(&[8; 32]);
+    assert!(mac::check(&other_install, &shipped).is_err());
     let back = tmp.path().join("back");
     ship::unpack_one(&shipped, &back, &DecryptWith::Identities(vec![id])).unwrap();
     assert_eq!(std::fs::read(&back).unwrap(), segment);
@@ -157,4 +161,27 @@ fn shipping_moves_a_segment_only_when_it_has_arrived() {
         wrong,
         Err(crate::backup::BackupError::WrongKey(_))
     ));
+}
+
+/// A file renamed, changed, or signed under another key does not pass.
+#[test]
+fn a_mac_binds_the_name_and_the_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = crate::secrets::SecretsKey::from_bytes(&[7; 32]);
+    let seg = tmp.path().join("000000010000000000000007.gz.age");
+    std::fs::write(&seg, b"sealed bytes").unwrap();
+    mac::sign(&keys, &seg, &seg).unwrap();
+    mac::check(&keys, &seg).unwrap();
+
+    let renamed = tmp.path().join("000000010000000000000009.gz.age");
+    std::fs::copy(&seg, &renamed).unwrap();
+    std::fs::copy(mac::sidecar(&seg), mac::sidecar(&renamed)).unwrap();
+    let err = mac::check(&keys, &renamed).unwrap_err().to_string();
+    assert!(err.contains("not authenticated"), "{err}");
+
+    std::fs::write(&seg, b"sealed bytez").unwrap();
+    assert!(mac::check(&keys, &seg).is_err(), "changed bytes");
+    std::fs::remove_file(mac::sidecar(&seg)).unwrap();
+    let err = mac::check(&keys, &seg).unwrap_err().to_string();
+    assert!(err.contains("no .mac file"), "{err}");
 }
