@@ -13,8 +13,7 @@ use super::container::Writer;
 use super::pace::Pace;
 use super::priority;
 use super::{
-    BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, FacilityHead, Info, Manifest,
-    PgClient, io_err,
+    BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, Info, Manifest, PgClient, io_err,
 };
 use crate::db::backups;
 
@@ -107,7 +106,7 @@ pub async fn make(
     let queried = async {
         Pace::step_async(pace).await;
         let conn = &mut *snap.tx;
-        let heads = backups::facility_heads(conn).await?;
+        let heads = super::facility_heads(conn).await?;
         let counts = backups::row_counts(conn).await?;
         let level = backups::migration_level(conn).await?;
         let version = backups::server_version(conn).await?;
@@ -147,15 +146,7 @@ pub async fn make(
             info,
             server_version: version,
             migration_level: level,
-            facilities: heads
-                .into_iter()
-                .map(|(id, slug, seq, hash)| FacilityHead {
-                    id,
-                    slug,
-                    head_seq: seq,
-                    head_hash: hash.map(hex::encode),
-                })
-                .collect(),
+            facilities: heads,
             row_counts: counts,
             parts: w.parts().to_vec(),
         };

@@ -395,6 +395,22 @@ pub(crate) fn compare(
     Ok(())
 }
 
+/// Every facility's audit chain head, as a manifest lists it.
+pub(crate) async fn facility_heads(
+    conn: &mut sqlx::PgConnection,
+) -> Result<Vec<FacilityHead>, BackupError> {
+    Ok(crate::db::backups::facility_heads(conn)
+        .await?
+        .into_iter()
+        .map(|(id, slug, seq, hash)| FacilityHead {
+            id,
+            slug,
+            head_seq: seq,
+            head_hash: hash.map(hex::encode),
+        })
+        .collect())
+}
+
 /// `packtrack-backup-20261205T063242Z.age`
 pub fn file_name(at: DateTime<Utc>) -> String {
     format!(

@@ -133,16 +133,7 @@ pub(crate) async fn restore_and_check(
     Pace::step_async(pace).await;
     let mut conn = owner.acquire().await?;
     let counts = backups::row_counts(&mut conn).await?;
-    let heads: Vec<_> = backups::facility_heads(&mut conn)
-        .await?
-        .into_iter()
-        .map(|(id, slug, seq, hash)| super::FacilityHead {
-            id,
-            slug,
-            head_seq: seq,
-            head_hash: hash.map(hex::encode),
-        })
-        .collect();
+    let heads = super::facility_heads(&mut conn).await?;
     drop(conn);
     compare(&manifest, &counts, &heads)?;
     Pace::step_async(pace).await;

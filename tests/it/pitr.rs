@@ -39,6 +39,25 @@ fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// `admin restore --pitr BACKUPS --until UNTIL --passphrase-stdin` on `s`; `ok`: it must
+/// succeed.
+fn restore_pitr(s: &Sandbox, backups: &Path, until: &str, pass: &str, ok: bool) -> Run {
+    let args = [
+        "admin",
+        "restore",
+        "--pitr",
+        arg(backups),
+        "--until",
+        until,
+        "--passphrase-stdin",
+    ];
+    if ok {
+        s.ok(&args, Some(pass))
+    } else {
+        s.run(&args, Some(pass))
+    }
+}
+
 /// A sandbox with the keys of `from` (the operator brings the keys dir; backups never hold it).
 fn new_host_with_keys(from: &Sandbox) -> Sandbox {
     let s = Sandbox::new();
@@ -119,18 +138,7 @@ async fn restore_to_a_moment_between_two_intakes() {
 
     // --- to the moment between the two intakes, on a new host ----------------------------
     let s2 = new_host_with_keys(&s1);
-    let run = s2.ok(
-        &[
-            "admin",
-            "restore",
-            "--pitr",
-            arg(&backups),
-            "--until",
-            &moment,
-            "--passphrase-stdin",
-        ],
-        Some(PASS),
-    );
+    let run = restore_pitr(&s2, &backups, &moment, PASS, true);
     assert!(run.stdout.starts_with("restored to "), "{run:?}");
     let has = |s: &Sandbox, t: &str| {
         s.psql(&format!(
@@ -144,47 +152,14 @@ async fn restore_to_a_moment_between_two_intakes() {
     );
     assert_eq!(has(&s2, AFTER), "0", "the intake after the moment is not");
     s2.ok(&["admin", "audit", "verify"], None);
-    let run = s2.run(
-        &[
-            "admin",
-            "restore",
-            "--pitr",
-            arg(&backups),
-            "--until",
-            "latest",
-            "--passphrase-stdin",
-        ],
-        Some(PASS),
-    );
+    let run = restore_pitr(&s2, &backups, "latest", PASS, false);
     refused(&run, "already holds a database");
 
     // --- refusals leave no cluster behind -------------------------------------------------
     let s3 = new_host_with_keys(&s1);
-    let run = s3.run(
-        &[
-            "admin",
-            "restore",
-            "--pitr",
-            arg(&backups),
-            "--until",
-            "2001-01-01T00:00:00Z",
-            "--passphrase-stdin",
-        ],
-        Some(PASS),
-    );
+    let run = restore_pitr(&s3, &backups, "2001-01-01T00:00:00Z", PASS, false);
     refused(&run, "cannot go back that far");
-    let run = s3.run(
-        &[
-            "admin",
-            "restore",
-            "--pitr",
-            arg(&backups),
-            "--until",
-            "latest",
-            "--passphrase-stdin",
-        ],
-        Some("wrong guess\n"),
-    );
+    let run = restore_pitr(&s3, &backups, "latest", "wrong guess\n", false);
     refused(&run, "wrong passphrase");
     assert!(
         !s3.data_dir().join("postgres").exists(),
@@ -207,18 +182,7 @@ async fn restore_to_a_moment_between_two_intakes() {
     refused(&run, "base backup for point-in-time recovery");
 
     // --- to the end of the archive: both intakes ------------------------------------------
-    let run = s3.ok(
-        &[
-            "admin",
-            "restore",
-            "--pitr",
-            arg(&backups),
-            "--until",
-            "latest",
-            "--passphrase-stdin",
-        ],
-        Some(PASS),
-    );
+    let run = restore_pitr(&s3, &backups, "latest", PASS, true);
     assert!(run.stdout.contains("the end of the archive"), "{run:?}");
     assert_eq!(has(&s3, BEFORE), "1");
     assert_eq!(has(&s3, AFTER), "1");

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use super::super::container::{MAX_DATA, Writer};
 use super::super::pace::Pace;
 use super::super::priority;
-use super::super::{
-    BackupError, CHECKPOINTS_PART, EncryptTo, FORMAT, FacilityHead, Info, Manifest, io_err,
-};
+use super::super::{BackupError, CHECKPOINTS_PART, EncryptTo, FORMAT, Info, Manifest, io_err};
 use crate::db::{EmbeddedCluster, backups};
 
 /// The part holding the cluster's role passwords (`postgres-auth.json`).
@@ -51,7 +49,7 @@ pub async fn make(src: &Source<'_>, dir: &Path, key: &EncryptTo) -> Result<Made,
     // from here on keeps everything this base needs.
     let mut conn = src.owner.acquire().await?;
     let start_segment = backups::current_wal_segment(&mut conn).await?;
-    let heads = backups::facility_heads(&mut conn).await?;
+    let heads = super::super::facility_heads(&mut conn).await?;
     let level = backups::migration_level(&mut conn).await?;
     let version = backups::server_version(&mut conn).await?;
     drop(conn);
@@ -66,15 +64,7 @@ pub async fn make(src: &Source<'_>, dir: &Path, key: &EncryptTo) -> Result<Made,
         info: info.clone(),
         server_version: version,
         migration_level: level,
-        facilities: heads
-            .into_iter()
-            .map(|(id, slug, seq, hash)| FacilityHead {
-                id,
-                slug,
-                head_seq: seq,
-                head_hash: hash.map(hex::encode),
-            })
-            .collect(),
+        facilities: heads,
         row_counts: Default::default(),
         parts: Vec::new(),
     };

@@ -282,14 +282,7 @@ pub(super) async fn restore(cfg: &Config, args: RestoreArgs) -> Result<ExitCode>
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ (BackupError::NotEmpty(_) | BackupError::WrongKey(_))) => {
-            eprintln!("{e}");
-            Ok(ExitCode::FAILURE)
-        }
-        Err(e) => {
-            eprintln!("restore failed: {e}");
-            Ok(ExitCode::FAILURE)
-        }
+        Err(e) => Ok(restore_failed(&e)),
     }
 }
 
@@ -333,15 +326,17 @@ async fn restore_pitr(cfg: &Config, args: &RestoreArgs, key: DecryptWith) -> Res
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ (BackupError::NotEmpty(_) | BackupError::WrongKey(_))) => {
-            eprintln!("{e}");
-            Ok(ExitCode::FAILURE)
-        }
-        Err(e) => {
-            eprintln!("restore failed: {e}");
-            Ok(ExitCode::FAILURE)
-        }
+        Err(e) => Ok(restore_failed(&e)),
     }
+}
+
+/// What a refused or failed restore prints; a refusal (not empty, wrong key) says itself.
+fn restore_failed(e: &BackupError) -> ExitCode {
+    match e {
+        BackupError::NotEmpty(_) | BackupError::WrongKey(_) => eprintln!("{e}"),
+        _ => eprintln!("restore failed: {e}"),
+    }
+    ExitCode::FAILURE
 }
 
 /// The configured database if it exists already: `DATABASE_URL`, or an embedded cluster
