@@ -232,12 +232,12 @@ fn stream_into(
 /// A private temporary directory for the throw-away cluster, removed on drop. Short
 /// (socket paths are limited) and traversable, so the cluster can run as `postgres` when
 /// packtrack runs as root.
-struct Scratch {
-    path: PathBuf,
+pub(crate) struct Scratch {
+    pub(crate) path: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> Result<Self, BackupError> {
+    pub(crate) fn new() -> Result<Self, BackupError> {
         use std::os::unix::fs::PermissionsExt;
         let path = std::env::temp_dir().join(format!(
             "packtrack-drill-{}-{}",

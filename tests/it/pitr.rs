@@ -155,6 +155,25 @@ async fn restore_to_a_moment_between_two_intakes() {
     let run = restore_pitr(&s2, &backups, "latest", PASS, false);
     refused(&run, "already holds a database");
 
+    // --- the monthly drill of the archive, recorded for the Security tab -------------------
+    let run = s1.ok(
+        &[
+            "admin",
+            "backup",
+            "verify",
+            "--pitr",
+            arg(&backups),
+            "--passphrase-stdin",
+        ],
+        Some(PASS),
+    );
+    assert!(
+        run.stdout.starts_with("point-in-time archive OK:"),
+        "{run:?}"
+    );
+    let drill = s1.psql("SELECT ok::int || ' ' || detail FROM backup_status() WHERE kind = 'wal'");
+    assert!(drill.starts_with("1 point-in-time archive OK"), "{drill}");
+
     // --- refusals leave no cluster behind -------------------------------------------------
     let s3 = new_host_with_keys(&s1);
     let run = restore_pitr(&s3, &backups, "2001-01-01T00:00:00Z", PASS, false);

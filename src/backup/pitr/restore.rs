@@ -100,6 +100,22 @@ pub async fn restore(req: Request<'_>) -> Result<Restored, BackupError> {
     }
 }
 
+/// The point-in-time drill (`admin backup verify --pitr DIR`): everything archived, restored
+/// into a throw-away data dir that is gone when this returns.
+pub async fn drill(dir: &Path, key: DecryptWith, keys_dir: &Path) -> Result<Restored, BackupError> {
+    let scratch = super::super::verify::Scratch::new()?;
+    let data_dir = scratch.path.join("data");
+    restore(Request {
+        dir,
+        to: RecoverTo::Latest,
+        key,
+        data_dir: &data_dir,
+        keys_dir,
+        without_secrets_key: false,
+    })
+    .await
+}
+
 /// Segments decrypted, the server started to replay them, waited for, checked.
 async fn replay(
     req: &Request<'_>,
@@ -123,12 +139,13 @@ async fn replay(
     })
     .await??;
 
+    // Started from a lowered thread, the replaying server yields to a serving node's
+    // sessions when this is the drill on that host (on a spare host it changes nothing).
     let data_dir = req.data_dir.to_path_buf();
-    let cluster = tokio::task::spawn_blocking(move || {
+    let cluster = priority::background("cluster", move || {
         EmbeddedCluster::start(&data_dir, ClusterOptions::default())
     })
-    .await
-    .map_err(|e| BackupError::Setup(format!("cluster start panicked: {e}")))?
+    .await?
     .map_err(|e| BackupError::Setup(format!("the restored cluster did not start: {e}")))?;
     let cluster = Arc::new(cluster);
     wait_for_promotion(&cluster).await?;

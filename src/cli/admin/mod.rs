@@ -75,9 +75,15 @@ pub(super) async fn admin(cfg: &Config, cmd: AdminCmd) -> Result<ExitCode> {
     let cmd = match cmd {
         AdminCmd::Restore(args) => return backup::restore(cfg, args).await,
         AdminCmd::Backup(BackupArgs {
-            verify: Some(BackupSub::Verify { file, dec, pace }),
+            verify:
+                Some(BackupSub::Verify {
+                    file,
+                    pitr,
+                    dec,
+                    pace,
+                }),
             ..
-        }) => return backup::verify(cfg, &file, &dec, &pace).await,
+        }) => return backup::verify(cfg, file.as_deref(), pitr.as_deref(), &dec, &pace).await,
         other => other,
     };
     let db = open(cfg).await?;
