@@ -7,14 +7,13 @@
 use packtrack::auth::totp;
 use packtrack::db::Database;
 use packtrack::db::settings::FacilitySettings;
-use packtrack::domain::{Principal, Role, Source};
+use packtrack::domain::{Role, Source};
 use packtrack::error::AppError;
 use packtrack::ops::Ops;
-use packtrack::secrets::SecretsKey;
 use serde_json::{Value, json};
 
 use crate::ssh_support::{TestServer, new_key, test_limits, unix_now};
-use crate::support::{fresh_db, member};
+use crate::support::{Staff, at_kiosk, member, staff};
 
 /// xterm's bracketed paste.
 fn pasted(text: &str) -> Vec<u8> {
@@ -211,34 +210,10 @@ async fn totp_reset_ends_the_members_password_totp_sessions_not_their_key_sessio
     owner.close().await;
 }
 
-struct World {
-    db: Database,
-    ops: Ops,
-    admin: Principal,
-    operator: Principal,
-    viewer: Principal,
-    /// An admin of another facility.
-    stranger: Principal,
-    secrets: SecretsKey,
-}
+type World = Staff;
 
 async fn world() -> World {
-    let db = fresh_db().await;
-    let admin = member(&db, "north", "boss", Role::Admin).await;
-    let operator = member(&db, "north", "clerk", Role::Operator).await;
-    let viewer = member(&db, "north", "vera", Role::Viewer).await;
-    let stranger = member(&db, "south", "other", Role::Admin).await;
-    let secrets = SecretsKey::from_bytes(&[9u8; 32]);
-    let ops = Ops::new(db.app(2).await.expect("app pool")).with_secrets(secrets.clone());
-    World {
-        db,
-        ops,
-        admin,
-        operator,
-        viewer,
-        stranger,
-        secrets,
-    }
+    staff().await
 }
 
 async fn user_id(db: &Database, login: &str) -> i64 {
@@ -847,27 +822,7 @@ async fn operators_viewers_and_kiosks_are_denied_every_admin_tab_operation() {
         ..s.clone()
     };
     // An admin working at a kiosk is refused too.
-    let app = w.db.app(1).await.expect("app");
-    let boss = app
-        .unscoped()
-        .user("boss")
-        .await
-        .expect("lookup")
-        .expect("boss");
-    let at_kiosk = app
-        .unscoped()
-        .principal(
-            &boss,
-            Some("north"),
-            Source::Kiosk {
-                device_id: 1,
-                device: "Front desk".into(),
-                peer: "10.0.0.9".into(),
-            },
-        )
-        .await
-        .expect("resolve")
-        .expect("principal");
+    let at_kiosk = at_kiosk(&w.db, "boss", "north").await;
     for p in [&w.operator, &w.viewer, &at_kiosk] {
         let denied = |r: Result<(), AppError>| matches!(r, Err(AppError::PermissionDenied));
         let key = new_key().public_key().to_openssh().expect("line");

@@ -4,11 +4,11 @@
 //! and a pickup records whether the proxy was on the list, decided by the server.
 
 use packtrack::db::packages::{self, Handover};
-use packtrack::domain::{Principal, Role, Source};
+use packtrack::domain::{Principal, Role};
 use packtrack::error::AppError;
 use packtrack::ops::{Ops, RecipientFields};
 
-use crate::support::{app_ops as ops, fresh_db, intake_for as intake, member, superuser};
+use crate::support::{app_ops as ops, at_kiosk, fresh_db, intake_for as intake, member, superuser};
 
 async fn resident(ops: &Ops, admin: &Principal, name: &str) -> i64 {
     ops.create_recipient(
@@ -147,22 +147,7 @@ async fn viewers_and_kiosks_cannot_change_authorised_proxies() {
     let viewer = member(&db, "alpha", "eve", Role::Viewer).await;
     let ops = ops(&db).await;
     let id = resident(&ops, &admin, "Ada Lovelace").await;
-    let app = db.app(2).await.unwrap();
-    let user = app.unscoped().user("boss").await.unwrap().unwrap();
-    let kiosk = app
-        .unscoped()
-        .principal(
-            &user,
-            Some("alpha"),
-            Source::Kiosk {
-                device_id: 1,
-                device: "front".into(),
-                peer: "10.0.0.9".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let kiosk = at_kiosk(&db, "boss", "alpha").await;
     for p in [&viewer, &kiosk] {
         let err = ops.add_recipient_proxy(p, id, "Sam Lee").await.unwrap_err();
         assert!(matches!(err, AppError::PermissionDenied), "{err:?}");

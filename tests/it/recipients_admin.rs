@@ -3,12 +3,12 @@
 //! its confirmation writes exactly the previewed rows, roles and facilities are enforced.
 
 use packtrack::db::packages::{self, Handover};
-use packtrack::domain::{Role, Source};
+use packtrack::domain::Role;
 use packtrack::error::AppError;
 use packtrack::ops::RecipientFields;
 use sqlx::PgConnection;
 
-use crate::support::{app_ops as ops, fresh_db, intake_for as intake, member, superuser};
+use crate::support::{app_ops as ops, at_kiosk, fresh_db, intake_for as intake, member, superuser};
 
 fn fields(name: &str, unit: &str, email: &str, aliases: &str) -> RecipientFields {
     RecipientFields {
@@ -290,22 +290,7 @@ async fn operators_viewers_and_kiosks_are_refused() {
         .await
         .unwrap();
     // The same admin at a kiosk terminal: never the admin functions.
-    let app = db.app(2).await.unwrap();
-    let user = app.unscoped().user("boss").await.unwrap().unwrap();
-    let kiosk = app
-        .unscoped()
-        .principal(
-            &user,
-            Some("alpha"),
-            Source::Kiosk {
-                device_id: 1,
-                device: "front".into(),
-                peer: "10.0.0.9".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let kiosk = at_kiosk(&db, "boss", "alpha").await;
     let plan = ops.plan_import(&admin, CSV.as_bytes()).await.unwrap();
     for p in [&op, &viewer, &kiosk] {
         let denied = |res: Result<(), AppError>| {

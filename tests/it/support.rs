@@ -9,8 +9,65 @@ use packtrack::db::testing::TestCluster;
 use packtrack::db::unscoped::Admin;
 use packtrack::domain::{FacilityId, Principal, Role, Source};
 use packtrack::ops::Ops;
+use packtrack::secrets::SecretsKey;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{ConnectOptions, Postgres, Transaction};
+
+/// One facility's staff (`north`: admin `boss`, operator `clerk`, viewer `vera`) and an admin
+/// of another (`south`), with `Ops` holding a test secrets key: the console tests' world.
+pub struct Staff {
+    pub db: Database,
+    pub ops: Ops,
+    pub admin: Principal,
+    pub operator: Principal,
+    pub viewer: Principal,
+    /// An admin of another facility.
+    pub stranger: Principal,
+    pub secrets: SecretsKey,
+}
+
+pub async fn staff() -> Staff {
+    let db = fresh_db().await;
+    let admin = member(&db, "north", "boss", Role::Admin).await;
+    let operator = member(&db, "north", "clerk", Role::Operator).await;
+    let viewer = member(&db, "north", "vera", Role::Viewer).await;
+    let stranger = member(&db, "south", "other", Role::Admin).await;
+    let secrets = SecretsKey::from_bytes(&[9u8; 32]);
+    let ops = Ops::new(db.app(2).await.expect("app pool")).with_secrets(secrets.clone());
+    Staff {
+        db,
+        ops,
+        admin,
+        operator,
+        viewer,
+        stranger,
+        secrets,
+    }
+}
+
+/// `login` of `facility` as logged in at a kiosk terminal: never the admin functions.
+pub async fn at_kiosk(db: &Database, login: &str, facility: &str) -> Principal {
+    let app = db.app(1).await.expect("app");
+    let user = app
+        .unscoped()
+        .user(login)
+        .await
+        .expect("lookup")
+        .expect("user");
+    app.unscoped()
+        .principal(
+            &user,
+            Some(facility),
+            Source::Kiosk {
+                device_id: 1,
+                device: "Front desk".into(),
+                peer: "10.0.0.9".into(),
+            },
+        )
+        .await
+        .expect("resolve")
+        .expect("principal")
+}
 
 /// A fresh, migrated database of the shared test cluster.
 pub async fn fresh_db() -> Database {

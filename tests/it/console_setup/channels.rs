@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use packtrack::db::integrations::ChannelKind;
-use packtrack::domain::Source;
 use packtrack::error::AppError;
 use packtrack::ops::ChannelForm;
 use serde_json::json;
 
 use super::*;
 use crate::notify::{HttpReceiver, SmtpReceiver};
+use crate::support::at_kiosk;
 
 #[tokio::test]
 async fn admin_sets_up_channels_with_sealed_secrets_kept_unless_retyped_and_audited() {
@@ -311,27 +311,7 @@ async fn operator_cannot_configure_an_integration() {
         .save_channel(&w.admin, &webhook("https://93.184.215.14/in"))
         .await
         .expect("admin's webhook");
-    let app = w.db.app(1).await.expect("app");
-    let boss = app
-        .unscoped()
-        .user("boss")
-        .await
-        .expect("lookup")
-        .expect("boss");
-    let at_kiosk = app
-        .unscoped()
-        .principal(
-            &boss,
-            Some("north"),
-            Source::Kiosk {
-                device_id: 1,
-                device: "Front desk".into(),
-                peer: "10.0.0.9".into(),
-            },
-        )
-        .await
-        .expect("resolve")
-        .expect("principal");
+    let at_kiosk = at_kiosk(&w.db, "boss", "north").await;
     for p in [&w.operator, &w.viewer, &at_kiosk] {
         let denied = |r: Result<(), AppError>| matches!(r, Err(AppError::PermissionDenied));
         assert!(denied(w.ops.channels(p).await.map(|_| ())));

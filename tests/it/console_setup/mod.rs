@@ -10,53 +10,38 @@ use std::time::Duration;
 
 use packtrack::db::Database;
 use packtrack::db::integrations::ChannelKind;
-use packtrack::domain::{Principal, Role};
 use packtrack::notify::egress::Egress;
 use packtrack::ops::{ChannelForm, Ops};
-use packtrack::secrets::SecretsKey;
 use serde_json::Value;
 
-use crate::support::{fresh_db, member};
+use crate::support::{Staff, staff};
 
 const SECRET: &str = "whsec-console-0123456789";
 const PASSWORD: &str = "smtp-console-password";
 
+/// The console's staff, and `Ops` that may reach loopback (a local test receiver).
 struct World {
-    db: Database,
-    /// Public addresses only: what `serve` does by default.
-    ops: Ops,
-    /// With loopback allowed, as `serve --notify-allow-private 127.0.0.0/8`.
+    staff: Staff,
+    /// With loopback allowed, as `serve --notify-allow-private 127.0.0.0/8`; `ops` has
+    /// public addresses only, what `serve` does by default.
     local: Ops,
-    admin: Principal,
-    operator: Principal,
-    viewer: Principal,
-    /// An admin of another facility.
-    stranger: Principal,
-    secrets: SecretsKey,
+}
+
+impl std::ops::Deref for World {
+    type Target = Staff;
+    fn deref(&self) -> &Staff {
+        &self.staff
+    }
 }
 
 async fn world() -> World {
-    let db = fresh_db().await;
-    let admin = member(&db, "north", "boss", Role::Admin).await;
-    let operator = member(&db, "north", "clerk", Role::Operator).await;
-    let viewer = member(&db, "north", "vera", Role::Viewer).await;
-    let stranger = member(&db, "south", "other", Role::Admin).await;
-    let secrets = SecretsKey::from_bytes(&[9u8; 32]);
-    let ops = Ops::new(db.app(2).await.expect("app pool")).with_secrets(secrets.clone());
-    let local = ops
+    let staff = staff().await;
+    let local = staff
+        .ops
         .clone()
         .with_egress(loopback())
         .with_test_timeout(Duration::from_secs(5));
-    World {
-        db,
-        ops,
-        local,
-        admin,
-        operator,
-        viewer,
-        stranger,
-        secrets,
-    }
+    World { staff, local }
 }
 
 fn loopback() -> Egress {
