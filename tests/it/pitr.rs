@@ -103,7 +103,7 @@ async fn restore_to_a_moment_between_two_intakes() {
     );
     let recipient = s1.psql("SELECT min(id) FROM recipients WHERE active");
     let mut client = Client::connect(served.addr, s1.host_key()).await;
-    assert!(client.pubkey("clerk+demo", key).await.success());
+    assert!(client.pubkey("clerk+demo", key.clone()).await.success());
     let intake =
         |tracking: &str| format!("packages intake --tracking {tracking} --recipient {recipient}");
     let out = client.exec(&intake(BEFORE)).await;
@@ -205,6 +205,17 @@ async fn restore_to_a_moment_between_two_intakes() {
     assert!(run.stdout.contains("the end of the archive"), "{run:?}");
     assert_eq!(has(&s3, BEFORE), "1");
     assert_eq!(has(&s3, AFTER), "1");
+
+    // The restored host serves: the clerk logs in with the same key and finds both parcels.
+    let mut served = s3.serve(&[]);
+    let mut client = Client::connect(served.addr, s3.host_key()).await;
+    assert!(client.pubkey("clerk+demo", key.clone()).await.success());
+    let listed = client.exec("packages list --status waiting").await;
+    for t in [BEFORE, AFTER] {
+        assert!(listed.stdout.contains(t), "{t} listed:\n{}", listed.stdout);
+    }
+    drop(client);
+    served.terminate_ok("serve on the restored data dir");
 }
 
 /// Attack: whoever can write to the backup storage and knows the public recipient key (it
