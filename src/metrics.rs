@@ -145,6 +145,11 @@ impl Metrics {
                 "Archived WAL files moved to the backup dir (serve --wal-archive).",
                 one(crate::backup::pitr::shipped()),
             ),
+            Family::gauge(
+                "packtrack_wal_outbox_files",
+                "Archived WAL files waiting in the data dir for the backup dir (after the last pass).",
+                one(crate::backup::pitr::waiting()),
+            ),
             Family::counter(
                 "packtrack_wal_archive_failures",
                 "Failed WAL shipping passes and base backups (serve --wal-archive).",

@@ -44,6 +44,7 @@ fn sample_names_are_stable() {
             "packtrack_backup_failures_total",
             "packtrack_backup_paused_seconds_total",
             "packtrack_wal_segments_shipped_total",
+            "packtrack_wal_outbox_files",
             "packtrack_wal_archive_failures_total",
             "packtrack_db_up",
             "packtrack_db_restarts_total",

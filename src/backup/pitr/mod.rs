@@ -51,10 +51,18 @@ const BASE_RETRY: Duration = Duration::from_secs(600);
 
 static SHIPPED: AtomicU64 = AtomicU64::new(0);
 static FAILURES: AtomicU64 = AtomicU64::new(0);
+static WAITING: AtomicU64 = AtomicU64::new(0);
 
 /// Segments shipped since the process started (`packtrack_wal_segments_shipped_total`).
 pub fn shipped() -> u64 {
     SHIPPED.load(Ordering::Relaxed)
+}
+
+/// Archived files left in the data dir's outbox after the last pass
+/// (`packtrack_wal_outbox_files`): above a few, shipping is failing and the data dir's disk
+/// is filling with WAL.
+pub fn waiting() -> u64 {
+    WAITING.load(Ordering::Relaxed)
 }
 
 /// Failed ship or base backup attempts (`packtrack_wal_archive_failures_total`).
@@ -254,6 +262,8 @@ async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
     })
     .await
     .and_then(|r| r);
+    let waiting = ship::waiting(&job.cluster.outbox());
+    WAITING.store(waiting as u64, Ordering::Relaxed);
     match result {
         Ok((n, key)) => {
             *segment_key = Some(key);
@@ -270,7 +280,7 @@ async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
             let text = e.to_string();
             if *last_error != text {
                 tracing::error!(
-                    error = %text,
+                    error = %text, waiting,
                     "cannot ship archived WAL to the backup dir; it waits in the data dir"
                 );
                 let detail = format!("cannot ship archived WAL: {text}");

@@ -22,13 +22,7 @@ pub fn ship(
     key: &EncryptTo,
     secrets: &SecretsKey,
 ) -> Result<usize, BackupError> {
-    let mut names: Vec<String> = std::fs::read_dir(outbox)
-        .map_err(io_err(outbox))?
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        // The archiver's copy in progress starts with the mark.
-        .filter(|n| !n.starts_with(PARTIAL_MARK) && is_archived_name(n))
-        .collect();
+    let mut names = finished(outbox).map_err(io_err(outbox))?;
     if names.is_empty() {
         return Ok(0);
     }
@@ -46,6 +40,21 @@ pub fn ship(
         std::fs::remove_file(&path).map_err(io_err(&path))?;
     }
     Ok(names.len())
+}
+
+/// How many finished files wait in `outbox`.
+pub fn waiting(outbox: &Path) -> usize {
+    finished(outbox).map_or(0, |v| v.len())
+}
+
+/// The names of the files the archiver has finished copying into `outbox`.
+fn finished(outbox: &Path) -> std::io::Result<Vec<String>> {
+    Ok(std::fs::read_dir(outbox)?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        // The archiver's copy in progress starts with the mark.
+        .filter(|n| !n.starts_with(PARTIAL_MARK) && is_archived_name(n))
+        .collect())
 }
 
 fn encrypt_one(
