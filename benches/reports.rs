@@ -232,27 +232,10 @@ async fn setup(db: &Database, owner: &PgPool) -> Principal {
         .add_user("boss", "boss", "big", Role::Admin, None)
         .await
         .expect("admin");
-    let app = db.app(1).await.expect("app pool");
-    let user = app
-        .unscoped()
-        .user("boss")
-        .await
-        .expect("lookup")
-        .expect("boss exists");
-    let p = app
-        .unscoped()
-        .principal(
-            &user,
-            Some("big"),
-            Source::Ssh {
-                peer: "127.0.0.1:50000".into(),
-            },
-        )
-        .await
-        .expect("resolve")
-        .expect("membership");
-    app.close().await;
-    p
+    let ssh = Source::Ssh {
+        peer: "127.0.0.1:50000".into(),
+    };
+    packtrack::db::testing::principal(db, "boss", "big", ssh).await
 }
 
 /// `n` packages received over the last 365 days (evenly, newest first), one INSERT.

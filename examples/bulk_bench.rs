@@ -54,25 +54,11 @@ fn main() {
             .await
             .expect("smtp");
         seed(&owner, rows).await;
+        let ssh = Source::Ssh {
+            peer: "127.0.0.1:50000".into(),
+        };
+        let clerk = packtrack::db::testing::principal(&db, "clerk", "big", ssh).await;
         let app = db.app(2).await.expect("app pool");
-        let user = app
-            .unscoped()
-            .user("clerk")
-            .await
-            .expect("lookup")
-            .expect("clerk exists");
-        let clerk = app
-            .unscoped()
-            .principal(
-                &user,
-                Some("big"),
-                Source::Ssh {
-                    peer: "127.0.0.1:50000".into(),
-                },
-            )
-            .await
-            .expect("resolve")
-            .expect("membership");
         let ops = Ops::new(app.clone());
         let (mut remind, mut ret) = (Vec::new(), Vec::new());
         for run in 0..=runs {

@@ -159,3 +159,29 @@ pub async fn tenant_view(
     })
     .await
 }
+
+/// `login`'s principal in `facility` as a login from `source` resolves it: for tests,
+/// benchmarks and examples that act as a member without an SSH session. Panics when the
+/// member does not exist.
+pub async fn principal(
+    db: &Database,
+    login: &str,
+    facility: &str,
+    source: crate::domain::Source,
+) -> crate::domain::Principal {
+    let app = db.app(1).await.expect("app pool");
+    let user = app
+        .unscoped()
+        .user(login)
+        .await
+        .expect("lookup")
+        .expect("user exists");
+    let p = app
+        .unscoped()
+        .principal(&user, Some(facility), source)
+        .await
+        .expect("resolve")
+        .expect("membership");
+    app.close().await;
+    p
+}

@@ -47,26 +47,12 @@ pub async fn staff() -> Staff {
 
 /// `login` of `facility` as logged in at a kiosk terminal: never the admin functions.
 pub async fn at_kiosk(db: &Database, login: &str, facility: &str) -> Principal {
-    let app = db.app(1).await.expect("app");
-    let user = app
-        .unscoped()
-        .user(login)
-        .await
-        .expect("lookup")
-        .expect("user");
-    app.unscoped()
-        .principal(
-            &user,
-            Some(facility),
-            Source::Kiosk {
-                device_id: 1,
-                device: "Front desk".into(),
-                peer: "10.0.0.9".into(),
-            },
-        )
-        .await
-        .expect("resolve")
-        .expect("principal")
+    let kiosk = Source::Kiosk {
+        device_id: 1,
+        device: "Front desk".into(),
+        peer: "10.0.0.9".into(),
+    };
+    packtrack::db::testing::principal(db, login, facility, kiosk).await
 }
 
 /// A fresh, migrated database of the shared test cluster.
@@ -114,21 +100,7 @@ pub async fn member(db: &Database, slug: &str, login: &str, role: Role) -> Princ
         .await
         .expect("user");
     owner.close().await;
-    let app = db.app(2).await.expect("app pool");
-    let user = app
-        .unscoped()
-        .user(login)
-        .await
-        .expect("lookup")
-        .expect("user exists");
-    let p = app
-        .unscoped()
-        .principal(&user, Some(slug), Source::Cli)
-        .await
-        .expect("resolve")
-        .expect("membership");
-    app.close().await;
-    p
+    packtrack::db::testing::principal(db, login, slug, Source::Cli).await
 }
 
 /// The name of a test database (the owner can ask; `Database` does not expose it).

@@ -138,7 +138,11 @@ fn shipping_moves_a_segment_only_when_it_has_arrived() {
     std::fs::write(&blocked, b"").unwrap();
     assert!(ship::ship(&outbox, &blocked.join("wal"), &key, &secrets).is_err());
     assert!(outbox.join(name).exists(), "kept in the outbox");
-    assert_eq!(ship::waiting(&outbox), 1, "the copy in progress and notes.txt do not count");
+    assert_eq!(
+        ship::waiting(&outbox),
+        1,
+        "the copy in progress and notes.txt do not count"
+    );
 
     let wal = tmp.path().join("wal");
     assert_eq!(ship::ship(&outbox, &wal, &key, &secrets).unwrap(), 1);
