@@ -118,6 +118,9 @@ async fn restore_to_a_moment_between_two_intakes() {
     drop(client);
     // A clean stop cuts the segment in use and ships it: nothing waits for archive_timeout.
     served.terminate_ok("serve --wal-archive");
+    // A moment after the last archived commit: nothing covers it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let after_the_end = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
 
     let wal = pitr.join("wal");
     assert!(
@@ -178,6 +181,10 @@ async fn restore_to_a_moment_between_two_intakes() {
     let s3 = new_host_with_keys(&s1);
     let run = restore_pitr(&s3, &backups, "2001-01-01T00:00:00Z", PASS, false);
     refused(&run, "cannot go back that far");
+    let run = restore_pitr(&s3, &backups, "2999-01-01T00:00:00Z", PASS, false);
+    refused(&run, "is in the future");
+    let run = restore_pitr(&s3, &backups, &after_the_end, PASS, false);
+    refused(&run, "the archive ends before that moment");
     let run = restore_pitr(&s3, &backups, "latest", "wrong guess\n", false);
     refused(&run, "wrong passphrase");
     assert!(

@@ -53,6 +53,14 @@ pub async fn restore(req: Request<'_>) -> Result<Restored, BackupError> {
             req.data_dir.display()
         )));
     }
+    if let RecoverTo::Time(t) = req.to
+        && t > Utc::now()
+    {
+        return Err(BackupError::Setup(format!(
+            "{} UTC is in the future: restore with --until latest for everything archived",
+            t.format("%Y-%m-%d %H:%M:%S")
+        )));
+    }
     let (base, start_segment) = choose_base(&dir, req.to)?;
     let secrets = secrets_key(&req)?;
     std::fs::create_dir_all(req.data_dir).map_err(io_err(req.data_dir))?;
@@ -146,9 +154,12 @@ async fn replay(
         EmbeddedCluster::start(&data_dir, ClusterOptions::default())
     })
     .await?
-    .map_err(|e| BackupError::Setup(format!("the restored cluster did not start: {e}")))?;
+    .map_err(|e| BackupError::Setup(format!("the restored cluster did not start: {e}")))
+    .map_err(|e| past_the_end(e, &dir.join(WAL_DIR)))?;
     let cluster = Arc::new(cluster);
-    wait_for_promotion(&cluster).await?;
+    wait_for_promotion(&cluster)
+        .await
+        .map_err(|e| past_the_end(e, &dir.join(WAL_DIR)))?;
     cluster.finish_recovery()?;
 
     let db = Database::embedded(cluster.clone(), pg::DATABASE).await?;
@@ -353,6 +364,33 @@ async fn wait_for_promotion(cluster: &EmbeddedCluster) -> Result<(), BackupError
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// PostgreSQL's "recovery ended before configured recovery target was reached", said for a
+/// mailroom: the archive ends before that moment, and where it ends.
+fn past_the_end(e: BackupError, wal_dir: &Path) -> BackupError {
+    if !e
+        .to_string()
+        .contains("before configured recovery target was reached")
+    {
+        return e;
+    }
+    let last = std::fs::read_dir(wal_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|f| f.metadata().ok()?.modified().ok())
+        .max()
+        .map(|t| {
+            DateTime::<Utc>::from(t)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        });
+    BackupError::Setup(format!(
+        "the archive ends before that moment (its newest segment arrived {}): restore to an \
+         earlier time, or --until latest",
+        last.unwrap_or_else(|| "at an unknown time".into())
+    ))
 }
 
 /// A failed restore leaves the data dir as it found it: no cluster.
