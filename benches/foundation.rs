@@ -471,27 +471,10 @@ async fn member(db: &Database, slug: &str, login: &str, role: Role) -> Principal
         .await
         .expect("user");
     owner.close().await;
-    let app = db.app(1).await.expect("app pool");
-    let user = app
-        .unscoped()
-        .user(login)
-        .await
-        .expect("lookup")
-        .expect("user exists");
-    let principal = app
-        .unscoped()
-        .principal(
-            &user,
-            Some(slug),
-            Source::Ssh {
-                peer: "127.0.0.1:50000".into(),
-            },
-        )
-        .await
-        .expect("resolve")
-        .expect("membership");
-    app.close().await;
-    principal
+    let ssh = Source::Ssh {
+        peer: "127.0.0.1:50000".into(),
+    };
+    packtrack::db::testing::principal(db, login, slug, ssh).await
 }
 
 // ---------------------------------------------------------------------------------------

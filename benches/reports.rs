@@ -34,9 +34,9 @@ const BUDGET: Duration = Duration::from_millis(500);
 const STAFF: [&str; 6] = ["ana", "ben", "cho", "dev", "eli", "fay"];
 
 fn main() {
-    let rows: i64 = env_num("BENCH_ROWS", 1_000_000);
+    let rows: i64 = packtrack::benchkit::env_num("BENCH_ROWS", 1_000_000);
     let without = std::env::var("BENCH_WITHOUT_INDEXES").is_ok_and(|v| v == "1");
-    let runs: usize = env_num("BENCH_RUNS", if without { 1 } else { 7 });
+    let runs: usize = packtrack::benchkit::env_num("BENCH_RUNS", if without { 1 } else { 7 });
     let total = Instant::now();
     let tc = TestCluster::shared();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -510,13 +510,6 @@ fn fmt(d: Duration) -> String {
     } else {
         format!("{:.1} ms", d.as_secs_f64() * 1000.0)
     }
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn print_machine() {

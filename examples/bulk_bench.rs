@@ -25,8 +25,8 @@ use packtrack::ops::{Bulk, Ops};
 use sqlx::postgres::PgPool;
 
 fn main() {
-    let rows: i64 = env_num("BULK_ROWS", 100_000);
-    let runs: usize = env_num("BULK_RUNS", 15);
+    let rows: i64 = packtrack::benchkit::env_num("BULK_ROWS", 100_000);
+    let runs: usize = packtrack::benchkit::env_num("BULK_RUNS", 15);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,13 +140,6 @@ fn report(label: &str, samples: &[Duration]) {
         fmt(*samples.iter().min().expect("samples")),
         fmt(*samples.iter().max().expect("samples")),
     );
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn fmt(d: Duration) -> String {

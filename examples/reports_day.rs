@@ -31,8 +31,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgPool;
 
 fn main() {
-    let rows: i64 = env_num("DAY_ROWS", 100_000);
-    let runs: usize = env_num("DAY_RUNS", 15);
+    let rows: i64 = packtrack::benchkit::env_num("DAY_ROWS", 100_000);
+    let runs: usize = packtrack::benchkit::env_num("DAY_RUNS", 15);
     let tc = TestCluster::shared();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -290,13 +290,6 @@ async fn explain(pool: &PgPool, owner: &PgPool, day: NaiveDate) -> Vec<String> {
         .expect("explain");
     tx.rollback().await.expect("rollback");
     lines
-}
-
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn fmt(d: Duration) -> String {

@@ -40,6 +40,14 @@ pub fn median<T: Sample + PartialOrd>(samples: &[T]) -> T {
     pct(&s, 50.0)
 }
 
+/// A number from the environment (`RUNS=5`), or `default` when unset or unparsable.
+pub fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Milliseconds as a float, the unit every summary prints.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

@@ -163,11 +163,7 @@ pub async fn make(
     let (manifest, bytes) = priority::background("finish", finish)
         .await?
         .map_err(fail)?;
-    std::fs::rename(&partial, &final_path).map_err(|e| fail(io_err(&final_path)(e)))?;
-    // The rename is durable only once the directory is.
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))?;
+    super::publish(&partial, &final_path).map_err(fail)?;
     Ok(Made {
         path: final_path,
         manifest,

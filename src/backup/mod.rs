@@ -395,6 +395,16 @@ pub(crate) fn compare(
     Ok(())
 }
 
+/// Gives a finished `.partial` file its final name, durably: renamed, then its directory
+/// fsynced (a rename is on disk only once the directory is).
+pub(crate) fn publish(partial: &Path, final_path: &Path) -> Result<(), BackupError> {
+    std::fs::rename(partial, final_path).map_err(io_err(final_path))?;
+    let dir = final_path.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
 /// Every facility's audit chain head, as a manifest lists it.
 pub(crate) async fn facility_heads(
     conn: &mut sqlx::PgConnection,

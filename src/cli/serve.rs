@@ -73,7 +73,13 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     ));
     // Scheduled backups (issue 18, docs/BACKUP.md).
     let (backup_stop, backup_rx) = tokio::sync::watch::channel(false);
-    let backups = match args.backup.schedule()? {
+    let schedule = args.backup.schedule()?;
+    // Point-in-time recovery: archived WAL shipped to the backup dir, base backups.
+    let pitr_job = args
+        .backup
+        .pitr_job(cfg, &db, schedule.as_ref(), &keys)
+        .await?;
+    let backups = match schedule {
         Some(schedule) => Some(tokio::spawn(crate::backup::schedule::run(
             crate::backup::schedule::Job {
                 owner: db.owner_pool().await?,
@@ -86,13 +92,8 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         ))),
         None => None,
     };
-    // Point-in-time recovery: archived WAL shipped to the backup dir, base backups.
     let (pitr_stop, pitr_rx) = tokio::sync::watch::channel(false);
-    let mut pitr = args
-        .backup
-        .pitr_job(cfg, &db)
-        .await?
-        .map(|job| tokio::spawn(crate::backup::pitr::run(job, pitr_rx)));
+    let mut pitr = pitr_job.map(|job| tokio::spawn(crate::backup::pitr::run(job, pitr_rx)));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -333,13 +334,13 @@ impl BackupFlags {
         &self,
         cfg: &Config,
         db: &crate::db::Database,
+        schedule: Option<&crate::backup::schedule::Schedule>,
+        secrets: &SecretsKey,
     ) -> Result<Option<crate::backup::pitr::Job>> {
         let (true, Some(cluster)) = (self.wal_archive, db.cluster()) else {
             return Ok(None);
         };
-        let schedule = self
-            .schedule()?
-            .context("--wal-archive needs --backup-dir")?;
+        let schedule = schedule.context("--wal-archive needs --backup-dir")?;
         let owner = db.owner_pool().await?;
         let mode = crate::db::backups::archive_mode(&mut *owner.acquire().await?).await?;
         if mode != "on" {
@@ -358,8 +359,8 @@ impl BackupFlags {
             dir: schedule.dir.join(crate::backup::pitr::DIR),
             every: schedule.every,
             keep: schedule.keep,
-            key: schedule.key,
-            secrets: crate::secrets::SecretsKey::load_or_create(&cfg.keys_dir)?,
+            key: schedule.key.clone(),
+            secrets: secrets.clone(),
             pace: schedule.pace,
         }))
     }

@@ -127,10 +127,7 @@ pub async fn make(src: &Source<'_>, dir: &Path, key: &EncryptTo) -> Result<Made,
     let bytes = written.map_err(fail)?;
     let final_path = dir.join(super::base_name(chrono::Utc::now(), &start_segment));
     super::mac::sign(src.secrets, &partial, &final_path).map_err(fail)?;
-    std::fs::rename(&partial, &final_path).map_err(|e| fail(io_err(&final_path)(e)))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))?;
+    super::super::publish(&partial, &final_path).map_err(fail)?;
     Ok(Made {
         path: final_path,
         bytes,

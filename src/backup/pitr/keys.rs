@@ -48,10 +48,7 @@ pub fn segment_key(dir: &Path, key: &EncryptTo) -> Result<EncryptTo, BackupError
         .map_err(io)?;
     let file = w.finish().map_err(io)?;
     file.sync_all().map_err(io)?;
-    std::fs::rename(&partial, &path).map_err(io_err(&path))?;
-    std::fs::File::open(&keys)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(&keys))?;
+    crate::backup::publish(&partial, &path)?;
     Ok(EncryptTo::Recipient(identity.to_public()))
 }
 
