@@ -1,7 +1,7 @@
 //! `packtrack serve` as a child process, for the tests that need the real binary (the
 //! README's command, fault injection, shutdown paths, what reaches the log): started on a
 //! free port with the sandbox's data and keys dirs, waited for until `listening on`, its
-//! stdout and stderr kept line by line for assertions and failure messages, killed on drop.
+//! stdout and stderr kept line by line for assertions and failure messages, stopped on drop.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,7 +23,7 @@ pub const EXIT_LIMIT: Duration = Duration::from_secs(25);
 /// How long a cold start (initdb, migrations, demo data) may take on a loaded machine.
 const START_LIMIT: Duration = Duration::from_secs(120);
 
-/// A running `packtrack serve`; killed on drop if still running.
+/// A running `packtrack serve`; stopped (SIGTERM, then SIGKILL) on drop if still running.
 pub struct Served {
     child: Child,
     pub addr: SocketAddr,
@@ -165,7 +165,15 @@ impl Served {
 }
 
 impl Drop for Served {
+    /// A clean stop first: a killed `serve` leaves its embedded PostgreSQL running, orphaned
+    /// in a sandbox directory that is removed next. SIGKILL only if it does not exit in time.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+            if self.wait_exit(EXIT_LIMIT).is_some() {
+                return;
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
