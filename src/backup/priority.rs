@@ -44,6 +44,19 @@ where
         .map_err(|_| BackupError::Setup(format!("the {what} thread panicked")))
 }
 
+/// Runs `f` on a blocking thread at normal priority: for work done while `serve` stops,
+/// when the sessions are gone and the stop has a deadline. Lowered, such work could starve
+/// behind whatever else keeps the host busy and miss it.
+pub async fn foreground<T, F>(what: &'static str, f: F) -> Result<T, BackupError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| BackupError::Setup(format!("the {what} thread panicked")))
+}
+
 /// Lowers the calling thread's priority. Failure (a seccomp'd container) only costs latency,
 /// so it is logged, not returned.
 fn lower_this_thread() {

@@ -101,6 +101,14 @@ async fn restore_to_a_moment_between_two_intakes() {
         "t",
         "the base backup is on the scorecard"
     );
+    // While serving, the shipper empties the outbox of what the base backup made PostgreSQL
+    // archive; the stop below then has only the segment in use to cut and ship.
+    let outbox = s1.data_dir().join("wal-outbox");
+    wait_for(
+        "the shipper to empty the outbox",
+        Duration::from_secs(90),
+        || files(&outbox).is_empty(),
+    );
     let recipient = s1.psql("SELECT min(id) FROM recipients WHERE active");
     let mut client = Client::connect(served.addr, s1.host_key()).await;
     assert!(client.pubkey("clerk+demo", key.clone()).await.success());
@@ -123,9 +131,10 @@ async fn restore_to_a_moment_between_two_intakes() {
     let after_the_end = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
 
     let wal = pitr.join("wal");
+    let left = files(&outbox);
     assert!(
-        files(&s1.data_dir().join("wal-outbox")).is_empty(),
-        "everything archived was shipped at shutdown"
+        left.is_empty(),
+        "everything archived was shipped at shutdown, left: {left:?}"
     );
     // Nothing readable leaves the host: no tracking number in any archived file.
     for f in files(&wal).iter().chain(files(&pitr).iter()) {

@@ -135,6 +135,36 @@ pub async fn make(src: &Source<'_>, dir: &Path, key: &EncryptTo) -> Result<Made,
     })
 }
 
+/// Removes base backups abandoned half-written by a `serve` that stopped or died during one
+/// (each is as large as a base): the `.partial` files of processes no longer running.
+pub fn remove_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{}", super::BASE_PREFIX);
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".partial"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %e.path().display(), "removed an abandoned base backup")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %e.path().display(), error = %err, "cannot remove an abandoned base backup")
+                }
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn write_base(
     partial: &Path,

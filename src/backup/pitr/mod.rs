@@ -155,6 +155,7 @@ pub struct Job {
 /// Ships segments every few seconds and takes a base backup when one is due, until `stop`;
 /// then ships what the outbox holds one last time.
 pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
+    base::remove_abandoned(&job.dir);
     let mut base_due = first_base_due(&job.dir, job.every);
     let mut last_error = String::new();
     let mut segment_key = None;
@@ -169,7 +170,7 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
             last_cut(&job, &mut segment_key, &mut last_error).await;
             return;
         }
-        ship_now(&job, &mut segment_key, &mut last_error).await;
+        ship_now(&job, &mut segment_key, &mut last_error, Pass::Serving).await;
         if SystemTime::now() < base_due {
             continue;
         }
@@ -182,7 +183,16 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
             pace: job.pace.map(super::pace::Pace::starting_now),
         };
         let started = std::time::Instant::now();
-        match base::make(&src, &job.dir, &job.key).await {
+        // A stop during a base backup abandons it (its `.partial` file never gets a final
+        // name) so that the last cut still fits in the stop's deadline.
+        let made = tokio::select! {
+            made = base::make(&src, &job.dir, &job.key) => made,
+            _ = stop.changed() => {
+                last_cut(&job, &mut segment_key, &mut last_error).await;
+                return;
+            }
+        };
+        match made {
             Ok(made) => {
                 let removed = prune(&job.dir, job.keep);
                 tracing::info!(
@@ -234,13 +244,13 @@ async fn last_cut(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
         Ok(n) => n,
         Err(e) => {
             tracing::warn!(error = %e, "cannot cut the last WAL segment at shutdown");
-            ship_now(job, segment_key, last_error).await;
+            ship_now(job, segment_key, last_error, Pass::Stopping).await;
             return;
         }
     };
     let shipped = job.dir.join(WAL_DIR).join(format!("{name}{WAL_SUFFIX}"));
     for _ in 0..50 {
-        ship_now(job, segment_key, last_error).await;
+        ship_now(job, segment_key, last_error, Pass::Stopping).await;
         if shipped.exists() {
             return;
         }
@@ -248,20 +258,47 @@ async fn last_cut(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &m
     }
 }
 
+/// Who a pass over the outbox yields to.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Beside the sessions: lowered like every backup, it waits while they type.
+    Serving,
+    /// The last pass of a stopping `serve`: no session is left, and the stop's deadline
+    /// is near. Lowered on a busy host, it missed the deadline and left the segment behind.
+    Stopping,
+}
+
+impl Pass {
+    async fn run<T, F>(self, work: F) -> Result<T, super::BackupError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        match self {
+            Pass::Serving => super::priority::background("ship-wal", work).await,
+            Pass::Stopping => super::priority::foreground("ship-wal", work).await,
+        }
+    }
+}
+
 /// One pass over the outbox; an error is logged once until it changes or clears.
-async fn ship_now(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &mut String) {
+async fn ship_now(
+    job: &Job,
+    segment_key: &mut Option<EncryptTo>,
+    last_error: &mut String,
+    pass: Pass,
+) {
     let (outbox, dir) = (job.cluster.outbox(), job.dir.clone());
     let (key, known, secrets) = (job.key.clone(), segment_key.clone(), job.secrets.clone());
-    let result = super::priority::background("ship-wal", move || {
+    let work = move || {
         let key = match known {
             Some(k) => k,
             None => keys::segment_key(&dir, &key)?,
         };
         let n = ship::ship(&outbox, &dir.join(WAL_DIR), &key, &secrets)?;
         Ok::<_, super::BackupError>((n, key))
-    })
-    .await
-    .and_then(|r| r);
+    };
+    let result = pass.run(work).await.and_then(|r| r);
     let waiting = ship::waiting(&job.cluster.outbox());
     WAITING.store(waiting as u64, Ordering::Relaxed);
     match result {

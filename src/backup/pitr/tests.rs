@@ -190,3 +190,42 @@ fn a_mac_binds_the_name_and_the_bytes() {
     let err = mac::check(&keys, &seg).unwrap_err().to_string();
     assert!(err.contains("no .mac file"), "{err}");
 }
+
+#[test]
+fn abandoned_base_backups_of_dead_processes_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = format!(".{BASE_PREFIX}{}.partial", std::process::id());
+    // Above the kernel's pid_max (2^22): no process has it.
+    let dead = format!(".{BASE_PREFIX}{}.partial", 1u32 << 30);
+    let other = ".000000010000000000000003.gz.age.partial";
+    for f in [&mine, &dead, other] {
+        std::fs::write(dir.path().join(f), b"half a base").unwrap();
+    }
+    base::remove_abandoned(dir.path());
+    assert!(!dir.path().join(&dead).exists(), "a dead serve's base goes");
+    assert!(dir.path().join(&mine).exists(), "one being written stays");
+    assert!(
+        dir.path().join(other).exists(),
+        "not a base: not ours to judge"
+    );
+}
+
+/// A stopping `serve` has no session left to yield to and a deadline to meet: its last pass
+/// runs at the caller's priority. Lowered, it starved on a busy host and left the segment in
+/// use in the data dir (seen in CI).
+#[tokio::test]
+async fn the_last_pass_at_shutdown_is_not_lowered() {
+    use crate::backup::priority::{NICE, current_nice, current_policy};
+    let here = (current_nice(), current_policy());
+    let on = |pass: Pass| pass.run(|| (current_nice(), current_policy()));
+    assert_eq!(
+        on(Pass::Serving).await.unwrap(),
+        (NICE, 5),
+        "serving: lowered"
+    );
+    assert_eq!(
+        on(Pass::Stopping).await.unwrap(),
+        here,
+        "stopping: as the caller"
+    );
+}
