@@ -177,20 +177,15 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
     if let Some(b) = backups {
         b.abort();
     }
-    // What the archiver has finished goes to the backup dir once more (a base backup in
-    // progress is abandoned like the backup above).
+    // WAL archiving stops too (a pass, a base backup or its drill in progress is
+    // abandoned); its last steps come after the last writes, below.
     let _ = pitr_stop.send(true);
-    if let Some(task) = pitr.as_mut()
-        && bounded(
-            deadline,
-            std::time::Duration::from_secs(3),
-            "WAL shipping",
-            &mut *task,
-        )
-        .await
-        .is_none()
-    {
-        task.abort();
+    let mut pitr_finish = None;
+    if let Some(task) = pitr.as_mut() {
+        match bounded(deadline, WAL_CUT, "WAL archiving", &mut *task).await {
+            Some(finish) => pitr_finish = finish.ok(),
+            None => task.abort(),
+        }
     }
     // The last audit checkpoint (bounded like the rest: it needs the database).
     let _ = anchor_stop.send(true);
@@ -213,10 +208,28 @@ pub(super) async fn serve(cfg: &Config, args: ServeArgs) -> Result<ExitCode> {
         app.close(),
     )
     .await;
-    db.shutdown(deadline.into_std()).await;
+    let Some(mut finish) = pitr_finish else {
+        db.shutdown(deadline.into_std()).await;
+        tracing::info!("stopped");
+        return Ok(ExitCode::SUCCESS);
+    };
+    bounded(deadline, WAL_CUT, "WAL cut", finish.cut()).await;
+    // The cluster's stop leaves room for the last pass.
+    db.shutdown((deadline - WAL_SHIP).into_std()).await;
+    if bounded(deadline, WAL_SHIP, "WAL shipping", finish.ship())
+        .await
+        .is_none()
+    {
+        tracing::warn!("archived WAL left in the data dir's outbox; the next start ships it");
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// The WAL archiving steps of the stop (`backup::pitr::Finish`): ending the archiving task
+/// and the cut; then the last pass, which may gzip and encrypt two 16 MiB segments.
+const WAL_CUT: std::time::Duration = std::time::Duration::from_secs(1);
+const WAL_SHIP: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// SIGTERM to exit, at most (plus the process's own teardown); the budget in
 /// docs/RELIABILITY.md is 10 s.
@@ -361,6 +374,7 @@ impl BackupFlags {
             keep: schedule.keep,
             key: schedule.key.clone(),
             secrets: secrets.clone(),
+            check: schedule.check.clone(),
             pace: schedule.pace,
         }))
     }

@@ -149,12 +149,16 @@ pub struct Job {
     pub key: EncryptTo,
     /// Authenticates every file written (`mac`).
     pub secrets: crate::secrets::SecretsKey,
+    /// What decrypts the archive for the drill after each base backup; `None` (only a
+    /// recipient key on this host): no drill here, and nothing pruned.
+    pub check: Option<super::DecryptWith>,
     pub pace: Option<super::pace::Pace>,
 }
 
-/// Ships segments every few seconds and takes a base backup when one is due, until `stop`;
-/// then ships what the outbox holds one last time.
-pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Ships segments every few seconds and takes a base backup when one is due, until `stop`.
+/// Whatever is in progress then (a pass, a base backup, its drill) is abandoned, and the
+/// returned [`Finish`] does the rest once `serve` has written its last rows.
+pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) -> Finish {
     base::remove_abandoned(&job.dir);
     let mut base_due = first_base_due(&job.dir, job.every);
     let mut last_error = String::new();
@@ -165,96 +169,194 @@ pub async fn run(job: Job, mut stop: tokio::sync::watch::Receiver<bool>) {
             _ = stop.changed() => {}
         }
         if *stop.borrow() {
-            // A server stopped for maintenance leaves the backup dir complete: the segment
-            // in use is cut and shipped, not left for the next start.
-            last_cut(&job, &mut segment_key, &mut last_error).await;
-            return;
+            break;
         }
-        ship_now(&job, &mut segment_key, &mut last_error, Pass::Serving).await;
+        // A pass starved on a busy host must not hold up the stop: its thread finishes on
+        // its own, and the last pass waits for it (`ship::ship` runs one pass at a time).
+        let stopped = tokio::select! {
+            _ = ship_now(&job, &mut segment_key, &mut last_error, Pass::Serving) => false,
+            _ = stop.changed() => true,
+        };
+        if stopped {
+            break;
+        }
         if SystemTime::now() < base_due {
             continue;
         }
-        let src = base::Source {
-            owner: &job.owner,
-            cluster: &job.cluster,
-            data_dir: &job.data_dir,
-            keys_dir: &job.keys_dir,
-            secrets: &job.secrets,
-            pace: job.pace.map(super::pace::Pace::starting_now),
-        };
-        let started = std::time::Instant::now();
-        // A stop during a base backup abandons it (its `.partial` file never gets a final
-        // name) so that the last cut still fits in the stop's deadline.
-        let made = tokio::select! {
-            made = base::make(&src, &job.dir, &job.key) => made,
-            _ = stop.changed() => {
-                last_cut(&job, &mut segment_key, &mut last_error).await;
-                return;
-            }
-        };
-        match made {
-            Ok(made) => {
-                let removed = prune(&job.dir, job.keep);
-                tracing::info!(
-                    file = %made.path.display(), bytes = made.bytes,
-                    secs = made.elapsed.as_secs_f64(), removed,
-                    "base backup for point-in-time recovery written"
-                );
-                let name = made.path.display().to_string();
-                let detail = format!("base backup written: {name} ({} bytes)", made.bytes);
-                record(&job, true, Some(&name), &detail, started).await;
-                base_due = SystemTime::now() + job.every;
-            }
-            Err(e) => {
-                FAILURES.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, "base backup for point-in-time recovery failed");
-                record(
-                    &job,
-                    false,
-                    None,
-                    &format!("base backup failed: {e}"),
-                    started,
-                )
-                .await;
-                base_due = SystemTime::now() + BASE_RETRY.min(job.every);
-            }
+        match new_base(&job, &mut stop, &mut segment_key, &mut last_error).await {
+            Some(next) => base_due = next,
+            None => break,
         }
+    }
+    Finish {
+        job,
+        segment_key,
+        last_error,
+        cut: None,
     }
 }
 
-/// Cuts the segment in use and ships until it has arrived (`serve` bounds the wait).
-async fn last_cut(job: &Job, segment_key: &mut Option<EncryptTo>, last_error: &mut String) {
-    let cluster = &job.cluster;
-    let opts = cluster.connect_options(
-        crate::db::pg::SUPERUSER,
-        &cluster.auth().superuser,
-        "postgres",
-    );
-    let cut = async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
-        let name: String = sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())")
-            .fetch_one(&mut conn)
-            .await?;
-        let _ = conn.close().await;
-        Ok::<_, sqlx::Error>(name)
-    }
-    .await;
-    let name = match cut {
-        Ok(n) => n,
+/// A base backup, shipped WAL up to its end, its drill, then the prune. Returns when the
+/// next one is due, or `None` when `stop` came first.
+async fn new_base(
+    job: &Job,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    segment_key: &mut Option<EncryptTo>,
+    last_error: &mut String,
+) -> Option<SystemTime> {
+    let src = base::Source {
+        owner: &job.owner,
+        cluster: &job.cluster,
+        data_dir: &job.data_dir,
+        keys_dir: &job.keys_dir,
+        secrets: &job.secrets,
+        pace: job.pace.map(super::pace::Pace::starting_now),
+    };
+    let started = std::time::Instant::now();
+    // A stop during a base backup or its drill abandons them (a base's `.partial` file never
+    // gets a final name, and is removed at the next start) so that the last cut still fits
+    // in the stop's deadline.
+    let made = tokio::select! {
+        made = base::make(&src, &job.dir, &job.key) => made,
+        _ = stop.changed() => return None,
+    };
+    let made = match made {
+        Ok(made) => made,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot cut the last WAL segment at shutdown");
-            ship_now(job, segment_key, last_error, Pass::Stopping).await;
-            return;
+            FAILURES.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "base backup for point-in-time recovery failed");
+            let detail = format!("base backup failed: {e}");
+            record(job, false, None, &detail, started).await;
+            return Some(SystemTime::now() + BASE_RETRY.min(job.every));
         }
     };
-    let shipped = job.dir.join(WAL_DIR).join(format!("{name}{WAL_SUFFIX}"));
-    for _ in 0..50 {
-        ship_now(job, segment_key, last_error, Pass::Stopping).await;
-        if shipped.exists() {
-            return;
+    let name = made.path.display().to_string();
+    tracing::info!(
+        file = %name, bytes = made.bytes, secs = made.elapsed.as_secs_f64(),
+        "base backup for point-in-time recovery written"
+    );
+    let detail = format!("base backup written: {name} ({} bytes)", made.bytes);
+    record(job, true, Some(&name), &detail, started).await;
+    let next = Some(SystemTime::now() + job.every);
+    let Some(check) = &job.check else {
+        tracing::warn!(
+            "base backup not drilled here (no identity on this host); older bases and their \
+             WAL are kept until `admin backup verify --pitr` passes where the identity is"
+        );
+        return next;
+    };
+    // The WAL up to the base's end was archived before pg_basebackup returned; shipped now,
+    // the drill can replay through it.
+    ship_now(job, segment_key, last_error, Pass::Serving).await;
+    let started = std::time::Instant::now();
+    let drilled = tokio::select! {
+        drilled = restore::drill(&job.dir, check.clone(), &job.keys_dir) => drilled,
+        _ = stop.changed() => return None,
+    };
+    match drilled {
+        Ok(r) => {
+            let removed = prune(&job.dir, job.keep);
+            let line = r.verdict();
+            tracing::info!(removed, "{line}");
+            record(job, true, Some(&name), &line, started).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(e) => {
+            FAILURES.fetch_add(1, Ordering::Relaxed);
+            let aside = set_aside(&made.path);
+            let line = format!(
+                "point-in-time drill of the new base failed: {e}; it is set aside as {} and \
+                 the older bases are kept",
+                aside.display()
+            );
+            tracing::error!("{line}");
+            record(job, false, Some(&name), &line, started).await;
+        }
+    }
+    next
+}
+
+/// Renames a base that failed its drill (and its MAC) to `….unverified`: restores and the
+/// prune no longer count it, and it stays for a look.
+pub fn set_aside(base: &Path) -> PathBuf {
+    let bad = |p: &Path| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(".unverified");
+        PathBuf::from(s)
+    };
+    let mac = mac::sidecar(base);
+    let _ = std::fs::rename(&mac, bad(&mac));
+    let aside = bad(base);
+    let _ = std::fs::rename(base, &aside);
+    aside
+}
+
+/// The end of WAL archiving at a clean stop, in two steps around the cluster's own stop, so
+/// that the backup dir holds everything up to it:
+/// 1. [`Finish::cut`], after `serve`'s last writes (the audit checkpoint): the segment in
+///    use is closed and handed to the archiver;
+/// 2. [`Finish::ship`], after the cluster stopped: what the archiver finished goes to the
+///    backup dir. PostgreSQL itself closes and archives the segment in use when it shuts
+///    down with archiving on, so rows written after the cut (seen: a session's last
+///    audit rows) are not left behind; when the cluster stays up for another packtrack
+///    process, the cut is what gets the last rows out.
+pub struct Finish {
+    job: Job,
+    segment_key: Option<EncryptTo>,
+    last_error: String,
+    /// The segment the cut closed.
+    cut: Option<String>,
+}
+
+impl Finish {
+    /// Closes the segment in use (`pg_switch_wal`).
+    pub async fn cut(&mut self) {
+        let cluster = &self.job.cluster;
+        let opts = cluster.connect_options(
+            crate::db::pg::SUPERUSER,
+            &cluster.auth().superuser,
+            "postgres",
+        );
+        let cut = async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
+            let name: String = sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())")
+                .fetch_one(&mut conn)
+                .await?;
+            let _ = conn.close().await;
+            Ok::<_, sqlx::Error>(name)
+        }
+        .await;
+        match cut {
+            Ok(name) => self.cut = Some(name),
+            Err(e) => tracing::warn!(error = %e, "cannot cut the last WAL segment at shutdown"),
+        }
+    }
+
+    /// Ships the outbox at normal priority until the cut segment has arrived (one pass when
+    /// there was no cut); `serve` bounds the wait.
+    pub async fn ship(mut self) {
+        let started = std::time::Instant::now();
+        let shipped = self.cut.as_ref().map(|name| {
+            self.job
+                .dir
+                .join(WAL_DIR)
+                .join(format!("{name}{WAL_SUFFIX}"))
+        });
+        loop {
+            let (job, key, err) = (&self.job, &mut self.segment_key, &mut self.last_error);
+            ship_now(job, key, err, Pass::Stopping).await;
+            if shipped.as_ref().is_none_or(|p| p.exists()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let left = ship::waiting(&self.job.cluster.outbox());
+        tracing::info!(
+            cut = self.cut.as_deref().unwrap_or("none"),
+            left,
+            ms = started.elapsed().as_millis() as u64,
+            "archived WAL shipped at the stop"
+        );
     }
 }
 

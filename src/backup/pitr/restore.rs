@@ -44,6 +44,22 @@ pub struct Restored {
     pub notes: Vec<String>,
 }
 
+impl Restored {
+    /// The drill's one-line verdict (`admin backup verify --pitr`, and `serve` after each
+    /// base backup).
+    pub fn verdict(&self) -> String {
+        format!(
+            "point-in-time archive OK: {} and {} WAL segments replayed to the end, {} \
+             packages, {} audit entries intact, in {:.1} s",
+            self.base.file_name().unwrap_or_default().to_string_lossy(),
+            self.segments,
+            self.packages,
+            self.audit_entries,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
 pub async fn restore(req: Request<'_>) -> Result<Restored, BackupError> {
     let started = Instant::now();
     let dir = pitr_dir(req.dir);

@@ -15,6 +15,10 @@ use crate::backup::{BackupError, DecryptWith, EncryptTo, io_err};
 use crate::db::pg::archive::PARTIAL_MARK;
 use crate::secrets::SecretsKey;
 
+/// One pass at a time in this process: a pass abandoned by a stopping `serve` (starved at
+/// idle priority) and the stop's last pass would write the same files.
+static ONE_PASS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Ships everything finished in `outbox` into `wal_dir`; returns how many files.
 pub fn ship(
     outbox: &Path,
@@ -22,6 +26,9 @@ pub fn ship(
     key: &EncryptTo,
     secrets: &SecretsKey,
 ) -> Result<usize, BackupError> {
+    let _one = ONE_PASS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut names = finished(outbox).map_err(io_err(outbox))?;
     if names.is_empty() {
         return Ok(0);

@@ -229,3 +229,22 @@ async fn the_last_pass_at_shutdown_is_not_lowered() {
         "stopping: as the caller"
     );
 }
+
+#[test]
+fn a_base_that_failed_its_drill_is_set_aside_and_no_longer_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = DateTime::parse_from_rfc3339("2026-12-05T15:01:10Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let base = dir.path().join(base_name(at, "000000010000000000000003"));
+    std::fs::write(&base, b"base").unwrap();
+    std::fs::write(mac::sidecar(&base), b"mac").unwrap();
+    assert_eq!(bases(dir.path()).len(), 1);
+    let aside = set_aside(&base);
+    assert!(aside.exists() && !base.exists(), "{}", aside.display());
+    assert!(!mac::sidecar(&base).exists(), "its MAC goes with it");
+    assert!(
+        bases(dir.path()).is_empty(),
+        "restores and the prune skip it"
+    );
+}

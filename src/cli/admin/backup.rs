@@ -246,18 +246,7 @@ async fn verify_pitr(cfg: &Config, dir: &Path, key: DecryptWith) -> Result<ExitC
     let started = Instant::now();
     let drilled = backup::pitr::restore::drill(dir, key, &cfg.keys_dir).await;
     let (ok, line) = match &drilled {
-        Ok(r) => (
-            true,
-            format!(
-                "point-in-time archive OK: {} and {} WAL segments replayed to the end, {} \
-                 packages, {} audit entries intact, in {:.1} s",
-                r.base.file_name().unwrap_or_default().to_string_lossy(),
-                r.segments,
-                r.packages,
-                r.audit_entries,
-                r.elapsed.as_secs_f64()
-            ),
-        ),
+        Ok(r) => (true, r.verdict()),
         Err(e @ BackupError::WrongKey(_)) => {
             eprintln!("{e}\nnot recorded as a drill: run it again with the right key");
             return Ok(ExitCode::FAILURE);

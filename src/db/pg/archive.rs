@@ -108,11 +108,7 @@ impl EmbeddedCluster {
 
     /// The FATAL line of the server's log, for a server that stopped by itself.
     pub fn last_fatal(&self) -> Option<String> {
-        let tail = log_tail(&self.pgdata.join("server.log"));
-        tail.lines()
-            .rev()
-            .find(|l| l.contains("FATAL"))
-            .map(str::to_string)
+        last_fatal_of(&log_tail(&self.pgdata.join("server.log")))
     }
 
     fn write_archive_conf(&self, text: &str) -> Result<(), DbError> {
@@ -124,6 +120,18 @@ impl EmbeddedCluster {
         fs::rename(&tmp, &path)
             .map_err(|e| setup(format!("cannot replace {}: {e}", path.display())))
     }
+}
+
+/// The last FATAL line that says why the server stopped. A connection refused while the
+/// server started or replayed is logged as FATAL too ("the database system is in recovery
+/// mode"), and can come after the real reason: seen on a busy host, where it hid "recovery
+/// ended before configured recovery target was reached" from `admin restore --pitr`.
+pub(crate) fn last_fatal_of(log: &str) -> Option<String> {
+    log.lines()
+        .rev()
+        .filter(|l| l.contains("FATAL"))
+        .find(|l| !l.contains("the database system is "))
+        .map(str::to_string)
 }
 
 /// Unpacks a base backup (pg_basebackup's tar stream) into `DATA_DIR/postgres`, which must

@@ -55,3 +55,21 @@ fn another_clusters_postgres_is_not_our_postmaster() {
     assert!(!is_postmaster_of(0, ours.path()));
     assert!(!is_postmaster_of(-1, ours.path()));
 }
+
+#[test]
+fn the_reason_a_replay_stopped_is_not_hidden_by_a_refused_connection() {
+    let log = "\
+2026-12-05 16:43:33.701 UTC [3339] LOG:  redo done at 0/3000148
+2026-12-05 16:43:33.702 UTC [3339] FATAL:  recovery ended before configured recovery target was reached
+2026-12-05 16:43:33.741 UTC [3340] FATAL:  the database system is in recovery mode
+2026-12-05 16:43:33.750 UTC [3331] LOG:  startup process (PID 3339) exited with exit code 1";
+    let why = archive::last_fatal_of(log).unwrap();
+    assert!(
+        why.contains("before configured recovery target was reached"),
+        "{why}"
+    );
+    assert_eq!(
+        archive::last_fatal_of("x FATAL:  the database system is starting up"),
+        None
+    );
+}
