@@ -101,7 +101,7 @@ async fn restore_to_a_moment_between_two_intakes() {
     let status =
         || s1.psql("SELECT ok::int || ' ' || detail FROM backup_status() WHERE kind = 'wal'");
     wait_for("the new base's drill", Duration::from_secs(120), || {
-        !status().contains("base backup written")
+        status().contains("point-in-time")
     });
     let drilled = status();
     assert!(
