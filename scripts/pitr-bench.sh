@@ -9,7 +9,9 @@
 #      until its segment is in the backup dir (archive_timeout 60 s + shipping) (RPO=0 skips);
 #   4. a clean stop (cuts and ships the segment in use);
 #   5. `admin restore --pitr DIR --until latest` into a new data dir: base + every segment
-#      replayed, audit chains walked (the recovery time when the newest base is that old).
+#      replayed, audit chains walked (the recovery time when the newest base is that old);
+#   6. serve again on the seeded cluster with the bases moved away: the base backup of the
+#      seeded database it takes at start, and the drill that must pass before any prune.
 #
 # Usage: scripts/pitr-bench.sh   (env: PACKAGES=100000 BIN=target/release/packtrack NO_BUILD=1
 #                                 RPO=1 KEEP=1)
@@ -80,3 +82,16 @@ pt data2 admin restore --pitr "$BK" --until latest --passphrase-stdin <"$WORK/pa
 T_RESTORE=$(since "$t3")
 echo "admin restore --pitr --until latest: ${T_RESTORE} s"
 cat "$WORK/restore.out"
+grep -o 'archived WAL shipped at the stop.*' "$WORK/serve.log" | sed 's/^/first stop: /'
+
+mkdir "$WORK/old-bases"
+mv "$BK"/pitr/packtrack-base-* "$WORK/old-bases/"
+"$BIN" --data-dir "$WORK/data" --keys-dir "$WORK/keys" serve --listen 127.0.0.1:0 \
+    --backup-dir "$BK" --backup-passphrase-file "$WORK/pass" --wal-archive >/dev/null 2>"$WORK/serve2.log" &
+SERVE=$!
+for _ in $(seq 6000); do grep -q 'point-in-time archive OK\|drill of the new base failed' "$WORK/serve2.log" && break; sleep 0.1; done
+BASE_LINE=$(grep 'base backup for point-in-time recovery written' "$WORK/serve2.log" | head -1)
+echo "base backup of the seeded database: $(echo "$BASE_LINE" | grep -o 'bytes=[0-9]*') $(echo "$BASE_LINE" | grep -o 'secs=[0-9.]*')"
+echo "its drill: $(grep -o 'point-in-time archive OK.*\|drill of the new base failed.*' "$WORK/serve2.log" | head -1)"
+kill -TERM "$SERVE"; for _ in $(seq 300); do kill -0 "$SERVE" 2>/dev/null || break; sleep 0.1; done; SERVE=
+grep -o 'archived WAL shipped at the stop.*' "$WORK/serve2.log" | sed 's/^/second stop: /'
