@@ -310,22 +310,7 @@ pub struct Finish {
 impl Finish {
     /// Closes the segment in use (`pg_switch_wal`).
     pub async fn cut(&mut self) {
-        let cluster = &self.job.cluster;
-        let opts = cluster.connect_options(
-            crate::db::pg::SUPERUSER,
-            &cluster.auth().superuser,
-            "postgres",
-        );
-        let cut = async {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
-            let name: String = sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())")
-                .fetch_one(&mut conn)
-                .await?;
-            let _ = conn.close().await;
-            Ok::<_, sqlx::Error>(name)
-        }
-        .await;
+        let cut = self.job.cluster.switch_wal().await;
         match cut {
             Ok(name) => self.cut = Some(name),
             Err(e) => tracing::warn!(error = %e, "cannot cut the last WAL segment at shutdown"),

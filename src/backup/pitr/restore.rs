@@ -347,19 +347,9 @@ fn unpack_wal(
 /// Until the server has replayed to its target and promoted itself; a server that stopped
 /// instead (the target is past the archive's end, a segment is missing) says why.
 async fn wait_for_promotion(cluster: &EmbeddedCluster) -> Result<(), BackupError> {
-    let opts = cluster.connect_options(pg::SUPERUSER, &cluster.auth().superuser, "postgres");
     let deadline = Instant::now() + REPLAY_LIMIT;
     loop {
-        let in_recovery = async {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
-            let r: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
-                .fetch_one(&mut conn)
-                .await?;
-            let _ = conn.close().await;
-            Ok::<_, sqlx::Error>(r)
-        }
-        .await;
+        let in_recovery = cluster.in_recovery().await;
         match in_recovery {
             Ok(false) => return Ok(()),
             Ok(true) => {}

@@ -106,6 +106,31 @@ impl EmbeddedCluster {
         Ok(())
     }
 
+    /// Closes the WAL segment in use so the archiver takes it (`pg_switch_wal`); its name.
+    pub async fn switch_wal(&self) -> Result<String, sqlx::Error> {
+        self.superuser_scalar("SELECT pg_walfile_name(pg_switch_wal())")
+            .await
+    }
+
+    /// Whether the server is still replaying (`pg_is_in_recovery`).
+    pub async fn in_recovery(&self) -> Result<bool, sqlx::Error> {
+        self.superuser_scalar("SELECT pg_is_in_recovery()").await
+    }
+
+    /// One scalar from a short-lived superuser connection: the archive's controls work on
+    /// the server, not on packtrack's database, and must not hold a pool.
+    async fn superuser_scalar<T>(&self, sql: &'static str) -> Result<T, sqlx::Error>
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        use sqlx::Connection;
+        let opts = self.connect_options(SUPERUSER, &self.auth().superuser, "postgres");
+        let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
+        let value = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(value)
+    }
+
     /// The FATAL line of the server's log, for a server that stopped by itself.
     pub fn last_fatal(&self) -> Option<String> {
         last_fatal_of(&log_tail(&self.pgdata.join("server.log")))
