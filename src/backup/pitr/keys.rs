@@ -6,7 +6,6 @@
 //! segments to it. A restore unlocks the key files once and decrypts every segment fast.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
@@ -36,17 +35,14 @@ pub fn segment_key(dir: &Path, key: &EncryptTo) -> Result<EncryptTo, BackupError
     let path = keys.join(&name);
     let partial = keys.join(format!(".{name}.partial"));
     let io = |e| io_err(&partial)(e);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)
-        .map_err(io)?;
-    let mut w = key.encryptor().wrap_output(file).map_err(io)?;
+    let mut w = super::ship::sealed_partial(&partial, key)?;
     w.write_all(identity.to_string().expose_secret().as_bytes())
         .map_err(io)?;
-    let file = w.finish().map_err(io)?;
+    let file = w
+        .finish()
+        .map_err(io)?
+        .into_inner()
+        .map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     crate::backup::publish(&partial, &path)?;
     Ok(EncryptTo::Recipient(identity.to_public()))
