@@ -3,8 +3,7 @@
 //! manifest's row counts and audit chain heads are read in that same snapshot, while the
 //! dump runs. Memory stays flat: 1 MiB frames, whatever the database's size.
 
-use std::io::{BufWriter, IsTerminal, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -13,7 +12,8 @@ use super::container::Writer;
 use super::pace::Pace;
 use super::priority;
 use super::{
-    BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, Info, Manifest, PgClient, io_err,
+    AgeFile, BackupError, CHECKPOINTS_PART, DUMP_PART, EncryptTo, FORMAT, Info, Leftover, Manifest,
+    PgClient, io_err, sealed_partial,
 };
 use crate::db::backups;
 
@@ -90,7 +90,7 @@ pub async fn make(
         let key = key.clone();
         priority::background("encrypt", move || {
             Pace::step(pace);
-            write_stream(&partial, key.encryptor(), &info, stdout, progress, pace)
+            write_stream(&partial, &key, &info, stdout, progress, pace)
         })
     };
     let stderr_reader = tokio::task::spawn_blocking(move || {
@@ -190,27 +190,17 @@ async fn lower_backends(owner: &sqlx::PgPool, conn: &mut sqlx::PgConnection, app
     }
 }
 
-type AgeFile = age::stream::StreamWriter<BufWriter<std::fs::File>>;
-
 /// pg_dump's output into the container's `database.dump` part, through age into `partial`.
 fn write_stream(
     partial: &Path,
-    enc: age::Encryptor,
+    key: &EncryptTo,
     info: &Info,
     mut dump: impl Read,
     progress: bool,
     pace: Option<Pace>,
 ) -> Result<Writer<AgeFile>, BackupError> {
     let io = |e| io_err(partial)(e);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(partial)
-        .map_err(io)?;
-    let age = enc
-        .wrap_output(BufWriter::with_capacity(1 << 20, file))
-        .map_err(io)?;
+    let age = sealed_partial(partial, key, Leftover::Refuse)?;
     let mut w = Writer::new(age, info).map_err(io)?;
     w.begin(DUMP_PART).map_err(io)?;
     let mut buf = vec![0u8; super::container::MAX_DATA];

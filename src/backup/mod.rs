@@ -177,6 +177,41 @@ impl EncryptTo {
     }
 }
 
+/// An age stream into a backup file being written.
+pub(crate) type AgeFile = age::stream::StreamWriter<std::io::BufWriter<std::fs::File>>;
+
+/// What a `.partial` file left by an earlier writer means.
+#[derive(Clone, Copy)]
+pub(crate) enum Leftover {
+    /// Its name is this writer's alone (a timestamp or the process id): a leftover is an
+    /// error, never overwritten.
+    Refuse,
+    /// Its name is fixed by what it holds (a WAL segment shipped again after a crash): it
+    /// is emptied.
+    Replace,
+}
+
+/// The 0600 `.partial` file every backup file is written through, encrypted to `key`; it
+/// gets its final name only when complete and synced, so a half file never has one.
+pub(crate) fn sealed_partial(
+    partial: &Path,
+    key: &EncryptTo,
+    leftover: Leftover,
+) -> Result<AgeFile, BackupError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |e| io_err(partial)(e);
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).mode(0o600);
+    match leftover {
+        Leftover::Refuse => open.create_new(true),
+        Leftover::Replace => open.create(true).truncate(true),
+    };
+    let file = open.open(partial).map_err(io)?;
+    key.encryptor()
+        .wrap_output(std::io::BufWriter::with_capacity(1 << 20, file))
+        .map_err(io)
+}
+
 /// How a backup is decrypted.
 #[derive(Clone)]
 pub enum DecryptWith {

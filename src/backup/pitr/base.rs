@@ -3,8 +3,7 @@
 //! is only usable with them) and the audit checkpoints; encrypted like every backup and
 //! written as a `.partial` file that gets its final name when complete and on disk.
 
-use std::io::{BufWriter, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -12,7 +11,10 @@ use std::time::{Duration, Instant};
 use super::super::container::{MAX_DATA, Writer};
 use super::super::pace::Pace;
 use super::super::priority;
-use super::super::{BackupError, CHECKPOINTS_PART, EncryptTo, FORMAT, Info, Manifest, io_err};
+use super::super::{
+    BackupError, CHECKPOINTS_PART, EncryptTo, FORMAT, Info, Leftover, Manifest, io_err,
+    sealed_partial,
+};
 use crate::db::{EmbeddedCluster, backups};
 
 /// The part holding the cluster's role passwords (`postgres-auth.json`).
@@ -177,16 +179,7 @@ fn write_base(
     pace: Option<Pace>,
 ) -> Result<u64, BackupError> {
     let io = |e| io_err(partial)(e);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(partial)
-        .map_err(io)?;
-    let age = key
-        .encryptor()
-        .wrap_output(BufWriter::with_capacity(1 << 20, file))
-        .map_err(io)?;
+    let age = sealed_partial(partial, key, Leftover::Refuse)?;
     let mut w = Writer::new(age, info).map_err(io)?;
     w.begin(AUTH_PART).map_err(io)?;
     w.data(auth).map_err(io)?;

@@ -35,7 +35,7 @@ pub fn segment_key(dir: &Path, key: &EncryptTo) -> Result<EncryptTo, BackupError
     let path = keys.join(&name);
     let partial = keys.join(format!(".{name}.partial"));
     let io = |e| io_err(&partial)(e);
-    let mut w = super::ship::sealed_partial(&partial, key)?;
+    let mut w = crate::backup::sealed_partial(&partial, key, crate::backup::Leftover::Replace)?;
     w.write_all(identity.to_string().expose_secret().as_bytes())
         .map_err(io)?;
     let file = w

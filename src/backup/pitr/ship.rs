@@ -3,7 +3,7 @@
 //! then the outbox copy removed. Each file's `.mac` sidecar (`mac`) lands before its final name. A crash anywhere leaves the segment in the outbox (shipped
 //! again next time, to the same name) or in both places, never in neither.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -11,7 +11,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::{WAL_SUFFIX, is_archived_name};
-use crate::backup::{BackupError, DecryptWith, EncryptTo, io_err};
+use crate::backup::{BackupError, DecryptWith, EncryptTo, Leftover, io_err, sealed_partial};
 use crate::db::pg::archive::PARTIAL_MARK;
 use crate::secrets::SecretsKey;
 
@@ -75,7 +75,7 @@ fn encrypt_one(
     let partial = wal_dir.join(format!(".{name}{WAL_SUFFIX}.partial"));
     let io = |e| io_err(&partial)(e);
     let mut input = std::fs::File::open(src).map_err(io_err(src))?;
-    let age = sealed_partial(&partial, key)?;
+    let age = sealed_partial(&partial, key, Leftover::Replace)?;
     let mut gz = GzEncoder::new(age, Compression::fast());
     std::io::copy(&mut input, &mut gz).map_err(io)?;
     let age = gz.finish().map_err(io)?;
@@ -84,25 +84,6 @@ fn encrypt_one(
     file.sync_all().map_err(io)?;
     super::mac::sign(secrets, &partial, &final_path)?;
     std::fs::rename(&partial, &final_path).map_err(io_err(&final_path))
-}
-
-/// A `.partial` file (0600, emptied if a crash left one) that `key` encrypts into; its final
-/// name comes after it is complete and synced, so a half file never has one.
-pub(super) fn sealed_partial(
-    partial: &Path,
-    key: &EncryptTo,
-) -> Result<age::stream::StreamWriter<BufWriter<std::fs::File>>, BackupError> {
-    let io = |e| io_err(partial)(e);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(partial)
-        .map_err(io)?;
-    key.encryptor()
-        .wrap_output(BufWriter::with_capacity(1 << 20, file))
-        .map_err(io)
 }
 
 /// Decrypts and unpacks one archived file into `dest` (written beside it, then renamed).
