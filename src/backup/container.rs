@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 
 use sha2::{Digest, Sha256};
 
-use super::{BackupError, Info, Manifest, PartInfo};
+use super::{BackupError, CHECKPOINTS_PART, Info, Manifest, PartInfo};
 
 const MAGIC: &[u8; 16] = b"packtrack-bkp\0\0\x01";
 /// Data frames carry at most this much (the reader refuses more).
@@ -312,6 +312,23 @@ impl<R: Read> Reader<R> {
         let mut chunk = vec![0u8; 64 << 10];
         while self.read_data(&mut chunk)? > 0 {}
         Ok(())
+    }
+
+    /// The parts after the main one up to the manifest (checked): the audit checkpoints when
+    /// there are any; any other part (from a newer packtrack) is still hashed and checked.
+    pub fn checkpoints_then_manifest(
+        &mut self,
+    ) -> Result<(Manifest, Option<Vec<u8>>), BackupError> {
+        let mut checkpoints = None;
+        loop {
+            match self.next_item()? {
+                Item::Part(name) if name == CHECKPOINTS_PART => {
+                    checkpoints = Some(self.read_part_to_vec(64 << 20)?);
+                }
+                Item::Part(_) => self.skip_part()?,
+                Item::Manifest(m) => return Ok((*m, checkpoints)),
+            }
+        }
     }
 
     /// Every part read must be listed in the manifest with the same size and hash, and the

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::container::{Item, Reader};
 use super::pace::Pace;
 use super::priority;
-use super::{BackupError, CHECKPOINTS_PART, DUMP_PART, DecryptWith, Manifest, PgClient, compare};
+use super::{BackupError, DUMP_PART, DecryptWith, Manifest, PgClient, compare};
 use crate::db::{ClusterOptions, Database, EmbeddedCluster, backups, pg};
 
 /// A backup that decrypted, matched its manifest and restored.
@@ -216,17 +216,7 @@ fn stream_into(
             msg.trim()
         )));
     }
-    let mut checkpoints = None;
-    loop {
-        match reader.next_item()? {
-            Item::Part(name) if name == CHECKPOINTS_PART => {
-                checkpoints = Some(reader.read_part_to_vec(64 << 20)?);
-            }
-            // A part from a newer packtrack: still hashed and checked against the manifest.
-            Item::Part(_) => reader.skip_part()?,
-            Item::Manifest(m) => return Ok((*m, checkpoints)),
-        }
-    }
+    reader.checkpoints_then_manifest()
 }
 
 /// A private temporary directory for the throw-away cluster, removed on drop. Short

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::super::container::{Item, Reader};
-use super::super::{BackupError, CHECKPOINTS_PART, DecryptWith, io_err, priority};
+use super::super::{BackupError, DecryptWith, io_err, priority};
 use super::base::{AUTH_PART, BASE_PART};
 use super::{WAL_DIR, WAL_SUFFIX, bases, position};
 use crate::db::pg::archive::{self, RecoverTo};
@@ -288,16 +288,7 @@ fn unpack(
     unpacked?;
     // tar stops at its end marker; the rest of the part is still hashed.
     reader.skip_part()?;
-    let mut checkpoints = None;
-    loop {
-        match reader.next_item()? {
-            Item::Part(name) if name == CHECKPOINTS_PART => {
-                checkpoints = Some(reader.read_part_to_vec(64 << 20)?);
-            }
-            Item::Part(_) => reader.skip_part()?,
-            Item::Manifest(_) => return Ok(checkpoints),
-        }
-    }
+    Ok(reader.checkpoints_then_manifest()?.1)
 }
 
 /// A container part as a plain reader; the first error is kept to be reported as itself.
