@@ -218,26 +218,10 @@ pub(super) async fn verify(
     let started = Instant::now();
     let verdict = backup::verify::verify(file, key, pace.pace(cfg)).await;
     report_pause();
-    let (ok, line) = match &verdict {
-        Ok(v) => (true, v.to_string()),
-        // A mistyped passphrase says nothing about the backup: the drill did not run, and
-        // the Security tab must not show FAILED until the next one.
-        Err(e @ BackupError::WrongKey(_)) => {
-            eprintln!("{e}\nnot recorded as a restore drill: run it again with the right key");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => (false, format!("backup verify failed: {e}")),
-    };
-    let packages = verdict.as_ref().ok().map(|v| v.manifest.packages());
+    let verdict = verdict.map(|v| (v.to_string(), Some(v.manifest.packages())));
     let name = file.display().to_string();
-    record_drill(cfg, "verify", ok, &name, &line, started, packages).await;
-    if ok {
-        println!("{line}");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("{line}");
-        Ok(ExitCode::FAILURE)
-    }
+    let failed = "backup verify failed";
+    Ok(report_drill(cfg, "verify", &name, started, verdict, failed).await)
 }
 
 /// `admin backup verify --pitr DIR`: exit 0 and a one-line verdict, recorded as the WAL
@@ -245,30 +229,38 @@ pub(super) async fn verify(
 async fn verify_pitr(cfg: &Config, dir: &Path, key: DecryptWith) -> Result<ExitCode> {
     let started = Instant::now();
     let drilled = backup::pitr::restore::drill(dir, key, &cfg.keys_dir).await;
-    let (ok, line) = match &drilled {
-        Ok(r) => (true, r.verdict()),
+    let verdict = drilled.map(|r| (r.verdict(), None));
+    let name = dir.display().to_string();
+    let failed = "point-in-time drill failed";
+    Ok(report_drill(cfg, "wal", &name, started, verdict, failed).await)
+}
+
+/// A drill's verdict line (and the package count it saw), printed and recorded as `kind`;
+/// the exit code. A mistyped passphrase says nothing about the backup: the drill did not
+/// run, it is not recorded, and the Security tab must not show FAILED until the next one.
+async fn report_drill(
+    cfg: &Config,
+    kind: &str,
+    name: &str,
+    started: Instant,
+    verdict: Result<(String, Option<i64>), BackupError>,
+    failed: &str,
+) -> ExitCode {
+    let (ok, line, packages) = match verdict {
+        Ok((line, packages)) => (true, line, packages),
         Err(e @ BackupError::WrongKey(_)) => {
-            eprintln!("{e}\nnot recorded as a drill: run it again with the right key");
-            return Ok(ExitCode::FAILURE);
+            eprintln!("{e}\nnot recorded as a restore drill: run it again with the right key");
+            return ExitCode::FAILURE;
         }
-        Err(e) => (false, format!("point-in-time drill failed: {e}")),
+        Err(e) => (false, format!("{failed}: {e}"), None),
     };
-    record_drill(
-        cfg,
-        "wal",
-        ok,
-        &dir.display().to_string(),
-        &line,
-        started,
-        None,
-    )
-    .await;
+    record_drill(cfg, kind, ok, name, &line, started, packages).await;
     if ok {
         println!("{line}");
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     } else {
         eprintln!("{line}");
-        Ok(ExitCode::FAILURE)
+        ExitCode::FAILURE
     }
 }
 
