@@ -17,23 +17,35 @@ pub(super) const EMAIL_PENALTY: u32 = 4;
 
 /// Whether `word` (folded lower-case letters and digits) occurs in `text` as a whole word.
 pub(super) fn has_word(text: Utf32Str<'_>, word: &[char]) -> bool {
-    pub(super) fn find<T: Copy>(
+    word_start(text, word) == Some(true)
+}
+
+/// Whether `word` (folded, lower case) starts a word of `text`: `Some(true)` as a whole word.
+pub(super) fn word_start(text: Utf32Str<'_>, word: &[char]) -> Option<bool> {
+    fn find<T: Copy>(
         text: &[T],
         word: &[char],
         lower: impl Fn(T) -> char,
         alnum: impl Fn(T) -> bool,
-    ) -> bool {
+    ) -> Option<bool> {
         if word.is_empty() || word.len() > text.len() {
-            return false;
+            return None;
         }
-        (0..=text.len() - word.len()).any(|i| {
-            (i == 0 || !alnum(text[i - 1]))
-                && text.get(i + word.len()).is_none_or(|&c| !alnum(c))
+        let mut found = None;
+        for i in 0..=text.len() - word.len() {
+            let starts = (i == 0 || !alnum(text[i - 1]))
                 && text[i..i + word.len()]
                     .iter()
                     .zip(word)
-                    .all(|(&c, &w)| lower(c) == w)
-        })
+                    .all(|(&c, &w)| lower(c) == w);
+            if starts {
+                if text.get(i + word.len()).is_none_or(|&c| !alnum(c)) {
+                    return Some(true);
+                }
+                found = Some(false);
+            }
+        }
+        found
     }
     match text {
         Utf32Str::Ascii(bytes) => find(

@@ -10,7 +10,8 @@ use super::fold::fold_lower;
 use super::query::parse_query;
 use super::*;
 
-fn rec(id: i64, name: &str, unit: &str) -> Recipient {
+/// An active recipient with a name and unit only (the typo tests use it too).
+pub(super) fn rec(id: i64, name: &str, unit: &str) -> Recipient {
     Recipient {
         id,
         name: name.to_owned(),

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-use nucleo_matcher::{Config, Matcher, Utf32Str, chars};
+use nucleo_matcher::{Config, Matcher};
 
 use super::distance::{MAX_PREFIX_EDITS, MAX_WORD, MIN_WORD, Rows, max_edits, osa};
 use super::{Words, mask, name_words, sound_keys};
 use crate::search::engine::Searcher;
 use crate::search::index::RecipientIndex;
-use crate::search::query::{QueryAtom, parse_query};
+use crate::search::query::{QueryAtom, parse_query, word_start};
 use crate::search::{Field, Hit};
 
 /// With this many fuzzy hits a clerk would recognise (every query word at the start of a word
@@ -249,44 +249,6 @@ fn at_word_start(index: &RecipientIndex, slot: u32, qa: &QueryAtom) -> Option<bo
         .filter(|span| qa.mask & !span.mask == 0)
         .filter_map(|span| word_start(index.arena.text(span), &qa.chars))
         .max()
-}
-
-/// Whether `word` (folded, lower case) starts a word of `text`: `Some(true)` as a whole word.
-fn word_start(text: Utf32Str<'_>, word: &[char]) -> Option<bool> {
-    fn find<T: Copy>(
-        text: &[T],
-        word: &[char],
-        lower: impl Fn(T) -> char,
-        alnum: impl Fn(T) -> bool,
-    ) -> Option<bool> {
-        if word.is_empty() || word.len() > text.len() {
-            return None;
-        }
-        let mut found = None;
-        for i in 0..=text.len() - word.len() {
-            let starts = (i == 0 || !alnum(text[i - 1]))
-                && text[i..i + word.len()]
-                    .iter()
-                    .zip(word)
-                    .all(|(&c, &w)| lower(c) == w);
-            if starts {
-                if text.get(i + word.len()).is_none_or(|&c| !alnum(c)) {
-                    return Some(true);
-                }
-                found = Some(false);
-            }
-        }
-        found
-    }
-    match text {
-        Utf32Str::Ascii(bytes) => find(
-            bytes,
-            word,
-            |b| char::from(b.to_ascii_lowercase()),
-            |b| b.is_ascii_alphanumeric(),
-        ),
-        Utf32Str::Unicode(text) => find(text, word, chars::to_lower_case, char::is_alphanumeric),
-    }
 }
 
 /// The name words `word` may mean, with their costs, cheapest first: every word within the

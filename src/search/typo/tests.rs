@@ -7,22 +7,11 @@ use super::suggest::{FEW, MAX_CANDIDATES};
 use super::{name_words, sound_keys};
 use crate::db::recipients::Recipient;
 use crate::search::fold::fold_lower;
+use crate::search::tests::rec;
 use crate::search::{Field, Hit, RecipientIndex, Searcher, field_text, synthetic_directory};
 
 const ARIA: i64 = 100_001;
 const ERIK: i64 = 100_002;
-
-fn rec(id: i64, name: &str, unit: &str) -> Recipient {
-    Recipient {
-        id,
-        name: name.to_owned(),
-        unit: unit.to_owned(),
-        email: None,
-        phone: None,
-        aliases: Vec::new(),
-        active: true,
-    }
-}
 
 /// 2,000 synthetic recipients (Smiths, Johnsons, Hernándezes, Kowalskis among them, no
 /// Jensen) plus Aria Kowalski in C-307 and Erik Jensen.
