@@ -262,17 +262,33 @@ async fn new_base(
         }
         Err(e) => {
             FAILURES.fetch_add(1, Ordering::Relaxed);
-            let aside = set_aside(&made.path);
             let line = format!(
-                "point-in-time drill of the new base failed: {e}; it is set aside as {} and \
-                 the older bases are kept",
-                aside.display()
+                "point-in-time drill of the new base failed: {e}; {}",
+                after_failed_drill(&job.dir, &made.path)
             );
             tracing::error!("{line}");
             record(job, false, Some(&name), &line, started).await;
         }
     }
     next
+}
+
+/// What a failed drill does to the base just written, said for the log and the Security
+/// tab. The drill restores the newest base in the dir; when that is not the one just
+/// written, a file was put there (a base is only named by this loop), and it is the planted
+/// file that failed: the new base stays, and nothing is pruned either way.
+fn after_failed_drill(dir: &Path, made: &Path) -> String {
+    match bases(dir).last() {
+        Some((_, _, newest)) if newest != made => format!(
+            "the newest base in the backup dir is not the one just written but {}: was it \
+             put there? The new base and the older ones are kept",
+            newest.display()
+        ),
+        _ => format!(
+            "it is set aside as {} and the older bases are kept",
+            set_aside(made).display()
+        ),
+    }
 }
 
 /// Renames a base that failed its drill (and its MAC) to `….unverified`: restores and the

@@ -248,3 +248,32 @@ fn a_base_that_failed_its_drill_is_set_aside_and_no_longer_counts() {
         "restores and the prune skip it"
     );
 }
+
+/// Attack: whoever can write to the backup dir names a file as a newer base backup. The
+/// drill after serve's next base restores the newest one, the planted file, which fails its
+/// MAC check; the good base just written must not be set aside for it.
+#[test]
+fn a_planted_newer_base_does_not_get_the_new_base_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let made = dir.path().join(base_name(
+        t("2026-12-05T15:00:00Z"),
+        "000000010000000000000003",
+    ));
+    let planted = dir.path().join(base_name(
+        t("2026-12-05T15:00:01Z"),
+        "000000010000000000000004",
+    ));
+    std::fs::write(&made, b"ours").unwrap();
+    std::fs::write(&planted, b"theirs").unwrap();
+    let said = after_failed_drill(dir.path(), &made);
+    assert!(made.exists(), "the new base stays: {said}");
+    assert!(said.contains("was it put there?"), "{said}");
+    std::fs::remove_file(&planted).unwrap();
+    let said = after_failed_drill(dir.path(), &made);
+    assert!(
+        !made.exists(),
+        "a base that failed its own drill goes aside"
+    );
+    assert!(said.contains("set aside as"), "{said}");
+}
